@@ -1,0 +1,89 @@
+// swift-tools-version:6.1
+// The EHCP case-workflow service: see README.md and docs/.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "ehcp",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ehcp", targets: ["ehcp"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // Pure domain: events, decide/evolve, statutory rules, calendar. No I/O, no clock.
+        .target(
+            name: "EHCPDomain",
+            resources: [.copy("Resources/uk-bank-holidays.json")],
+            swiftSettings: strict
+        ),
+        // libpq, wrapped as a system library. Only `Postgres` imports it.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // A small safe Swift client over libpq. Knows nothing of cases.
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Event store, projections, migrations, the embedded database launcher.
+        .target(
+            name: "EHCPStore",
+            dependencies: ["EHCPDomain", "Postgres", .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("schema.sql")],
+            swiftSettings: strict
+        ),
+        // Composition root: configuration, HTTP application, services.
+        .target(
+            name: "EHCPServer",
+            dependencies: [
+                "EHCPDomain", "EHCPStore", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ehcp",
+            dependencies: [
+                "EHCPDomain", "EHCPStore", "EHCPServer", "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres", "EHCPStore"],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "EHCPDomainTests", dependencies: ["EHCPDomain"], swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "EHCPStoreTests",
+            dependencies: ["EHCPStore", "EHCPDomain", "Postgres", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EHCPServerTests",
+            dependencies: [
+                "EHCPServer", "EHCPStore", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

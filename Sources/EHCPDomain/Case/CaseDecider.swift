@@ -1,0 +1,79 @@
+/// Decides whether a logged event may join a case: `decide(state, command) -> [events]`, pure, throwing a
+/// `CaseError` that names the rule, the field and the value (statutory-timescales.md §4).
+///
+/// Impossible input is rejected; irregular but real input is accepted and flagged by the deadline engine.
+public struct CaseDecider: Sendable {
+    public let engine: DeadlineEngine
+
+    public init(engine: DeadlineEngine) { self.engine = engine }
+
+    public func decide(_ state: CaseState, _ command: LogEvent) throws(CaseError) -> [RecordedEvent] {
+        let recorded = RecordedEvent(
+            version: state.version + 1, occurredOn: command.occurredOn, event: command.event, actor: command.actor)
+        switch command.event {
+        case .eventCorrected(let correction):
+            try checkTarget(correction.targetVersion, in: state, field: "data.targetVersion")
+            if correction.occurredOn == nil && correction.data == nil {
+                throw CaseError(.invalidField, field: "data", "a correction needs a new occurredOn, new data, or both")
+            }
+            try checkDate(recorded, facts: nil, today: command.today)
+            try revalidate(state.history + [recorded], today: command.today)
+        case .eventRetracted(let retraction):
+            try checkTarget(retraction.targetVersion, in: state, field: "data.targetVersion", allowCorrection: true)
+            try checkDate(recorded, facts: nil, today: command.today)
+            try revalidate(state.history + [recorded], today: command.today)
+        default:
+            try validate(recorded, facts: state.facts, effective: state.effective, today: command.today, replaying: false)
+        }
+        return [recorded]
+    }
+
+    /// Replays a whole history through validation: a correction or retraction may not leave any event
+    /// impossible (an advice reply before its request, an event before the case opened).
+    private func revalidate(_ history: [RecordedEvent], today: CivilDate) throws(CaseError) {
+        var facts = CaseFacts()
+        var prefix: [RecordedEvent] = []
+        for recorded in EffectiveHistory.resolve(history) {
+            do {
+                try validate(recorded, facts: facts, effective: prefix, today: today, replaying: true)
+            } catch {
+                var wrapped = error
+                wrapped.message = "after this change, event v\(recorded.version) (\(recorded.event.typeName) on \(recorded.occurredOn)) would be invalid: \(error.message)"
+                throw wrapped
+            }
+            facts.apply(recorded)
+            prefix.append(recorded)
+        }
+    }
+
+    private func checkTarget(_ target: Int, in state: CaseState, field: String, allowCorrection: Bool = false) throws(CaseError) {
+        guard let recorded = state.history.first(where: { $0.version == target }) else {
+            throw CaseError(.unknownReference, field: field, value: String(target), "no event with that version on this case (latest is v\(state.version))")
+        }
+        switch recorded.event {
+        case .eventRetracted:
+            throw CaseError(.impossibleInState, field: field, value: String(target), "a retraction cannot itself be corrected or retracted")
+        case .eventCorrected where !allowCorrection:
+            throw CaseError(.impossibleInState, field: field, value: String(target), "correct the original event, not a correction")
+        default: break
+        }
+        let retracted = state.history.contains {
+            if case .eventRetracted(let retraction) = $0.event { retraction.targetVersion == target } else { false }
+        }
+        if retracted {
+            throw CaseError(.duplicate, field: field, value: String(target), "event v\(target) has already been retracted")
+        }
+    }
+
+    /// Dates: never in the future; never before the case was opened.
+    func checkDate(_ recorded: RecordedEvent, facts: CaseFacts?, today: CivilDate) throws(CaseError) {
+        if recorded.occurredOn > today {
+            throw CaseError(.futureDate, field: "occurredOn", value: recorded.occurredOn.description, "is after today (\(today)); events record what has happened")
+        }
+        if let facts, let opened = facts.openedOn, recorded.occurredOn < opened, !recorded.event.opensCase {
+            throw CaseError(
+                .beforeCaseOpened, field: "occurredOn", value: recorded.occurredOn.description,
+                "is before the case was opened by \(facts.openedBy?.rawValue ?? "its first event") on \(opened)")
+        }
+    }
+}

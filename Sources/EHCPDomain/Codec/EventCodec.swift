@@ -1,0 +1,219 @@
+import Foundation
+
+/// Converts events to and from their stored form: a type name, a schema version and a JSON `data` object.
+public enum EventCodec {
+    /// The schema version written with every new event. Older versions are upcast in `decode`.
+    public static let currentSchemaVersion = 1
+
+    /// Decodes `data` for the stored type name `type`.
+    ///
+    /// - Parameter strict: reject fields the type does not define (input from people and systems);
+    ///   stored events are read leniently so that an old row never becomes unreadable.
+    public static func decode(type: String, data: JSONValue, schemaVersion: Int = currentSchemaVersion, strict: Bool = true)
+        throws(CaseError) -> CaseEvent
+    {
+        guard let kind = EventKind(rawValue: type) else {
+            throw CaseError(.unknownEventType, field: "type", value: type, "unknown event type; see events.md for the vocabulary")
+        }
+        guard let object = data.objectValue else {
+            throw CaseError(.invalidField, field: "data", "must be a JSON object")
+        }
+        let upcast = upcastData(kind: kind, schemaVersion: schemaVersion, object: object)
+        let event = try decodePayload(kind: kind, object: upcast)
+        if strict {
+            let known = Set(encode(event).keys)
+            for (key, value) in upcast where value != .null && !known.contains(key) {
+                throw CaseError(.invalidField, field: "data.\(key)", "is not a field of \(type)")
+            }
+        }
+        return event
+    }
+
+    /// The `data` object of an event (fields absent when nil).
+    public static func encode(_ event: CaseEvent) -> [String: JSONValue] {
+        func object(_ payload: some Encodable) -> [String: JSONValue] {
+            // Encoding our own Codable structs cannot fail.
+            guard let data = try? encoder.encode(payload), let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+                return [:]
+            }
+            return value.objectValue ?? [:]
+        }
+        return switch event {
+        case .decidedToAssess, .decidedNotToAssess, .outcomesMeetingHeld, .decidedNotToIssuePlan, .draftPlanIssued,
+            .reassessmentRequested, .decidedToReassess, .decidedNotToReassess, .transferNoticeSent,
+            .mediationRequested, .mediationHeld, .mediationCertificateIssued:
+            [:]
+        case .requestReceived(let p): object(p)
+        case .becameResponsible(let p): object(p)
+        case .adviceRequested(let p): object(p)
+        case .adviceReceived(let p): object(p)
+        case .settingConsulted(let p): object(p)
+        case .consultationResponseReceived(let p): object(p)
+        case .finalPlanIssued(let p), .amendedPlanIssued(let p): object(p)
+        case .requestWithdrawn(let p): object(p)
+        case .exceptionRecorded(let p): object(p)
+        case .exceptionWithdrawn(let p), .familyToldOfException(let p): object(p)
+        case .reviewInvitationsSent(let p), .reviewMeetingHeld(let p), .reviewReportReceived(let p): object(p)
+        case .reviewDecisionMade(let p): object(p)
+        case .amendmentNoticeIssued(let p), .decidedNotToAmend(let p): object(p)
+        case .phaseTransferDue(let p): object(p)
+        case .planCeased(let p): object(p)
+        case .transferredIn(let p): object(p)
+        case .moveNotified(let p): object(p)
+        case .transferredOut(let p): object(p)
+        case .appealLodged(let p), .appealConceded(let p): object(p)
+        case .tribunalOrderMade(let p): object(p)
+        case .caseworkerAssigned(let p): object(p)
+        case .eventCorrected(let p): object(p)
+        case .eventRetracted(let p): object(p)
+        case .deadlineBreached(let p): object(p)
+        case .deadlineReminderSent(let p): object(p)
+        }
+    }
+
+    /// The `data` object as compact JSON text with sorted keys.
+    public static func encodedData(_ event: CaseEvent) -> String {
+        let data = (try? encoder.encode(JSONValue.object(encode(event)))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Where an old schema version of a type would be rewritten to the current one. Every type is at
+    /// version 1 today, so this is the identity; a change to a payload adds a case here.
+    static func upcastData(kind: EventKind, schemaVersion: Int, object: [String: JSONValue]) -> [String: JSONValue] {
+        object
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    private static func decodePayload(kind: EventKind, object: [String: JSONValue]) throws(CaseError) -> CaseEvent {
+        func payload<T: Decodable>(_: T.Type) throws(CaseError) -> T {
+            do {
+                let data = try encoder.encode(JSONValue.object(object))
+                return try JSONDecoder().decode(T.self, from: data)
+            } catch let error as DecodingError {
+                throw fieldError(error, object: object, type: kind.rawValue)
+            } catch {
+                throw CaseError(.invalidField, field: "data", "could not be read: \(error)")
+            }
+        }
+        return switch kind {
+        case .requestReceived: .requestReceived(try payload(RequestReceived.self))
+        case .becameResponsible: .becameResponsible(try payload(BecameResponsible.self))
+        case .decidedToAssess: .decidedToAssess
+        case .decidedNotToAssess: .decidedNotToAssess
+        case .adviceRequested: .adviceRequested(try payload(AdviceRequested.self))
+        case .adviceReceived: .adviceReceived(try payload(AdviceReference.self))
+        case .outcomesMeetingHeld: .outcomesMeetingHeld
+        case .decidedNotToIssuePlan: .decidedNotToIssuePlan
+        case .draftPlanIssued: .draftPlanIssued
+        case .settingConsulted: .settingConsulted(try payload(SettingConsulted.self))
+        case .consultationResponseReceived: .consultationResponseReceived(try payload(ConsultationResponseReceived.self))
+        case .finalPlanIssued: .finalPlanIssued(try payload(PlanIssued.self))
+        case .requestWithdrawn: .requestWithdrawn(try payload(Reason.self))
+        case .exceptionRecorded: .exceptionRecorded(try payload(ExceptionRecorded.self))
+        case .exceptionWithdrawn: .exceptionWithdrawn(try payload(ExceptionReference.self))
+        case .familyToldOfException: .familyToldOfException(try payload(ExceptionReference.self))
+        case .reviewInvitationsSent: .reviewInvitationsSent(try payload(ReviewReference.self))
+        case .reviewMeetingHeld: .reviewMeetingHeld(try payload(ReviewReference.self))
+        case .reviewReportReceived: .reviewReportReceived(try payload(ReviewReference.self))
+        case .reviewDecisionMade: .reviewDecisionMade(try payload(ReviewDecisionMade.self))
+        case .amendmentNoticeIssued: .amendmentNoticeIssued(try payload(OptionalReviewReference.self))
+        case .decidedNotToAmend: .decidedNotToAmend(try payload(OptionalReviewReference.self))
+        case .amendedPlanIssued: .amendedPlanIssued(try payload(PlanIssued.self))
+        case .phaseTransferDue: .phaseTransferDue(try payload(PhaseTransferDue.self))
+        case .reassessmentRequested: .reassessmentRequested
+        case .decidedToReassess: .decidedToReassess
+        case .decidedNotToReassess: .decidedNotToReassess
+        case .planCeased: .planCeased(try payload(PlanCeased.self))
+        case .transferredIn: .transferredIn(try payload(TransferredIn.self))
+        case .transferNoticeSent: .transferNoticeSent
+        case .moveNotified: .moveNotified(try payload(MoveNotified.self))
+        case .transferredOut: .transferredOut(try payload(TransferredOut.self))
+        case .mediationRequested: .mediationRequested
+        case .mediationHeld: .mediationHeld
+        case .mediationCertificateIssued: .mediationCertificateIssued
+        case .appealLodged: .appealLodged(try payload(AppealReference.self))
+        case .tribunalOrderMade: .tribunalOrderMade(try payload(TribunalOrderMade.self))
+        case .appealConceded: .appealConceded(try payload(AppealReference.self))
+        case .caseworkerAssigned: .caseworkerAssigned(try payload(CaseworkerAssigned.self))
+        case .eventCorrected: .eventCorrected(try payload(EventCorrected.self))
+        case .eventRetracted: .eventRetracted(try payload(EventRetracted.self))
+        case .deadlineBreached: .deadlineBreached(try payload(DeadlineBreached.self))
+        case .deadlineReminderSent: .deadlineReminderSent(try payload(DeadlineReminderSent.self))
+        }
+    }
+
+    /// Turns a DecodingError into an error that names the field and the offending value.
+    private static func fieldError(_ error: DecodingError, object: [String: JSONValue], type: String) -> CaseError {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        func value(at codingPath: [any CodingKey]) -> String? {
+            var current = JSONValue.object(object)
+            for key in codingPath {
+                switch (current, key.intValue) {
+                case (.object(let dict), _): current = dict[key.stringValue] ?? .null
+                case (.array(let items), let index?) where items.indices.contains(index): current = items[index]
+                default: return nil
+                }
+            }
+            switch current {
+            case .string(let text): return text
+            case .number(let number): return number == number.rounded() ? String(Int64(number)) : String(number)
+            case .bool(let flag): return String(flag)
+            case .null: return nil
+            default: return nil
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return CaseError(.invalidField, field: "data" + path(context.codingPath + [key]), "is required by \(type)")
+        case .valueNotFound(_, let context):
+            return CaseError(.invalidField, field: "data" + path(context.codingPath), "is required by \(type)")
+        case .typeMismatch(let expected, let context):
+            return CaseError(
+                .invalidField, field: "data" + path(context.codingPath), value: value(at: context.codingPath),
+                "must be \(describe(expected))")
+        case .dataCorrupted(let context):
+            return CaseError(
+                .invalidField, field: "data" + path(context.codingPath), value: value(at: context.codingPath),
+                allowedValuesMessage(context) ?? "is not valid: \(context.debugDescription)")
+        @unknown default:
+            return CaseError(.invalidField, field: "data", "could not be read: \(error)")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type: "a whole number"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: "a \(type)"
+        }
+    }
+
+    private static func allowedValuesMessage(_ context: DecodingError.Context) -> String? {
+        let text = context.debugDescription
+        guard text.contains("Cannot initialize") else { return text.contains("YYYY-MM-DD") ? text : nil }
+        let candidates: [(String, [String])] = [
+            ("RequestSource", RequestSource.allCases.map(\.rawValue)),
+            ("AdviceType", AdviceType.allCases.map(\.rawValue)),
+            ("ConsultationResponse", ConsultationResponse.allCases.map(\.rawValue)),
+            ("ExceptionGround", ExceptionGround.allCases.map(\.rawValue)),
+            ("RuleID", RuleID.allCases.map(\.rawValue)),
+            ("ReviewDecision", ReviewDecision.allCases.map(\.rawValue)),
+            ("PhaseTransferKind", PhaseTransferKind.allCases.map(\.rawValue)),
+            ("AppealType", AppealType.allCases.map(\.rawValue)),
+            ("TribunalOrder", TribunalOrder.allCases.map(\.rawValue)),
+        ]
+        for (name, values) in candidates where text.contains(name) {
+            return "must be one of: " + values.joined(separator: ", ")
+        }
+        return nil
+    }
+}

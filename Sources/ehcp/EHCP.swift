@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `ehcp`: the one executable. Each subcommand lives in its own file.
+@main
+struct EHCP: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ehcp",
+        abstract: "The EHC needs assessment and plan case-workflow service.",
+        subcommands: [ScenarioCommand.self]
+    )
+}
