@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "EHCPStore",
             dependencies: ["EHCPDomain", "Postgres", .product(name: "Logging", package: "swift-log")],
-            resources: [.copy("schema.sql")],
+            resources: [.copy("Resources/schema.sql")],
             swiftSettings: strict
         ),
         // Composition root: configuration, HTTP application, services.

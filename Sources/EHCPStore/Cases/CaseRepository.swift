@@ -1,0 +1,84 @@
+import EHCPDomain
+import Foundation
+import Postgres
+
+/// Records events on cases: load the stream, fold, decide, append with projections, in one transaction.
+public struct CaseRepository: Sendable {
+    public let decider: CaseDecider
+    public let store = EventStore()
+    public let projector = CaseProjector()
+
+    public init(decider: CaseDecider) { self.decider = decider }
+
+    /// What recording an event produced.
+    public struct Outcome: Sendable {
+        public var caseId: UUID
+        public var append: AppendResult
+        public var state: CaseState
+    }
+
+    /// Loads a case's state (nil when the case does not exist for the council set on the transaction).
+    public func load(caseId: UUID, on connection: PostgresConnection) throws -> CaseState? {
+        let stored = try store.readStream(caseId: caseId, on: connection)
+        guard !stored.isEmpty else { return nil }
+        return CaseState(history: try stored.map { event throws(CaseError) in try event.recorded() })
+    }
+
+    /// Records one command on a case inside the caller's transaction.
+    ///
+    /// - Parameter expectedVersion: the version the client saw (`If-Match`); nil lets the caller retry
+    ///   on fresh state after a lost race.
+    public func record(
+        council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
+        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, on connection: PostgresConnection
+    ) throws -> Outcome {
+        try store.setCouncil(council, on: connection)
+        if let key = idempotencyKey, let earlier = try store.replayed(key: key, requestHash: requestHash, on: connection) {
+            return Outcome(caseId: earlier.caseId, append: earlier, state: try load(caseId: earlier.caseId, on: connection) ?? CaseState())
+        }
+        let state = try load(caseId: caseId, on: connection) ?? CaseState()
+        if let expectedVersion, expectedVersion != state.version {
+            throw CaseCommandError.versionMismatch(expected: expectedVersion, actual: state.version)
+        }
+        let newEvents: [RecordedEvent]
+        do {
+            newEvents = try decider.decide(state, command)
+        } catch {
+            throw CaseCommandError.rejected(error)
+        }
+        let append = try store.append(
+            council: council, caseId: caseId, expectedVersion: state.version, events: newEvents.map(\.newEvent),
+            idempotencyKey: idempotencyKey, requestHash: requestHash, on: connection)
+        guard !append.replayed else { return Outcome(caseId: caseId, append: append, state: state) }
+        var next = state
+        for event in newEvents { next.evolve(event) }
+        try projector.write(
+            council: council, caseId: caseId, reference: reference, childId: childId, state: next,
+            report: next.deadlines(decider.engine, asOf: command.today), on: connection)
+        return Outcome(caseId: caseId, append: append, state: next)
+    }
+}
+
+extension CaseRepository {
+    /// Records a command through a pool, re-running it on fresh state when another writer won a race
+    /// (only when the client did not pin a version with `If-Match`).
+    public func record(
+        council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
+        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, pool: PostgresPool, attempts: Int = 8
+    ) async throws -> Outcome {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await pool.transaction { connection in
+                    try record(
+                        council: council, caseId: caseId, command: command, expectedVersion: expectedVersion,
+                        idempotencyKey: idempotencyKey, requestHash: requestHash, reference: reference, childId: childId,
+                        on: connection)
+                }
+            } catch StoreError.concurrencyConflict where expectedVersion == nil && attempt < attempts {
+                continue
+            }
+        }
+    }
+}

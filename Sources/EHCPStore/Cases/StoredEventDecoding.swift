@@ -1,0 +1,28 @@
+import EHCPDomain
+import Foundation
+
+extension StoredEvent {
+    /// The domain event, upcast from its stored schema version. Stored rows are read leniently.
+    public func recorded() throws(CaseError) -> RecordedEvent {
+        guard let date = CivilDate(iso: occurredOn) else {
+            throw CaseError(.invalidField, field: "occurredOn", value: occurredOn, "stored date is unreadable")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONDecoder().decode(JSONValue.self, from: Data(data.utf8))
+        } catch {
+            throw CaseError(.invalidField, field: "data", "stored data is not JSON")
+        }
+        let event = try EventCodec.decode(type: type, data: json, schemaVersion: schemaVersion, strict: false)
+        return RecordedEvent(version: version, occurredOn: date, event: event, actor: actor)
+    }
+}
+
+extension RecordedEvent {
+    /// The row to append.
+    public var newEvent: NewEvent {
+        NewEvent(
+            type: event.typeName, schemaVersion: EventCodec.currentSchemaVersion, data: EventCodec.encodedData(event),
+            occurredOn: occurredOn.description, actor: actor)
+    }
+}

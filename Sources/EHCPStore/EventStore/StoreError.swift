@@ -1,0 +1,26 @@
+import Foundation
+import Postgres
+
+/// Why the event store refused or failed an operation.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// Another writer appended first: the case is at `actual`, not `expected` (retry on fresh state,
+    /// or answer 412/409 when the client named the version it saw).
+    case concurrencyConflict(caseId: UUID, expected: Int, actual: Int?)
+    /// The idempotency key was used before with a different request.
+    case idempotencyKeyReused(key: String)
+    case caseNotFound(caseId: UUID)
+    case database(PostgresError)
+
+    public var description: String {
+        switch self {
+        case .concurrencyConflict(let caseId, let expected, let actual):
+            "case \(caseId) is at version \(actual.map(String.init) ?? "none"), not the expected \(expected): another change was recorded first"
+        case .idempotencyKeyReused(let key):
+            "idempotency key '\(key)' was already used for a different request"
+        case .caseNotFound(let caseId):
+            "no case \(caseId)"
+        case .database(let error):
+            "database error: \(error)"
+        }
+    }
+}

@@ -1,0 +1,208 @@
+-- EHCP case-workflow service: the database schema (version 1).
+--
+-- Applied by `ehcp migrate` (idempotent; it records each applied version in schema_migrations).
+-- Later changes to this released schema arrive as numbered migrations beside this file.
+--
+-- Design (docs: architecture.md):
+--   * `events` is the source of truth: append-only, one row per case event, never updated or deleted
+--     by the application role.
+--   * `case_summary` and `deadlines` are projections written in the same transaction as the events
+--     they derive from; `ehcp projections rebuild` can recreate them from `events`.
+--   * Personal data lives only in `children`, so it can be exported or erased without touching events.
+--   * Every council-owned row carries council_id and is guarded by row-level security: the application
+--     runs as ehcp_app (not the owner) and sets `ehcp.council_id` for each transaction.
+
+-- The application role: no login of its own; the service switches to it with SET ROLE after connecting.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ehcp_app') THEN
+        CREATE ROLE ehcp_app NOLOGIN;
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL; -- another migration created it concurrently
+END
+$$;
+
+-- The council set for the current transaction, or NULL (which matches no row).
+CREATE FUNCTION ehcp_council() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT nullif(current_setting('ehcp.council_id', true), '')::uuid $$;
+
+-- Councils (tenants). Not secret: the list is readable so the scheduler can sweep each in turn.
+CREATE TABLE councils (
+    council_id  uuid PRIMARY KEY,
+    code        text NOT NULL UNIQUE,          -- e.g. the ONS code 'E10000030' or a short name
+    name        text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- People who use the service, and their bearer tokens (stored only as SHA-256 hashes).
+CREATE TABLE users (
+    user_id     uuid PRIMARY KEY,
+    council_id  uuid NOT NULL REFERENCES councils,
+    name        text NOT NULL,
+    role        text NOT NULL CHECK (role IN ('caseworker', 'manager', 'admin', 'auditor')),
+    team        text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    disabled_at timestamptz,
+    UNIQUE (council_id, name)
+);
+
+CREATE TABLE api_tokens (
+    token_hash  text PRIMARY KEY,              -- hex SHA-256 of the token; the token itself is never stored
+    user_id     uuid NOT NULL REFERENCES users,
+    label       text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL,
+    revoked_at  timestamptz
+);
+
+-- Personal data, kept apart from the anonymous event history (subject access and erasure).
+CREATE TABLE children (
+    child_id    uuid PRIMARY KEY,
+    council_id  uuid NOT NULL REFERENCES councils,
+    forename    text,
+    surname     text,
+    born_on     date,
+    sex         text,
+    postcode    text,
+    upn         text,                          -- unique pupil number
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    erased_at   timestamptz                    -- set when personal details were erased at end of retention
+);
+
+-- The head of each case's stream: its council and current version (the optimistic-concurrency check).
+CREATE TABLE case_streams (
+    case_id     uuid PRIMARY KEY,
+    council_id  uuid NOT NULL REFERENCES councils,
+    version     integer NOT NULL CHECK (version > 0)
+);
+
+-- The event log. global_position orders the whole log; transaction_id lets a reader of the global
+-- log wait for transactions still in flight instead of skipping rows that commit late.
+CREATE TABLE events (
+    global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    council_id      uuid NOT NULL REFERENCES councils,
+    case_id         uuid NOT NULL REFERENCES case_streams,
+    version         integer NOT NULL CHECK (version > 0),
+    type            text NOT NULL,
+    schema_version  smallint NOT NULL DEFAULT 1,
+    data            jsonb NOT NULL,
+    occurred_on     date NOT NULL,             -- when it happened in the world (deadlines use this)
+    recorded_at     timestamptz NOT NULL DEFAULT now(), -- when the service learned of it
+    actor           text NOT NULL,
+    correlation_id  uuid,
+    causation_id    uuid,
+    transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    CONSTRAINT events_case_version UNIQUE (case_id, version)
+);
+CREATE INDEX events_global_reader ON events (transaction_id, global_position);
+
+-- Idempotency keys: a replay with the same key and body returns the original result.
+CREATE TABLE idempotency_keys (
+    council_id      uuid NOT NULL REFERENCES councils,
+    key             text NOT NULL,
+    request_hash    text NOT NULL,
+    case_id         uuid NOT NULL,
+    first_version   integer NOT NULL,
+    last_version    integer NOT NULL,
+    first_position  bigint NOT NULL,
+    last_position   bigint NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (council_id, key)
+);
+
+-- Projection: one row per case, for lists, searches and reports.
+CREATE TABLE case_summary (
+    case_id         uuid PRIMARY KEY REFERENCES case_streams,
+    council_id      uuid NOT NULL REFERENCES councils,
+    reference       text NOT NULL,             -- the human case reference, e.g. 'EHC-2025-00042'
+    child_id        uuid REFERENCES children,
+    stage           text NOT NULL,
+    opened_on       date NOT NULL,
+    opened_by       text NOT NULL,
+    request_source  text,
+    decided_on      date,
+    assessed        boolean,
+    draft_on        date,
+    plan_made_on    date,
+    no_plan_on      date,
+    withdrawn_on    date,
+    ceased_on       date,
+    ceased_reason   smallint,
+    caseworker      text,
+    team            text,
+    mediation       boolean NOT NULL DEFAULT false,
+    appealed        boolean NOT NULL DEFAULT false,
+    final_20w_excepted boolean NOT NULL DEFAULT false,
+    version         integer NOT NULL,
+    next_due_on     date,                      -- earliest open duty deadline
+    breached_count  integer NOT NULL DEFAULT 0,
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (council_id, reference)
+);
+CREATE INDEX case_summary_caseworker ON case_summary (council_id, caseworker);
+CREATE INDEX case_summary_team ON case_summary (council_id, team);
+
+-- Projection: every deadline of every case, as computed when the case last changed.
+-- The scheduler reads only rows still 'open' whose date has passed (partial index below).
+CREATE TABLE deadlines (
+    case_id         uuid NOT NULL REFERENCES case_streams,
+    council_id      uuid NOT NULL REFERENCES councils,
+    rule            text NOT NULL,
+    key             text NOT NULL DEFAULT '',
+    start_version   integer NOT NULL,
+    started_on      date NOT NULL,
+    due_on          date NOT NULL,
+    status          text NOT NULL CHECK (status IN ('open', 'met', 'metLate', 'breached', 'excepted', 'cancelled')),
+    met_on          date,
+    excepted        boolean NOT NULL DEFAULT false,
+    caseworker      text,
+    team            text,
+    PRIMARY KEY (case_id, rule, key, start_version)
+);
+CREATE INDEX deadlines_open_by_due ON deadlines (due_on) WHERE status = 'open';
+CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on);
+
+-- Alerts waiting to be delivered (webhooks, the in-app feed). Claimed with FOR UPDATE SKIP LOCKED.
+CREATE TABLE outbox (
+    outbox_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    council_id      uuid NOT NULL REFERENCES councils,
+    case_id         uuid,
+    kind            text NOT NULL,
+    payload         jsonb NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    available_at    timestamptz NOT NULL DEFAULT now(),
+    attempts        integer NOT NULL DEFAULT 0,
+    delivered_at    timestamptz,
+    dead_at         timestamptz,
+    last_error      text
+);
+CREATE INDEX outbox_pending ON outbox (available_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
+
+-- Row-level security: a row is visible only to transactions that set its council.
+ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE children ENABLE ROW LEVEL SECURITY;
+ALTER TABLE case_streams ENABLE ROW LEVEL SECURITY;
+ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE case_summary ENABLE ROW LEVEL SECURITY;
+ALTER TABLE deadlines ENABLE ROW LEVEL SECURITY;
+ALTER TABLE outbox ENABLE ROW LEVEL SECURITY;
+CREATE POLICY council_users ON users USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_children ON children USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_streams ON case_streams USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_events ON events USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_idempotency ON idempotency_keys USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_summary ON case_summary USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_deadlines ON deadlines USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_outbox ON outbox USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+
+-- What the application role may do. Note: events get SELECT and INSERT only, never UPDATE or DELETE.
+GRANT USAGE ON SCHEMA public TO ehcp_app;
+GRANT SELECT ON councils TO ehcp_app;
+GRANT SELECT ON users, api_tokens TO ehcp_app;
+GRANT SELECT, INSERT ON events, idempotency_keys TO ehcp_app;
+GRANT SELECT, INSERT, UPDATE ON case_streams, children TO ehcp_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON case_summary, deadlines TO ehcp_app;
+GRANT SELECT, INSERT, UPDATE ON outbox TO ehcp_app;

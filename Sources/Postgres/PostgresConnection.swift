@@ -1,0 +1,222 @@
+import CLibPQ
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One libpq connection. Every call blocks its thread, so use it from a `PostgresPool` worker thread
+/// (or a command-line tool's own thread), never from Swift's cooperative pool.
+///
+/// Not thread-safe: one thread at a time uses it (the pool guarantees that).
+public final class PostgresConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+
+    /// Connects with a `postgresql://` URL or a `key=value` conninfo string; sessions use UTC and ISO dates.
+    public init(_ conninfo: String) throws(PostgresError) {
+        try PostgresConnection.validate(conninfo: conninfo)
+        let handle = PQconnectdb(conninfo)
+        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+            let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            PQfinish(handle)
+            throw PostgresError(.connection, message: "cannot connect to PostgreSQL: " + message.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        self.handle = handle
+        // Server NOTICEs ("relation already exists, skipping") are not errors: keep them off stderr.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        try execute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'")
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// Checks that a URL or conninfo string parses, without connecting.
+    public static func validate(conninfo: String) throws(PostgresError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &errorMessage) else {
+            let message = errorMessage.map { String(cString: $0) } ?? "unparseable"
+            PQfreemem(errorMessage)
+            throw PostgresError(.connection, message: "invalid database URL: " + message.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        PQconninfoFree(options)
+    }
+
+    /// Whether the connection is usable: reads anything the server sent (a shutdown notice breaks it).
+    public var isHealthy: Bool {
+        guard let handle else { return false }
+        // An idle connection whose server went away has a FATAL message and then end-of-file waiting:
+        // keep reading while the socket is readable so libpq sees the end and marks the connection bad.
+        for _ in 0..<4 {
+            guard PQstatus(handle) == CONNECTION_OK, PQconsumeInput(handle) == 1 else { break }
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 0) > 0 else { break }
+        }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    public func close() {
+        PQfinish(handle)
+        handle = nil
+    }
+
+    /// Runs one parameterised statement (`$1`, `$2` …). Parameters and results use the text format.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws(PostgresError) -> PostgresRows {
+        guard let handle else { throw PostgresError(.connection, message: "connection is closed") }
+        let texts = parameters.map(\.postgresText)
+        let result: OpaquePointer? = withCStrings(texts) { pointers in
+            PQexecParams(handle, sql, Int32(texts.count), nil, pointers, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs a script of one or more statements with no parameters (schema files, SET commands).
+    public func execute(_ sql: String) throws(PostgresError) {
+        guard let handle else { throw PostgresError(.connection, message: "connection is closed") }
+        try consume(PQexec(handle, sql))
+    }
+
+    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
+    @discardableResult
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isHealthy { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Bulk-loads rows with `COPY … FROM STDIN` (text format). Each element is one line without newline.
+    public func copyIn(_ sql: String, lines: some Sequence<String>) throws(PostgresError) {
+        guard let handle else { throw PostgresError(.connection, message: "connection is closed") }
+        let start = PQexec(handle, sql)
+        guard PQresultStatus(start) == PGRES_COPY_IN else { try consume(start); return }
+        PQclear(start)
+        var buffer = ""
+        buffer.reserveCapacity(1 << 16)
+        func flush() throws(PostgresError) {
+            guard !buffer.isEmpty else { return }
+            let sent = buffer.withCString { PQputCopyData(handle, $0, Int32(strlen($0))) }
+            buffer.removeAll(keepingCapacity: true)
+            if sent != 1 { throw PostgresError(.query, message: "COPY failed: " + String(cString: PQerrorMessage(handle))) }
+        }
+        for line in lines {
+            buffer += line
+            buffer += "\n"
+            if buffer.utf8.count >= 1 << 16 { try flush() }
+        }
+        try flush()
+        guard PQputCopyEnd(handle, nil) == 1 else {
+            throw PostgresError(.query, message: "COPY failed: " + String(cString: PQerrorMessage(handle)))
+        }
+        try consume(PQgetResult(handle))
+        while let extra = PQgetResult(handle) { PQclear(extra) }
+    }
+
+    // MARK: LISTEN / NOTIFY
+
+    /// Subscribes this connection to a channel.
+    public func listen(_ channel: String) throws(PostgresError) {
+        try execute("LISTEN " + quoteIdentifier(channel))
+    }
+
+    public func notify(_ channel: String, payload: String = "") throws(PostgresError) {
+        try query("SELECT pg_notify($1, $2)", [channel, payload])
+    }
+
+    /// Waits up to `timeout` for notifications on channels this connection listens to.
+    public func waitForNotifications(timeout: Duration) throws(PostgresError) -> [PostgresNotification] {
+        guard let handle else { throw PostgresError(.connection, message: "connection is closed") }
+        var received = drainNotifications(handle)
+        if !received.isEmpty { return received }
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        _ = poll(&descriptor, 1, milliseconds)
+        guard PQconsumeInput(handle) == 1 else {
+            throw PostgresError(.connection, message: "connection lost while waiting: " + String(cString: PQerrorMessage(handle)))
+        }
+        received = drainNotifications(handle)
+        return received
+    }
+
+    private func drainNotifications(_ handle: OpaquePointer) -> [PostgresNotification] {
+        _ = PQconsumeInput(handle)
+        var received: [PostgresNotification] = []
+        while let notice = PQnotifies(handle) {
+            received.append(PostgresNotification(
+                channel: String(cString: notice.pointee.relname), payload: String(cString: notice.pointee.extra)))
+            PQfreemem(notice)
+        }
+        return received
+    }
+
+    private func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    // MARK: Results
+
+    /// Copies a result out of libpq, frees it, and turns failures into `PostgresError`.
+    @discardableResult
+    private func consume(_ result: OpaquePointer?) throws(PostgresError) -> PostgresRows {
+        defer { PQclear(result) }
+        guard let result else {
+            let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "no result"
+            throw PostgresError(.connection, message: message.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_OUT:
+            break
+        default:
+            func field(_ code: Int32) -> String? {
+                PQresultErrorField(result, code).map { String(cString: $0) }
+            }
+            let message = field(Int32(UInt8(ascii: "M"))) ?? String(cString: PQresultErrorMessage(result))
+            let connectionBroken = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
+            throw PostgresError(
+                connectionBroken ? .connection : .query, sqlState: field(Int32(UInt8(ascii: "C"))),
+                message: message.trimmingCharacters(in: .whitespacesAndNewlines), detail: field(Int32(UInt8(ascii: "D"))),
+                constraint: field(Int32(UInt8(ascii: "n"))))
+        }
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        var rows: [PostgresRow] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(columnCount)
+            for column in 0..<columnCount {
+                if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                }
+            }
+            rows.append(PostgresRow(columns: columns, values: values))
+        }
+        return PostgresRows(columns: columns, rows: rows, affected: Int(String(cString: PQcmdTuples(result))) ?? 0)
+    }
+}
+
+/// A NOTIFY received on a listened channel.
+public struct PostgresNotification: Sendable, Hashable {
+    public var channel: String
+    public var payload: String
+    public init(channel: String, payload: String) {
+        self.channel = channel
+        self.payload = payload
+    }
+}
+
+/// Passes an array of optional Swift strings to C as `const char * const *`, NULL for nil.
+private func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+    defer { for pointer in pointers { free(pointer) } }
+    return pointers.withUnsafeMutableBufferPointer { buffer in
+        body(buffer.map { $0.map { UnsafePointer($0) } })
+    }
+}

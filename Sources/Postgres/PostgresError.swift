@@ -1,0 +1,40 @@
+/// An error from the database or the client, carrying PostgreSQL's SQLSTATE where there is one.
+public struct PostgresError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Could not connect, or the connection broke.
+        case connection
+        /// The server rejected a statement (see `sqlState`).
+        case query
+        /// No connection became free within the pool's acquire timeout.
+        case poolTimeout
+        /// The pool was shut down.
+        case poolClosed
+        /// A value could not be decoded into the requested Swift type.
+        case decoding
+    }
+
+    public var kind: Kind
+    /// Five-character SQLSTATE, e.g. `23505` unique_violation, `42501` insufficient_privilege.
+    public var sqlState: String?
+    public var message: String
+    public var detail: String?
+    public var constraint: String?
+
+    public init(_ kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil, constraint: String? = nil) {
+        self.kind = kind
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+        self.constraint = constraint
+    }
+
+    public var isUniqueViolation: Bool { sqlState == "23505" }
+    public var isInsufficientPrivilege: Bool { sqlState == "42501" }
+
+    public var description: String {
+        var text = message
+        if let sqlState { text = "[\(sqlState)] " + text }
+        if let detail, !detail.isEmpty { text += " (\(detail))" }
+        return text
+    }
+}

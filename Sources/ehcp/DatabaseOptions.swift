@@ -1,0 +1,53 @@
+import ArgumentParser
+import EHCPStore
+import Foundation
+import Logging
+import Postgres
+
+/// Where the database is: `DATABASE_URL`, or the embedded cluster under `./.ehcp/`.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Folder for the embedded database when DATABASE_URL is unset.")
+    var dataDirectory = ".ehcp"
+
+    /// A running database and how to reach it; `close()` stops an embedded cluster this process started.
+    struct Connection {
+        var conninfo: String
+        var embedded: EmbeddedDatabase?
+        func close() { embedded?.stop() }
+    }
+
+    /// Resolves the database. Every failure is one clear line naming the problem and what to do.
+    func open(logger: Logger) throws -> Connection {
+        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
+            do {
+                try PostgresConnection.validate(conninfo: url)
+            } catch {
+                throw CleanExit.message("DATABASE_URL is not a valid PostgreSQL URL (\(error.message)); expected e.g. postgresql://user@host:5432/ehcp")
+            }
+            return Connection(conninfo: url, embedded: nil)
+        }
+        do {
+            let embedded = try EmbeddedDatabase(directory: URL(fileURLWithPath: dataDirectory, isDirectory: true), logger: logger)
+            return Connection(conninfo: try embedded.start(), embedded: embedded)
+        } catch let failure as EmbeddedDatabase.Failure {
+            throw CleanExit.message("cannot start the embedded database: \(failure)")
+        }
+    }
+
+    /// Connects once, with a clear message when the server cannot be reached.
+    func connect(_ connection: Connection) throws -> PostgresConnection {
+        do {
+            return try PostgresConnection(connection.conninfo)
+        } catch {
+            throw CleanExit.message("\(error.message); check that the server is running and DATABASE_URL is right")
+        }
+    }
+}
+
+/// A failure the user can act on: printed as one line, exit status 1.
+enum CleanExit: Error, CustomStringConvertible {
+    case message(String)
+    var description: String {
+        switch self { case .message(let text): "ehcp: " + text }
+    }
+}

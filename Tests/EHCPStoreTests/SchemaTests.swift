@@ -1,0 +1,70 @@
+import EHCPStore
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Schema and migrations")
+struct SchemaTests {
+    @Test("migrating twice applies the schema once and then does nothing")
+    func migrateTwice() throws {
+        let database = try TestDatabase.make(migrate: false)
+        let connection = try database.connect()
+        let migrator = try Migrator()
+        #expect(try migrator.migrate(on: connection) == [1])
+        #expect(try migrator.migrate(on: connection) == [])
+        #expect(try migrator.currentVersion(on: connection) == 1)
+        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 1)
+    }
+
+    @Test("the application role cannot UPDATE or DELETE events")
+    func eventsAreAppendOnly() async throws {
+        let database = try TestDatabase.make()
+        let council = try database.addCouncil()
+        let pool = try database.pool()
+        defer { pool.shutdown() }
+        let caseId = UUID()
+        _ = try await pool.transaction {
+            try EventStore().append(
+                council: council, caseId: caseId, expectedVersion: 0,
+                events: [NewEvent(type: "DecidedToAssess", data: "{}", occurredOn: "2025-03-03", actor: "t")], on: $0)
+        }
+        for statement in ["UPDATE events SET actor = 'forger'", "DELETE FROM events"] {
+            do {
+                try await pool.transaction { connection in
+                    try EventStore().setCouncil(council, on: connection)
+                    try connection.query(statement)
+                }
+                Issue.record("\(statement) succeeded as the application role")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "42501", "\(statement): \(error)")
+            }
+        }
+    }
+
+    @Test("as the application role, rows are invisible until a council is set, and only that council's")
+    func rowLevelSecurity() async throws {
+        let database = try TestDatabase.make()
+        let councilA = try database.addCouncil(code: "A")
+        let councilB = try database.addCouncil(code: "B")
+        let pool = try database.pool()
+        defer { pool.shutdown() }
+        let event = NewEvent(type: "DecidedToAssess", data: "{}", occurredOn: "2025-03-03", actor: "t")
+        _ = try await pool.transaction { try EventStore().append(council: councilA, caseId: UUID(), expectedVersion: 0, events: [event], on: $0) }
+        _ = try await pool.transaction { try EventStore().append(council: councilB, caseId: UUID(), expectedVersion: 0, events: [event], on: $0) }
+        let unset = try await pool.withConnection { try $0.query("SELECT count(*) FROM events").first!.decode(Int.self, at: 0) }
+        #expect(unset == 0)
+        let asA = try await pool.transaction { connection in
+            try EventStore().setCouncil(councilA, on: connection)
+            return try connection.query("SELECT council_id FROM events").rows.map { try $0.decode(UUID.self, at: 0) }
+        }
+        #expect(asA == [councilA])
+        // Writing a row for another council is refused by the policy.
+        await #expect(throws: (any Error).self) {
+            try await pool.transaction { connection in
+                try EventStore().setCouncil(councilA, on: connection)
+                try connection.query("INSERT INTO case_streams (case_id, council_id, version) VALUES ($1, $2, 1)", [UUID(), councilB])
+            }
+        }
+    }
+}

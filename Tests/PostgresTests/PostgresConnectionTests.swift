@@ -1,0 +1,105 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Postgres connection")
+struct PostgresConnectionTests {
+    let database: TestDatabase
+
+    init() throws { database = try TestDatabase.make(migrate: false) }
+
+    @Test("every supported type round-trips through a parameter and back")
+    func typeRoundTrips() throws {
+        let connection = try database.connect()
+        let id = UUID()
+        let instant = Date(timeIntervalSince1970: 1_741_000_000.123456)
+        let row = try #require(try connection.query(
+            """
+            SELECT $1::text, $2::int, $3::bigint, $4::bool, $5::float8, $6::numeric, $7::date::text, $8::timestamptz,
+                   $9::uuid, $10::jsonb::text, $11::text
+            """,
+            ["it's \"quoted\" — ünïcode", 42, Int64(9_000_000_000), true, 2.5, 12.75, "2024-02-29", instant, id,
+             JSONText(#"{"a": [1, null]}"#), String?.none]
+        ).first)
+        #expect(try row.decode(String.self, at: 0) == "it's \"quoted\" — ünïcode")
+        #expect(try row.decode(Int.self, at: 1) == 42)
+        #expect(try row.decode(Int64.self, at: 2) == 9_000_000_000)
+        #expect(try row.decode(Bool.self, at: 3) == true)
+        #expect(try row.decode(Double.self, at: 4) == 2.5)
+        #expect(try row.decode(Double.self, at: 5) == 12.75)
+        #expect(try row.decode(String.self, at: 6) == "2024-02-29")
+        let decoded = try row.decode(Date.self, at: 7)
+        #expect(abs(decoded.timeIntervalSince1970 - instant.timeIntervalSince1970) < 0.000_01)
+        #expect(try row.decode(UUID.self, at: 8) == id)
+        #expect(try row.decode(String.self, at: 9) == #"{"a": [1, null]}"#)
+        #expect(try row.decodeIfPresent(String.self, at: 10) == nil)
+        #expect(throws: PostgresError.self) { try row.decode(String.self, at: 10) }
+        #expect(throws: PostgresError.self) { try row.decode(Int.self, at: 0) }
+    }
+
+    @Test("a transaction commits when its body returns and rolls back when it throws")
+    func transactions() throws {
+        struct Boom: Error {}
+        let connection = try database.connect()
+        try connection.execute("CREATE TABLE t (n int)")
+        try connection.transaction { try $0.query("INSERT INTO t VALUES (1)") }
+        #expect(throws: Boom.self) {
+            try connection.transaction { connection in
+                try connection.query("INSERT INTO t VALUES (2)")
+                throw Boom()
+            }
+        }
+        let rows = try connection.query("SELECT n FROM t ORDER BY n").rows.map { try $0.decode(Int.self, at: 0) }
+        #expect(rows == [1])
+    }
+
+    @Test("errors carry SQLSTATE, message and detail")
+    func errorsCarrySQLState() throws {
+        let connection = try database.connect()
+        try connection.execute("CREATE TABLE u (id int PRIMARY KEY)")
+        try connection.query("INSERT INTO u VALUES (1)")
+        let error = try #require(throws: PostgresError.self) { try connection.query("INSERT INTO u VALUES ($1)", [1]) }
+        #expect(error.sqlState == "23505")
+        #expect(error.isUniqueViolation)
+        #expect(error.detail?.contains("(id)=(1)") == true)
+        #expect(error.constraint == "u_pkey")
+        let syntax = try #require(throws: PostgresError.self) { try connection.query("SELEC 1") }
+        #expect(syntax.sqlState == "42601")
+        // The connection is still usable after errors.
+        #expect(try connection.query("SELECT 1").count == 1)
+    }
+
+    @Test("a malformed URL is rejected before connecting, with a clear message")
+    func malformedURL() throws {
+        let error = try #require(throws: PostgresError.self) { try PostgresConnection("this is not a url") }
+        #expect(error.kind == .connection)
+        #expect(error.message.contains("invalid database URL"))
+        let unreachable = try #require(throws: PostgresError.self) {
+            try PostgresConnection("host=/nonexistent-socket-dir port=1 user=x dbname=x connect_timeout=2")
+        }
+        #expect(unreachable.message.contains("cannot connect"))
+    }
+
+    @Test("LISTEN receives a NOTIFY sent by another connection")
+    func listenNotify() throws {
+        let listener = try database.connect()
+        let sender = try database.connect()
+        try listener.listen("deadline_due")
+        try sender.notify("deadline_due", payload: "case-42")
+        var received: [PostgresNotification] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while received.isEmpty && ContinuousClock.now < deadline {
+            received += try listener.waitForNotifications(timeout: .seconds(1))
+        }
+        #expect(received == [PostgresNotification(channel: "deadline_due", payload: "case-42")])
+    }
+
+    @Test("COPY FROM STDIN loads rows, escaping included")
+    func copyIn() throws {
+        let connection = try database.connect()
+        try connection.execute("CREATE TABLE c (n int, s text)")
+        try connection.copyIn("COPY c (n, s) FROM STDIN", lines: (1...1000).map { "\($0)\trow \($0)" })
+        #expect(try connection.query("SELECT count(*), sum(n) FROM c").first?.decode(Int.self, at: 1) == 500_500)
+    }
+}

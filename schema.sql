@@ -1,0 +1,1 @@
+Sources/EHCPStore/Resources/schema.sql
