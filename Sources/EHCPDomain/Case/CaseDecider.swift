@@ -16,6 +16,10 @@ public struct CaseDecider: Sendable {
             if correction.occurredOn == nil && correction.data == nil {
                 throw CaseError(.invalidField, field: "data", "a correction needs a new occurredOn, new data, or both")
             }
+            if let target = state.history.first(where: { $0.version == correction.targetVersion }) {
+                // The new data must be a valid payload of the target's own type.
+                _ = try EffectiveHistory.apply(correction, to: target)
+            }
             try checkDate(recorded, facts: nil, today: command.today)
             try revalidate(state.history + [recorded], today: command.today)
         case .eventRetracted(let retraction):
