@@ -25,8 +25,8 @@ struct EventStoreTests {
         defer { pool.shutdown() }
         let caseId = UUID()
         let council = council
-        let first = try await pool.transaction { try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(1), event(2)], on: $0) }
-        let second = try await pool.transaction { try store.append(council: council, caseId: caseId, expectedVersion: 2, events: [event(3)], on: $0) }
+        let first = try await pool.withConnection { try store.transaction(council: council, on: $0) { try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(1), event(2)], on: $0) } }
+        let second = try await pool.withConnection { try store.transaction(council: council, on: $0) { try store.append(council: council, caseId: caseId, expectedVersion: 2, events: [event(3)], on: $0) } }
         #expect((first.firstVersion, first.lastVersion, second.firstVersion, second.lastVersion) == (1, 2, 3, 3))
         #expect(second.firstPosition > first.lastPosition)
         let stream = try await pool.transaction { connection in
@@ -44,13 +44,13 @@ struct EventStoreTests {
         defer { pool.shutdown() }
         let caseId = UUID()
         let council = council
-        _ = try await pool.transaction { try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(0)], on: $0) }
+        _ = try await pool.withConnection { try store.transaction(council: council, on: $0) { try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(0)], on: $0) } }
         // Round one: everyone believes the case is at version 1.
         let outcomes = await withTaskGroup(of: Result<AppendResult, any Error>.self) { group in
             for n in 1...20 {
                 group.addTask {
                     do {
-                        return .success(try await pool.transaction {
+                        return .success(try await pool.transaction(council: council) {
                             try store.append(council: council, caseId: caseId, expectedVersion: 1, events: [event(n)], on: $0)
                         })
                     } catch { return .failure(error) }
@@ -73,7 +73,7 @@ struct EventStoreTests {
                 group.addTask {
                     while true {
                         do {
-                            _ = try await pool.transaction { connection in
+                            _ = try await pool.transaction(council: council) { connection in
                                 try store.setCouncil(council, on: connection)
                                 let version = try store.readStream(caseId: caseId, on: connection).count
                                 return try store.append(council: council, caseId: caseId, expectedVersion: version, events: [event(n)], on: connection)
@@ -97,16 +97,16 @@ struct EventStoreTests {
         defer { pool.shutdown() }
         let caseId = UUID()
         let council = council
-        let first = try await pool.transaction {
+        let first = try await pool.transaction(council: council) {
             try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(1)], idempotencyKey: "k1", requestHash: "h1", on: $0)
         }
-        let replay = try await pool.transaction {
+        let replay = try await pool.transaction(council: council) {
             try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(1)], idempotencyKey: "k1", requestHash: "h1", on: $0)
         }
         #expect(replay.replayed)
         #expect((replay.firstPosition, replay.lastVersion) == (first.firstPosition, first.lastVersion))
         await #expect(throws: StoreError.self) {
-            try await pool.transaction {
+            try await pool.transaction(council: council) {
                 try store.append(council: council, caseId: caseId, expectedVersion: 1, events: [event(2)], idempotencyKey: "k1", requestHash: "other", on: $0)
             }
         }
@@ -151,7 +151,7 @@ struct EventStoreTests {
                     group.addTask {
                         let caseId = UUID()
                         for version in 0..<100 {
-                            _ = try await pool.transaction {
+                            _ = try await pool.transaction(council: council) {
                                 try store.append(council: council, caseId: caseId, expectedVersion: version, events: [event(version)], on: $0)
                             }
                         }

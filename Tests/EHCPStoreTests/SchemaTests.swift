@@ -24,7 +24,7 @@ struct SchemaTests {
         let pool = try database.pool()
         defer { pool.shutdown() }
         let caseId = UUID()
-        _ = try await pool.transaction {
+        _ = try await pool.transaction(council: council) {
             try EventStore().append(
                 council: council, caseId: caseId, expectedVersion: 0,
                 events: [NewEvent(type: "DecidedToAssess", data: "{}", occurredOn: "2025-03-03", actor: "t")], on: $0)
@@ -50,8 +50,8 @@ struct SchemaTests {
         let pool = try database.pool()
         defer { pool.shutdown() }
         let event = NewEvent(type: "DecidedToAssess", data: "{}", occurredOn: "2025-03-03", actor: "t")
-        _ = try await pool.transaction { try EventStore().append(council: councilA, caseId: UUID(), expectedVersion: 0, events: [event], on: $0) }
-        _ = try await pool.transaction { try EventStore().append(council: councilB, caseId: UUID(), expectedVersion: 0, events: [event], on: $0) }
+        _ = try await pool.withConnection { try EventStore().transaction(council: councilA, on: $0) { try EventStore().append(council: councilA, caseId: UUID(), expectedVersion: 0, events: [event], on: $0) } }
+        _ = try await pool.withConnection { try EventStore().transaction(council: councilB, on: $0) { try EventStore().append(council: councilB, caseId: UUID(), expectedVersion: 0, events: [event], on: $0) } }
         let unset = try await pool.withConnection { try $0.query("SELECT count(*) FROM events").first!.decode(Int.self, at: 0) }
         #expect(unset == 0)
         let asA = try await pool.transaction { connection in
@@ -65,6 +65,24 @@ struct SchemaTests {
                 try EventStore().setCouncil(councilA, on: connection)
                 try connection.query("INSERT INTO case_streams (case_id, council_id, version) VALUES ($1, $2, 1)", [UUID(), councilB])
             }
+        }
+    }
+
+    @Test("an append for one council inside a transaction acting for another is refused")
+    func appendCannotSwitchCouncil() async throws {
+        let database = try TestDatabase.make()
+        let councilA = try database.addCouncil(code: "A")
+        let councilB = try database.addCouncil(code: "B")
+        let pool = try database.pool()
+        defer { pool.shutdown() }
+        let event = NewEvent(type: "DecidedToAssess", data: "{}", occurredOn: "2025-03-03", actor: "t")
+        do {
+            _ = try await pool.transaction(council: councilA) {
+                try EventStore().append(council: councilB, caseId: UUID(), expectedVersion: 0, events: [event], on: $0)
+            }
+            Issue.record("append switched councils")
+        } catch StoreError.database(let error) {
+            #expect(error.sqlState == "42501")
         }
     }
 }

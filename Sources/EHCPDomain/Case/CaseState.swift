@@ -2,15 +2,19 @@
 public struct CaseState: Sendable {
     /// Every event as recorded, in version order.
     public private(set) var history: [RecordedEvent] = []
-    /// The history after corrections and retractions (`EffectiveHistory.resolve`).
-    public private(set) var effective: [RecordedEvent] = []
+    /// The history after corrections and retractions, kept only once the case has any.
+    private var corrected: [RecordedEvent]?
     public private(set) var facts = CaseFacts()
+
+    /// The history after corrections and retractions (`EffectiveHistory.resolve`).
+    public var effective: [RecordedEvent] { corrected ?? history }
 
     public var version: Int { history.last?.version ?? 0 }
 
     public init() {}
 
     public init(history: [RecordedEvent]) {
+        self.history.reserveCapacity(history.count)
         for recorded in history { evolve(recorded) }
     }
 
@@ -19,12 +23,13 @@ public struct CaseState: Sendable {
         history.append(recorded)
         switch recorded.event {
         case .eventCorrected, .eventRetracted:
-            effective = EffectiveHistory.resolve(history)
+            let resolved = EffectiveHistory.resolve(history)
+            corrected = resolved
             facts = CaseFacts()
-            for event in effective { facts.apply(event) }
+            for event in resolved { facts.apply(event) }
             facts.version = recorded.version
         default:
-            effective.append(recorded)
+            corrected?.append(recorded)
             facts.apply(recorded)
         }
     }

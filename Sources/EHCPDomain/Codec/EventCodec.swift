@@ -19,7 +19,8 @@ public enum EventCodec {
             throw CaseError(.invalidField, field: "data", "must be a JSON object")
         }
         let upcast = upcastData(kind: kind, schemaVersion: schemaVersion, object: object)
-        let event = try decodePayload(kind: kind, object: upcast)
+        let bytes = (try? encoder.encode(JSONValue.object(upcast))) ?? Data("{}".utf8)
+        let event = try decodePayload(kind: kind, json: bytes, object: upcast)
         if strict {
             let known = Set(encode(event).keys)
             for (key, value) in upcast where value != .null && !known.contains(key) {
@@ -27,6 +28,19 @@ public enum EventCodec {
             }
         }
         return event
+    }
+
+    /// Decodes a stored event straight from its JSON bytes (one pass; the read path of the store).
+    /// Rows at an older schema version go through `upcastData` first.
+    public static func decodeStored(type: String, json: Data, schemaVersion: Int) throws(CaseError) -> CaseEvent {
+        guard schemaVersion == currentSchemaVersion, let kind = EventKind(rawValue: type) else {
+            let value: JSONValue
+            do { value = try JSONDecoder().decode(JSONValue.self, from: json) } catch {
+                throw CaseError(.invalidField, field: "data", "stored data is not JSON")
+            }
+            return try decode(type: type, data: value, schemaVersion: schemaVersion, strict: false)
+        }
+        return try decodePayload(kind: kind, json: json, object: nil)
     }
 
     /// The `data` object of an event (fields absent when nil).
@@ -83,18 +97,20 @@ public enum EventCodec {
         object
     }
 
+    private static let decoder = JSONDecoder()
+
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
 
-    private static func decodePayload(kind: EventKind, object: [String: JSONValue]) throws(CaseError) -> CaseEvent {
+    private static func decodePayload(kind: EventKind, json: Data, object: [String: JSONValue]?) throws(CaseError) -> CaseEvent {
         func payload<T: Decodable>(_: T.Type) throws(CaseError) -> T {
             do {
-                let data = try encoder.encode(JSONValue.object(object))
-                return try JSONDecoder().decode(T.self, from: data)
+                return try decoder.decode(T.self, from: json)
             } catch let error as DecodingError {
+                let object = object ?? ((try? decoder.decode(JSONValue.self, from: json))?.objectValue ?? [:])
                 throw fieldError(error, object: object, type: kind.rawValue)
             } catch {
                 throw CaseError(.invalidField, field: "data", "could not be read: \(error)")

@@ -21,9 +21,15 @@ struct ClockBook {
     }
 
     private(set) var clocks: [Clock] = []
+    /// Pending clocks per rule (by `RuleID.ordinal`), so meeting or cancelling a rule the case has no
+    /// pending clock of costs nothing.
+    private var pending = [Int](repeating: 0, count: RuleID.allCases.count)
+
+    init() { clocks.reserveCapacity(64) }
 
     mutating func open(_ rule: RuleID, key: String? = nil, on date: CivilDate, version: Int, due: CivilDate) {
         clocks.append(Clock(rule: rule, key: key, startVersion: version, startedOn: date, dueOn: due))
+        pending[rule.ordinal] += 1
     }
 
     /// Meets the most recently opened pending clock of `rule` (with `key`, when given).
@@ -31,27 +37,36 @@ struct ClockBook {
     mutating func meet(_ rule: RuleID, key: String? = nil, on date: CivilDate) -> Bool {
         guard let index = latestPending(rule, key: key) else { return false }
         clocks[index].metOn = date
+        pending[rule.ordinal] -= 1
         return true
     }
 
     /// Meets every pending clock of `rule`.
     mutating func meetAll(_ rule: RuleID, on date: CivilDate) {
+        guard pending[rule.ordinal] > 0 else { return }
         for index in clocks.indices where clocks[index].rule == rule && clocks[index].isPending {
             clocks[index].metOn = date
         }
+        pending[rule.ordinal] = 0
     }
 
     /// Cancels every pending clock of these rules. `dutyNeverArose` makes it hold even when overdue.
-    mutating func cancel(_ rules: Set<RuleID>, on date: CivilDate, dutyNeverArose: Bool) {
-        for index in clocks.indices where rules.contains(clocks[index].rule) && clocks[index].isPending {
+    mutating func cancel(_ rules: [RuleID], on date: CivilDate, dutyNeverArose: Bool) {
+        guard rules.contains(where: { pending[$0.ordinal] > 0 }) else { return }
+        for index in clocks.indices where clocks[index].isPending && rules.contains(clocks[index].rule) {
             clocks[index].cancelledOn = date
             clocks[index].dutyNeverArose = dutyNeverArose
+            pending[clocks[index].rule.ordinal] -= 1
         }
     }
 
     /// Cancels every pending clock except the family's appeal window (which is theirs, not the council's).
     mutating func cancelAllOpen(on date: CivilDate) {
-        cancel(Set(RuleID.allCases).subtracting([.appealWindow, .orderCease]), on: date, dutyNeverArose: false)
+        for index in clocks.indices
+        where clocks[index].isPending && clocks[index].rule != .appealWindow && clocks[index].rule != .orderCease {
+            clocks[index].cancelledOn = date
+            pending[clocks[index].rule.ordinal] -= 1
+        }
     }
 
     /// Undoes the cancellation of the latest cancelled clock of `rule` (reg 45, R (W) v Hertfordshire).
@@ -61,15 +76,17 @@ struct ClockBook {
         }
         clocks[index].cancelledOn = nil
         clocks[index].dutyNeverArose = false
+        pending[rule.ordinal] += 1
     }
 
     func latestPending(_ rule: RuleID, key: String? = nil) -> Int? {
-        clocks.lastIndex { $0.rule == rule && $0.isPending && (key == nil || $0.key == key) }
+        guard pending[rule.ordinal] > 0 else { return nil }
+        return clocks.lastIndex { $0.rule == rule && $0.isPending && (key == nil || $0.key == key) }
     }
 
     func hasPending(_ rule: RuleID) -> Bool { latestPending(rule) != nil }
 
-    func latest(_ rule: RuleID) -> Clock? { clocks.last { $0.rule == rule } }
+    func latestIndex(_ rule: RuleID) -> Int? { clocks.lastIndex { $0.rule == rule } }
 
     mutating func update(_ index: Int, _ change: (inout Clock) -> Void) { change(&clocks[index]) }
 }

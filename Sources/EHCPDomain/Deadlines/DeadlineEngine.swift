@@ -18,15 +18,21 @@ public struct DeadlineEngine: Sendable {
         -> DeadlineReport
     {
         // Events are applied in the order they happened in the world; same-day events in version order.
-        let ordered = effectiveHistory.sorted { ($0.occurredOn, $0.version) < ($1.occurredOn, $1.version) }
+        // (Indices are sorted rather than the events themselves: copying events is the dominant cost.)
+        var order = Array(effectiveHistory.indices)
+        order.sort { a, b in
+            let (left, right) = (effectiveHistory[a], effectiveHistory[b])
+            return left.occurredOn != right.occurredOn ? left.occurredOn < right.occurredOn : left.version < right.version
+        }
         var walk = DeadlineWalk(calendar: calendar, settings: settings, childBornOn: childBornOn)
-        for recorded in ordered { walk.apply(recorded) }
+        for index in order { walk.apply(effectiveHistory[index]) }
         let exceptions = walk.exceptions.values.filter { !$0.withdrawn }
         let deadlines = walk.book.clocks.map { clock in
-            Deadline(
+            let excuses = exceptions.isEmpty ? [] : excusing(clock, exceptions)
+            return Deadline(
                 rule: clock.rule, key: clock.key, startVersion: clock.startVersion, startedOn: clock.startedOn,
-                dueOn: clock.dueOn, status: Self.status(of: clock, excused: !excusing(clock, exceptions).isEmpty, today: today),
-                metOn: clock.metOn, exceptionIds: excusing(clock, exceptions))
+                dueOn: clock.dueOn, status: Self.status(of: clock, excused: !excuses.isEmpty, today: today),
+                metOn: clock.metOn, exceptionIds: excuses)
         }
         return DeadlineReport(deadlines: deadlines, flags: walk.flags.sorted { $0.version < $1.version })
     }
@@ -45,7 +51,7 @@ public struct DeadlineEngine: Sendable {
                 return .cancelled
             }
             // The due day itself is still open (scenario 03).
-            if today <= clock.dueOn && (clock.cancelledOn == nil) { return .open }
+            if today <= clock.dueOn { return .open }
             return excused ? .excepted : .breached
         }
     }

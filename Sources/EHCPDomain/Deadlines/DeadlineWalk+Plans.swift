@@ -1,5 +1,10 @@
 /// Plans, reviews, amendments, phase transfers and transfers between councils.
 extension DeadlineWalk {
+    static let finalPlanMeets: [RuleID] = [.orderAssessFinal14W, .orderPlanFinal11W, .unopposedAssessFinal14W, .unopposedPlanFinal11W]
+    static let finalPlanEnds: [RuleID] = [.noPlan16W, .orderAssessNoPlan10W, .unopposedAssessNoPlan10W]
+    static let phaseTransfers: [RuleID] = [.phase15Feb, .phase31Mar, .phasePost16_5M]
+    static let amendedPlanMeets: [RuleID] = [.orderAmend5W, .orderPlacement2W, .unopposedAmend5W, .unopposedPlacement2W]
+
     mutating func finalPlanIssued(on day: CivilDate, version: Int) {
         if let draft = lastDraftOn {
             if day < draft.adding(days: 15) {
@@ -14,10 +19,8 @@ extension DeadlineWalk {
         if !book.meet(.reassessFinal14W, on: day) {
             book.meet(.final20W, on: day)
         }
-        for rule in [RuleID.orderAssessFinal14W, .orderPlanFinal11W, .unopposedAssessFinal14W, .unopposedPlanFinal11W] {
-            book.meet(rule, on: day)
-        }
-        book.cancel([.noPlan16W, .orderAssessNoPlan10W, .unopposedAssessNoPlan10W], on: day, dutyNeverArose: true)
+        for rule in Self.finalPlanMeets { book.meet(rule, on: day) }
+        book.cancel(Self.finalPlanEnds, on: day, dutyNeverArose: true)
         book.cancel([.consult15D], on: day, dutyNeverArose: false)
         if planMadeOn == nil {
             // CFA s.44(1): the first review period starts with the day the plan is made.
@@ -72,17 +75,15 @@ extension DeadlineWalk {
     }
 
     mutating func amendedPlanIssued(on day: CivilDate, version: Int) {
-        if let window = book.latest(.amend15D), day >= window.startedOn, day < window.dueOn {
+        if let index = book.latestIndex(.amend15D), day >= book.clocks[index].startedOn, day < book.clocks[index].dueOn {
             flags.append(Flag(
                 rule: .amend15D, version: version,
-                message: "amended plan issued on \(day), inside the 15-day comment window on the notice of \(window.startedOn)"))
+                message: "amended plan issued on \(day), inside the 15-day comment window on the notice of \(book.clocks[index].startedOn)"))
         }
         book.meet(.amendFinal8W, on: day)
         book.meet(.reassessFinal14W, on: day)
-        for rule in [RuleID.phase15Feb, .phase31Mar, .phasePost16_5M] { book.meetAll(rule, on: day) }
-        for rule in [RuleID.orderAmend5W, .orderPlacement2W, .unopposedAmend5W, .unopposedPlacement2W] {
-            book.meet(rule, on: day)
-        }
+        for rule in Self.phaseTransfers { book.meetAll(rule, on: day) }
+        for rule in Self.amendedPlanMeets { book.meet(rule, on: day) }
         openAppealWindow(on: day, version: version, key: "planContents")
     }
 

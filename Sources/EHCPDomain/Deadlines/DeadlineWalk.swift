@@ -13,6 +13,13 @@ struct DeadlineWalk {
         }
     }
 
+    /// Clocks a refusal to assess ends (the duty never arose).
+    static let refusedToAssess: [RuleID] = [.final20W, .noPlan16W, .draftLocal, .outcomesLocal]
+    /// Clocks a decision not to issue a plan ends.
+    static let refusedToIssue: [RuleID] = [.final20W, .advice6W, .outcomesLocal, .draftLocal, .orderAssessFinal14W, .unopposedAssessFinal14W]
+    /// The initial-assessment clocks a withdrawal cancels.
+    static let initialAssessment: [RuleID] = [.decide6W, .advice6W, .outcomesLocal, .noPlan16W, .draftLocal, .final20W, .consult15D]
+
     let calendar: WorkingDayCalendar
     let settings: LocalSettings
     let childBornOn: CivilDate?
@@ -50,7 +57,7 @@ struct DeadlineWalk {
             book.open(.outcomesLocal, on: day, version: version, due: day.adding(weeks: settings.outcomesMeetingWeeks))
         case .decidedNotToAssess:
             book.meet(.decide6W, on: day)
-            book.cancel([.final20W, .noPlan16W, .draftLocal, .outcomesLocal], on: day, dutyNeverArose: true)
+            book.cancel(Self.refusedToAssess, on: day, dutyNeverArose: true)
             openAppealWindow(on: day, version: version, key: "refusalToAssess")
         case .adviceRequested(let advice):
             // Reg 8(1): six weeks from the day the body received the request.
@@ -64,8 +71,7 @@ struct DeadlineWalk {
             book.meet(.noPlan16W, on: day)
             book.meet(.orderAssessNoPlan10W, on: day)
             book.meet(.unopposedAssessNoPlan10W, on: day)
-            book.cancel(
-                [.final20W, .advice6W, .outcomesLocal, .draftLocal, .orderAssessFinal14W, .unopposedAssessFinal14W],
+            book.cancel(Self.refusedToIssue,
                 on: day, dutyNeverArose: true)
             openAppealWindow(on: day, version: version, key: "refusalToIssue")
         case .draftPlanIssued:
@@ -83,8 +89,7 @@ struct DeadlineWalk {
         case .finalPlanIssued:
             finalPlanIssued(on: day, version: version)
         case .requestWithdrawn:
-            book.cancel(
-                [.decide6W, .advice6W, .outcomesLocal, .noPlan16W, .draftLocal, .final20W, .consult15D],
+            book.cancel(Self.initialAssessment,
                 on: day, dutyNeverArose: false)
         case .exceptionRecorded(let exception):
             exceptions[exception.exceptionId] = ExceptionFacts(recorded: exception)

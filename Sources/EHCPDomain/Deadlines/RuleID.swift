@@ -90,6 +90,12 @@ public enum RuleID: String, Sendable, Hashable, Codable, CaseIterable, Comparabl
 
     public static func < (lhs: RuleID, rhs: RuleID) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// 0 … allCases.count − 1, in declaration order: an array index for per-rule tables.
+    ///
+    /// A payload-free enum is stored as its one-byte case tag, in declaration order; reading the tag
+    /// avoids hashing the raw string (which is what `Hashable` does for a String-backed enum).
+    var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
+
     /// How a rule's clock behaves once its date passes.
     public enum Kind: Sendable {
         /// A duty on the council: breached when it passes unmet.

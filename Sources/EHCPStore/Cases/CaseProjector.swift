@@ -27,7 +27,7 @@ public struct CaseProjector: Sendable {
             INSERT INTO case_summary (case_id, council_id, reference, child_id, stage, opened_on, opened_by, request_source,
                 decided_on, assessed, draft_on, plan_made_on, no_plan_on, withdrawn_on, ceased_on, ceased_reason,
                 caseworker, team, mediation, appealed, final_20w_excepted, version, next_due_on, breached_count, updated_at)
-            VALUES ($1, $2, coalesce($3, 'EHC-' || upper(substr(replace($1::text, '-', ''), 1, 10))), $4, $5, $6, $7, $8,
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, now())
             ON CONFLICT (case_id) DO UPDATE SET
                 child_id = coalesce(EXCLUDED.child_id, case_summary.child_id), stage = EXCLUDED.stage,
@@ -40,7 +40,7 @@ public struct CaseProjector: Sendable {
                 next_due_on = EXCLUDED.next_due_on, breached_count = EXCLUDED.breached_count, updated_at = now()
             """,
             [
-                caseId, council, reference, childId, facts.stage.rawValue, facts.openedOn?.description ?? "1970-01-01",
+                caseId, council, reference ?? Self.defaultReference(for: caseId), childId, facts.stage.rawValue, facts.openedOn?.description ?? "1970-01-01",
                 facts.openedBy?.rawValue ?? "unknown", facts.requestSource?.rawValue, decidedOn?.description, assessed,
                 facts.draftOn?.description, facts.planMadeOn?.description, facts.noPlanOn?.description,
                 facts.withdrawnOn?.description, facts.ceasedOn?.description, ceasedReason(state), facts.caseworker, facts.team,
@@ -70,6 +70,11 @@ public struct CaseProjector: Sendable {
                 PostgresArray(rows.map { $0.metOn?.description }),
                 PostgresArray(rows.map { $0.exceptionIds.isEmpty ? "f" : "t" }),
             ])
+    }
+
+    /// A readable case reference when the caller gives none: `EHC-` and the first ten hex digits of the id.
+    public static func defaultReference(for caseId: UUID) -> String {
+        "EHC-" + caseId.uuidString.replacingOccurrences(of: "-", with: "").prefix(10)
     }
 
     private func ceasedReason(_ state: CaseState) -> Int? {

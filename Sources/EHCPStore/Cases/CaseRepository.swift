@@ -24,7 +24,7 @@ public struct CaseRepository: Sendable {
         return CaseState(history: try stored.map { event throws(CaseError) in try event.recorded() })
     }
 
-    /// Records one command on a case inside the caller's transaction.
+    /// Records one command on a case inside the caller's council transaction (`EventStore.transaction`).
     ///
     /// - Parameter expectedVersion: the version the client saw (`If-Match`); nil lets the caller retry
     ///   on fresh state after a lost race.
@@ -32,8 +32,7 @@ public struct CaseRepository: Sendable {
         council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
         requestHash: String = "", reference: String? = nil, childId: UUID? = nil, on connection: PostgresConnection
     ) throws -> Outcome {
-        try store.setCouncil(council, on: connection)
-        if let key = idempotencyKey, let earlier = try store.replayed(key: key, requestHash: requestHash, on: connection) {
+        if let key = idempotencyKey, let earlier = try store.replayed(council: council, key: key, requestHash: requestHash, on: connection) {
             return Outcome(caseId: earlier.caseId, append: earlier, state: try load(caseId: earlier.caseId, on: connection) ?? CaseState())
         }
         let state = try load(caseId: caseId, on: connection) ?? CaseState()
@@ -70,11 +69,13 @@ extension CaseRepository {
         while true {
             attempt += 1
             do {
-                return try await pool.transaction { connection in
-                    try record(
+                return try await pool.withConnection { connection in
+                    try store.transaction(council: council, on: connection) { connection in
+                        try record(
                         council: council, caseId: caseId, command: command, expectedVersion: expectedVersion,
                         idempotencyKey: idempotencyKey, requestHash: requestHash, reference: reference, childId: childId,
                         on: connection)
+                    }
                 }
             } catch StoreError.concurrencyConflict where expectedVersion == nil && attempt < attempts {
                 continue

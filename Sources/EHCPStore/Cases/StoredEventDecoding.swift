@@ -7,13 +7,7 @@ extension StoredEvent {
         guard let date = CivilDate(iso: occurredOn) else {
             throw CaseError(.invalidField, field: "occurredOn", value: occurredOn, "stored date is unreadable")
         }
-        let json: JSONValue
-        do {
-            json = try JSONDecoder().decode(JSONValue.self, from: Data(data.utf8))
-        } catch {
-            throw CaseError(.invalidField, field: "data", "stored data is not JSON")
-        }
-        let event = try EventCodec.decode(type: type, data: json, schemaVersion: schemaVersion, strict: false)
+        let event = try EventCodec.decodeStored(type: type, json: Data(data.utf8), schemaVersion: schemaVersion)
         return RecordedEvent(version: version, occurredOn: date, event: event, actor: actor)
     }
 }

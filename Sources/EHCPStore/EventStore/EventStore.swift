@@ -13,7 +13,17 @@ public struct EventStore: Sendable {
         try connection.query("SELECT set_config('ehcp.council_id', $1, true)", [councilId])
     }
 
+    /// Runs `body` in a transaction acting for one council: committed when it returns, rolled back when it
+    /// throws. BEGIN and the council setting travel in one round trip (the id is a `UUID`, so its text
+    /// form is safe inside the statement).
+    public func transaction<T>(council councilId: UUID, on connection: PostgresConnection, _ body: (PostgresConnection) throws -> T) throws -> T {
+        try connection.transaction(begin: "BEGIN; SELECT set_config('ehcp.council_id', '\(councilId.uuidString.lowercased())', true)", body)
+    }
+
     /// Appends `events` to a case's stream at `expectedVersion` (0 for a new case).
+    ///
+    /// Call it inside the transaction that also writes the projections (`transaction(council:on:_:)`).
+    /// Without an idempotency key it is a single statement, so it may also run on its own.
     ///
     /// - Throws: `StoreError.concurrencyConflict` when the stream is not at `expectedVersion`;
     ///   `StoreError.idempotencyKeyReused` when `idempotencyKey` was used with a different `requestHash`.
@@ -24,13 +34,15 @@ public struct EventStore: Sendable {
     ) throws(StoreError) -> AppendResult {
         precondition(!events.isEmpty, "append needs at least one event")
         do {
-            try setCouncil(councilId, on: connection)
-            if let key = idempotencyKey, let earlier = try replayed(key: key, requestHash: requestHash, on: connection) {
+            if let key = idempotencyKey, let earlier = try replayed(council: councilId, key: key, requestHash: requestHash, on: connection) {
                 return earlier
             }
             let newVersion = expectedVersion + events.count
-            try advanceStream(council: councilId, caseId: caseId, from: expectedVersion, to: newVersion, on: connection)
-            let positions = try insert(council: councilId, caseId: caseId, firstVersion: expectedVersion + 1, events: events, on: connection)
+            let positions = try insert(
+                council: councilId, caseId: caseId, expectedVersion: expectedVersion, events: events, on: connection)
+            guard !positions.isEmpty else {
+                try conflict(caseId: caseId, expected: expectedVersion, on: connection)
+            }
             let result = AppendResult(
                 caseId: caseId, firstVersion: expectedVersion + 1, lastVersion: newVersion,
                 firstPosition: positions.first!, lastPosition: positions.last!, replayed: false)
@@ -89,12 +101,12 @@ public struct EventStore: Sendable {
 
     /// The result of an earlier append with this idempotency key, or nil when the key is new.
     /// - Throws: `StoreError.idempotencyKeyReused` when the key was used with a different request.
-    public func replayed(key: String, requestHash: String, on connection: PostgresConnection) throws -> AppendResult? {
+    public func replayed(council: UUID, key: String, requestHash: String, on connection: PostgresConnection) throws -> AppendResult? {
         guard let row = try connection.query(
             """
             SELECT request_hash, case_id, first_version, last_version, first_position, last_position
-            FROM idempotency_keys WHERE council_id = ehcp_council() AND key = $1
-            """, [key]
+            FROM idempotency_keys WHERE council_id = $1 AND key = $2
+            """, [council, key]
         ).first else { return nil }
         guard try row.decode(String.self, at: 0) == requestHash else { throw StoreError.idempotencyKeyReused(key: key) }
         return AppendResult(
@@ -102,39 +114,22 @@ public struct EventStore: Sendable {
             firstPosition: try row.decode(at: 4), lastPosition: try row.decode(at: 5), replayed: true)
     }
 
-    /// Moves the stream head from `expected` to `new`, or fails with a conflict that names both versions.
-    private func advanceStream(council: UUID, caseId: UUID, from expected: Int, to new: Int, on connection: PostgresConnection) throws {
-        let moved: Int
-        if expected == 0 {
-            moved = try connection.query(
-                "INSERT INTO case_streams (case_id, council_id, version) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO NOTHING",
-                [caseId, council, new]
-            ).affected
-        } else {
-            moved = try connection.query(
-                "UPDATE case_streams SET version = $3 WHERE case_id = $1 AND version = $2", [caseId, expected, new]
-            ).affected
-        }
-        guard moved == 1 else {
-            let actual = try connection.query("SELECT version FROM case_streams WHERE case_id = $1", [caseId]).first
-            if actual == nil && expected > 0 { throw StoreError.caseNotFound(caseId: caseId) }
-            throw StoreError.concurrencyConflict(caseId: caseId, expected: expected, actual: try actual?.decode(Int.self, at: 0))
-        }
+    /// Why the stream head did not move: a conflict naming both versions, or an unknown case.
+    private func conflict(caseId: UUID, expected: Int, on connection: PostgresConnection) throws -> Never {
+        let actual = try connection.query("SELECT version FROM case_streams WHERE case_id = $1", [caseId]).first
+        if actual == nil && expected > 0 { throw StoreError.caseNotFound(caseId: caseId) }
+        throw StoreError.concurrencyConflict(caseId: caseId, expected: expected, actual: try actual?.decode(Int.self, at: 0))
     }
 
-    private func insert(council: UUID, caseId: UUID, firstVersion: Int, events: [NewEvent], on connection: PostgresConnection) throws -> [Int64] {
+    /// Moves the stream head from `expectedVersion` and inserts the events: one statement, one round trip
+    /// (`ehcp_append` in schema.sql). No positions come back when the head is not at `expectedVersion`.
+    private func insert(
+        council: UUID, caseId: UUID, expectedVersion: Int, events: [NewEvent], on connection: PostgresConnection
+    ) throws -> [Int64] {
         let rows = try connection.query(
-            """
-            INSERT INTO events (council_id, case_id, version, type, schema_version, data, occurred_on, actor)
-            SELECT $1, $2, e.version, e.type, e.schema_version, e.data::jsonb, e.occurred_on, e.actor
-            FROM unnest($3::int[], $4::text[], $5::smallint[], $6::text[], $7::date[], $8::text[])
-                AS e(version, type, schema_version, data, occurred_on, actor)
-            ORDER BY e.version
-            RETURNING global_position
-            """,
+            "SELECT * FROM ehcp_append($1, $2, $3, $4::text[], $5::smallint[], $6::text[], $7::date[], $8::text[])",
             [
-                council, caseId,
-                PostgresArray(events.indices.map { String(firstVersion + $0) }),
+                council, caseId, expectedVersion,
                 PostgresArray(events.map(\.type)),
                 PostgresArray(events.map { String($0.schemaVersion) }),
                 PostgresArray(events.map(\.data)),
@@ -142,5 +137,12 @@ public struct EventStore: Sendable {
                 PostgresArray(events.map(\.actor)),
             ])
         return try rows.rows.map { row throws(PostgresError) in try row.decode(Int64.self, at: 0) }.sorted()
+    }
+}
+
+extension PostgresPool {
+    /// Runs `body` on a pool thread in a transaction acting for one council.
+    public func transaction<T: Sendable>(council: UUID, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        try await withConnection { connection in try EventStore().transaction(council: council, on: connection, body) }
     }
 }

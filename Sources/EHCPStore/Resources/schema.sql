@@ -80,9 +80,11 @@ CREATE TABLE case_streams (
 
 -- The event log. global_position orders the whole log; transaction_id lets a reader of the global
 -- log wait for transactions still in flight instead of skipping rows that commit late.
+-- (council_id has no foreign key here or in the projections: the stream head already ties the case to its
+-- council, and a key on councils would make every append lock the one council row all writers share.)
 CREATE TABLE events (
     global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    council_id      uuid NOT NULL REFERENCES councils,
+    council_id      uuid NOT NULL,
     case_id         uuid NOT NULL REFERENCES case_streams,
     version         integer NOT NULL CHECK (version > 0),
     type            text NOT NULL,
@@ -98,9 +100,47 @@ CREATE TABLE events (
 );
 CREATE INDEX events_global_reader ON events (transaction_id, global_position);
 
+-- Appends events to a case at an expected version, in one statement (one round trip): moves the stream
+-- head, inserts the events, and returns their positions; returns no rows when the stream is not at
+-- p_expected (the caller reports a conflict). It acts for p_council and refuses to run inside a
+-- transaction already acting for another council.
+CREATE FUNCTION ehcp_append(
+    p_council uuid, p_case uuid, p_expected integer, p_types text[], p_schema_versions smallint[],
+    p_data text[], p_occurred_on date[], p_actors text[]
+) RETURNS SETOF bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    current_council uuid := ehcp_council();
+    n integer := cardinality(p_types);
+BEGIN
+    IF current_council IS NOT NULL AND current_council <> p_council THEN
+        RAISE EXCEPTION 'append for council % inside a transaction acting for council %', p_council, current_council
+            USING ERRCODE = '42501';
+    END IF;
+    PERFORM set_config('ehcp.council_id', p_council::text, true);
+    IF p_expected = 0 THEN
+        INSERT INTO case_streams (case_id, council_id, version) VALUES (p_case, p_council, n)
+            ON CONFLICT (case_id) DO NOTHING;
+    ELSE
+        UPDATE case_streams SET version = p_expected + n WHERE case_id = p_case AND version = p_expected;
+    END IF;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        INSERT INTO events (council_id, case_id, version, type, schema_version, data, occurred_on, actor)
+        SELECT p_council, p_case, p_expected + e.n, e.type, e.schema_version, e.data::jsonb, e.occurred_on, e.actor
+        FROM unnest(p_types, p_schema_versions, p_data, p_occurred_on, p_actors)
+            WITH ORDINALITY AS e(type, schema_version, data, occurred_on, actor, n)
+        ORDER BY e.n
+        RETURNING global_position;
+END
+$$;
+
 -- Idempotency keys: a replay with the same key and body returns the original result.
 CREATE TABLE idempotency_keys (
-    council_id      uuid NOT NULL REFERENCES councils,
+    council_id      uuid NOT NULL,
     key             text NOT NULL,
     request_hash    text NOT NULL,
     case_id         uuid NOT NULL,
@@ -115,7 +155,7 @@ CREATE TABLE idempotency_keys (
 -- Projection: one row per case, for lists, searches and reports.
 CREATE TABLE case_summary (
     case_id         uuid PRIMARY KEY REFERENCES case_streams,
-    council_id      uuid NOT NULL REFERENCES councils,
+    council_id      uuid NOT NULL,
     reference       text NOT NULL,             -- the human case reference, e.g. 'EHC-2025-00042'
     child_id        uuid REFERENCES children,
     stage           text NOT NULL,
@@ -148,7 +188,7 @@ CREATE INDEX case_summary_team ON case_summary (council_id, team);
 -- The scheduler reads only rows still 'open' whose date has passed (partial index below).
 CREATE TABLE deadlines (
     case_id         uuid NOT NULL REFERENCES case_streams,
-    council_id      uuid NOT NULL REFERENCES councils,
+    council_id      uuid NOT NULL,
     rule            text NOT NULL,
     key             text NOT NULL DEFAULT '',
     start_version   integer NOT NULL,
@@ -167,7 +207,7 @@ CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on);
 -- Alerts waiting to be delivered (webhooks, the in-app feed). Claimed with FOR UPDATE SKIP LOCKED.
 CREATE TABLE outbox (
     outbox_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    council_id      uuid NOT NULL REFERENCES councils,
+    council_id      uuid NOT NULL,
     case_id         uuid,
     kind            text NOT NULL,
     payload         jsonb NOT NULL,
@@ -206,3 +246,4 @@ GRANT SELECT, INSERT ON events, idempotency_keys TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON case_streams, children TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON case_summary, deadlines TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON outbox TO ehcp_app;
+GRANT EXECUTE ON FUNCTION ehcp_append(uuid, uuid, integer, text[], smallint[], text[], date[], text[]) TO ehcp_app;

@@ -1,0 +1,51 @@
+import ArgumentParser
+import EHCPServer
+import EHCPStore
+import Foundation
+import Hummingbird
+import Logging
+import Postgres
+
+/// `ehcp serve`: the HTTP service, on `DATABASE_URL` or the embedded database.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP service.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 8080
+
+    @Option(help: "Database connections in the pool.")
+    var connections = 8
+
+    func run() async throws {
+        let logger = Logger(label: "ehcp")
+        let resolved: DatabaseOptions.Connection
+        do {
+            resolved = try database.open(logger: logger)
+            let owner = try database.connect(resolved)
+            try Migrator().migrate(on: owner)
+            owner.close()
+        } catch let exit as CleanExit {
+            FileHandle.standardError.write(Data((exit.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+        defer { resolved.close() }
+        let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: connections, onConnect: ApplicationRole.assume))
+        defer { pool.shutdown() }
+        let app = buildApplication(ServerConfiguration(host: host, port: port), dependencies: AppDependencies(pool: pool, logger: logger))
+        logger.info("serving on http://\(host):\(port)")
+        do {
+            try await app.runService()
+        } catch {
+            if "\(error)".contains("Address already in use") {
+                FileHandle.standardError.write(Data("ehcp: port \(port) on \(host) is already in use; stop the other process or choose another with --port\n".utf8))
+                throw ExitCode(1)
+            }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Recording case events: decide, append and project in one transaction")
+struct CaseRepositoryTests {
+    let database: TestDatabase
+    let council: UUID
+    let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try! WorkingDayCalendar.englandAndWales())))
+
+    init() throws {
+        database = try TestDatabase.make()
+        council = try database.addCouncil()
+    }
+
+    func log(_ event: CaseEvent, on day: String, today: String = "2025-04-21") -> LogEvent {
+        LogEvent(event, on: CivilDate(iso: day)!, by: "caseworker:ann", today: CivilDate(iso: today)!)
+    }
+
+    @Test("an accepted event updates the case summary and the deadlines with it")
+    func projections() async throws {
+        let pool = try database.pool()
+        defer { pool.shutdown() }
+        let caseId = UUID()
+        _ = try await repository.record(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .school)), on: "2025-03-03"), pool: pool)
+        _ = try await repository.record(council: council, caseId: caseId, command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04"), pool: pool)
+        let council = council
+        let (summary, deadlines) = try await pool.transaction(council: council) { connection in
+            let summary = try connection.query("SELECT stage, version, caseworker, team, next_due_on::text FROM case_summary WHERE case_id = $1", [caseId]).first!
+            let deadlines = try connection.query("SELECT rule, due_on::text, status, caseworker FROM deadlines WHERE case_id = $1 ORDER BY rule", [caseId])
+            return (
+                [try summary.decode(String.self, at: 0), String(try summary.decode(Int.self, at: 1)), try summary.decode(String.self, at: 2), try summary.decode(String.self, at: 3), try summary.decode(String.self, at: 4)],
+                try deadlines.rows.map { [try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(String.self, at: 2), try $0.decode(String.self, at: 3)] })
+        }
+        #expect(summary == ["awaitingDecision", "2", "Ann", "North", "2025-06-09"])
+        #expect(deadlines.contains(["R-DECIDE-6W", "2025-04-14", "breached", "Ann"]))
+        #expect(deadlines.contains(["R-FINAL-20W", "2025-07-21", "open", "Ann"]))
+    }
+
+    @Test("a rejected event writes nothing at all")
+    func rejectionWritesNothing() async throws {
+        let pool = try database.pool()
+        defer { pool.shutdown() }
+        let caseId = UUID()
+        _ = try await repository.record(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
+        do {
+            _ = try await repository.record(council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-02-01"), pool: pool)
+            Issue.record("accepted an event before the request")
+        } catch CaseCommandError.rejected(let error) {
+            #expect(error.code == .beforeCaseOpened)
+        }
+        let council = council
+        let counts = try await pool.transaction(council: council) { connection in
+            try ["events", "case_summary"].map { table in
+                try connection.query("SELECT count(*) FROM \(table) WHERE case_id = $1", [caseId]).first!.decode(Int.self, at: 0)
+            } + [try connection.query("SELECT version FROM case_summary WHERE case_id = $1", [caseId]).first!.decode(Int.self, at: 0)]
+        }
+        #expect(counts == [1, 1, 1])
+    }
+
+    @Test("a stale If-Match version is refused; without one, concurrent writers all land")
+    func concurrency() async throws {
+        let pool = try database.pool(size: 8)
+        defer { pool.shutdown() }
+        let caseId = UUID()
+        let repository = repository
+        let council = council
+        _ = try await repository.record(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
+        await #expect(throws: CaseCommandError.self) {
+            try await repository.record(council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-04-01"), expectedVersion: 5, pool: pool)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<12 {
+                group.addTask {
+                    _ = try await repository.record(
+                        council: council, caseId: caseId,
+                        command: LogEvent(.caseworkerAssigned(CaseworkerAssigned(caseworker: "cw\(n)")), on: CivilDate(iso: "2025-03-04")!, by: "t", today: CivilDate(iso: "2025-04-21")!),
+                        pool: pool)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let versions = try await pool.transaction(council: council) { connection in
+            try EventStore().readStream(caseId: caseId, on: connection).map(\.version)
+        }
+        #expect(versions == Array(1...13))
+    }
+}
