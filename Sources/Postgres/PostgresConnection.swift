@@ -19,7 +19,8 @@ public final class PostgresConnection: @unchecked Sendable {
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             PQfinish(handle)
-            throw PostgresError(.connection, message: "cannot connect to PostgreSQL: " + message.trimmingCharacters(in: .whitespacesAndNewlines))
+            let oneLine = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            throw PostgresError(.connection, message: "cannot connect to PostgreSQL: " + oneLine)
         }
         self.handle = handle
         // Server NOTICEs ("relation already exists, skipping") are not errors: keep them off stderr.
