@@ -25,6 +25,8 @@ let package = Package(
             resources: [.copy("Resources/uk-bank-holidays.json")],
             swiftSettings: strict
         ),
+        // Synthetic caseloads for demos and benchmarks: pure, built on the domain.
+        .target(name: "EHCPDemo", dependencies: ["EHCPDomain"], swiftSettings: strict),
         // libpq, wrapped as a system library. Only `Postgres` imports it.
         .systemLibrary(
             name: "CLibPQ",
@@ -58,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "ehcp",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "EHCPServer", "Postgres",
+                "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPServer", "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -71,6 +73,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "EHCPDomainTests", dependencies: ["EHCPDomain"], swiftSettings: strict),
+        .testTarget(name: "EHCPDemoTests", dependencies: ["EHCPDemo", "EHCPDomain"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "EHCPStoreTests",

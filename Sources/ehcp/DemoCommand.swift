@@ -1,0 +1,128 @@
+import ArgumentParser
+import EHCPDemo
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Logging
+import Postgres
+
+/// `ehcp demo`: generates a realistic synthetic caseload and loads it (docs/demo.md).
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Generate and load a synthetic caseload.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Cases to generate.")
+    var cases = 2_000
+
+    @Option(help: "Random seed: the same seed gives the same caseload.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("as-of"), help: "The day the caseload runs up to (YYYY-MM-DD; default today in Europe/London).")
+    var asOf: String?
+
+    @Option(help: "Councils to spread the cases over.")
+    var councils = 1
+
+    func validate() throws {
+        if let asOf, CivilDate(iso: asOf) == nil { throw ValidationError("--as-of '\(asOf)' is not a YYYY-MM-DD date") }
+        if cases < 1 { throw ValidationError("--cases must be at least 1") }
+        if councils < 1 { throw ValidationError("--councils must be at least 1") }
+    }
+
+    func run() async throws {
+        let logger = Logger(label: "ehcp.demo")
+        let resolved = try database.open(logger: logger)
+        defer { resolved.close() }
+        let owner = try database.connect(resolved)
+        try Migrator().migrate(on: owner)
+        owner.close()
+        let seeder = DemoSeeder(conninfo: resolved.conninfo, seed: seed, asOf: asOf.flatMap { CivilDate(iso: $0) } ?? Clock.londonToday(), councils: councils)
+        try await seeder.seed(cases: cases, progress: true)
+    }
+}
+
+/// Generates and loads a demo caseload; shared by `ehcp demo` and `ehcp serve --demo`.
+struct DemoSeeder {
+    let conninfo: String
+    let seed: UInt64
+    let asOf: CivilDate
+    let councils: Int
+
+    func seed(cases: Int, progress: Bool) async throws {
+        let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())
+        let caseload = DemoCaseload(seed: seed, asOf: asOf, councils: councils, decider: CaseDecider(engine: engine))
+        let pool = try PostgresPool(.init(conninfo: conninfo, size: 2, acquireTimeout: .seconds(600)))
+        defer { pool.shutdown() }
+        let councilIds = try await pool.withConnection { connection in try (0..<councils).map { try Self.council($0, on: connection) } }
+        let firstId = caseload.generate(0).caseId
+        if try await pool.withConnection({ try $0.query("SELECT 1 FROM case_streams WHERE case_id = $1", [firstId]).count }) > 0 {
+            print("The demo caseload for seed \(seed) is already loaded; nothing to do (use another --seed for more).")
+            return
+        }
+        print("Generating \(cases) cases as of \(asOf) (seed \(seed), \(councils) council\(councils == 1 ? "" : "s")); every event goes through decide.")
+        let start = ContinuousClock.now
+        let chunk = 1_000
+        var loadedCases = 0, loadedEvents = 0, refused = 0
+        try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
+            var next = 0
+            func submit() {
+                guard next < cases else { return }
+                let range = next..<min(cases, next + chunk)
+                next = range.upperBound
+                group.addTask {
+                    let generated = range.map { caseload.generate($0) }
+                    let bulk = generated.map { demo in
+                        BulkCase(
+                            caseId: demo.caseId, council: councilIds[demo.council], reference: demo.reference,
+                            child: ChildRecord(
+                                id: demo.child.id, forename: demo.child.forename, surname: demo.child.surname, bornOn: demo.child.bornOn,
+                                sex: demo.child.sex, postcode: demo.child.postcode, upn: demo.child.upn),
+                            history: demo.history)
+                    }
+                    let events = try await pool.transaction { try BulkLoader(engine: engine).load(bulk, asOf: caseload.asOf, on: $0) }
+                    for refusal in generated.flatMap(\.refused).prefix(3) { print("warning: decide refused a planned event: \(refusal)") }
+                    return (range.count, events, generated.reduce(0) { $0 + $1.refused.count })
+                }
+            }
+            for _ in 0..<3 { submit() }  // two cores: generate one chunk while another loads
+            while let (count, events, rejected) = try await group.next() {
+                loadedCases += count
+                loadedEvents += events
+                refused += rejected
+                if progress {
+                    let seconds = Self.seconds(ContinuousClock.now - start)
+                    print("  \(loadedCases) / \(cases) cases, \(loadedEvents) events, \(Int(Double(loadedEvents) / seconds)) events/s")
+                }
+                submit()
+            }
+        }
+        try await pool.withConnection { try $0.execute("ANALYZE events; ANALYZE case_summary; ANALYZE deadlines; ANALYZE children") }
+        let seconds = Self.seconds(ContinuousClock.now - start)
+        print("Loaded \(loadedCases) cases and \(loadedEvents) events in \(String(format: "%.1f", seconds)) s (\(Int(Double(loadedEvents) / seconds)) events/s, projections included).")
+        if refused > 0 { print("warning: \(refused) planned events were refused by decide and left out") }
+    }
+
+    /// The demo council with this index, created if missing.
+    static func council(_ index: Int, on connection: PostgresConnection) throws -> UUID {
+        let code = "DEMO-\(index + 1)"
+        try connection.query(
+            "INSERT INTO councils (council_id, code, name) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING",
+            [UUID(), code, "Demo Council \(index + 1)"])
+        return try connection.query("SELECT council_id FROM councils WHERE code = $1", [code]).first!.decode(UUID.self, at: 0)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// The wall clock, read only here at the edge: today's civil date in Europe/London.
+enum Clock {
+    static func londonToday(now: Date = Date()) -> CivilDate {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
+        let parts = calendar.dateComponents([.year, .month, .day], from: now)
+        return CivilDate(year: parts.year!, month: parts.month!, day: parts.day!)!
+    }
+}
