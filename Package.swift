@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "EHCPStoreTests",
-            dependencies: ["EHCPStore", "EHCPDomain", "Postgres", "TestSupport"],
+            dependencies: ["EHCPStore", "EHCPDomain", "EHCPDemo", "Postgres", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -6,4 +6,4 @@ scripts/install-deps.sh
 echo "==> Building ehcp (release; the first build takes a few minutes)"
 swift build -c release --product ehcp
 echo "==> Starting ehcp serve (embedded PostgreSQL under ./.ehcp; Ctrl-C stops both)"
-exec .build/release/ehcp serve "$@"
+exec .build/release/ehcp serve --demo "$@"

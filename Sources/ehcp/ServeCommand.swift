@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Database connections in the pool.")
     var connections = 8
 
+    @ArgumentParser.Flag(help: "On an empty database, first load a demo caseload of 2,000 cases (see docs/demo.md).")
+    var demo = false
+
     func run() async throws {
         let logger = Logger(label: "ehcp")
         let resolved: DatabaseOptions.Connection
@@ -28,7 +31,12 @@ struct ServeCommand: AsyncParsableCommand {
             resolved = try database.open(logger: logger)
             let owner = try database.connect(resolved)
             try Migrator().migrate(on: owner)
+            let empty = try owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
             owner.close()
+            if demo && empty {
+                try await DemoSeeder(conninfo: resolved.conninfo, seed: 1, asOf: Clock.londonToday(), councils: 1)
+                    .seed(cases: 2_000, progress: false)
+            }
         } catch let exit as CleanExit {
             FileHandle.standardError.write(Data((exit.description + "\n").utf8))
             throw ExitCode(1)
@@ -38,6 +46,15 @@ struct ServeCommand: AsyncParsableCommand {
         defer { pool.shutdown() }
         let app = buildApplication(ServerConfiguration(host: host, port: port), dependencies: AppDependencies(pool: pool, logger: logger))
         logger.info("serving on http://\(host):\(port)")
+        print("""
+
+            EHCP is serving on http://\(host):\(port) (Ctrl-C stops it and its embedded database).
+            Try:
+              curl -s http://\(host):\(port)/healthz
+              curl -s http://\(host):\(port)/readyz
+              .build/release/ehcp scenario scenarios/shared/01.json
+
+            """)
         do {
             try await app.runService()
         } catch {

@@ -41,7 +41,8 @@ public struct ChildRecord: Sendable, Hashable {
 }
 
 /// Loads many cases at once with COPY: events, stream heads, children and both projections, in the
-/// caller's transaction. For seeding and benchmarks; live writes go through `CaseRepository`.
+/// caller's transaction. For seeding and benchmarks, as the table owner (PostgreSQL refuses COPY under
+/// row-level security, so the application role cannot use it); live writes go through `CaseRepository`.
 public struct BulkLoader: Sendable {
     public let engine: DeadlineEngine
 

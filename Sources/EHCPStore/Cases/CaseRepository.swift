@@ -60,10 +60,11 @@ public struct CaseRepository: Sendable {
 
 extension CaseRepository {
     /// Records a command through a pool, re-running it on fresh state when another writer won a race
-    /// (only when the client did not pin a version with `If-Match`).
+    /// (only when the client did not pin a version with `If-Match`). Every round of a race has a winner,
+    /// so `attempts` bounds how many writers may contend at once before the caller sees the conflict.
     public func record(
         council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
-        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, pool: PostgresPool, attempts: Int = 8
+        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, pool: PostgresPool, attempts: Int = 32
     ) async throws -> Outcome {
         var attempt = 0
         while true {
