@@ -6,7 +6,7 @@ public struct DemoCase: Sendable {
     public var caseId: UUID
     public var council: Int
     public var reference: String
-    public var child: DemoChild
+    public var child: ChildRecord
     public var caseworker: DemoCaseworker
     public var history: [RecordedEvent]
     /// Planned events `decide` refused (a generator bug when not empty; the tests require none).

@@ -1,18 +1,6 @@
 import EHCPDomain
 import Foundation
 
-/// A child in the demo caseload. Every detail is obviously fictional: surnames are invented, postcodes
-/// use the ZZ99 pseudo-postcode area, and pupil numbers start with 'DEMO'.
-public struct DemoChild: Sendable, Hashable {
-    public var id: UUID
-    public var forename: String
-    public var surname: String
-    public var bornOn: CivilDate
-    public var sex: String
-    public var postcode: String
-    public var upn: String
-}
-
 /// A caseworker and their team.
 public struct DemoCaseworker: Sendable, Hashable {
     public var name: String
@@ -26,10 +14,12 @@ enum DemoNames {
                            "Pretendby", "Makebelieve", "Dummington", "Invented", "Notrealton"]
     static let caseworkers = ["Alex", "Bea", "Cal", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kit", "Lou", "Max", "Ned", "Oli"]
 
-    static func child(_ random: inout DemoRandom, requestOn: CivilDate, serial: Int) -> DemoChild {
+    /// A child whose every detail is obviously fictional: invented surnames, the ZZ99 pseudo-postcode
+    /// area, pupil numbers starting 'DEMO'.
+    static func child(_ random: inout DemoRandom, requestOn: CivilDate, serial: Int) -> ChildRecord {
         let age = random.int(2...17)
         let born = requestOn.adding(days: -(age * 365 + random.int(0...364)))
-        return DemoChild(
+        return ChildRecord(
             id: random.uuid(),
             forename: forenames[random.int(0...forenames.count - 1)],
             surname: surnames[random.int(0...surnames.count - 1)],

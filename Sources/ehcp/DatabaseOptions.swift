@@ -34,6 +34,20 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
+    /// Resolves the database and brings its schema up to date: the prologue of every command that uses it.
+    func openMigrated(logger: Logger) throws -> Connection {
+        let resolved = try open(logger: logger)
+        do {
+            let owner = try connect(resolved)
+            defer { owner.close() }
+            try Migrator().migrate(on: owner)
+        } catch {
+            resolved.close()
+            throw error
+        }
+        return resolved
+    }
+
     /// Connects once, with a clear message when the server cannot be reached.
     func connect(_ connection: Connection) throws -> PostgresConnection {
         do {

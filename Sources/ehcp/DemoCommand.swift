@@ -32,11 +32,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "ehcp.demo")
-        let resolved = try database.open(logger: logger)
+        let resolved = try database.openMigrated(logger: logger)
         defer { resolved.close() }
-        let owner = try database.connect(resolved)
-        try Migrator().migrate(on: owner)
-        owner.close()
         let seeder = DemoSeeder(conninfo: resolved.conninfo, seed: seed, asOf: asOf.flatMap { CivilDate(iso: $0) } ?? Clock.londonToday(), councils: councils)
         try await seeder.seed(cases: cases, progress: true)
     }
@@ -75,10 +72,7 @@ struct DemoSeeder {
                     let bulk = generated.map { demo in
                         BulkCase(
                             caseId: demo.caseId, council: councilIds[demo.council], reference: demo.reference,
-                            child: ChildRecord(
-                                id: demo.child.id, forename: demo.child.forename, surname: demo.child.surname, bornOn: demo.child.bornOn,
-                                sex: demo.child.sex, postcode: demo.child.postcode, upn: demo.child.upn),
-                            history: demo.history)
+                            child: demo.child, history: demo.history)
                     }
                     let events = try await pool.transaction { try BulkLoader(engine: engine).load(bulk, asOf: caseload.asOf, on: $0) }
                     for refusal in generated.flatMap(\.refused).prefix(3) { print("warning: decide refused a planned event: \(refusal)") }

@@ -28,9 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "ehcp")
         let resolved: DatabaseOptions.Connection
         do {
-            resolved = try database.open(logger: logger)
+            resolved = try database.openMigrated(logger: logger)
             let owner = try database.connect(resolved)
-            try Migrator().migrate(on: owner)
             let empty = try owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
             owner.close()
             if demo && empty {

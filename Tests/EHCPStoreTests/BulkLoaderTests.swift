@@ -19,8 +19,7 @@ struct BulkLoaderTests {
         let bulk = cases.map { demo in
             BulkCase(
                 caseId: demo.caseId, council: council, reference: demo.reference,
-                child: ChildRecord(id: demo.child.id, forename: demo.child.forename, surname: demo.child.surname,
-                                   bornOn: demo.child.bornOn, sex: demo.child.sex, postcode: "tab\there \\ and\nnewline", upn: demo.child.upn),
+                child: { var child = demo.child; child.postcode = "tab\there \\ and\nnewline"; return child }(),
                 history: demo.history)
         }
         let owner = try database.pool(asApplication: false)

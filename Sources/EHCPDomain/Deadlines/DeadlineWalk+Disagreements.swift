@@ -35,49 +35,40 @@ extension DeadlineWalk {
         return date
     }
 
+    /// Reg 44(2): what each tribunal order requires, and within how many weeks of the order.
+    static let orderClocks: [TribunalOrder: [(RuleID, weeks: Int)]] = [
+        .assess: [(.orderAssessNotify2W, 2), (.orderAssessNoPlan10W, 10), (.orderAssessFinal14W, 14)],  // (b)
+        .makePlan: [(.orderPlanDraft5W, 5), (.orderPlanFinal11W, 11)],  // (c)
+        .amendNeedsProvision: [(.orderAmend5W, 5)],  // (e)
+        .amendPlacement: [(.orderPlacement2W, 2)],  // (f)
+        .cease: [(.orderCease, 0)],  // (a)
+    ]
+
+    /// Reg 45 (as substituted 2015): a conceded appeal runs the reg 44 periods from the day the council
+    /// told the Tribunal. Conceding an appeal against cessation keeps the plan: no new duty.
+    static let concessionClocks: [AppealType: [(RuleID, weeks: Int)]] = [
+        .refusalToAssess: [(.unopposedAssessNotify2W, 2), (.unopposedAssessNoPlan10W, 10), (.unopposedAssessFinal14W, 14)],
+        .refusalToIssue: [(.unopposedPlanDraft5W, 5), (.unopposedPlanFinal11W, 11)],
+        .planContents: [(.unopposedAmend5W, 5)],
+        .placement: [(.unopposedPlacement2W, 2)],
+    ]
+
     mutating func tribunalOrderMade(_ order: TribunalOrder, on day: CivilDate, version: Int) {
-        switch order {
-        case .assess:
-            // Reg 44(2)(b).
-            book.open(.orderAssessNotify2W, on: day, version: version, due: day.adding(weeks: 2))
-            book.open(.orderAssessNoPlan10W, on: day, version: version, due: day.adding(weeks: 10))
-            book.open(.orderAssessFinal14W, on: day, version: version, due: day.adding(weeks: 14))
-        case .makePlan:
-            // Reg 44(2)(c).
-            book.open(.orderPlanDraft5W, on: day, version: version, due: day.adding(weeks: 5))
-            book.open(.orderPlanFinal11W, on: day, version: version, due: day.adding(weeks: 11))
-        case .amendNeedsProvision:
-            book.open(.orderAmend5W, on: day, version: version, due: day.adding(weeks: 5))
-        case .amendPlacement:
-            book.open(.orderPlacement2W, on: day, version: version, due: day.adding(weeks: 2))
-        case .cease:
-            book.open(.orderCease, on: day, version: version, due: day)
-        case .dismissed:
-            // Reg 44(2)(a): an appeal against cessation dismissed means the plan ceases.
-            if lastAppealType == .cease { book.open(.orderCease, on: day, version: version, due: day) }
+        // Reg 44(2)(a): an appeal against cessation dismissed means the plan ceases on the order date.
+        let effective = order == .dismissed && lastAppealType == .cease ? .cease : order
+        for (rule, weeks) in Self.orderClocks[effective] ?? [] {
+            book.open(rule, on: day, version: version, due: day.adding(weeks: weeks))
         }
     }
 
     mutating func appealConceded(_ appeal: AppealType, on day: CivilDate, version: Int) {
-        // Reg 45 (as substituted 2015): the reg 44 periods, from the day the council told the Tribunal.
-        switch appeal {
-        case .refusalToAssess:
-            book.open(.unopposedAssessNotify2W, on: day, version: version, due: day.adding(weeks: 2))
-            book.open(.unopposedAssessNoPlan10W, on: day, version: version, due: day.adding(weeks: 10))
-            book.open(.unopposedAssessFinal14W, on: day, version: version, due: day.adding(weeks: 14))
+        for (rule, weeks) in Self.concessionClocks[appeal] ?? [] {
+            book.open(rule, on: day, version: version, due: day.adding(weeks: weeks))
+        }
+        if appeal == .refusalToAssess {
             // R (W) v Hertfordshire CC [2023] EWHC 3138 (Admin): without a consent order the 20 weeks
             // still run from the original request.
             book.revive(.final20W)
-        case .refusalToIssue:
-            book.open(.unopposedPlanDraft5W, on: day, version: version, due: day.adding(weeks: 5))
-            book.open(.unopposedPlanFinal11W, on: day, version: version, due: day.adding(weeks: 11))
-        case .planContents:
-            book.open(.unopposedAmend5W, on: day, version: version, due: day.adding(weeks: 5))
-        case .placement:
-            book.open(.unopposedPlacement2W, on: day, version: version, due: day.adding(weeks: 2))
-        case .cease:
-            // Conceding an appeal against cessation means the plan is kept: no new duty.
-            break
         }
     }
 }

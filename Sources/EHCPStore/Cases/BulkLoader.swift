@@ -19,27 +19,6 @@ public struct BulkCase: Sendable {
     }
 }
 
-/// A child's personal details (kept in `children`, never in events).
-public struct ChildRecord: Sendable, Hashable {
-    public var id: UUID
-    public var forename: String
-    public var surname: String
-    public var bornOn: CivilDate
-    public var sex: String?
-    public var postcode: String?
-    public var upn: String?
-
-    public init(id: UUID, forename: String, surname: String, bornOn: CivilDate, sex: String?, postcode: String?, upn: String?) {
-        self.id = id
-        self.forename = forename
-        self.surname = surname
-        self.bornOn = bornOn
-        self.sex = sex
-        self.postcode = postcode
-        self.upn = upn
-    }
-}
-
 /// Loads many cases at once with COPY: events, stream heads, children and both projections, in the
 /// caller's transaction. For seeding and benchmarks, as the table owner (PostgreSQL refuses COPY under
 /// row-level security, so the application role cannot use it); live writes go through `CaseRepository`.

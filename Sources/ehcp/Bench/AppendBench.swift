@@ -22,10 +22,9 @@ struct AppendBench: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "ehcp.bench")
-        let resolved = try database.open(logger: logger)
+        let resolved = try database.openMigrated(logger: logger)
         defer { resolved.close() }
         let owner = try database.connect(resolved)
-        try Migrator().migrate(on: owner)
         let council = UUID()
         try owner.query("INSERT INTO councils (council_id, code, name) VALUES ($1, $2, 'Benchmark council')", [council, "BENCH-\(council.uuidString.prefix(8))"])
         try owner.execute("CREATE TABLE IF NOT EXISTS bench_raw_events (LIKE events INCLUDING ALL)")
