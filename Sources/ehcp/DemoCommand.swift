@@ -97,6 +97,21 @@ struct DemoSeeder {
         if refused > 0 { print("warning: \(refused) planned events were refused by decide and left out") }
     }
 
+    /// Demo users of the first council, one per role, each with a fresh 30-day token.
+    func demoUsers() async throws -> [(name: String, role: UserRole, token: String)] {
+        let pool = try PostgresPool(.init(conninfo: conninfo, size: 1))
+        defer { pool.shutdown() }
+        return try await pool.withConnection { connection in
+            let council = try Self.council(0, on: connection)
+            let directory = UserDirectory()
+            return try [("demo-caseworker", UserRole.caseworker, "North"), ("demo-manager", .manager, "North"), ("demo-admin", .admin, nil), ("demo-auditor", .auditor, nil)]
+                .map { name, role, team in
+                    let user = try directory.addUser(name: name, role: role, team: team, council: council, on: connection)
+                    return (name, role, try directory.createToken(userId: user, label: "demo", validFor: 30, on: connection))
+                }
+        }
+    }
+
     /// The demo council with this index, created if missing.
     static func council(_ index: Int, on connection: PostgresConnection) throws -> UUID {
         let code = "DEMO-\(index + 1)"

@@ -33,8 +33,12 @@ struct ServeCommand: AsyncParsableCommand {
             let empty = try owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
             owner.close()
             if demo && empty {
-                try await DemoSeeder(conninfo: resolved.conninfo, seed: 1, asOf: Clock.londonToday(), councils: 1)
-                    .seed(cases: 2_000, progress: false)
+                let seeder = DemoSeeder(conninfo: resolved.conninfo, seed: 1, asOf: Clock.londonToday(), councils: 1)
+                try await seeder.seed(cases: 2_000, progress: false)
+                print("Demo users (tokens are shown once; make new ones with 'ehcp tokens create --user NAME'):")
+                for user in try await seeder.demoUsers() {
+                    print("  \(user.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.token)")
+                }
             }
         } catch let exit as CleanExit {
             FileHandle.standardError.write(Data((exit.description + "\n").utf8))

@@ -57,6 +57,20 @@ CREATE TABLE api_tokens (
     revoked_at  timestamptz
 );
 
+-- Who holds a bearer token: the user, their council and role, if the token is live (not revoked, not
+-- expired, user not disabled). SECURITY DEFINER so that the application role can authenticate a request
+-- before it knows the council, without being able to read any other user's row.
+CREATE FUNCTION ehcp_authenticate(p_token text)
+    RETURNS TABLE (user_id uuid, council_id uuid, name text, role text, team text)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+    AS $$
+        SELECT u.user_id, u.council_id, u.name, u.role, u.team
+        FROM api_tokens t JOIN users u USING (user_id)
+        WHERE t.token_hash = encode(sha256(convert_to(p_token, 'UTF8')), 'hex')
+          AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+    $$;
+REVOKE ALL ON FUNCTION ehcp_authenticate(text) FROM PUBLIC;
+
 -- Personal data, kept apart from the anonymous event history (subject access and erasure).
 CREATE TABLE children (
     child_id    uuid PRIMARY KEY,
@@ -241,7 +255,8 @@ CREATE POLICY council_outbox ON outbox USING (council_id = ehcp_council()) WITH 
 -- What the application role may do. Note: events get SELECT and INSERT only, never UPDATE or DELETE.
 GRANT USAGE ON SCHEMA public TO ehcp_app;
 GRANT SELECT ON councils TO ehcp_app;
-GRANT SELECT ON users, api_tokens TO ehcp_app;
+GRANT SELECT ON users TO ehcp_app;
+GRANT EXECUTE ON FUNCTION ehcp_authenticate(text) TO ehcp_app;
 GRANT SELECT, INSERT ON events, idempotency_keys TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON case_streams, children TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON case_summary, deadlines TO ehcp_app;

@@ -1,0 +1,90 @@
+import ArgumentParser
+import EHCPStore
+import Foundation
+import Logging
+
+/// `ehcp users add NAME --role R [--council C]`: adds a user and prints a bearer token for them.
+struct UsersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "users", abstract: "Manage users.", subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user and print a new bearer token for them.")
+
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The user's name (unique within the council).") var name: String
+        @Option(help: "caseworker, manager, admin or auditor.") var role: UserRole
+        @Option(help: "Council code (optional when there is only one council).") var council: String?
+        @Option(help: "Team, for caseworkers and managers.") var team: String?
+        @Option(help: "Days until the token expires.") var days = 90
+
+        func run() throws {
+            try reportingCleanly {
+                let resolved = try database.openMigrated(logger: Logger(label: "ehcp.users"))
+                defer { resolved.close() }
+                let connection = try database.connect(resolved)
+                defer { connection.close() }
+                let directory = UserDirectory()
+                do {
+                    let councilId = try directory.council(code: council, on: connection)
+                    let user = try directory.addUser(name: name, role: role, team: team, council: councilId, on: connection)
+                    let token = try directory.createToken(userId: user, label: "created by ehcp users add", validFor: days, on: connection)
+                    print("\(name) (\(role.rawValue)) token, valid \(days) days; it is shown only now:\n\(token)")
+                } catch let failure as UserDirectory.Failure {
+                    throw CleanExit.message(failure.description)
+                }
+            }
+        }
+    }
+}
+
+/// `ehcp tokens create|revoke`.
+struct TokensCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tokens", abstract: "Create or revoke bearer tokens.", subcommands: [Create.self, Revoke.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a new token for an existing user.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The user's name.") var user: String
+        @Option(help: "Council code (optional when there is only one council).") var council: String?
+        @Option(help: "Days until the token expires.") var days = 90
+
+        func run() throws {
+            try reportingCleanly {
+                let resolved = try database.openMigrated(logger: Logger(label: "ehcp.tokens"))
+                defer { resolved.close() }
+                let connection = try database.connect(resolved)
+                defer { connection.close() }
+                let directory = UserDirectory()
+                do {
+                    let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
+                    print(try directory.createToken(userId: userId, label: "created by ehcp tokens create", validFor: days, on: connection))
+                } catch let failure as UserDirectory.Failure {
+                    throw CleanExit.message(failure.description)
+                }
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token at once.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The token.") var token: String
+
+        func run() throws {
+            try reportingCleanly {
+                let resolved = try database.openMigrated(logger: Logger(label: "ehcp.tokens"))
+                defer { resolved.close() }
+                let connection = try database.connect(resolved)
+                defer { connection.close() }
+                do {
+                    try UserDirectory().revoke(token: token, on: connection)
+                    print("Revoked.")
+                } catch let failure as UserDirectory.Failure {
+                    throw CleanExit.message(failure.description)
+                }
+            }
+        }
+    }
+}
+
+extension UserRole: ExpressibleByArgument {}
