@@ -88,14 +88,6 @@ public struct JSONText: PostgresEncodable, PostgresDecodable, Hashable {
     public init?(postgresText: String) { text = postgresText }
 }
 
-/// Civil dates as PostgreSQL `date` text (`YYYY-MM-DD`), without depending on any domain type.
-public struct PostgresDateText: PostgresEncodable, PostgresDecodable, Hashable {
-    public var text: String
-    public init(_ text: String) { self.text = text }
-    public var postgresText: String? { text }
-    public init?(postgresText: String) { text = postgresText }
-}
-
 enum PostgresTimestamp {
     static func civil(_ seconds: Int64) -> String {
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)

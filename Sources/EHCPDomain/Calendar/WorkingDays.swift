@@ -34,18 +34,6 @@ public struct WorkingDayCalendar: Sendable {
         while !isWorkingDay(current) { current = current.adding(days: 1) }
         return current
     }
-
-    /// Working days in `from ... to`, both inclusive (0 when `to` is before `from`).
-    public func workingDays(from: CivilDate, through to: CivilDate) -> Int {
-        guard from <= to else { return 0 }
-        var count = 0
-        var current = from
-        while current <= to {
-            if isWorkingDay(current) { count += 1 }
-            current = current.adding(days: 1)
-        }
-        return count
-    }
 }
 
 extension WorkingDayCalendar {

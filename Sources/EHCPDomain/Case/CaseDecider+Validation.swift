@@ -64,8 +64,8 @@ extension CaseDecider {
             if consultation.responded {
                 throw CaseError(.duplicate, rule: .consult15D, field: "data.consultationId", value: response.consultationId, "a response to this consultation was already recorded")
             }
-            if day < consultation.0 {
-                throw CaseError(.impossibleInState, rule: .consult15D, field: "occurredOn", value: day.description, "a response cannot come before the consultation was sent (\(consultation.0))")
+            if day < consultation.sentOn {
+                throw CaseError(.impossibleInState, rule: .consult15D, field: "occurredOn", value: day.description, "a response cannot come before the consultation was sent (\(consultation.sentOn))")
             }
         case .finalPlanIssued:
             try requireAssessmentNotRefused(facts, event)

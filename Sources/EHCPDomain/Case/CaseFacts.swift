@@ -10,6 +10,16 @@ public struct CaseFacts: Sendable {
         public var receivedOn: CivilDate?
     }
 
+    public struct Consultation: Sendable, Hashable {
+        public var sentOn: CivilDate
+        public var responded = false
+    }
+
+    public struct Exception: Sendable, Hashable {
+        public var recorded: ExceptionRecorded
+        public var withdrawn = false
+    }
+
     public struct Review: Sendable, Hashable {
         public var invitedOn: CivilDate?
         public var meetingOn: CivilDate?
@@ -32,8 +42,8 @@ public struct CaseFacts: Sendable {
     public var ceasedOn: CivilDate?
     public var transferredOutOn: CivilDate?
     public var advice: [String: Advice] = [:]
-    public var consultations: [String: (CivilDate, responded: Bool)] = [:]
-    public var exceptions: [String: (ExceptionRecorded, withdrawn: Bool)] = [:]
+    public var consultations: [String: Consultation] = [:]
+    public var exceptions: [String: Exception] = [:]
     public var reviews: [String: Review] = [:]
     public var pendingAmendmentNotice = false
     public var breaches = Set<DeadlineBreached>()
@@ -78,13 +88,13 @@ public struct CaseFacts: Sendable {
         case .adviceReceived(let reference): advice[reference.adviceId]?.receivedOn = day
         case .decidedNotToIssuePlan: noPlanOn = day
         case .draftPlanIssued: draftOn = day
-        case .settingConsulted(let consultation): consultations[consultation.consultationId] = (day, false)
+        case .settingConsulted(let consultation): consultations[consultation.consultationId] = Consultation(sentOn: day)
         case .consultationResponseReceived(let response): consultations[response.consultationId]?.responded = true
         case .finalPlanIssued:
             if planMadeOn == nil { planMadeOn = day }
             reassessing = false
         case .requestWithdrawn: withdrawnOn = day
-        case .exceptionRecorded(let exception): exceptions[exception.exceptionId] = (exception, false)
+        case .exceptionRecorded(let exception): exceptions[exception.exceptionId] = Exception(recorded: exception)
         case .exceptionWithdrawn(let reference): exceptions[reference.exceptionId]?.withdrawn = true
         case .reviewInvitationsSent(let review): reviews[review.reviewId, default: Review()].invitedOn = day
         case .reviewMeetingHeld(let review): reviews[review.reviewId, default: Review()].meetingOn = day

@@ -84,8 +84,6 @@ struct ClockBook {
         return clocks.lastIndex { $0.rule == rule && $0.isPending && (key == nil || $0.key == key) }
     }
 
-    func hasPending(_ rule: RuleID) -> Bool { latestPending(rule) != nil }
-
     func latestIndex(_ rule: RuleID) -> Int? { clocks.lastIndex { $0.rule == rule } }
 
     mutating func update(_ index: Int, _ change: (inout Clock) -> Void) { change(&clocks[index]) }
