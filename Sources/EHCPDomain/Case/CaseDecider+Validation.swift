@@ -126,7 +126,8 @@ extension CaseDecider {
                 }
             }
         case .moveNotified, .transferredOut:
-            try requirePlan(facts, event)
+            // A family can move away mid-assessment as well as with a plan: no plan required.
+            break
         case .caseworkerAssigned(let assigned):
             if assigned.caseworker.trimmingWhitespace().isEmpty {
                 throw CaseError(.invalidField, field: "data.caseworker", value: assigned.caseworker, "must name a caseworker")

@@ -17,7 +17,8 @@ public struct ScenarioRunner: Sendable {
                 guard let occurredOn = CivilDate(iso: input.occurredOn) else {
                     throw CaseError(.invalidField, field: "occurredOn", value: input.occurredOn, "is not a YYYY-MM-DD date")
                 }
-                let event = try EventCodec.decode(type: input.type, data: input.data ?? .object([:]))
+                // events.md lets files carry optional fields freely: unknown fields are ignored here.
+                let event = try EventCodec.decode(type: input.type, data: input.data ?? .object([:]), strict: false)
                 let command = LogEvent(event, on: occurredOn, by: "scenario", today: asOf)
                 for recorded in try decider.decide(state, command) { state.evolve(recorded) }
             } catch {
