@@ -2,6 +2,7 @@ import ArgumentParser
 import EHCPStore
 import Foundation
 import Logging
+import Postgres
 
 /// `ehcp users add NAME --role R [--council C]`: adds a user and prints a bearer token for them.
 struct UsersCommand: ParsableCommand {
@@ -18,20 +19,11 @@ struct UsersCommand: ParsableCommand {
         @Option(help: "Days until the token expires.") var days = 90
 
         func run() throws {
-            try reportingCleanly {
-                let resolved = try database.openMigrated(logger: Logger(label: "ehcp.users"))
-                defer { resolved.close() }
-                let connection = try database.connect(resolved)
-                defer { connection.close() }
-                let directory = UserDirectory()
-                do {
-                    let councilId = try directory.council(code: council, on: connection)
-                    let user = try directory.addUser(name: name, role: role, team: team, council: councilId, on: connection)
-                    let token = try directory.createToken(userId: user, label: "created by ehcp users add", validFor: days, on: connection)
-                    print("\(name) (\(role.rawValue)) token, valid \(days) days; it is shown only now:\n\(token)")
-                } catch let failure as UserDirectory.Failure {
-                    throw CleanExit.message(failure.description)
-                }
+            try database.withDirectory { directory, connection in
+                let councilId = try directory.council(code: council, on: connection)
+                let user = try directory.addUser(name: name, role: role, team: team, council: councilId, on: connection)
+                let token = try directory.createToken(userId: user, label: "created by ehcp users add", validFor: days, on: connection)
+                print("\(name) (\(role.rawValue)) token, valid \(days) days; it is shown only now:\n\(token)")
             }
         }
     }
@@ -49,18 +41,9 @@ struct TokensCommand: ParsableCommand {
         @Option(help: "Days until the token expires.") var days = 90
 
         func run() throws {
-            try reportingCleanly {
-                let resolved = try database.openMigrated(logger: Logger(label: "ehcp.tokens"))
-                defer { resolved.close() }
-                let connection = try database.connect(resolved)
-                defer { connection.close() }
-                let directory = UserDirectory()
-                do {
-                    let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
-                    print(try directory.createToken(userId: userId, label: "created by ehcp tokens create", validFor: days, on: connection))
-                } catch let failure as UserDirectory.Failure {
-                    throw CleanExit.message(failure.description)
-                }
+            try database.withDirectory { directory, connection in
+                let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
+                print(try directory.createToken(userId: userId, label: "created by ehcp tokens create", validFor: days, on: connection))
             }
         }
     }
@@ -71,20 +54,29 @@ struct TokensCommand: ParsableCommand {
         @Argument(help: "The token.") var token: String
 
         func run() throws {
-            try reportingCleanly {
-                let resolved = try database.openMigrated(logger: Logger(label: "ehcp.tokens"))
-                defer { resolved.close() }
-                let connection = try database.connect(resolved)
-                defer { connection.close() }
-                do {
-                    try UserDirectory().revoke(token: token, on: connection)
-                    print("Revoked.")
-                } catch let failure as UserDirectory.Failure {
-                    throw CleanExit.message(failure.description)
-                }
+            try database.withDirectory { directory, connection in
+                try directory.revoke(token: token, on: connection)
+                print("Revoked.")
             }
         }
     }
 }
 
 extension UserRole: ExpressibleByArgument {}
+
+extension DatabaseOptions {
+    /// Runs a user or token command as the owner, reporting every failure as one clean line.
+    func withDirectory(_ body: (UserDirectory, PostgresConnection) throws -> Void) throws {
+        try reportingCleanly {
+            let resolved = try openMigrated(logger: Logger(label: "ehcp.users"))
+            defer { resolved.close() }
+            let connection = try connect(resolved)
+            defer { connection.close() }
+            do {
+                try body(UserDirectory(), connection)
+            } catch let failure as UserDirectory.Failure {
+                throw CleanExit.message(failure.description)
+            }
+        }
+    }
+}

@@ -6,6 +6,14 @@ import TestSupport
 
 @Suite("Schema and migrations")
 struct SchemaTests {
+    static let event = NewEvent(type: "DecidedToAssess", data: "{}", occurredOn: "2025-03-03", actor: "t")
+
+    /// A fresh database with councils A and B, and a pool as the application role.
+    static func twoCouncils() throws -> (UUID, UUID, PostgresPool) {
+        let database = try TestDatabase.make()
+        return (try database.addCouncil(code: "A"), try database.addCouncil(code: "B"), try database.pool())
+    }
+
     @Test("migrating twice applies the schema once and then does nothing")
     func migrateTwice() throws {
         let database = try TestDatabase.make(migrate: false)
@@ -44,14 +52,13 @@ struct SchemaTests {
 
     @Test("as the application role, rows are invisible until a council is set, and only that council's")
     func rowLevelSecurity() async throws {
-        let database = try TestDatabase.make()
-        let councilA = try database.addCouncil(code: "A")
-        let councilB = try database.addCouncil(code: "B")
-        let pool = try database.pool()
+        let (councilA, councilB, pool) = try Self.twoCouncils()
         defer { pool.shutdown() }
-        let event = NewEvent(type: "DecidedToAssess", data: "{}", occurredOn: "2025-03-03", actor: "t")
-        _ = try await pool.withConnection { try EventStore().transaction(council: councilA, on: $0) { try EventStore().append(council: councilA, caseId: UUID(), expectedVersion: 0, events: [event], on: $0) } }
-        _ = try await pool.withConnection { try EventStore().transaction(council: councilB, on: $0) { try EventStore().append(council: councilB, caseId: UUID(), expectedVersion: 0, events: [event], on: $0) } }
+        for council in [councilA, councilB] {
+            _ = try await pool.transaction(council: council) {
+                try EventStore().append(council: council, caseId: UUID(), expectedVersion: 0, events: [Self.event], on: $0)
+            }
+        }
         let unset = try await pool.withConnection { try $0.query("SELECT count(*) FROM events").first!.decode(Int.self, at: 0) }
         #expect(unset == 0)
         let asA = try await pool.transaction { connection in
@@ -70,15 +77,11 @@ struct SchemaTests {
 
     @Test("an append for one council inside a transaction acting for another is refused")
     func appendCannotSwitchCouncil() async throws {
-        let database = try TestDatabase.make()
-        let councilA = try database.addCouncil(code: "A")
-        let councilB = try database.addCouncil(code: "B")
-        let pool = try database.pool()
+        let (councilA, councilB, pool) = try Self.twoCouncils()
         defer { pool.shutdown() }
-        let event = NewEvent(type: "DecidedToAssess", data: "{}", occurredOn: "2025-03-03", actor: "t")
         do {
             _ = try await pool.transaction(council: councilA) {
-                try EventStore().append(council: councilB, caseId: UUID(), expectedVersion: 0, events: [event], on: $0)
+                try EventStore().append(council: councilB, caseId: UUID(), expectedVersion: 0, events: [Self.event], on: $0)
             }
             Issue.record("append switched councils")
         } catch StoreError.database(let error) {
