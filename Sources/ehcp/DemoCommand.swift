@@ -74,7 +74,7 @@ struct DemoSeeder {
                             caseId: demo.caseId, council: councilIds[demo.council], reference: demo.reference,
                             child: demo.child, history: demo.history)
                     }
-                    let events = try await pool.transaction { try BulkLoader(engine: engine).load(bulk, asOf: caseload.asOf, on: $0) }
+                    let events = try await pool.transaction { try BulkLoader(engine: engine).load(bulk, on: $0) }
                     for refusal in generated.flatMap(\.refused).prefix(3) { print("warning: decide refused a planned event: \(refusal)") }
                     return (range.count, events, generated.reduce(0) { $0 + $1.refused.count })
                 }

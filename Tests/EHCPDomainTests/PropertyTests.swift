@@ -100,4 +100,18 @@ struct PropertyTests {
         }
         #expect(state.deadlines(Fixture.engine, asOf: Self.today) == original)
     }
+
+    @Test("a stored (timeless) deadline aged to any day gives the status the engine computes for that day", arguments: 0..<20)
+    func timelessStatusAges(seed: UInt64) {
+        let state = Self.randomHistory(seed: seed)
+        let timeless = state.timelessDeadlines(Fixture.engine).deadlines
+        for asOf in stride(from: date("2025-01-01").dayNumber, through: date("2027-06-01").dayNumber, by: 11).map(CivilDate.init(dayNumber:)) {
+            let live = state.deadlines(Fixture.engine, asOf: asOf).deadlines
+            #expect(live.count == timeless.count)
+            for (stored, expected) in zip(timeless, live) {
+                let aged = DeadlineStatus.asOf(asOf, stored: stored.status, kind: stored.rule.kind, dueOn: stored.dueOn, excepted: !stored.exceptionIds.isEmpty)
+                #expect(aged == expected.status, "\(stored.rule.rawValue) due \(stored.dueOn) as of \(asOf)")
+            }
+        }
+    }
 }

@@ -24,7 +24,7 @@ struct BulkLoaderTests {
         }
         let owner = try database.pool(asApplication: false)
         defer { owner.shutdown() }
-        let written = try await owner.transaction(council: council) { try BulkLoader(engine: engine).load(bulk, asOf: asOf, on: $0) }
+        let written = try await owner.transaction(council: council) { try BulkLoader(engine: engine).load(bulk, on: $0) }
         let pool = try database.pool()  // read back as the application role, through row-level security
         defer { pool.shutdown() }
         #expect(written == cases.reduce(0) { $0 + $1.history.count })

@@ -55,3 +55,38 @@ public struct LogEvent: Sendable, Hashable {
         self.today = today
     }
 }
+
+extension CaseState {
+    /// Every deadline with a status that does not depend on the day it is read: unmet duties and
+    /// unexpired windows stay `open` (a stored projection cannot age). Readers derive breached, excepted
+    /// and expired windows from `dueOn` and their own today (`DeadlineStatus.asOf`).
+    public func timelessDeadlines(_ engine: DeadlineEngine, childBornOn: CivilDate? = nil) -> DeadlineReport {
+        engine.report(for: effective, asOf: CivilDate(dayNumber: Int.min / 4), childBornOn: childBornOn)
+    }
+
+    /// The next day the scheduler has work on `deadline`: an unsent reminder, or the day after the due date
+    /// when the breach is not yet recorded. nil when nothing remains (met, cancelled, breach recorded).
+    /// Excused deadlines get reminders but no breach (the duty is "as soon as practicable", §3).
+    public func nextAlertDay(for deadline: Deadline, reminderDays: [Int]) -> CivilDate? {
+        guard deadline.rule.kind == .duty, deadline.status == .open else { return nil }
+        let breach = DeadlineBreached(rule: deadline.rule, dueOn: deadline.dueOn, key: deadline.key)
+        if facts.breaches.contains(breach) { return nil }
+        let reminders = reminderDays.map { deadline.dueOn.adding(days: -$0) }.filter { day in
+            !facts.reminders.contains(DeadlineReminderSent(
+                rule: deadline.rule, dueOn: deadline.dueOn, daysBefore: deadline.dueOn.days(until: day) * -1, key: deadline.key))
+        }
+        if let first = reminders.min() { return first }
+        return deadline.exceptionIds.isEmpty ? deadline.dueOn.adding(days: 1) : nil
+    }
+}
+
+extension DeadlineStatus {
+    /// The status as of `today` of a deadline stored with a timeless status (`timelessDeadlines`).
+    public static func asOf(_ today: CivilDate, stored: DeadlineStatus, kind: RuleID.Kind, dueOn: CivilDate, excepted: Bool) -> DeadlineStatus {
+        guard stored == .open, today > dueOn || (kind == .window && today == dueOn) else { return stored }
+        switch kind {
+        case .window: return .met
+        case .duty, .informational: return excepted ? .excepted : .breached
+        }
+    }
+}

@@ -97,7 +97,7 @@ public enum RuleID: String, Sendable, Hashable, Codable, CaseIterable, Comparabl
     var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
 
     /// How a rule's clock behaves once its date passes.
-    public enum Kind: Sendable {
+    public enum Kind: String, Sendable {
         /// A duty on the council: breached when it passes unmet.
         case duty
         /// A minimum period the family is given (a window): never breached; acting inside it is flagged.

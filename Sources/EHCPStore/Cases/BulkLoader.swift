@@ -27,9 +27,9 @@ public struct BulkLoader: Sendable {
 
     public init(engine: DeadlineEngine) { self.engine = engine }
 
-    /// Loads `cases`, computing each projection as of `asOf`. Returns the number of events written.
+    /// Loads `cases` with their projections. Returns the number of events written.
     @discardableResult
-    public func load(_ cases: [BulkCase], asOf: CivilDate, on connection: PostgresConnection) throws(PostgresError) -> Int {
+    public func load(_ cases: [BulkCase], on connection: PostgresConnection) throws(PostgresError) -> Int {
         var children: [String] = []
         var streams: [String] = []
         var events: [String] = []
@@ -37,7 +37,7 @@ public struct BulkLoader: Sendable {
         var deadlines: [String] = []
         for bulk in cases where !bulk.history.isEmpty {
             let state = CaseState(history: bulk.history)
-            let report = state.deadlines(engine, asOf: asOf)
+            let report = state.timelessDeadlines(engine)
             if let child = bulk.child {
                 children.append(Self.line([
                     child.id.postgresText, bulk.council.postgresText, child.forename, child.surname, child.bornOn.description,
@@ -54,7 +54,7 @@ public struct BulkLoader: Sendable {
             }
             summaries.append(Self.line(CaseProjector.summaryRow(
                 council: bulk.council, caseId: bulk.caseId, reference: bulk.reference, childId: bulk.child?.id, state: state, report: report)))
-            deadlines += CaseProjector.deadlineRows(council: bulk.council, caseId: bulk.caseId, state: state, report: report).map(Self.line)
+            deadlines += CaseProjector.deadlineRows(council: bulk.council, caseId: bulk.caseId, state: state, report: report, reminderDays: engine.settings.reminderDays).map(Self.line)
         }
         // Every case arrives whole (stream head, events, projections together), so the per-row foreign-key
         // triggers only re-check what this function just wrote. A superuser may skip them for the rest of

@@ -11,12 +11,13 @@ public struct CaseProjector: Sendable {
     static let summaryColumns = [
         "case_id", "council_id", "reference", "child_id", "stage", "opened_on", "opened_by", "request_source", "decided_on",
         "assessed", "draft_on", "plan_made_on", "no_plan_on", "withdrawn_on", "ceased_on", "ceased_reason", "caseworker",
-        "team", "mediation", "appealed", "final_20w_excepted", "version", "next_due_on", "breached_count",
+        "team", "mediation", "appealed", "final_20w_excepted", "version", "next_due_on",
     ]
 
     /// `deadlines` columns, in the order `deadlineRows` gives them.
     static let deadlineColumns = [
-        "case_id", "council_id", "rule", "key", "start_version", "started_on", "due_on", "status", "met_on", "excepted", "caseworker", "team",
+        "case_id", "council_id", "rule", "kind", "key", "start_version", "started_on", "due_on", "status", "met_on", "excepted",
+        "next_alert_on", "caseworker", "team",
     ]
 
     /// A readable case reference when the caller gives none: `EHC-` and the first ten hex digits of the id.
@@ -46,25 +47,28 @@ public struct CaseProjector: Sendable {
             ceasedReason.map(String.init), facts.caseworker, facts.team, facts.mediation.postgresText, facts.appealed.postgresText,
             report.deadlines.contains { $0.rule == .final20W && !$0.exceptionIds.isEmpty }.postgresText, String(state.version),
             duties.filter { $0.status == .open }.map(\.dueOn).min()?.description,
-            String(duties.filter { $0.status == .breached }.count),
         ]
     }
 
-    static func deadlineRows(council: UUID, caseId: UUID, state: CaseState, report: DeadlineReport) -> [[String?]] {
+    static func deadlineRows(council: UUID, caseId: UUID, state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [[String?]] {
         report.deadlines.map { deadline in
             [
-                caseId.postgresText, council.postgresText, deadline.rule.rawValue, deadline.key ?? "", String(deadline.startVersion),
-                deadline.startedOn.description, deadline.dueOn.description, deadline.status.rawValue, deadline.metOn?.description,
-                (!deadline.exceptionIds.isEmpty).postgresText, state.facts.caseworker, state.facts.team,
+                caseId.postgresText, council.postgresText, deadline.rule.rawValue, deadline.rule.kind.rawValue, deadline.key ?? "",
+                String(deadline.startVersion), deadline.startedOn.description, deadline.dueOn.description, deadline.status.rawValue,
+                deadline.metOn?.description, (!deadline.exceptionIds.isEmpty).postgresText,
+                state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? [])?.description,
+                state.facts.caseworker, state.facts.team,
             ]
         }
     }
 
-    /// Upserts the summary and replaces the deadlines of one case.
+    /// Upserts the summary and replaces the deadlines of one case. Deadlines are stored with their
+    /// timeless status (`CaseState.timelessDeadlines`): readers age them with their own today.
     public func write(
-        council: UUID, caseId: UUID, reference: String?, childId: UUID?, state: CaseState, report: DeadlineReport,
+        council: UUID, caseId: UUID, reference: String?, childId: UUID?, state: CaseState, engine: DeadlineEngine,
         on connection: PostgresConnection
     ) throws(PostgresError) {
+        let report = state.timelessDeadlines(engine)
         let columns = Self.summaryColumns
         let updates = columns.dropFirst(2).filter { $0 != "reference" }.map { column in
             column == "child_id" ? "child_id = coalesce(EXCLUDED.child_id, case_summary.child_id)" : "\(column) = EXCLUDED.\(column)"
@@ -77,9 +81,9 @@ public struct CaseProjector: Sendable {
             """,
             Self.summaryRow(council: council, caseId: caseId, reference: reference, childId: childId, state: state, report: report))
         try connection.query("DELETE FROM deadlines WHERE case_id = $1", [caseId])
-        let rows = Self.deadlineRows(council: council, caseId: caseId, state: state, report: report)
+        let rows = Self.deadlineRows(council: council, caseId: caseId, state: state, report: report, reminderDays: engine.settings.reminderDays)
         guard !rows.isEmpty else { return }
-        let types = ["uuid", "uuid", "text", "text", "int", "date", "date", "text", "date", "bool", "text", "text"]
+        let types = ["uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text"]
         try connection.query(
             """
             INSERT INTO deadlines (\(Self.deadlineColumns.joined(separator: ", ")))

@@ -52,8 +52,8 @@ public struct CaseRepository: Sendable {
         var next = state
         for event in newEvents { next.evolve(event) }
         try projector.write(
-            council: council, caseId: caseId, reference: reference, childId: childId, state: next,
-            report: next.deadlines(decider.engine, asOf: command.today), on: connection)
+            council: council, caseId: caseId, reference: reference, childId: childId, state: next, engine: decider.engine,
+            on: connection)
         return Outcome(caseId: caseId, append: append, state: next)
     }
 }

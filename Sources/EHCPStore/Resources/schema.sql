@@ -190,8 +190,7 @@ CREATE TABLE case_summary (
     appealed        boolean NOT NULL DEFAULT false,
     final_20w_excepted boolean NOT NULL DEFAULT false,
     version         integer NOT NULL,
-    next_due_on     date,                      -- earliest open duty deadline
-    breached_count  integer NOT NULL DEFAULT 0,
+    next_due_on     date,                      -- earliest unmet duty deadline (it may be past)
     updated_at      timestamptz NOT NULL DEFAULT now(),
     UNIQUE (council_id, reference)
 );
@@ -199,11 +198,16 @@ CREATE INDEX case_summary_caseworker ON case_summary (council_id, caseworker);
 CREATE INDEX case_summary_team ON case_summary (council_id, team);
 
 -- Projection: every deadline of every case, as computed when the case last changed.
--- The scheduler reads only rows still 'open' whose date has passed (partial index below).
+-- `status` is timeless: an unmet duty stays 'open' after its date, because a stored row cannot age.
+-- Readers derive breached/excepted (and expired windows) from due_on and their own today
+-- (ehcp_deadline_status below). `next_alert_on` is the next day the scheduler has work on the row
+-- (an unsent reminder, or the breach the day after due_on); the sweep reads only rows whose
+-- next_alert_on has come (partial index below), so its cost follows the due rows, not the total.
 CREATE TABLE deadlines (
     case_id         uuid NOT NULL REFERENCES case_streams,
     council_id      uuid NOT NULL,
     rule            text NOT NULL,
+    kind            text NOT NULL CHECK (kind IN ('duty', 'window', 'informational')),
     key             text NOT NULL DEFAULT '',
     start_version   integer NOT NULL,
     started_on      date NOT NULL,
@@ -211,11 +215,26 @@ CREATE TABLE deadlines (
     status          text NOT NULL CHECK (status IN ('open', 'met', 'metLate', 'breached', 'excepted', 'cancelled')),
     met_on          date,
     excepted        boolean NOT NULL DEFAULT false,
+    next_alert_on   date,
     caseworker      text,
     team            text,
     PRIMARY KEY (case_id, rule, key, start_version)
 );
-CREATE INDEX deadlines_open_by_due ON deadlines (due_on) WHERE status = 'open';
+CREATE INDEX deadlines_next_alert ON deadlines (next_alert_on) WHERE next_alert_on IS NOT NULL;
+CREATE INDEX deadlines_open_by_due ON deadlines (council_id, due_on) WHERE status = 'open';
+
+-- A stored deadline's status as of a day (DeadlineStatus.asOf in the domain): the due day itself is open.
+CREATE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)
+    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+        SELECT CASE
+            WHEN p_status <> 'open' THEN p_status
+            WHEN p_kind = 'window' THEN CASE WHEN p_today >= p_due THEN 'met' ELSE 'open' END
+            WHEN p_today <= p_due THEN 'open'
+            WHEN p_excepted THEN 'excepted'
+            ELSE 'breached'
+        END
+    $$;
 CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on);
 
 -- Alerts waiting to be delivered (webhooks, the in-app feed). Claimed with FOR UPDATE SKIP LOCKED.
