@@ -46,11 +46,24 @@ let package = Package(
             resources: [.copy("Resources/schema.sql")],
             swiftSettings: strict
         ),
+        // SHA-256 and HMAC-SHA256: request fingerprints and webhook signatures.
+        .target(name: "Digest", swiftSettings: strict),
+        // HTTP routes, request/response types, authentication, error mapping (Hummingbird).
+        .target(
+            name: "EHCPAPI",
+            dependencies: [
+                "EHCPDomain", "EHCPStore", "Postgres", "Digest",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/openapi.json")],
+            swiftSettings: strict
+        ),
         // Composition root: configuration, HTTP application, services.
         .target(
             name: "EHCPServer",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "Postgres",
+                "EHCPDomain", "EHCPStore", "EHCPAPI", "Postgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -60,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "ehcp",
             dependencies: [
-                "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPServer", "Postgres",
+                "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPAPI", "EHCPServer", "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -83,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "EHCPServerTests",
             dependencies: [
-                "EHCPServer", "EHCPStore", "TestSupport",
+                "EHCPServer", "EHCPAPI", "EHCPStore", "EHCPDomain", "Digest", "Postgres", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

@@ -1,17 +1,7 @@
+import EHCPAPI
 import Hummingbird
 import Logging
-import Postgres
-
-/// What the HTTP application needs, wired by the composition root.
-public struct AppDependencies: Sendable {
-    public var pool: PostgresPool
-    public var logger: Logger
-
-    public init(pool: PostgresPool, logger: Logger) {
-        self.pool = pool
-        self.logger = logger
-    }
-}
+import ServiceLifecycle
 
 /// Where the server listens.
 public struct ServerConfiguration: Sendable {
@@ -24,12 +14,16 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// Builds the application: shared by `ehcp serve` and the tests (which call it without sockets).
-public func buildApplication(_ configuration: ServerConfiguration, dependencies: AppDependencies) -> some ApplicationProtocol {
-    let router = Router()
-    HealthController(pool: dependencies.pool).register(on: router)
-    return Application(
-        router: router,
+/// Builds the HTTP application: shared by `ehcp serve` and the tests (which call it without sockets).
+public func buildApplication(
+    _ configuration: ServerConfiguration, api: APIDependencies, logger: Logger, services: [any Service] = [],
+    onListening: @escaping @Sendable () async -> Void = {}
+) -> some ApplicationProtocol {
+    var app = Application(
+        router: APIRouter.build(api),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ehcp"),
-        logger: dependencies.logger)
+        onServerRunning: { _ in await onListening() },
+        logger: logger)
+    for service in services { app.addServices(service) }
+    return app
 }

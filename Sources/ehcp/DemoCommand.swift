@@ -1,6 +1,7 @@
 import ArgumentParser
 import EHCPDemo
 import EHCPDomain
+import EHCPServer
 import EHCPStore
 import Foundation
 import Logging
@@ -34,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = Logger(label: "ehcp.demo")
         let resolved = try database.openMigrated(logger: logger)
         defer { resolved.close() }
-        let seeder = DemoSeeder(conninfo: resolved.conninfo, seed: seed, asOf: asOf.flatMap { CivilDate(iso: $0) } ?? Clock.londonToday(), councils: councils)
+        let seeder = DemoSeeder(conninfo: resolved.conninfo, seed: seed, asOf: asOf.flatMap { CivilDate(iso: $0) } ?? LondonClock.today(), councils: councils)
         try await seeder.seed(cases: cases, progress: true)
     }
 }
@@ -104,7 +105,10 @@ struct DemoSeeder {
         return try await pool.withConnection { connection in
             let council = try Self.council(0, on: connection)
             let directory = UserDirectory()
-            return try [("demo-caseworker", UserRole.caseworker, "North"), ("demo-manager", .manager, "North"), ("demo-admin", .admin, nil), ("demo-auditor", .auditor, nil)]
+            // The demo caseworker is one of the generated caseload's caseworkers, so their work tray is full.
+            let first = DemoCaseload(seed: seed, asOf: asOf, decider: CaseDecider(engine: DeadlineEngine(calendar: .init(bankHolidays: []))))
+                .caseworkers(council: 0)[0]
+            return try [(first.name, UserRole.caseworker, first.team), ("demo-manager", .manager, first.team), ("demo-admin", .admin, nil), ("demo-auditor", .auditor, nil)]
                 .map { name, role, team in
                     let user = try directory.addUser(name: name, role: role, team: team, council: council, on: connection)
                     return (name, role, try directory.createToken(userId: user, label: "demo", validFor: 30, on: connection))
@@ -126,12 +130,3 @@ struct DemoSeeder {
     }
 }
 
-/// The wall clock, read only here at the edge: today's civil date in Europe/London.
-enum Clock {
-    static func londonToday(now: Date = Date()) -> CivilDate {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
-        let parts = calendar.dateComponents([.year, .month, .day], from: now)
-        return CivilDate(year: parts.year!, month: parts.month!, day: parts.day!)!
-    }
-}

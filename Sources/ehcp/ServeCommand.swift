@@ -1,4 +1,6 @@
 import ArgumentParser
+import EHCPAPI
+import EHCPDomain
 import EHCPServer
 import EHCPStore
 import Foundation
@@ -27,18 +29,16 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "ehcp")
         let resolved: DatabaseOptions.Connection
+        var demoUsers: [(name: String, role: UserRole, token: String)] = []
         do {
             resolved = try database.openMigrated(logger: logger)
             let owner = try database.connect(resolved)
             let empty = try owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
             owner.close()
             if demo && empty {
-                let seeder = DemoSeeder(conninfo: resolved.conninfo, seed: 1, asOf: Clock.londonToday(), councils: 1)
+                let seeder = DemoSeeder(conninfo: resolved.conninfo, seed: 1, asOf: LondonClock.today(), councils: 1)
                 try await seeder.seed(cases: 2_000, progress: false)
-                print("Demo users (tokens are shown once; make new ones with 'ehcp tokens create --user NAME'):")
-                for user in try await seeder.demoUsers() {
-                    print("  \(user.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.token)")
-                }
+                demoUsers = try await seeder.demoUsers()
             }
         } catch let exit as CleanExit {
             FileHandle.standardError.write(Data((exit.description + "\n").utf8))
@@ -47,17 +47,12 @@ struct ServeCommand: AsyncParsableCommand {
         defer { resolved.close() }
         let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: connections, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
-        let app = buildApplication(ServerConfiguration(host: host, port: port), dependencies: AppDependencies(pool: pool, logger: logger))
-        logger.info("serving on http://\(host):\(port)")
-        print("""
-
-            EHCP is serving on http://\(host):\(port) (Ctrl-C stops it and its embedded database).
-            Try:
-              curl -s http://\(host):\(port)/healthz
-              curl -s http://\(host):\(port)/readyz
-              .build/release/ehcp scenario scenarios/shared/01.json
-
-            """)
+        let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())
+        let api = APIDependencies(pool: pool, repository: CaseRepository(decider: CaseDecider(engine: engine)), today: { LondonClock.today() })
+        let welcome = Self.welcome(base: "http://\(host):\(port)", demoUsers: demoUsers)
+        let app = buildApplication(ServerConfiguration(host: host, port: port), api: api, logger: logger) {
+            FileHandle.standardOutput.write(Data(welcome.utf8))
+        }
         do {
             try await app.runService()
         } catch {
@@ -67,5 +62,31 @@ struct ServeCommand: AsyncParsableCommand {
             }
             throw error
         }
+    }
+
+    /// The first-run message: who can log in and three requests worth trying.
+    static func welcome(base: String, demoUsers: [(name: String, role: UserRole, token: String)]) -> String {
+        var lines = ["", "EHCP is serving on \(base) (Ctrl-C stops it and its embedded database). API: \(base)/v1/openapi.json"]
+        if let caseworker = demoUsers.first(where: { $0.role == .caseworker }) {
+            lines.append("Demo users (tokens are shown once; make more with 'ehcp tokens create --user NAME'):")
+            for user in demoUsers {
+                lines.append("  \(user.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.token)")
+            }
+            lines += [
+                "Try, as \(caseworker.name):",
+                "  export TOKEN=\(caseworker.token)",
+                "  curl -s -H \"Authorization: Bearer $TOKEN\" '\(base)/v1/work-tray?days=14'            # what is due or overdue for me",
+                "  curl -s -H \"Authorization: Bearer $TOKEN\" '\(base)/v1/cases?overdue=true&limit=5'   # overdue cases",
+                "  curl -s -H \"Authorization: Bearer $TOKEN\" '\(base)/v1/cases/CASE_ID'                # one case, its deadlines (id from above)",
+            ]
+        } else {
+            lines += [
+                "Try:",
+                "  curl -s \(base)/readyz",
+                "  curl -s \(base)/v1/openapi.json | head -c 300",
+                "  .build/release/ehcp users add NAME --role caseworker    # prints a token for the API",
+            ]
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 }

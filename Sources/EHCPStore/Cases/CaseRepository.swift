@@ -26,16 +26,20 @@ public struct CaseRepository: Sendable {
 
     /// Records one command on a case inside the caller's council transaction (`EventStore.transaction`).
     ///
-    /// - Parameter expectedVersion: the version the client saw (`If-Match`); nil lets the caller retry
-    ///   on fresh state after a lost race.
+    /// - Parameters:
+    ///   - expectedVersion: the version the client saw (`If-Match`); nil lets the caller retry on fresh
+    ///     state after a lost race.
+    ///   - requireExisting: refuse (`caseNotFound`) rather than open a case that does not exist.
     public func record(
         council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
-        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, on connection: PostgresConnection
+        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, requireExisting: Bool = false,
+        on connection: PostgresConnection
     ) throws -> Outcome {
         if let key = idempotencyKey, let earlier = try store.replayed(council: council, key: key, requestHash: requestHash, on: connection) {
             return Outcome(caseId: earlier.caseId, append: earlier, state: try load(caseId: earlier.caseId, on: connection) ?? CaseState())
         }
         let state = try load(caseId: caseId, on: connection) ?? CaseState()
+        if requireExisting && state.version == 0 { throw CaseCommandError.caseNotFound(caseId) }
         if let expectedVersion, expectedVersion != state.version {
             throw CaseCommandError.versionMismatch(expected: expectedVersion, actual: state.version)
         }
@@ -64,7 +68,8 @@ extension CaseRepository {
     /// so `attempts` bounds how many writers may contend at once before the caller sees the conflict.
     public func record(
         council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
-        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, pool: PostgresPool, attempts: Int = 32
+        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, requireExisting: Bool = false, pool: PostgresPool,
+        attempts: Int = 32
     ) async throws -> Outcome {
         var attempt = 0
         while true {
@@ -75,7 +80,7 @@ extension CaseRepository {
                         try record(
                         council: council, caseId: caseId, command: command, expectedVersion: expectedVersion,
                         idempotencyKey: idempotencyKey, requestHash: requestHash, reference: reference, childId: childId,
-                        on: connection)
+                        requireExisting: requireExisting, on: connection)
                     }
                 }
             } catch StoreError.concurrencyConflict where expectedVersion == nil && attempt < attempts {

@@ -253,7 +253,23 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (available_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
 
+-- Every read or change of a child's personal record, by whom and in which request (append-only for the app).
+CREATE TABLE access_log (
+    access_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    council_id  uuid NOT NULL,
+    at          timestamptz NOT NULL DEFAULT now(),
+    user_id     uuid,
+    actor       text NOT NULL,
+    action      text NOT NULL,
+    case_id     uuid,
+    child_id    uuid,
+    request_id  text NOT NULL
+);
+CREATE INDEX access_log_child ON access_log (council_id, child_id, access_id);
+
 -- Row-level security: a row is visible only to transactions that set its council.
+ALTER TABLE access_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY council_access_log ON access_log USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE children ENABLE ROW LEVEL SECURITY;
 ALTER TABLE case_streams ENABLE ROW LEVEL SECURITY;
@@ -276,7 +292,7 @@ GRANT USAGE ON SCHEMA public TO ehcp_app;
 GRANT SELECT ON councils TO ehcp_app;
 GRANT SELECT ON users TO ehcp_app;
 GRANT EXECUTE ON FUNCTION ehcp_authenticate(text) TO ehcp_app;
-GRANT SELECT, INSERT ON events, idempotency_keys TO ehcp_app;
+GRANT SELECT, INSERT ON events, idempotency_keys, access_log TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON case_streams, children TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON case_summary, deadlines TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON outbox TO ehcp_app;

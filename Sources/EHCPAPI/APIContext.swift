@@ -1,0 +1,43 @@
+import EHCPStore
+import Foundation
+import Hummingbird
+import Logging
+
+/// The per-request context: who is calling (set by `Authentication`) and the request id used in logs.
+public struct APIContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The authenticated caller; nil only before `Authentication` has run (health, metrics, OpenAPI).
+    public var user: AuthenticatedUser?
+    public var requestId: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        requestId = UUID().uuidString.lowercased()
+    }
+
+    /// Bodies are read through `RequestBody.read`, which enforces its own limit; this bounds the rest.
+    public var maxUploadSize: Int { RequestLimits.bodyBytes }
+
+    /// The caller, who must hold one of `roles`.
+    /// - Throws: 401 when nobody is authenticated, 403 when the role does not allow the action.
+    func require(_ roles: Set<UserRole>, to action: String) throws -> AuthenticatedUser {
+        guard let user else { throw Problem.unauthenticated }
+        guard roles.contains(user.role) else {
+            throw Problem(
+                .forbidden, title: "Not allowed for your role",
+                detail: "a \(user.role.rawValue) may not \(action); this needs one of: \(roles.map(\.rawValue).sorted().joined(separator: ", "))",
+                code: "forbidden")
+        }
+        return user
+    }
+}
+
+/// Who may do what (architecture.md, Security). Auditors read everything and write nothing.
+enum Roles {
+    static let readCases: Set<UserRole> = [.caseworker, .manager, .admin, .auditor]
+    static let writeCases: Set<UserRole> = [.caseworker, .manager, .admin]
+    static let assign: Set<UserRole> = [.manager, .admin]
+    static let reports: Set<UserRole> = [.manager, .admin, .auditor]
+    static let subjectAccess: Set<UserRole> = [.manager, .admin, .auditor]
+    static let administer: Set<UserRole> = [.admin]
+}

@@ -1,0 +1,31 @@
+import EHCPDomain
+import EHCPStore
+import Logging
+import Postgres
+
+/// What the API needs, wired by the composition root (EHCPServer) or by a test.
+public struct APIDependencies: Sendable {
+    public var pool: PostgresPool
+    public var repository: CaseRepository
+    /// Today in Europe/London. Injected so that tests can fix the date.
+    public var today: @Sendable () -> CivilDate
+    public var metrics: RequestMetrics
+
+    public init(pool: PostgresPool, repository: CaseRepository, today: @escaping @Sendable () -> CivilDate, metrics: RequestMetrics = RequestMetrics()) {
+        self.pool = pool
+        self.repository = repository
+        self.today = today
+        self.metrics = metrics
+    }
+
+    var engine: DeadlineEngine { repository.decider.engine }
+
+    /// Runs `body` in a transaction acting for the caller's council; every error becomes a problem.
+    func inCouncil<T: Sendable>(_ user: AuthenticatedUser, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        do {
+            return try await pool.transaction(council: user.councilId, body)
+        } catch {
+            throw Problem.from(error)
+        }
+    }
+}

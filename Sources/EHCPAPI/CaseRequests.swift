@@ -1,0 +1,80 @@
+import Digest
+import EHCPDomain
+import Foundation
+import Hummingbird
+
+/// Parsing shared by the case routes: ids, headers and event envelopes, each failure a named problem.
+enum CaseRequests {
+    static func caseId(_ context: APIContext) throws -> UUID {
+        try uuid(context, "caseId")
+    }
+
+    static func uuid(_ context: APIContext, _ name: String) throws -> UUID {
+        let text = context.parameters.get(name) ?? ""
+        guard let id = UUID(uuidString: text) else {
+            throw Problem.invalid(field: name, value: text, "'\(name)' must be a UUID")
+        }
+        return id
+    }
+
+    /// `If-Match: "7"` (or `W/"7"`, or `7`): the case version the client last saw.
+    static func expectedVersion(_ request: Request) throws -> Int? {
+        guard let header = request.headers[.ifMatch] else { return nil }
+        var text = header.trimmingCharacters(in: .whitespaces)
+        if text.hasPrefix("W/") { text.removeFirst(2) }
+        text = text.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        guard let version = Int(text), version >= 0 else {
+            throw Problem.invalid(field: "If-Match", value: header, "If-Match must be the case's ETag, e.g. \"7\"")
+        }
+        return version
+    }
+
+    /// The `Idempotency-Key` header and a fingerprint of the request it guards (method, path and body).
+    static func idempotency(_ request: Request, body: [UInt8]) throws -> (key: String?, hash: String) {
+        let key = request.headers[.init("Idempotency-Key")!]
+        if let key, key.isEmpty || key.utf8.count > 200 {
+            throw Problem.invalid(field: "Idempotency-Key", value: String(key.prefix(40)), "Idempotency-Key must be 1 to 200 characters")
+        }
+        var hasher = SHA256()
+        hasher.update(Array("\(request.method.rawValue) \(request.uri.path)\n".utf8))
+        hasher.update(body)
+        return (key, hasher.finalize().hex)
+    }
+
+    /// An event envelope `{type, occurredOn, data}`, decoded strictly (unknown fields are refused).
+    static func event(_ body: RequestBody, path: String = "") throws -> (CaseEvent, CivilDate) {
+        try body.allowOnly(["type", "occurredOn", "data"], in: path)
+        let type = try body.string("type")!
+        let occurredOn = try body.date("occurredOn")!
+        do {
+            return (try EventCodec.decode(type: type, data: body.object["data"] ?? .object([:])), occurredOn)
+        } catch {
+            throw Problem.from(error)
+        }
+    }
+
+    /// Events only some roles may log, and events nobody logs by hand.
+    static func authorise(_ event: CaseEvent, user: APIContext) throws {
+        switch event {
+        case .deadlineBreached, .deadlineReminderSent:
+            throw Problem(
+                .forbidden, title: "Recorded by the scheduler", detail: "\(event.typeName) is recorded only by the deadline scheduler",
+                code: "forbidden", field: "type", value: event.typeName)
+        case .caseworkerAssigned:
+            _ = try user.require(Roles.assign, to: "assign cases")
+        default:
+            _ = try user.require(Roles.writeCases, to: "log case events")
+        }
+    }
+
+    static func etag(_ version: Int) -> String { "\"\(version)\"" }
+}
+
+/// What recording events returns: enough to follow up, and the same bytes when an idempotent request is replayed.
+struct RecordedResponse: Encodable {
+    var caseId: UUID
+    var reference: String?
+    var firstVersion: Int
+    var version: Int
+    var links: [String: String]
+}

@@ -1,0 +1,202 @@
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Hummingbird
+import Postgres
+
+/// `/v1/cases`: open, list and search, read, and log events on cases.
+struct CasesController: Sendable {
+    let deps: APIDependencies
+
+    func register(on group: RouterGroup<APIContext>) {
+        group.post("cases", use: open)
+        group.get("cases", use: list)
+        group.get("cases/:caseId", use: show)
+        group.post("cases/:caseId/events", use: logEvent)
+        group.post("cases/:caseId/events/:version/correction", use: correct)
+        group.post("cases/:caseId/events/:version/retraction", use: retract)
+    }
+
+    /// Opens a case with `RequestReceived` or `BecameResponsible`; the child's details go to `children`.
+    @Sendable func open(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.writeCases, to: "open cases")
+        let body = try await RequestBody.read(request, context: context)
+        try body.allowOnly(["event", "child", "reference"])
+        guard let envelope = try body.nested("event") else { throw Problem.invalid(field: "event", value: nil, "'event' is required") }
+        let (event, occurredOn) = try CaseRequests.event(envelope, path: "event.")
+        guard event.kind == .requestReceived || event.kind == .becameResponsible else {
+            throw Problem(
+                .unprocessableContent, title: "Not an opening event",
+                detail: "a case opens with RequestReceived or BecameResponsible; log \(event.typeName) on the case instead",
+                code: "invalidField", field: "event.type", value: event.typeName)
+        }
+        let child = try Self.child(try body.nested("child"))
+        let reference = try body.string("reference", required: false)
+        if let reference, reference.isEmpty || reference.count > 40 {
+            throw Problem.invalid(field: "reference", value: reference, "'reference' must be 1 to 40 characters")
+        }
+        let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes)
+        let command = LogEvent(event, on: occurredOn, by: user.name, today: deps.today())
+        let (caseId, repository, requestId) = (UUID(), deps.repository, context.requestId)
+        let result: RecordedResponse = try await deps.inCouncil(user) { connection in
+            if let key, let earlier = try repository.store.replayed(council: user.councilId, key: key, requestHash: hash, on: connection) {
+                return Self.recorded(earlier.caseId, first: earlier.firstVersion, last: earlier.lastVersion, reference: try CaseQueries().header(caseId: earlier.caseId, on: connection)?.reference)
+            }
+            try ChildRecords().insert(child, council: user.councilId, on: connection)
+            let outcome = try repository.record(
+                council: user.councilId, caseId: caseId, command: command, idempotencyKey: key, requestHash: hash,
+                reference: reference, childId: child.id, on: connection)
+            try AccessLog().record(.openCase, user: user.userId, actor: user.name, caseId: caseId, childId: child.id, requestId: requestId, on: connection)
+            return Self.recorded(caseId, first: outcome.append.firstVersion, last: outcome.append.lastVersion, reference: reference ?? CaseProjector.defaultReference(for: caseId))
+        }
+        return JSONOutput.response(
+            result, status: .created,
+            headers: [.location: "/v1/cases/\(result.caseId.lowercased)", .eTag: CaseRequests.etag(result.version)])
+    }
+
+    static func child(_ body: RequestBody?) throws -> ChildRecord {
+        guard let body else { throw Problem.invalid(field: "child", value: nil, "'child' is required: forename, surname, bornOn") }
+        try body.allowOnly(["forename", "surname", "bornOn", "sex", "postcode", "upn"], in: "child.")
+        let forename = try body.string("forename")!, surname = try body.string("surname")!
+        for (field, value) in [("child.forename", forename), ("child.surname", surname)] where value.trimmingCharacters(in: .whitespaces).isEmpty || value.count > 100 {
+            throw Problem.invalid(field: field, value: value, "'\(field)' must be 1 to 100 characters")
+        }
+        return ChildRecord(
+            id: UUID(), forename: forename, surname: surname, bornOn: try body.date("bornOn")!, sex: try body.string("sex", required: false),
+            postcode: try body.string("postcode", required: false), upn: try body.string("upn", required: false))
+    }
+
+    static func recorded(_ caseId: UUID, first: Int, last: Int, reference: String?) -> RecordedResponse {
+        RecordedResponse(
+            caseId: caseId, reference: reference, firstVersion: first, version: last,
+            links: ["case": "/v1/cases/\(caseId.lowercased)", "timeline": "/v1/cases/\(caseId.lowercased)/timeline"])
+    }
+
+    /// Lists and searches cases, one page at a time (cursor = the last reference of the previous page).
+    @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.readCases, to: "read cases")
+        let query = request.uri.queryParameters
+        let allowed: Set<String> = ["caseworker", "team", "stage", "q", "overdue", "dueWithinDays", "cursor", "limit"]
+        for (name, _) in query where !allowed.contains(String(name)) {
+            throw Problem.invalid(field: String(name), value: nil, "unknown query parameter; use one of: \(allowed.sorted().joined(separator: ", "))")
+        }
+        var filter = CaseQueries.Filter()
+        filter.caseworker = query["caseworker"].map(String.init)
+        filter.team = query["team"].map(String.init)
+        filter.stage = query["stage"].map(String.init)
+        filter.text = query["q"].map(String.init)
+        filter.overdue = try Self.bool(query["overdue"].map(String.init), field: "overdue") ?? false
+        filter.dueWithinDays = try Self.int(query["dueWithinDays"].map(String.init), field: "dueWithinDays", range: 0...3_650)
+        filter.limit = try Self.int(query["limit"].map(String.init), field: "limit", range: 1...200) ?? 50
+        if let cursor = query["cursor"] {
+            guard let data = Data(base64Encoded: String(cursor)), let after = String(data: data, encoding: .utf8) else {
+                throw Problem.invalid(field: "cursor", value: String(cursor), "'cursor' must be a value returned as nextCursor")
+            }
+            filter.after = after
+        }
+        let today = deps.today()
+        let items = try await deps.inCouncil(user) { [filter] in try CaseQueries().list(filter, today: today, on: $0) }
+        struct Page: Encodable { var cases: [CaseQueries.ListItem]; var nextCursor: String? }
+        let next = items.count == filter.limit ? items.last.map { Data($0.reference.utf8).base64EncodedString() } : nil
+        return JSONOutput.response(Page(cases: items, nextCursor: next))
+    }
+
+    static func int(_ text: String?, field: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw Problem.invalid(field: field, value: text, "'\(field)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    static func bool(_ text: String?, field: String) throws -> Bool? {
+        switch text {
+        case nil: return nil
+        case "true"?: return true
+        case "false"?: return false
+        case let other?: throw Problem.invalid(field: field, value: other, "'\(field)' must be true or false")
+        }
+    }
+
+    /// One case: summary, stage, flags and every deadline with its status and days remaining or overdue.
+    @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.readCases, to: "read cases")
+        let caseId = try CaseRequests.caseId(context)
+        let (today, repository, engine, requestId) = (deps.today(), deps.repository, deps.engine, context.requestId)
+        let view: CaseView = try await deps.inCouncil(user) { connection in
+            guard let header = try CaseQueries().header(caseId: caseId, on: connection),
+                  let state = try repository.load(caseId: caseId, on: connection)
+            else { throw Problem.notFound("caseId", caseId.lowercased) }
+            let child = try header.childId.flatMap { try ChildRecords().details(childId: $0, on: connection) }
+            try AccessLog().record(.readCase, user: user.userId, actor: user.name, caseId: caseId, childId: header.childId, requestId: requestId, on: connection)
+            let report = state.deadlines(engine, asOf: today, childBornOn: child?.bornOn.flatMap(CivilDate.init(iso:)))
+            return CaseView(caseId: caseId, reference: header.reference, state: state, child: child, report: report, today: today)
+        }
+        return JSONOutput.response(view, headers: [.eTag: CaseRequests.etag(view.version)])
+    }
+
+    /// Logs one event of any type in events.md, validated by the domain.
+    @Sendable func logEvent(_ request: Request, context: APIContext) async throws -> Response {
+        let caseId = try CaseRequests.caseId(context)
+        let body = try await RequestBody.read(request, context: context)
+        let (event, occurredOn) = try CaseRequests.event(body)
+        try CaseRequests.authorise(event, user: context)
+        return try await record(event, on: occurredOn, caseId: caseId, body: body, request: request, context: context)
+    }
+
+    /// Corrects an earlier event's date and/or data (`EventCorrected`).
+    @Sendable func correct(_ request: Request, context: APIContext) async throws -> Response {
+        _ = try context.require(Roles.writeCases, to: "correct case events")
+        let caseId = try CaseRequests.caseId(context)
+        let target = try Self.targetVersion(context)
+        let body = try await RequestBody.read(request, context: context)
+        try body.allowOnly(["occurredOn", "data", "reason"])
+        let correction = EventCorrected(
+            targetVersion: target, occurredOn: try body.date("occurredOn", required: false), data: body.object["data"],
+            reason: try body.string("reason")!)
+        return try await record(.eventCorrected(correction), on: deps.today(), caseId: caseId, body: body, request: request, context: context)
+    }
+
+    /// Retracts an event logged in error (`EventRetracted`).
+    @Sendable func retract(_ request: Request, context: APIContext) async throws -> Response {
+        _ = try context.require(Roles.writeCases, to: "retract case events")
+        let caseId = try CaseRequests.caseId(context)
+        let target = try Self.targetVersion(context)
+        let body = try await RequestBody.read(request, context: context)
+        try body.allowOnly(["reason"])
+        let retraction = EventRetracted(targetVersion: target, reason: try body.string("reason")!)
+        return try await record(.eventRetracted(retraction), on: deps.today(), caseId: caseId, body: body, request: request, context: context)
+    }
+
+    static func targetVersion(_ context: APIContext) throws -> Int {
+        let text = context.parameters.get("version") ?? ""
+        guard let version = Int(text), version > 0 else { throw Problem.invalid(field: "version", value: text, "'version' must be an event version (1, 2, 3 …)") }
+        return version
+    }
+
+    /// Records through the repository: If-Match pins the version (412 when stale); without it a lost
+    /// race re-runs the command on fresh state. A replayed Idempotency-Key returns the first response.
+    private func record(
+        _ event: CaseEvent, on occurredOn: CivilDate, caseId: UUID, body: RequestBody, request: Request, context: APIContext
+    ) async throws -> Response {
+        guard let user = context.user else { throw Problem.unauthenticated }
+        let expected = try CaseRequests.expectedVersion(request)
+        let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes)
+        let outcome: CaseRepository.Outcome
+        do {
+            outcome = try await deps.repository.record(
+                council: user.councilId, caseId: caseId, command: LogEvent(event, on: occurredOn, by: user.name, today: deps.today()),
+                expectedVersion: expected, idempotencyKey: key, requestHash: hash, requireExisting: true, pool: deps.pool)
+        } catch {
+            throw Problem.from(error)
+        }
+        let result = Self.recorded(caseId, first: outcome.append.firstVersion, last: outcome.append.lastVersion, reference: nil)
+        var headers: HTTPFields = [.location: "/v1/cases/\(caseId.lowercased)", .eTag: CaseRequests.etag(outcome.append.lastVersion)]
+        if outcome.append.replayed { headers[.init("Idempotent-Replayed")!] = "true" }
+        return JSONOutput.response(result, status: .created, headers: headers)
+    }
+}
+
+extension UUID {
+    var lowercased: String { uuidString.lowercased() }
+}

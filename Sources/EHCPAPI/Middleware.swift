@@ -1,0 +1,70 @@
+import EHCPStore
+import Foundation
+import Hummingbird
+import Logging
+import Postgres
+
+/// Resolves `Authorization: Bearer …` to a user (401 when missing, unknown, revoked or expired).
+struct Authentication: RouterMiddleware {
+    typealias Context = APIContext
+    let pool: PostgresPool
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw Problem.unauthenticated
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        // Tokens are "ehcp_" and 64 hex digits: anything else is refused without a database round trip.
+        guard token.utf8.count == 69, token.hasPrefix("ehcp_") else { throw Problem.unauthenticated }
+        let user: AuthenticatedUser?
+        do {
+            user = try await pool.withConnection { try UserDirectory().authenticate(token: token, on: $0) }
+        } catch {
+            throw Problem.from(error)
+        }
+        guard let user else { throw Problem.unauthenticated }
+        var context = context
+        context.user = user
+        context.logger[metadataKey: "actor"] = "\(user.name)"
+        context.logger[metadataKey: "council"] = "\(user.councilId.uuidString.lowercased())"
+        return try await next(request, context)
+    }
+}
+
+/// Logs every request with its id, actor, route, status and duration; counts it for `/metrics`; turns
+/// every error into a problem response (so nothing escapes as an unexplained 500).
+struct RequestLog: RouterMiddleware {
+    typealias Context = APIContext
+    let metrics: RequestMetrics
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var context = context
+        if let given = request.headers[.init("X-Request-Id")!], given.utf8.count <= 64, !given.isEmpty {
+            context.requestId = given
+        }
+        context.logger[metadataKey: "request"] = "\(context.requestId)"
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let problem = Problem.from(error)
+            if problem.status.code >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            response = try problem.response(from: request, context: context)
+        }
+        response.headers[.init("X-Request-Id")!] = context.requestId
+        let elapsed = ContinuousClock.now - started
+        let route = context.endpointPath ?? "unmatched"
+        metrics.observe(method: request.method.rawValue, route: route, status: Int(response.status.code), seconds: elapsed.seconds)
+        context.logger.info(
+            "\(request.method) \(request.uri.path) \(response.status.code)",
+            metadata: ["route": "\(route)", "ms": "\(Int(elapsed.seconds * 1000))"])
+        return response
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

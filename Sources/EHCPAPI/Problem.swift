@@ -1,0 +1,137 @@
+import EHCPDomain
+import EHCPStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Postgres
+
+/// An RFC 9457 problem: every refusal the API gives, as `application/problem+json`, naming the rule,
+/// the field and the value wherever they are known. All error mapping happens here, in one place.
+public struct Problem: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var title: String
+    public var detail: String
+    /// A stable machine-readable code (`CaseError.Code` names, or `forbidden`, `bodyTooLarge` …).
+    public var code: String
+    public var rule: String?
+    public var field: String?
+    public var value: String?
+    public var extra: [String: JSONValue] = [:]
+    public var headers: HTTPFields = [:]
+
+    public init(
+        _ status: HTTPResponse.Status, title: String, detail: String, code: String, rule: String? = nil, field: String? = nil,
+        value: String? = nil
+    ) {
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.code = code
+        self.rule = rule
+        self.field = field
+        self.value = value
+    }
+
+    static let unauthenticated: Problem = {
+        var problem = Problem(
+            .unauthorized, title: "Authentication required",
+            detail: "send 'Authorization: Bearer <token>' with a live token (make one with 'ehcp tokens create')",
+            code: "unauthenticated")
+        problem.headers[.wwwAuthenticate] = #"Bearer realm="ehcp""#
+        return problem
+    }()
+
+    static func notFound(_ what: String, _ id: String) -> Problem {
+        Problem(.notFound, title: "Not found", detail: "no \(what) '\(id)' in your council", code: "notFound", field: what, value: id)
+    }
+
+    static func invalid(field: String, value: String?, _ detail: String, code: String = "invalidField") -> Problem {
+        Problem(.badRequest, title: "Invalid request", detail: detail, code: code, field: field, value: value)
+    }
+
+    var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "type": .string("https://ehcp.example/problems/\(code)"), "title": .string(title), "status": .number(Double(status.code)),
+            "detail": .string(detail), "code": .string(code),
+        ]
+        if let rule { object["rule"] = .string(rule) }
+        if let field { object["field"] = .string(field) }
+        if let value { object["value"] = .string(value) }
+        object.merge(extra) { a, _ in a }
+        return .object(object)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/problem+json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: JSONOutput.bytes(json))))
+    }
+}
+
+extension Problem {
+    /// Maps every error the lower layers throw. Anything unexpected is a 500 whose detail names no internals.
+    static func from(_ error: any Error) -> Problem {
+        switch error {
+        case let problem as Problem: return problem
+        case let error as CaseError: return from(error)
+        case let error as CaseCommandError:
+            switch error {
+            case .rejected(let error): return from(error)
+            case .versionMismatch(let expected, let actual):
+                var problem = Problem(
+                    .preconditionFailed, title: "The case has changed",
+                    detail: "If-Match names version \(expected) but the case is at version \(actual); reload it and try again",
+                    code: "versionMismatch", field: "If-Match", value: String(expected))
+                problem.extra["currentVersion"] = .number(Double(actual))
+                return problem
+            case .caseNotFound(let id): return .notFound("case", id.uuidString.lowercased())
+            case .store(let error): return from(error)
+            }
+        case let error as StoreError:
+            switch error {
+            case .idempotencyKeyReused(let key):
+                return Problem(
+                    .unprocessableContent, title: "Idempotency key reused",
+                    detail: "this Idempotency-Key was already used with a different request; use a new key for a new request",
+                    code: "idempotencyKeyReused", field: "Idempotency-Key", value: key)
+            case .concurrencyConflict(_, let expected, let actual):
+                return Problem(
+                    .conflict, title: "Concurrent update",
+                    detail: "another change landed first (expected version \(expected), found \(actual.map(String.init) ?? "none")); retry",
+                    code: "concurrencyConflict")
+            case .caseNotFound(let id): return .notFound("case", id.uuidString.lowercased())
+            case .database(let error): return from(error)
+            }
+        case let error as PostgresError:
+            if error.kind == .connection || error.kind == .poolTimeout || error.kind == .poolClosed { return .unavailable }
+            if error.sqlState == "23505", error.constraint == "case_summary_council_id_reference_key" {
+                return Problem(
+                    .conflict, title: "Reference in use", detail: "another case in your council already has this reference",
+                    code: "duplicate", field: "reference")
+            }
+            return .internalError
+        default:
+            return .internalError
+        }
+    }
+
+    static let internalError = Problem(
+        .internalServerError, title: "Internal error", detail: "the request failed unexpectedly; it has been logged with its request id",
+        code: "internal")
+
+    static let unavailable = Problem(
+        .serviceUnavailable, title: "Database unavailable", detail: "the database could not be reached; nothing was written, retry shortly",
+        code: "unavailable")
+
+    static func from(_ error: CaseError) -> Problem {
+        let status: HTTPResponse.Status =
+            switch error.code {
+            case .caseNotOpen: .notFound
+            case .caseAlreadyOpen, .duplicate: .conflict
+            default: .unprocessableContent
+            }
+        return Problem(
+            status, title: "Refused: \(error.code.rawValue)", detail: error.description, code: error.code.rawValue,
+            rule: error.rule?.rawValue, field: error.field, value: error.value)
+    }
+}

@@ -1,0 +1,110 @@
+import EHCPDomain
+import Foundation
+import Postgres
+
+/// Read-side queries over the case projections, for lists, searches and work trays. They run inside a
+/// council transaction (row-level security scopes every row) and never replay events.
+public struct CaseQueries: Sendable {
+    public init() {}
+
+    /// What a case list may be narrowed by. All filters combine with AND.
+    public struct Filter: Sendable, Hashable {
+        public var caseworker: String?
+        public var team: String?
+        public var stage: String?
+        /// A reference prefix or part of the child's name (case-insensitive).
+        public var text: String?
+        /// Only cases with an unmet duty deadline already past.
+        public var overdue = false
+        /// Only cases whose next unmet duty deadline falls within this many days (overdue ones included).
+        public var dueWithinDays: Int?
+        /// Continue after this reference (the cursor of the previous page).
+        public var after: String?
+        public var limit = 50
+
+        public init() {}
+    }
+
+    public struct ListItem: Sendable, Hashable, Encodable {
+        public var caseId: UUID
+        public var reference: String
+        public var stage: String
+        public var caseworker: String?
+        public var team: String?
+        public var openedOn: String
+        public var nextDueOn: String?
+        public var childName: String?
+        public var version: Int
+    }
+
+    public func list(_ filter: Filter, today: CivilDate, on connection: PostgresConnection) throws(PostgresError) -> [ListItem] {
+        let pattern = filter.text.map { text in
+            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        }
+        let rows = try connection.query(
+            """
+            SELECT s.case_id, s.reference, s.stage, s.caseworker, s.team, s.opened_on::text, s.next_due_on::text,
+                   nullif(concat_ws(' ', c.forename, c.surname), ''), s.version
+            FROM case_summary s LEFT JOIN children c ON c.child_id = s.child_id
+            WHERE ($1::text IS NULL OR s.caseworker = $1)
+              AND ($2::text IS NULL OR s.team = $2)
+              AND ($3::text IS NULL OR s.stage = $3)
+              AND ($4::text IS NULL OR s.reference ILIKE $4 || '%' OR concat_ws(' ', c.forename, c.surname) ILIKE '%' || $4 || '%')
+              AND (NOT $5 OR s.next_due_on < $6::date)
+              AND ($7::int IS NULL OR s.next_due_on <= $6::date + $7::int)
+              AND ($8::text IS NULL OR s.reference > $8)
+            ORDER BY s.reference
+            LIMIT $9
+            """,
+            [filter.caseworker, filter.team, filter.stage, pattern, filter.overdue, today.description, filter.dueWithinDays, filter.after, filter.limit])
+        return try rows.rows.map { row throws(PostgresError) in
+            ListItem(
+                caseId: try row.decode(at: 0), reference: try row.decode(at: 1), stage: try row.decode(at: 2), caseworker: try row.decodeIfPresent(at: 3),
+                team: try row.decodeIfPresent(at: 4), openedOn: try row.decode(at: 5), nextDueOn: try row.decodeIfPresent(at: 6),
+                childName: try row.decodeIfPresent(at: 7), version: try row.decode(at: 8))
+        }
+    }
+
+    /// The projected header of one case: reference and child (nil when the case is not in this council).
+    public func header(caseId: UUID, on connection: PostgresConnection) throws(PostgresError) -> (reference: String, childId: UUID?)? {
+        guard let row = try connection.query("SELECT reference, child_id FROM case_summary WHERE case_id = $1", [caseId]).first else { return nil }
+        return (try row.decode(at: 0), try row.decodeIfPresent(at: 1))
+    }
+
+    public struct TrayItem: Sendable, Hashable, Encodable {
+        public var caseId: UUID
+        public var reference: String
+        public var stage: String
+        public var rule: String
+        public var key: String?
+        public var dueOn: String
+        public var status: String
+        /// Days until the due date (negative when overdue).
+        public var daysRemaining: Int
+        public var caseworker: String?
+        public var team: String?
+    }
+
+    /// Unmet duty deadlines due within `days` (breached ones included), for one caseworker or one team.
+    public func workTray(caseworker: String?, team: String?, days: Int, today: CivilDate, limit: Int = 500, on connection: PostgresConnection)
+        throws(PostgresError) -> [TrayItem]
+    {
+        let rows = try connection.query(
+            """
+            SELECT d.case_id, s.reference, s.stage, d.rule, nullif(d.key, ''), d.due_on::text,
+                   ehcp_deadline_status(d.status, d.kind, d.due_on, d.excepted, $1::date), d.due_on - $1::date, d.caseworker, d.team
+            FROM deadlines d JOIN case_summary s USING (case_id)
+            WHERE d.status = 'open' AND d.kind = 'duty' AND d.due_on <= $1::date + $2::int
+              AND ($3::text IS NULL OR d.caseworker = $3) AND ($4::text IS NULL OR d.team = $4)
+            ORDER BY d.due_on, s.reference, d.rule
+            LIMIT $5
+            """,
+            [today.description, days, caseworker, team, limit])
+        return try rows.rows.map { row throws(PostgresError) in
+            TrayItem(
+                caseId: try row.decode(at: 0), reference: try row.decode(at: 1), stage: try row.decode(at: 2), rule: try row.decode(at: 3),
+                key: try row.decodeIfPresent(at: 4), dueOn: try row.decode(at: 5), status: try row.decode(at: 6), daysRemaining: try row.decode(at: 7),
+                caseworker: try row.decodeIfPresent(at: 8), team: try row.decodeIfPresent(at: 9))
+        }
+    }
+}
