@@ -3,11 +3,16 @@ import Foundation
 import Hummingbird
 import Logging
 import Postgres
+import Synchronization
 
 /// Resolves `Authorization: Bearer …` to a user (401 when missing, unknown, revoked or expired).
+///
+/// A token found live is remembered for `TokenCache.lifetime` (5 s), so a busy client costs one lookup
+/// every few seconds rather than one per request; revoking a token therefore takes effect within 5 s.
 struct Authentication: RouterMiddleware {
     typealias Context = APIContext
     let pool: PostgresPool
+    let cache: TokenCache
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
@@ -16,11 +21,14 @@ struct Authentication: RouterMiddleware {
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         // Tokens are "ehcp_" and 64 hex digits: anything else is refused without a database round trip.
         guard token.utf8.count == 69, token.hasPrefix("ehcp_") else { throw Problem.unauthenticated }
-        let user: AuthenticatedUser?
-        do {
-            user = try await pool.withConnection { try UserDirectory().authenticate(token: token, on: $0) }
-        } catch {
-            throw Problem.from(error)
+        var user = cache.user(for: token)
+        if user == nil {
+            do {
+                user = try await pool.withConnection { try UserDirectory().authenticate(token: token, on: $0) }
+            } catch {
+                throw Problem.from(error)
+            }
+            if let user { cache.remember(user, for: token) }
         }
         guard let user else { throw Problem.unauthenticated }
         var context = context
@@ -28,6 +36,27 @@ struct Authentication: RouterMiddleware {
         context.logger[metadataKey: "actor"] = "\(user.name)"
         context.logger[metadataKey: "council"] = "\(user.councilId.uuidString.lowercased())"
         return try await next(request, context)
+    }
+}
+
+/// Live tokens seen in the last few seconds. Unknown tokens are never cached, so a new token works at once.
+final class TokenCache: Sendable {
+    static let lifetime = Duration.seconds(5)
+    private let entries = Mutex<[String: (user: AuthenticatedUser, until: ContinuousClock.Instant)]>([:])
+
+    func user(for token: String) -> AuthenticatedUser? {
+        entries.withLock { entries in
+            guard let entry = entries[token] else { return nil }
+            if entry.until < .now { entries[token] = nil; return nil }
+            return entry.user
+        }
+    }
+
+    func remember(_ user: AuthenticatedUser, for token: String) {
+        entries.withLock { entries in
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[token] = (user, .now + Self.lifetime)
+        }
     }
 }
 

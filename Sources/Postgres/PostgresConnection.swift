@@ -11,6 +11,10 @@ import Glibc
 /// Not thread-safe: one thread at a time uses it (the pool guarantees that).
 public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
+    /// Statements prepared on this connection, by SQL text: the server parses and plans each once.
+    private var prepared: [String: String] = [:]
+    /// How many distinct statements a connection prepares; later ones run unprepared.
+    static let preparedLimit = 200
 
     /// Connects with a `postgresql://` URL or a `key=value` conninfo string; sessions use UTC and ISO dates.
     public init(_ conninfo: String) throws(PostgresError) {
@@ -64,10 +68,26 @@ public final class PostgresConnection: @unchecked Sendable {
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws(PostgresError) -> PostgresRows {
         guard let handle else { throw PostgresError(.connection, message: "connection is closed") }
         let texts = parameters.map(\.postgresText)
+        let name = try preparedName(for: sql, parameterCount: texts.count)
         let result: OpaquePointer? = withCStrings(texts) { pointers in
-            PQexecParams(handle, sql, Int32(texts.count), nil, pointers, nil, nil, 0)
+            if let name {
+                PQexecPrepared(handle, name, Int32(texts.count), pointers, nil, nil, 0)
+            } else {
+                PQexecParams(handle, sql, Int32(texts.count), nil, pointers, nil, nil, 0)
+            }
         }
         return try consume(result)
+    }
+
+    /// The name of `sql` prepared on this connection, preparing it the first time (nil past the limit).
+    /// A statement that fails to prepare throws the server's error, as running it would have.
+    private func preparedName(for sql: String, parameterCount: Int) throws(PostgresError) -> String? {
+        if let name = prepared[sql] { return name }
+        guard prepared.count < Self.preparedLimit else { return nil }
+        let name = "ehcp_\(prepared.count)"
+        try consume(PQprepare(handle, name, sql, Int32(parameterCount), nil))
+        prepared[sql] = name
+        return name
     }
 
     /// Runs a script of one or more statements with no parameters (schema files, SET commands).

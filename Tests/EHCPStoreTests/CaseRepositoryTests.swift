@@ -1,5 +1,6 @@
+import EHCPDemo
 import EHCPDomain
-import EHCPStore
+@testable import EHCPStore
 import Foundation
 import Postgres
 import Testing
@@ -90,5 +91,37 @@ struct CaseRepositoryTests {
             try EventStore().readStream(caseId: caseId, on: connection).map(\.version)
         }
         #expect(versions == Array(1...13))
+    }
+
+    @Test("the deadline rows written change by change equal the rows computed from the whole history", arguments: 0..<6)
+    func incrementalProjection(index: Int) async throws {
+        let pool = try database.pool()
+        defer { pool.shutdown() }
+        let engine = repository.decider.engine
+        // The longest histories of the first 60 demo cases: plans, reviews, breaches and reminders.
+        let caseload = DemoCaseload(seed: 11, asOf: CivilDate(iso: "2026-06-01")!, decider: repository.decider)
+        let demo = (0..<60).map(caseload.generate).sorted { $0.history.count > $1.history.count }[index]
+        let caseId = UUID()
+        for recorded in demo.history {
+            _ = try await repository.record(
+                council: council, caseId: caseId, command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn),
+                pool: pool)
+        }
+        let state = CaseState(history: demo.history)
+        let expected = CaseProjector.deadlineRows(
+            council: council, caseId: caseId, state: state, report: state.timelessDeadlines(engine), reminderDays: engine.settings.reminderDays)
+        let council = council
+        let stored = try await pool.transaction(council: council) { connection in
+            try connection.query(
+                """
+                SELECT case_id::text, council_id::text, rule, kind, key, start_version::text, started_on::text, due_on::text, status,
+                       met_on::text, excepted::text, next_alert_on::text, caseworker, team
+                FROM deadlines WHERE case_id = $1
+                """, [caseId]
+            ).rows.map { row in try (0..<14).map { try row.decodeIfPresent(String.self, at: $0) } }
+        }
+        let normalise = { (rows: [[String?]]) in rows.map { $0.map { $0 == "t" ? "true" : $0 == "f" ? "false" : $0 } }.sorted { "\($0)" < "\($1)" } }
+        #expect(demo.history.count > 20)
+        #expect(normalise(stored) == normalise(expected))
     }
 }

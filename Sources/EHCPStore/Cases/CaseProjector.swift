@@ -62,10 +62,11 @@ public struct CaseProjector: Sendable {
         }
     }
 
-    /// Upserts the summary and replaces the deadlines of one case. Deadlines are stored with their
-    /// timeless status (`CaseState.timelessDeadlines`): readers age them with their own today.
+    /// Upserts the summary and brings the case's deadline rows from `previous` to `state`, writing only the
+    /// rows that changed (most events touch one or two clocks). Deadlines are stored with their timeless
+    /// status (`CaseState.timelessDeadlines`): readers age them with their own today.
     public func write(
-        council: UUID, caseId: UUID, reference: String?, childId: UUID?, state: CaseState, engine: DeadlineEngine,
+        council: UUID, caseId: UUID, reference: String?, childId: UUID?, previous: CaseState, state: CaseState, engine: DeadlineEngine,
         on connection: PostgresConnection
     ) throws(PostgresError) {
         let report = state.timelessDeadlines(engine)
@@ -80,15 +81,39 @@ public struct CaseProjector: Sendable {
             ON CONFLICT (case_id) DO UPDATE SET \(updates.joined(separator: ", ")), updated_at = now()
             """,
             Self.summaryRow(council: council, caseId: caseId, reference: reference, childId: childId, state: state, report: report))
-        try connection.query("DELETE FROM deadlines WHERE case_id = $1", [caseId])
-        let rows = Self.deadlineRows(council: council, caseId: caseId, state: state, report: report, reminderDays: engine.settings.reminderDays)
-        guard !rows.isEmpty else { return }
+        let reminders = engine.settings.reminderDays
+        let rows = Self.deadlineRows(council: council, caseId: caseId, state: state, report: report, reminderDays: reminders)
+        let before = previous.version == 0 ? [] : Self.deadlineRows(
+            council: council, caseId: caseId, state: previous, report: previous.timelessDeadlines(engine), reminderDays: reminders)
+        // Rows are keyed by (rule, key, start_version); caseworker and team (the last two columns) move together below.
+        let identity = { (row: [String?]) in [row[2], row[4], row[5]] }
+        let body = { (row: [String?]) in Array(row.dropLast(2)) }
+        let old = Dictionary(before.map { (identity($0), body($0)) }, uniquingKeysWith: { a, _ in a })
+        let new = Set(rows.map(identity))
+        let removed = old.keys.filter { !new.contains($0) }
+        if !removed.isEmpty {
+            try connection.query(
+                """
+                DELETE FROM deadlines d USING unnest($2::text[], $3::text[], $4::int[]) AS r(rule, key, start_version)
+                WHERE d.case_id = $1 AND d.rule = r.rule AND d.key = r.key AND d.start_version = r.start_version
+                """,
+                [caseId, PostgresArray(removed.map { $0[0] }), PostgresArray(removed.map { $0[1] }), PostgresArray(removed.map { $0[2] })])
+        }
+        if previous.version > 0, previous.facts.caseworker != state.facts.caseworker || previous.facts.team != state.facts.team {
+            try connection.query(
+                "UPDATE deadlines SET caseworker = $2, team = $3 WHERE case_id = $1", [caseId, state.facts.caseworker, state.facts.team])
+        }
+        let changed = rows.filter { old[identity($0)] != body($0) }
+        guard !changed.isEmpty else { return }
         let types = ["uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text"]
+        let keyColumns: Set<String> = ["case_id", "rule", "key", "start_version"]
         try connection.query(
             """
             INSERT INTO deadlines (\(Self.deadlineColumns.joined(separator: ", ")))
             SELECT * FROM unnest(\(types.enumerated().map { "$\($0.offset + 1)::\($0.element)[]" }.joined(separator: ", ")))
+            ON CONFLICT (case_id, rule, key, start_version) DO UPDATE SET
+                \(Self.deadlineColumns.filter { !keyColumns.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
             """,
-            Self.deadlineColumns.indices.map { column in PostgresArray(rows.map { $0[column] }) })
+            Self.deadlineColumns.indices.map { column in PostgresArray(changed.map { $0[column] }) })
     }
 }

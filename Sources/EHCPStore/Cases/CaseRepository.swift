@@ -56,7 +56,7 @@ public struct CaseRepository: Sendable {
         var next = state
         for event in newEvents { next.evolve(event) }
         try projector.write(
-            council: council, caseId: caseId, reference: reference, childId: childId, state: next, engine: decider.engine,
+            council: council, caseId: caseId, reference: reference, childId: childId, previous: state, state: next, engine: decider.engine,
             on: connection)
         return Outcome(caseId: caseId, append: append, state: next)
     }

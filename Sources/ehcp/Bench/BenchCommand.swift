@@ -4,7 +4,7 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (see docs/performance.md).",
-        subcommands: [DomainBench.self, AppendBench.self])
+        subcommands: [DomainBench.self, AppendBench.self, APIBench.self])
 }
 
 /// Latency samples and their summary.
