@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.0.0"),
     ],
     targets: [
         // Pure domain: events, decide/evolve, statutory rules, calendar. No I/O, no clock.
@@ -59,11 +61,24 @@ let package = Package(
             resources: [.copy("Resources/openapi.json")],
             swiftSettings: strict
         ),
+        // Deadline sweep (breaches, reminders), alerts and webhook delivery.
+        .target(
+            name: "EHCPScheduler",
+            dependencies: [
+                "EHCPDomain", "EHCPStore", "Postgres", "Digest",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // Composition root: configuration, HTTP application, services.
         .target(
             name: "EHCPServer",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "EHCPAPI", "Postgres",
+                "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPScheduler", "Postgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "ehcp",
             dependencies: [
-                "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPAPI", "EHCPServer", "Postgres",
+                "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPAPI", "EHCPScheduler", "EHCPServer", "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +106,15 @@ let package = Package(
         .testTarget(
             name: "EHCPStoreTests",
             dependencies: ["EHCPStore", "EHCPDomain", "EHCPDemo", "Postgres", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EHCPSchedulerTests",
+            dependencies: [
+                "EHCPScheduler", "EHCPStore", "EHCPDomain", "Digest", "Postgres", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -175,3 +175,13 @@ public struct RecordedEvent: Sendable, Hashable {
         self.actor = actor
     }
 }
+
+extension CaseEvent {
+    /// Recorded only by the deadline scheduler (actor `system`), never by people.
+    public var isSchedulerRecord: Bool {
+        switch self {
+        case .deadlineBreached, .deadlineReminderSent: true
+        default: false
+        }
+    }
+}

@@ -65,10 +65,13 @@ public struct CaseProjector: Sendable {
     /// Upserts the summary and brings the case's deadline rows from `previous` to `state`, writing only the
     /// rows that changed (most events touch one or two clocks). Deadlines are stored with their timeless
     /// status (`CaseState.timelessDeadlines`): readers age them with their own today.
+    ///
+    /// - Returns: the earliest `next_alert_on` among the rows written (the scheduler may have work now).
+    @discardableResult
     public func write(
         council: UUID, caseId: UUID, reference: String?, childId: UUID?, previous: CaseState, state: CaseState, engine: DeadlineEngine,
         on connection: PostgresConnection
-    ) throws(PostgresError) {
+    ) throws(PostgresError) -> CivilDate? {
         let report = state.timelessDeadlines(engine)
         let columns = Self.summaryColumns
         let updates = columns.dropFirst(2).filter { $0 != "reference" }.map { column in
@@ -104,7 +107,7 @@ public struct CaseProjector: Sendable {
                 "UPDATE deadlines SET caseworker = $2, team = $3 WHERE case_id = $1", [caseId, state.facts.caseworker, state.facts.team])
         }
         let changed = rows.filter { old[identity($0)] != body($0) }
-        guard !changed.isEmpty else { return }
+        guard !changed.isEmpty else { return nil }
         let types = ["uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text"]
         let keyColumns: Set<String> = ["case_id", "rule", "key", "start_version"]
         try connection.query(
@@ -115,5 +118,7 @@ public struct CaseProjector: Sendable {
                 \(Self.deadlineColumns.filter { !keyColumns.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
             """,
             Self.deadlineColumns.indices.map { column in PostgresArray(changed.map { $0[column] }) })
+        let alertColumn = Self.deadlineColumns.firstIndex(of: "next_alert_on")!
+        return changed.compactMap { $0[alertColumn].flatMap(CivilDate.init(iso:)) }.min()
     }
 }

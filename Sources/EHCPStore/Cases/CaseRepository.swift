@@ -10,6 +10,9 @@ public struct CaseRepository: Sendable {
 
     public init(decider: CaseDecider) { self.decider = decider }
 
+    /// The NOTIFY channel that wakes the deadline scheduler.
+    public static let schedulerChannel = "ehcp_scheduler"
+
     /// What recording an event produced.
     public struct Outcome: Sendable {
         public var caseId: UUID
@@ -40,6 +43,17 @@ public struct CaseRepository: Sendable {
         }
         let state = try load(caseId: caseId, on: connection) ?? CaseState()
         if requireExisting && state.version == 0 { throw CaseCommandError.caseNotFound(caseId) }
+        return try record(
+            council: council, caseId: caseId, state: state, command: command, expectedVersion: expectedVersion, idempotencyKey: idempotencyKey,
+            requestHash: requestHash, reference: reference, childId: childId, on: connection)
+    }
+
+    /// Records one command on a case whose state the caller has just loaded in this transaction (the
+    /// scheduler loads many at once). The append's expected version guards against a stale state.
+    public func record(
+        council: UUID, caseId: UUID, state: CaseState, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
+        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, on connection: PostgresConnection
+    ) throws -> Outcome {
         if let expectedVersion, expectedVersion != state.version {
             throw CaseCommandError.versionMismatch(expected: expectedVersion, actual: state.version)
         }
@@ -55,9 +69,13 @@ public struct CaseRepository: Sendable {
         guard !append.replayed else { return Outcome(caseId: caseId, append: append, state: state) }
         var next = state
         for event in newEvents { next.evolve(event) }
-        try projector.write(
+        let firstAlert = try projector.write(
             council: council, caseId: caseId, reference: reference, childId: childId, previous: state, state: next, engine: decider.engine,
             on: connection)
+        if let firstAlert, firstAlert <= command.today, !newEvents.contains(where: \.event.isSchedulerRecord) {
+            // A deadline is already due (a back-dated event): wake the scheduler when this commits.
+            try connection.query("SELECT pg_notify($1, $2)", [Self.schedulerChannel, council.postgresText])
+        }
         return Outcome(caseId: caseId, append: append, state: next)
     }
 }

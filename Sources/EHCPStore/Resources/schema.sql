@@ -237,21 +237,59 @@ CREATE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_e
     $$;
 CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on);
 
--- Alerts waiting to be delivered (webhooks, the in-app feed). Claimed with FOR UPDATE SKIP LOCKED.
-CREATE TABLE outbox (
-    outbox_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+-- Alerts: one row per breach or reminder per recipient (the case's caseworker and their team's
+-- managers), written in the same transaction as the scheduler's event, so each exists exactly once.
+-- This is also the in-app feed (read_at).
+CREATE TABLE alerts (
+    alert_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     council_id      uuid NOT NULL,
-    case_id         uuid,
-    kind            text NOT NULL,
-    payload         jsonb NOT NULL,
+    case_id         uuid NOT NULL,
+    event_version   integer NOT NULL,              -- the DeadlineBreached / DeadlineReminderSent event
+    kind            text NOT NULL CHECK (kind IN ('breach', 'reminder')),
+    reference       text NOT NULL,
+    rule            text NOT NULL,
+    rule_key        text,
+    due_on          date NOT NULL,
+    days_before     integer,                       -- reminders: how many days before the due date
+    recipient       text NOT NULL,                 -- a user's name (caseworkers are assigned by name)
+    recipient_role  text NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    read_at         timestamptz,
+    UNIQUE (case_id, event_version, recipient)
+);
+CREATE INDEX alerts_feed ON alerts (council_id, recipient, alert_id DESC);
+
+-- Webhook subscriptions, per council. `kinds` filters by alert kind ('breach', 'reminder'; empty = all).
+CREATE TABLE webhook_subscriptions (
+    subscription_id uuid PRIMARY KEY,
+    council_id      uuid NOT NULL,
+    url             text NOT NULL,
+    secret          text NOT NULL,                 -- the HMAC key for X-EHCP-Signature; never returned by the API
+    kinds           text[] NOT NULL DEFAULT '{}',
+    created_by      text NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    disabled_at     timestamptz
+);
+
+-- Webhook deliveries waiting or done: one per alert per matching subscription. A dispatcher claims rows
+-- with FOR UPDATE SKIP LOCKED and leases them (leased_until) while it posts, so no two send the same row;
+-- a crash mid-post lets the lease run out and the row is retried (receivers de-duplicate by delivery_id).
+CREATE TABLE outbox (
+    delivery_id     uuid PRIMARY KEY,
+    council_id      uuid NOT NULL,
+    alert_id        bigint NOT NULL REFERENCES alerts,
+    subscription_id uuid NOT NULL REFERENCES webhook_subscriptions,
+    payload         text NOT NULL,                 -- the exact JSON body that is signed and posted
     created_at      timestamptz NOT NULL DEFAULT now(),
     available_at    timestamptz NOT NULL DEFAULT now(),
+    leased_until    timestamptz,
     attempts        integer NOT NULL DEFAULT 0,
     delivered_at    timestamptz,
     dead_at         timestamptz,
     last_error      text
 );
 CREATE INDEX outbox_pending ON outbox (available_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
+CREATE INDEX outbox_dead ON outbox (council_id, dead_at) WHERE dead_at IS NOT NULL;
 
 -- Every read or change of a child's personal record, by whom and in which request (append-only for the app).
 CREATE TABLE access_log (
@@ -278,6 +316,8 @@ ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE case_summary ENABLE ROW LEVEL SECURITY;
 ALTER TABLE deadlines ENABLE ROW LEVEL SECURITY;
 ALTER TABLE outbox ENABLE ROW LEVEL SECURITY;
+ALTER TABLE alerts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE webhook_subscriptions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY council_users ON users USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
 CREATE POLICY council_children ON children USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
 CREATE POLICY council_streams ON case_streams USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
@@ -286,6 +326,8 @@ CREATE POLICY council_idempotency ON idempotency_keys USING (council_id = ehcp_c
 CREATE POLICY council_summary ON case_summary USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
 CREATE POLICY council_deadlines ON deadlines USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
 CREATE POLICY council_outbox ON outbox USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_alerts ON alerts USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_webhooks ON webhook_subscriptions USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
 
 -- What the application role may do. Note: events get SELECT and INSERT only, never UPDATE or DELETE.
 GRANT USAGE ON SCHEMA public TO ehcp_app;
@@ -295,5 +337,5 @@ GRANT EXECUTE ON FUNCTION ehcp_authenticate(text) TO ehcp_app;
 GRANT SELECT, INSERT ON events, idempotency_keys, access_log TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON case_streams, children TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON case_summary, deadlines TO ehcp_app;
-GRANT SELECT, INSERT, UPDATE ON outbox TO ehcp_app;
+GRANT SELECT, INSERT, UPDATE ON outbox, alerts, webhook_subscriptions TO ehcp_app;
 GRANT EXECUTE ON FUNCTION ehcp_append(uuid, uuid, integer, text[], smallint[], text[], date[], text[]) TO ehcp_app;

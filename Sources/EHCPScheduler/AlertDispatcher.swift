@@ -1,0 +1,165 @@
+import AsyncHTTPClient
+import Digest
+import EHCPStore
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Postgres
+
+/// Delivers webhook alerts from the outbox: signed POSTs, retried with exponential backoff and jitter,
+/// dead-lettered after `maxAttempts`.
+///
+/// Claiming: rows are picked with `FOR UPDATE SKIP LOCKED` and leased (`leased_until`) in one short
+/// transaction; the POST happens outside it; the result is written in another. No two dispatchers hold
+/// the same row. A dispatcher that dies mid-POST leaves the lease to run out and the row is sent again,
+/// so delivery is at least once and the receiver de-duplicates with the delivery id (`X-EHCP-Delivery`).
+public struct AlertDispatcher: Sendable {
+    public struct Settings: Sendable {
+        /// Attempts before a delivery goes to the dead letter.
+        public var maxAttempts = 8
+        /// The first retry waits this long; each later one twice as long (with ±50% jitter), up to an hour.
+        public var baseDelay: Duration = .seconds(30)
+        /// How long a claimed row stays invisible to other dispatchers while its POST runs.
+        public var lease: Duration = .seconds(60)
+        /// The receiver's time to answer.
+        public var timeout: Duration = .seconds(10)
+        /// Rows claimed per round.
+        public var batchSize = 20
+
+        public init() {}
+    }
+
+    public let pool: PostgresPool
+    public let settings: Settings
+    let http: HTTPClient
+    let logger: Logger
+
+    public init(pool: PostgresPool, settings: Settings = Settings(), http: HTTPClient = .shared, logger: Logger = Logger(label: "ehcp.alerts")) {
+        self.pool = pool
+        self.settings = settings
+        self.http = http
+        self.logger = logger
+    }
+
+    public struct Report: Sendable, Hashable {
+        public var delivered = 0
+        public var failed = 0
+        public var dead = 0
+        public var claimed: Int { delivered + failed + dead }
+    }
+
+    /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`: the `X-EHCP-Signature` header.
+    public static func signature(body: String, secret: String) -> String {
+        "sha256=" + SHA256.hmac(key: Array(secret.utf8), message: Array(body.utf8)).hex
+    }
+
+    /// Claims what is due in every council and tries each once. Returns what happened.
+    public func dispatchOnce() async throws -> Report {
+        let councils = try await pool.withConnection { connection in
+            try connection.query("SELECT council_id FROM councils").rows.map { try $0.decode(UUID.self, at: 0) }
+        }
+        var report = Report()
+        for council in councils {
+            while true {
+                let claimed = try await claim(council: council)
+                guard !claimed.isEmpty else { break }
+                let outcomes = await withTaskGroup(of: (Delivery, String?).self) { group in
+                    for delivery in claimed { group.addTask { (delivery, await post(delivery)) } }
+                    return await group.reduce(into: []) { $0.append($1) }
+                }
+                let settings = settings
+                let dead = try await pool.transaction(council: council) { connection in
+                    var dead = 0
+                    for (delivery, error) in outcomes {
+                        if let error {
+                            let exhausted = delivery.attempts >= settings.maxAttempts
+                            if exhausted { dead += 1 }
+                            try connection.query(
+                                """
+                                UPDATE outbox SET leased_until = NULL, last_error = $2,
+                                    dead_at = CASE WHEN $3 THEN now() END,
+                                    available_at = now() + make_interval(secs => $4)
+                                WHERE delivery_id = $1
+                                """,
+                                [delivery.id, String(error.prefix(500)), exhausted, Self.backoff(attempt: delivery.attempts, base: settings.baseDelay)])
+                        } else {
+                            try connection.query(
+                                "UPDATE outbox SET delivered_at = now(), leased_until = NULL, last_error = NULL WHERE delivery_id = $1", [delivery.id])
+                        }
+                    }
+                    return dead
+                }
+                let failures = outcomes.filter { $0.1 != nil }.count
+                report.delivered += outcomes.count - failures
+                report.failed += failures - dead
+                report.dead += dead
+                if claimed.count < settings.batchSize { break }
+            }
+        }
+        return report
+    }
+
+    struct Delivery: Sendable {
+        var id: UUID
+        var payload: String
+        var attempts: Int
+        var url: String
+        var secret: String
+    }
+
+    /// Leases up to `batchSize` due rows in one short transaction.
+    func claim(council: UUID) async throws -> [Delivery] {
+        let (batch, lease) = (settings.batchSize, Double(settings.lease.components.seconds))
+        return try await pool.transaction(council: council) { connection in
+            try connection.query(
+                """
+                UPDATE outbox o SET leased_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
+                FROM webhook_subscriptions w
+                WHERE w.subscription_id = o.subscription_id AND o.delivery_id IN (
+                    SELECT delivery_id FROM outbox
+                    WHERE delivered_at IS NULL AND dead_at IS NULL AND available_at <= now()
+                      AND (leased_until IS NULL OR leased_until < now())
+                    ORDER BY available_at
+                    LIMIT $1
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING o.delivery_id, o.payload, o.attempts, w.url, w.secret
+                """,
+                [batch, lease]
+            ).rows.map { row in
+                Delivery(
+                    id: try row.decode(at: 0), payload: try row.decode(at: 1), attempts: try row.decode(at: 2), url: try row.decode(at: 3),
+                    secret: try row.decode(at: 4))
+            }
+        }
+    }
+
+    /// Posts one delivery; nil on a 2xx answer, otherwise why it failed.
+    func post(_ delivery: Delivery) async -> String? {
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "ehcp-alerts/1")
+        request.headers.add(name: "X-EHCP-Delivery", value: delivery.id.uuidString.lowercased())
+        request.headers.add(name: "X-EHCP-Attempt", value: String(delivery.attempts))
+        request.headers.add(name: "X-EHCP-Signature", value: Self.signature(body: delivery.payload, secret: delivery.secret))
+        request.body = .bytes(ByteBuffer(string: delivery.payload))
+        do {
+            let response = try await http.execute(request, timeout: .seconds(Int64(settings.timeout.components.seconds)))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            guard (200..<300).contains(Int(response.status.code)) else {
+                return "HTTP \(response.status.code)"
+            }
+            return nil
+        } catch {
+            logger.info("webhook delivery failed", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+            return "\(error)"
+        }
+    }
+
+    /// Seconds before retry `attempt` + 1: base × 2^(attempt−1), capped at an hour, times a jitter in [0.5, 1.5).
+    static func backoff(attempt: Int, base: Duration) -> Double {
+        let seconds = Double(base.components.seconds) + Double(base.components.attoseconds) / 1e18
+        return min(3_600, seconds * pow(2, Double(max(0, attempt - 1)))) * Double.random(in: 0.5..<1.5)
+    }
+}

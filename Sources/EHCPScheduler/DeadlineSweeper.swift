@@ -1,0 +1,143 @@
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Logging
+import Postgres
+
+/// Finds deadlines whose reminder day or breach day has come and records `DeadlineReminderSent` or
+/// `DeadlineBreached` on their cases, through the same decide-and-append path as every other event,
+/// with the alerts for each in the same transaction.
+///
+/// Exactly once, even with several schedulers and after crashes: a batch locks its cases' stream heads
+/// (`FOR UPDATE SKIP LOCKED`, so a second scheduler takes other cases), the domain refuses a breach or
+/// reminder already recorded, and the append's expected version refuses a stale state. A batch is one
+/// transaction: a crash loses the whole batch, never half of it, and the next sweep redoes it.
+/// Catch-up after downtime needs nothing special: every row whose day has come is due, however old.
+public struct DeadlineSweeper: Sendable {
+    public let pool: PostgresPool
+    public let repository: CaseRepository
+    /// Cases locked and processed per transaction.
+    public var batchSize: Int
+    /// Concurrent transactions per council (each takes a disjoint hash partition of the cases).
+    public var workers: Int
+    let logger: Logger
+
+    public init(pool: PostgresPool, repository: CaseRepository, batchSize: Int = 100, workers: Int = 2, logger: Logger = Logger(label: "ehcp.scheduler")) {
+        self.pool = pool
+        self.repository = repository
+        self.batchSize = batchSize
+        self.workers = max(1, workers)
+        self.logger = logger
+    }
+
+    public struct Report: Sendable, Hashable {
+        public var cases = 0
+        public var breaches = 0
+        public var reminders = 0
+        public var alerts = 0
+
+        static func + (a: Report, b: Report) -> Report {
+            Report(cases: a.cases + b.cases, breaches: a.breaches + b.breaches, reminders: a.reminders + b.reminders, alerts: a.alerts + b.alerts)
+        }
+    }
+
+    /// Sweeps every council as of `today` (Europe/London).
+    public func sweep(today: CivilDate) async throws -> Report {
+        let councils = try await pool.withConnection { connection in
+            try connection.query("SELECT council_id FROM councils ORDER BY code").rows.map { try $0.decode(UUID.self, at: 0) }
+        }
+        var total = Report()
+        for council in councils {
+            total = total + (try await sweep(council: council, today: today))
+        }
+        return total
+    }
+
+    public func sweep(council: UUID, today: CivilDate) async throws -> Report {
+        try await withThrowingTaskGroup(of: Report.self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    var report = Report()
+                    while true {
+                        let batch = try await pool.transaction(council: council) { connection in
+                            try processBatch(council: council, today: today, worker: worker, on: connection)
+                        }
+                        report = report + batch.report
+                        if batch.claimed < batchSize { break }
+                    }
+                    return report
+                }
+            }
+            return try await group.reduce(Report()) { $0 + $1 }
+        }
+    }
+
+    /// Locks up to `batchSize` due cases of this worker's partition and does their work.
+    func processBatch(council: UUID, today: CivilDate, worker: Int, on connection: PostgresConnection) throws -> (claimed: Int, report: Report) {
+        let claimed = try connection.query(
+            """
+            SELECT s.case_id FROM case_streams s
+            WHERE s.case_id IN (
+                SELECT d.case_id FROM deadlines d
+                WHERE d.next_alert_on <= $1::date AND (hashtext(d.case_id::text) & 2147483647) % $3 = $4)
+            ORDER BY s.case_id
+            LIMIT $2
+            FOR UPDATE OF s SKIP LOCKED
+            """,
+            [today.description, batchSize, workers, worker]
+        ).rows.map { try $0.decode(UUID.self, at: 0) }
+        guard !claimed.isEmpty else { return (0, Report()) }
+        let streams = try repository.store.readStreams(caseIds: claimed, on: connection)
+        let references = try Dictionary(
+            connection.query("SELECT case_id, reference FROM case_summary WHERE case_id = ANY($1::uuid[])", [PostgresArray(claimed.map(\.postgresText))])
+                .rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1)) },
+            uniquingKeysWith: { a, _ in a })
+        var alerts = AlertWriter(council: council)
+        var report = Report(cases: claimed.count)
+        for caseId in claimed {
+            var state = CaseState(history: try (streams[caseId] ?? []).map { event throws(CaseError) in try event.recorded() })
+            for (event, day) in Self.due(state, engine: repository.decider.engine, today: today) {
+                do {
+                    let outcome = try repository.record(
+                        council: council, caseId: caseId, state: state, command: LogEvent(event, on: day, by: "system", today: today), on: connection)
+                    state = outcome.state
+                    if case .deadlineBreached = event { report.breaches += 1 } else { report.reminders += 1 }
+                    report.alerts += try alerts.write(
+                        event, version: outcome.append.lastVersion, caseId: caseId, reference: references[caseId] ?? caseId.uuidString.lowercased(),
+                        facts: state.facts, today: today, on: connection)
+                } catch CaseCommandError.rejected(let error) {
+                    logger.warning("scheduler could not record \(event.typeName)", metadata: ["case": "\(caseId)", "error": "\(error)"])
+                }
+            }
+        }
+        // Rows still due now have nothing the scheduler can do (an excused deadline that passed, a refused
+        // record): stop them from being claimed again. The next change to the case recomputes them.
+        try connection.query(
+            "UPDATE deadlines SET next_alert_on = NULL WHERE case_id = ANY($1::uuid[]) AND next_alert_on <= $2::date",
+            [PostgresArray(claimed.map(\.postgresText)), today.description])
+        return (claimed.count, report)
+    }
+
+    /// What the scheduler owes a case as of `today`: the breach of each duty deadline that has passed
+    /// unmet and unexcused (dated the day after it was due), and each reminder whose day has come while
+    /// its deadline is still open (dated its own day, so a catch-up keeps the true dates).
+    public static func due(_ state: CaseState, engine: DeadlineEngine, today: CivilDate) -> [(CaseEvent, CivilDate)] {
+        var work: [(CaseEvent, CivilDate)] = []
+        for deadline in state.timelessDeadlines(engine).deadlines {
+            let offsets = engine.settings.reminderDays[deadline.rule] ?? []
+            guard let next = state.nextAlertDay(for: deadline, reminderDays: offsets), next <= today else { continue }
+            if today > deadline.dueOn {
+                if deadline.exceptionIds.isEmpty {
+                    work.append((.deadlineBreached(DeadlineBreached(rule: deadline.rule, dueOn: deadline.dueOn, key: deadline.key)), deadline.dueOn.adding(days: 1)))
+                }
+                continue
+            }
+            for offset in offsets.sorted(by: >) {
+                let day = deadline.dueOn.adding(days: -offset)
+                let reminder = DeadlineReminderSent(rule: deadline.rule, dueOn: deadline.dueOn, daysBefore: offset, key: deadline.key)
+                if day <= today, !state.facts.reminders.contains(reminder) { work.append((.deadlineReminderSent(reminder), day)) }
+            }
+        }
+        return work.sorted { $0.1 < $1.1 }
+    }
+}

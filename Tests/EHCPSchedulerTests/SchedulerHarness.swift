@@ -1,0 +1,57 @@
+import EHCPDomain
+@testable import EHCPScheduler
+import EHCPStore
+import Foundation
+import Postgres
+import TestSupport
+
+/// A database with one council, a caseworker and a manager in team North, and cases opened through the
+/// repository. The scheduler's today is always passed in: no test waits for a real day to pass.
+struct SchedulerHarness {
+    let database: TestDatabase
+    let council: UUID
+    let pool: PostgresPool
+    let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try! WorkingDayCalendar.englandAndWales())))
+
+    init() throws {
+        database = try TestDatabase.make()
+        council = try database.addCouncil(code: "S")
+        let owner = try database.connect()
+        defer { owner.close() }
+        _ = try UserDirectory().addUser(name: "Ann", role: .caseworker, team: "North", council: council, on: owner)
+        _ = try UserDirectory().addUser(name: "Meg", role: .manager, team: "North", council: council, on: owner)
+        pool = try database.pool(size: 4)
+    }
+
+    func sweeper(pool: PostgresPool? = nil, batchSize: Int = 100, workers: Int = 2) -> DeadlineSweeper {
+        DeadlineSweeper(pool: pool ?? self.pool, repository: repository, batchSize: batchSize, workers: workers)
+    }
+
+    /// Opens a case requested on `day` (R-DECIDE-6W due six weeks later) assigned to Ann.
+    @discardableResult
+    func openCase(on day: String = "2025-03-03") async throws -> UUID {
+        let caseId = UUID()
+        let date = CivilDate(iso: day)!
+        for event in [CaseEvent.requestReceived(RequestReceived(requestSource: .parent)), .caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North"))] {
+            _ = try await repository.record(council: council, caseId: caseId, command: LogEvent(event, on: date, by: "Ann", today: date), pool: pool)
+        }
+        return caseId
+    }
+
+    /// Scheduler events on the database, as (case, type, data) rows.
+    func schedulerEvents() async throws -> [(UUID, String, String)] {
+        try await pool.transaction(council: council) { connection in
+            try connection.query(
+                "SELECT case_id, type, data::text FROM events WHERE type IN ('DeadlineBreached', 'DeadlineReminderSent') ORDER BY case_id, version"
+            ).rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(String.self, at: 2)) }
+        }
+    }
+
+    func count(_ sql: String) async throws -> Int {
+        try await pool.transaction(council: council) { try $0.query(sql).first!.decode(Int.self, at: 0) }
+    }
+
+    func shutdown() { pool.shutdown() }
+}
+
+func day(_ iso: String) -> CivilDate { CivilDate(iso: iso)! }
