@@ -53,7 +53,7 @@ struct AlertWriter {
             for alert in ids {
                 let deliveryId = UUID()
                 let payload = WebhookPayload(
-                    deliveryId: deliveryId, alertId: alert.id, kind: kind, caseId: caseId, reference: reference, rule: rule.rawValue, key: key,
+                    deliveryId: deliveryId.uuidString.lowercased(), alertId: alert.id, kind: kind, caseId: caseId.uuidString.lowercased(), reference: reference, rule: rule.rawValue, key: key,
                     dueOn: dueOn, daysOverdue: kind == "breach" ? dueOn.days(until: today) : nil, daysBefore: daysBefore,
                     recipient: alert.name, recipientRole: alert.role, link: "/v1/cases/\(caseId.uuidString.lowercased())")
                 deliveries.append((deliveryId, subscription.id, alert.id, payload.json))
@@ -74,10 +74,10 @@ struct AlertWriter {
 
 /// The JSON body of a webhook delivery (also what the signature covers).
 struct WebhookPayload: Encodable {
-    var deliveryId: UUID
+    var deliveryId: String
     var alertId: Int64
     var kind: String
-    var caseId: UUID
+    var caseId: String
     var reference: String
     var rule: String
     var key: String?

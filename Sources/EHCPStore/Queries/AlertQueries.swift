@@ -1,0 +1,116 @@
+import Foundation
+import Postgres
+
+/// The in-app alert feed: each user's alerts, unread first by recency.
+public struct AlertFeed: Sendable {
+    public init() {}
+
+    public struct Alert: Sendable, Hashable, Encodable {
+        public var alertId: Int64
+        public var kind: String
+        public var caseId: UUID
+        public var reference: String
+        public var rule: String
+        public var key: String?
+        public var dueOn: String
+        public var daysBefore: Int?
+        public var createdAt: Date
+        public var read: Bool
+    }
+
+    public func alerts(for recipient: String, unreadOnly: Bool, limit: Int, on connection: PostgresConnection) throws(PostgresError) -> [Alert] {
+        try connection.query(
+            """
+            SELECT alert_id, kind, case_id, reference, rule, rule_key, due_on::text, days_before, created_at, read_at IS NOT NULL
+            FROM alerts WHERE recipient = $1 AND (NOT $2 OR read_at IS NULL)
+            ORDER BY alert_id DESC LIMIT $3
+            """, [recipient, unreadOnly, limit]
+        ).rows.map { row throws(PostgresError) in
+            Alert(
+                alertId: try row.decode(at: 0), kind: try row.decode(at: 1), caseId: try row.decode(at: 2), reference: try row.decode(at: 3),
+                rule: try row.decode(at: 4), key: try row.decodeIfPresent(at: 5), dueOn: try row.decode(at: 6), daysBefore: try row.decodeIfPresent(at: 7),
+                createdAt: try row.decode(at: 8), read: try row.decode(at: 9))
+        }
+    }
+
+    /// Marks one of the recipient's alerts read; false when it is not theirs.
+    public func markRead(alertId: Int64, recipient: String, on connection: PostgresConnection) throws(PostgresError) -> Bool {
+        try connection.query(
+            "UPDATE alerts SET read_at = coalesce(read_at, now()) WHERE alert_id = $1 AND recipient = $2", [alertId, recipient]
+        ).affected == 1
+    }
+}
+
+/// Webhook subscriptions and the dead letter of the outbox.
+public struct OutboxQueries: Sendable {
+    public init() {}
+
+    public struct Subscription: Sendable, Hashable, Encodable {
+        public var subscriptionId: UUID
+        public var url: String
+        public var kinds: [String]
+        public var createdBy: String
+        public var createdAt: Date
+    }
+
+    public func subscribe(url: String, secret: String, kinds: [String], createdBy: String, on connection: PostgresConnection) throws(PostgresError) -> UUID {
+        let id = UUID()
+        try connection.query(
+            "INSERT INTO webhook_subscriptions (subscription_id, council_id, url, secret, kinds, created_by) VALUES ($1, ehcp_council(), $2, $3, $4::text[], $5)",
+            [id, url, secret, PostgresArray(kinds), createdBy])
+        return id
+    }
+
+    public func subscriptions(on connection: PostgresConnection) throws(PostgresError) -> [Subscription] {
+        try connection.query(
+            """
+            SELECT subscription_id, url, array_to_string(kinds, ','), created_by, created_at FROM webhook_subscriptions
+            WHERE disabled_at IS NULL ORDER BY created_at
+            """
+        ).rows.map { row throws(PostgresError) in
+            Subscription(
+                subscriptionId: try row.decode(at: 0), url: try row.decode(at: 1),
+                kinds: try row.decode(String.self, at: 2).split(separator: ",").map(String.init), createdBy: try row.decode(at: 3),
+                createdAt: try row.decode(at: 4))
+        }
+    }
+
+    /// Stops a subscription (its pending deliveries are left, and fail to the dead letter if never redriven).
+    public func unsubscribe(_ id: UUID, on connection: PostgresConnection) throws(PostgresError) -> Bool {
+        try connection.query("UPDATE webhook_subscriptions SET disabled_at = now() WHERE subscription_id = $1 AND disabled_at IS NULL", [id]).affected == 1
+    }
+
+    public struct DeadLetter: Sendable, Hashable, Encodable {
+        public var deliveryId: UUID
+        public var subscriptionId: UUID
+        public var url: String
+        public var attempts: Int
+        public var lastError: String?
+        public var deadAt: Date
+        public var payload: String
+    }
+
+    public func deadLetters(limit: Int, on connection: PostgresConnection) throws(PostgresError) -> [DeadLetter] {
+        try connection.query(
+            """
+            SELECT o.delivery_id, o.subscription_id, w.url, o.attempts, o.last_error, o.dead_at, o.payload
+            FROM outbox o JOIN webhook_subscriptions w USING (subscription_id)
+            WHERE o.dead_at IS NOT NULL ORDER BY o.dead_at DESC LIMIT $1
+            """, [limit]
+        ).rows.map { row throws(PostgresError) in
+            DeadLetter(
+                deliveryId: try row.decode(at: 0), subscriptionId: try row.decode(at: 1), url: try row.decode(at: 2), attempts: try row.decode(at: 3),
+                lastError: try row.decodeIfPresent(at: 4), deadAt: try row.decode(at: 5), payload: try row.decode(at: 6))
+        }
+    }
+
+    /// Puts a dead delivery back in the queue with a fresh set of attempts; false when it is not dead.
+    public func redrive(deliveryId: UUID, on connection: PostgresConnection) throws(PostgresError) -> Bool {
+        try connection.query(
+            """
+            UPDATE outbox SET dead_at = NULL, attempts = 0, available_at = now(), leased_until = NULL, last_error = NULL
+            WHERE delivery_id = $1 AND dead_at IS NOT NULL
+            """, [deliveryId]
+        ).affected == 1
+    }
+}
