@@ -29,6 +29,7 @@ public enum APIRouter {
         TimelineController(deps: deps).register(on: v1)
         WorkTrayController(deps: deps).register(on: v1)
         ChildrenController(deps: deps).register(on: v1)
+        AlertsController(deps: deps).register(on: v1)
         return router
     }
 }

@@ -56,7 +56,7 @@ enum CaseRequests {
     /// Events only some roles may log, and events nobody logs by hand.
     static func authorise(_ event: CaseEvent, user: APIContext) throws {
         switch event {
-        case .deadlineBreached, .deadlineReminderSent:
+        case _ where event.isSchedulerRecord:
             throw Problem(
                 .forbidden, title: "Recorded by the scheduler", detail: "\(event.typeName) is recorded only by the deadline scheduler",
                 code: "forbidden", field: "type", value: event.typeName)

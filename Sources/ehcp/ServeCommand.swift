@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Postgres
+import ServiceLifecycle
 
 /// `ehcp serve`: the HTTP service, on `DATABASE_URL` or the embedded database.
 struct ServeCommand: AsyncParsableCommand {
@@ -22,6 +23,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Database connections in the pool.")
     var connections = 8
+
+    @ArgumentParser.Flag(inversion: .prefixedNo, help: "Run the deadline scheduler and webhook delivery in this process.")
+    var scheduler = true
+
+    @Option(help: "Seconds between deadline sweeps (a back-dated event also wakes the scheduler at once).")
+    var sweepInterval = 60
 
     @ArgumentParser.Flag(help: "On an empty database, first load a demo caseload of 2,000 cases (see docs/demo.md).")
     var demo = false
@@ -50,7 +57,15 @@ struct ServeCommand: AsyncParsableCommand {
         let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())
         let api = APIDependencies(pool: pool, repository: CaseRepository(decider: CaseDecider(engine: engine)), today: { LondonClock.today() })
         let welcome = Self.welcome(base: "http://\(host):\(port)", demoUsers: demoUsers)
-        let app = buildApplication(ServerConfiguration(host: host, port: port), api: api, logger: logger) {
+        var services: [any Service] = []
+        var schedulerPool: PostgresPool?
+        if scheduler {
+            let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 3, onConnect: ApplicationRole.assume))
+            schedulerPool = pool
+            services.append(SchedulerCommand.service(pool: pool, repository: api.repository, conninfo: resolved.conninfo, interval: sweepInterval, logger: logger))
+        }
+        defer { schedulerPool?.shutdown() }
+        let app = buildApplication(ServerConfiguration(host: host, port: port), api: api, logger: logger, services: services) {
             FileHandle.standardOutput.write(Data(welcome.utf8))
         }
         do {

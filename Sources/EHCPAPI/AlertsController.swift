@@ -1,0 +1,98 @@
+import EHCPStore
+import Foundation
+import Hummingbird
+
+/// Alerts through the API: each user's in-app feed, webhook subscriptions (admins) and the dead letter.
+struct AlertsController: Sendable {
+    let deps: APIDependencies
+
+    func register(on group: RouterGroup<APIContext>) {
+        group.get("alerts", use: feed)
+        group.post("alerts/:alertId/read", use: markRead)
+        group.get("webhooks", use: subscriptions)
+        group.post("webhooks", use: subscribe)
+        group.delete("webhooks/:subscriptionId", use: unsubscribe)
+        group.get("webhooks/dead-letter", use: deadLetters)
+        group.post("webhooks/dead-letter/:deliveryId/redrive", use: redrive)
+    }
+
+    @Sendable func feed(_ request: Request, context: APIContext) async throws -> Response {
+        guard let user = context.user else { throw Problem.unauthenticated }
+        let unread = try CasesController.bool(request.uri.queryParameters["unread"].map(String.init), field: "unread") ?? false
+        let limit = try CasesController.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...500) ?? 50
+        let alerts = try await deps.inCouncil(user) { try AlertFeed().alerts(for: user.name, unreadOnly: unread, limit: limit, on: $0) }
+        struct Feed: Encodable { var alerts: [AlertFeed.Alert] }
+        return JSONOutput.response(Feed(alerts: alerts))
+    }
+
+    @Sendable func markRead(_ request: Request, context: APIContext) async throws -> Response {
+        guard let user = context.user else { throw Problem.unauthenticated }
+        let text = context.parameters.get("alertId") ?? ""
+        guard let alertId = Int64(text) else { throw Problem.invalid(field: "alertId", value: text, "'alertId' must be a number") }
+        guard try await deps.inCouncil(user, { try AlertFeed().markRead(alertId: alertId, recipient: user.name, on: $0) }) else {
+            throw Problem.notFound("alertId", text)
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func subscriptions(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.administer, to: "manage webhooks")
+        let list = try await deps.inCouncil(user) { try OutboxQueries().subscriptions(on: $0) }
+        struct List: Encodable { var subscriptions: [OutboxQueries.Subscription] }
+        return JSONOutput.response(List(subscriptions: list))
+    }
+
+    /// `{url, secret, kinds?}`: the secret (16+ characters) keys the HMAC in `X-EHCP-Signature` and is never shown again.
+    @Sendable func subscribe(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.administer, to: "manage webhooks")
+        let body = try await RequestBody.read(request, context: context)
+        try body.allowOnly(["url", "secret", "kinds"])
+        let url = try body.string("url")!
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
+            throw Problem.invalid(field: "url", value: url, "'url' must be an absolute http or https URL")
+        }
+        let secret = try body.string("secret")!
+        guard secret.utf8.count >= 16 else { throw Problem.invalid(field: "secret", value: nil, "'secret' must be at least 16 characters") }
+        var kinds: [String] = []
+        switch body.object["kinds"] {
+        case nil, .null?: break
+        case .array(let values)?:
+            for value in values {
+                guard case .string(let kind) = value, ["breach", "reminder"].contains(kind) else {
+                    throw Problem.invalid(field: "kinds", value: value.compactDescription, "'kinds' may contain only \"breach\" and \"reminder\"")
+                }
+                kinds.append(kind)
+            }
+        case let other?: throw Problem.invalid(field: "kinds", value: other.compactDescription, "'kinds' must be an array")
+        }
+        let id = try await deps.inCouncil(user) { [kinds] in try OutboxQueries().subscribe(url: url, secret: secret, kinds: kinds, createdBy: user.name, on: $0) }
+        struct Created: Encodable { var subscriptionId: UUID; var url: String; var kinds: [String] }
+        return JSONOutput.response(Created(subscriptionId: id, url: url, kinds: kinds), status: .created)
+    }
+
+    @Sendable func unsubscribe(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.administer, to: "manage webhooks")
+        let id = try CaseRequests.uuid(context, "subscriptionId")
+        guard try await deps.inCouncil(user, { try OutboxQueries().unsubscribe(id, on: $0) }) else {
+            throw Problem.notFound("subscriptionId", id.lowercased)
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func deadLetters(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.administer.union([.manager, .auditor]), to: "read the dead letter")
+        let limit = try CasesController.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...500) ?? 100
+        let dead = try await deps.inCouncil(user) { try OutboxQueries().deadLetters(limit: limit, on: $0) }
+        struct List: Encodable { var deliveries: [OutboxQueries.DeadLetter] }
+        return JSONOutput.response(List(deliveries: dead))
+    }
+
+    @Sendable func redrive(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.administer, to: "redrive webhook deliveries")
+        let id = try CaseRequests.uuid(context, "deliveryId")
+        guard try await deps.inCouncil(user, { try OutboxQueries().redrive(deliveryId: id, on: $0) }) else {
+            throw Problem.notFound("deliveryId (in the dead letter)", id.lowercased)
+        }
+        return Response(status: .accepted)
+    }
+}

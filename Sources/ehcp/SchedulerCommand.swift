@@ -1,0 +1,53 @@
+import ArgumentParser
+import EHCPDomain
+import EHCPScheduler
+import EHCPServer
+import EHCPStore
+import Foundation
+import Logging
+import Postgres
+import ServiceLifecycle
+
+/// `ehcp scheduler`: the deadline scheduler and webhook delivery alone, without the HTTP API.
+/// Several may run beside each other and beside `ehcp serve`: each breach and alert still happens once.
+struct SchedulerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler", abstract: "Run the deadline scheduler and webhook delivery (no HTTP API).")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Seconds between deadline sweeps.")
+    var sweepInterval = 60
+
+    @Option(help: "Sweep once as of this date (YYYY-MM-DD), print what was recorded, and exit.")
+    var once: String?
+
+    func run() async throws {
+        let logger = Logger(label: "ehcp.scheduler")
+        let resolved: DatabaseOptions.Connection
+        do { resolved = try database.openMigrated(logger: logger) } catch let exit as CleanExit {
+            FileHandle.standardError.write(Data((exit.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+        defer { resolved.close() }
+        let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 3, onConnect: ApplicationRole.assume))
+        defer { pool.shutdown() }
+        let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())))
+        if let once {
+            guard let today = CivilDate(iso: once) else { throw ValidationError("--once must be a date written YYYY-MM-DD, not '\(once)'") }
+            let report = try await DeadlineSweeper(pool: pool, repository: repository).sweep(today: today)
+            print("swept as of \(today): \(report.cases) cases, \(report.breaches) breaches, \(report.reminders) reminders, \(report.alerts) alerts")
+            return
+        }
+        let service = Self.service(pool: pool, repository: repository, conninfo: resolved.conninfo, interval: sweepInterval, logger: logger)
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        logger.info("scheduler running", metadata: ["sweepInterval": "\(sweepInterval)s"])
+        try await group.run()
+    }
+
+    static func service(pool: PostgresPool, repository: CaseRepository, conninfo: String, interval: Int, logger: Logger) -> SchedulerService {
+        SchedulerService(
+            sweeper: DeadlineSweeper(pool: pool, repository: repository, logger: logger), dispatcher: AlertDispatcher(pool: pool, logger: logger),
+            interval: .seconds(max(1, interval)), conninfo: conninfo, today: { LondonClock.today() }, logger: logger)
+    }
+}
