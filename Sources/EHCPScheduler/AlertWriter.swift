@@ -3,18 +3,33 @@ import EHCPStore
 import Foundation
 import Postgres
 
-/// Writes the alerts for one breach or reminder: a feed row for the case's caseworker and for each
-/// manager of their team, and a webhook delivery per alert per matching subscription. Runs inside the
-/// transaction that records the event, so alerts exist exactly when the event does.
+/// Writes the alerts for breaches and reminders: a feed row for the case's caseworker and for each
+/// manager of their team, and a webhook delivery per alert per matching subscription. Collects a batch's
+/// alerts and writes them in two statements (`flush`) inside the transaction that records the events,
+/// so alerts exist exactly when their events do.
 struct AlertWriter {
     let council: UUID
     private var managersByTeam: [String: [String]] = [:]
-    private var subscriptions: [(id: UUID, kinds: [String])]?
+    private var pending: [Pending] = []
+
+    private struct Pending {
+        var caseId: UUID
+        var version: Int
+        var kind: String
+        var reference: String
+        var rule: RuleID
+        var key: String?
+        var dueOn: CivilDate
+        var daysBefore: Int?
+        var daysOverdue: Int?
+        var recipient: String
+        var role: String
+    }
 
     init(council: UUID) { self.council = council }
 
-    /// Returns how many feed alerts it wrote.
-    mutating func write(
+    /// Queues the alerts for one recorded breach or reminder; returns how many.
+    mutating func add(
         _ event: CaseEvent, version: Int, caseId: UUID, reference: String, facts: CaseFacts, today: CivilDate, on connection: PostgresConnection
     ) throws -> Int {
         let (kind, rule, key, dueOn, daysBefore): (String, RuleID, String?, CivilDate, Int?)
@@ -32,43 +47,63 @@ struct AlertWriter {
             }
             recipients += managersByTeam[team]!.map { ($0, "manager") }
         }
-        guard !recipients.isEmpty else { return 0 }
+        for recipient in recipients {
+            pending.append(Pending(
+                caseId: caseId, version: version, kind: kind, reference: reference, rule: rule, key: key, dueOn: dueOn, daysBefore: daysBefore,
+                daysOverdue: kind == "breach" ? dueOn.days(until: today) : nil, recipient: recipient.name, role: recipient.role))
+        }
+        return recipients.count
+    }
+
+    /// Writes the queued alerts and their webhook deliveries.
+    mutating func flush(on connection: PostgresConnection) throws {
+        guard !pending.isEmpty else { return }
+        defer { pending = [] }
+        let rows = pending
+        let column = { (value: (Pending) -> String?) in PostgresArray(rows.map(value)) }
         let ids = try connection.query(
             """
             INSERT INTO alerts (council_id, case_id, event_version, kind, reference, rule, rule_key, due_on, days_before, recipient, recipient_role)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8::date, $9, r.name, r.role FROM unnest($10::text[], $11::text[]) AS r(name, role)
+            SELECT $1, a.case_id, a.version, a.kind, a.reference, a.rule, a.rule_key, a.due_on, a.days_before, a.recipient, a.role
+            FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[], $9::int[], $10::text[], $11::text[])
+                AS a(case_id, version, kind, reference, rule, rule_key, due_on, days_before, recipient, role)
             ON CONFLICT (case_id, event_version, recipient) DO NOTHING
-            RETURNING alert_id, recipient, recipient_role
+            RETURNING alert_id, case_id, event_version, recipient
             """,
-            [council, caseId, version, kind, reference, rule.rawValue, key, dueOn.description, daysBefore,
-             PostgresArray(recipients.map(\.name)), PostgresArray(recipients.map(\.role))]
-        ).rows.map { (id: try $0.decode(Int64.self, at: 0), name: try $0.decode(String.self, at: 1), role: try $0.decode(String.self, at: 2)) }
-        if subscriptions == nil {
-            subscriptions = try connection.query(
-                "SELECT subscription_id, array_to_string(kinds, ',') FROM webhook_subscriptions WHERE disabled_at IS NULL"
-            ).rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1).split(separator: ",").map(String.init)) }
+            [
+                council, column { $0.caseId.postgresText }, column { String($0.version) }, column(\.kind), column(\.reference),
+                column(\.rule.rawValue), column(\.key), column { $0.dueOn.description }, column { $0.daysBefore.map(String.init) },
+                column(\.recipient), column(\.role),
+            ]
+        ).rows.map { row in
+            (try row.decode(Int64.self, at: 0), "\(try row.decode(UUID.self, at: 1))/\(try row.decode(Int.self, at: 2))/\(try row.decode(String.self, at: 3))")
         }
+        let alertIds = Dictionary(ids.map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
+        let subscriptions = try connection.query(
+            "SELECT subscription_id, array_to_string(kinds, ',') FROM webhook_subscriptions WHERE disabled_at IS NULL"
+        ).rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1).split(separator: ",").map(String.init)) }
+        guard !subscriptions.isEmpty else { return }
         var deliveries: [(UUID, UUID, Int64, String)] = []
-        for subscription in subscriptions! where subscription.kinds.isEmpty || subscription.kinds.contains(kind) {
-            for alert in ids {
+        for alert in pending {
+            guard let alertId = alertIds["\(alert.caseId)/\(alert.version)/\(alert.recipient)"] else { continue }
+            for (subscription, kinds) in subscriptions where kinds.isEmpty || kinds.contains(alert.kind) {
                 let deliveryId = UUID()
                 let payload = WebhookPayload(
-                    deliveryId: deliveryId.uuidString.lowercased(), alertId: alert.id, kind: kind, caseId: caseId.uuidString.lowercased(), reference: reference, rule: rule.rawValue, key: key,
-                    dueOn: dueOn, daysOverdue: kind == "breach" ? dueOn.days(until: today) : nil, daysBefore: daysBefore,
-                    recipient: alert.name, recipientRole: alert.role, link: "/v1/cases/\(caseId.uuidString.lowercased())")
-                deliveries.append((deliveryId, subscription.id, alert.id, payload.json))
+                    deliveryId: deliveryId.uuidString.lowercased(), alertId: alertId, kind: alert.kind, caseId: alert.caseId.uuidString.lowercased(),
+                    reference: alert.reference, rule: alert.rule.rawValue, key: alert.key, dueOn: alert.dueOn, daysOverdue: alert.daysOverdue,
+                    daysBefore: alert.daysBefore, recipient: alert.recipient, recipientRole: alert.role,
+                    link: "/v1/cases/\(alert.caseId.uuidString.lowercased())")
+                deliveries.append((deliveryId, subscription, alertId, payload.json))
             }
         }
-        if !deliveries.isEmpty {
-            try connection.query(
-                """
-                INSERT INTO outbox (delivery_id, council_id, subscription_id, alert_id, payload)
-                SELECT d.id, $1, d.subscription, d.alert, d.payload FROM unnest($2::uuid[], $3::uuid[], $4::bigint[], $5::text[]) AS d(id, subscription, alert, payload)
-                """,
-                [council, PostgresArray(deliveries.map(\.0.postgresText)), PostgresArray(deliveries.map(\.1.postgresText)),
-                 PostgresArray(deliveries.map { String($0.2) }), PostgresArray(deliveries.map(\.3))])
-        }
-        return ids.count
+        guard !deliveries.isEmpty else { return }
+        try connection.query(
+            """
+            INSERT INTO outbox (delivery_id, council_id, subscription_id, alert_id, payload)
+            SELECT d.id, $1, d.subscription, d.alert, d.payload FROM unnest($2::uuid[], $3::uuid[], $4::bigint[], $5::text[]) AS d(id, subscription, alert, payload)
+            """,
+            [council, PostgresArray(deliveries.map(\.0.postgresText)), PostgresArray(deliveries.map(\.1.postgresText)),
+             PostgresArray(deliveries.map { String($0.2) }), PostgresArray(deliveries.map(\.3))])
     }
 }
 

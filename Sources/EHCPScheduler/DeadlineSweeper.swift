@@ -63,6 +63,8 @@ public struct DeadlineSweeper: Sendable {
                             try processBatch(council: council, today: today, worker: worker, on: connection)
                         }
                         report = report + batch.report
+                        // Fewer than a full batch means nothing more is due, or the rest is locked by
+                        // another scheduler, which will finish it.
                         if batch.claimed < batchSize { break }
                     }
                     return report
@@ -74,17 +76,24 @@ public struct DeadlineSweeper: Sendable {
 
     /// Locks up to `batchSize` due cases of this worker's partition and does their work.
     func processBatch(council: UUID, today: CivilDate, worker: Int, on connection: PostgresConnection) throws -> (claimed: Int, report: Report) {
-        let claimed = try connection.query(
+        // Candidates in due order straight from the partial index (it stops after a few hundred rows),
+        // then the lock: cases another scheduler holds are skipped, not waited for.
+        let candidates = try connection.query(
             """
-            SELECT s.case_id FROM case_streams s
-            WHERE s.case_id IN (
-                SELECT d.case_id FROM deadlines d
-                WHERE d.next_alert_on <= $1::date AND (hashtext(d.case_id::text) & 2147483647) % $3 = $4)
-            ORDER BY s.case_id
+            SELECT case_id FROM deadlines
+            WHERE next_alert_on <= $1::date AND (hashtext(case_id::text) & 2147483647) % $3 = $4
+            ORDER BY next_alert_on
             LIMIT $2
-            FOR UPDATE OF s SKIP LOCKED
             """,
-            [today.description, batchSize, workers, worker]
+            [today.description, batchSize * 4, workers, worker]
+        ).rows.map { try $0.decode(UUID.self, at: 0) }
+        var unique: [UUID] = []
+        var seen = Set<UUID>()
+        for id in candidates where seen.insert(id).inserted && unique.count < batchSize { unique.append(id) }
+        guard !unique.isEmpty else { return (0, Report()) }
+        let claimed = try connection.query(
+            "SELECT case_id FROM case_streams WHERE case_id = ANY($1::uuid[]) ORDER BY case_id FOR UPDATE SKIP LOCKED",
+            [PostgresArray(unique.map(\.postgresText))]
         ).rows.map { try $0.decode(UUID.self, at: 0) }
         guard !claimed.isEmpty else { return (0, Report()) }
         let streams = try repository.store.readStreams(caseIds: claimed, on: connection)
@@ -102,7 +111,7 @@ public struct DeadlineSweeper: Sendable {
                         council: council, caseId: caseId, state: state, command: LogEvent(event, on: day, by: "system", today: today), on: connection)
                     state = outcome.state
                     if case .deadlineBreached = event { report.breaches += 1 } else { report.reminders += 1 }
-                    report.alerts += try alerts.write(
+                    report.alerts += try alerts.add(
                         event, version: outcome.append.lastVersion, caseId: caseId, reference: references[caseId] ?? caseId.uuidString.lowercased(),
                         facts: state.facts, today: today, on: connection)
                 } catch CaseCommandError.rejected(let error) {
@@ -110,6 +119,7 @@ public struct DeadlineSweeper: Sendable {
                 }
             }
         }
+        try alerts.flush(on: connection)
         // Rows still due now have nothing the scheduler can do (an excused deadline that passed, a refused
         // record): stop them from being claimed again. The next change to the case recomputes them.
         try connection.query(
