@@ -11,13 +11,14 @@ public struct CaseProjector: Sendable {
     static let summaryColumns = [
         "case_id", "council_id", "reference", "child_id", "stage", "opened_on", "opened_by", "request_source", "decided_on",
         "assessed", "draft_on", "plan_made_on", "no_plan_on", "withdrawn_on", "ceased_on", "ceased_reason", "caseworker",
-        "team", "mediation", "appealed", "final_20w_excepted", "version", "next_due_on",
+        "team", "mediation", "appealed", "final_20w_excepted", "version", "next_due_on", "first_plan_on", "request_mediation",
+        "request_tribunal", "assessment_mediation", "assessment_tribunal", "other_mediation", "other_tribunal", "last_review_on",
     ]
 
     /// `deadlines` columns, in the order `deadlineRows` gives them.
     static let deadlineColumns = [
         "case_id", "council_id", "rule", "kind", "key", "start_version", "started_on", "due_on", "status", "met_on", "excepted",
-        "next_alert_on", "caseworker", "team",
+        "next_alert_on", "advice_type", "provider", "caseworker", "team",
     ]
 
     /// A readable case reference when the caller gives none: `EHC-` and the first ten hex digits of the id.
@@ -47,6 +48,14 @@ public struct CaseProjector: Sendable {
             ceasedReason.map(String.init), facts.caseworker, facts.team, facts.mediation.postgresText, facts.appealed.postgresText,
             report.deadlines.contains { $0.rule == .final20W && !$0.exceptionIds.isEmpty }.postgresText, String(state.version),
             duties.filter { $0.status == .open }.map(\.dueOn).min()?.description,
+        ] + Self.reportingColumns(ReportingFacts(state))
+    }
+
+    static func reportingColumns(_ facts: ReportingFacts) -> [String?] {
+        [
+            facts.firstPlanOn?.description, facts.requestMediation.postgresText, facts.requestTribunal.postgresText,
+            facts.assessmentMediation.postgresText, facts.assessmentTribunal.postgresText, facts.otherMediation.postgresText,
+            facts.otherTribunal.postgresText, facts.lastReviewOn?.description,
         ]
     }
 
@@ -57,6 +66,8 @@ public struct CaseProjector: Sendable {
                 String(deadline.startVersion), deadline.startedOn.description, deadline.dueOn.description, deadline.status.rawValue,
                 deadline.metOn?.description, (!deadline.exceptionIds.isEmpty).postgresText,
                 state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? [])?.description,
+                deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0]?.type.rawValue } : nil,
+                deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0]?.provider } : nil,
                 state.facts.caseworker, state.facts.team,
             ]
         }
@@ -108,7 +119,7 @@ public struct CaseProjector: Sendable {
         }
         let changed = rows.filter { old[identity($0)] != body($0) }
         guard !changed.isEmpty else { return nil }
-        let types = ["uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text"]
+        let types = ["uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text", "text", "text"]
         let keyColumns: Set<String> = ["case_id", "rule", "key", "start_version"]
         try connection.query(
             """

@@ -191,11 +191,21 @@ CREATE TABLE case_summary (
     final_20w_excepted boolean NOT NULL DEFAULT false,
     version         integer NOT NULL,
     next_due_on     date,                      -- earliest unmet duty deadline (it may be past)
+    -- For the timeliness measures and SEN2 (ReportingFacts in the domain):
+    first_plan_on   date,                      -- the first final plan for the request (K-20W)
+    request_mediation    boolean NOT NULL DEFAULT false,
+    request_tribunal     boolean NOT NULL DEFAULT false,
+    assessment_mediation boolean NOT NULL DEFAULT false,  -- K-20W's DfE scope leaves these cases out
+    assessment_tribunal  boolean NOT NULL DEFAULT false,
+    other_mediation      boolean NOT NULL DEFAULT false,
+    other_tribunal       boolean NOT NULL DEFAULT false,
+    last_review_on  date,
     updated_at      timestamptz NOT NULL DEFAULT now(),
     UNIQUE (council_id, reference)
 );
 CREATE INDEX case_summary_caseworker ON case_summary (council_id, caseworker);
 CREATE INDEX case_summary_team ON case_summary (council_id, team);
+CREATE INDEX case_summary_first_plan ON case_summary (council_id, first_plan_on);
 
 -- Projection: every deadline of every case, as computed when the case last changed.
 -- `status` is timeless: an unmet duty stays 'open' after its date, because a stored row cannot age.
@@ -216,6 +226,8 @@ CREATE TABLE deadlines (
     met_on          date,
     excepted        boolean NOT NULL DEFAULT false,
     next_alert_on   date,
+    advice_type     text,                      -- R-ADVICE-6W rows: K-ADVICE-6W groups by type and provider
+    provider        text,
     caseworker      text,
     team            text,
     PRIMARY KEY (case_id, rule, key, start_version)
@@ -236,6 +248,7 @@ CREATE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_e
         END
     $$;
 CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on);
+CREATE INDEX deadlines_council_rule_met ON deadlines (council_id, rule, met_on) WHERE met_on IS NOT NULL;
 
 -- Alerts: one row per breach or reminder per recipient (the case's caseworker and their team's
 -- managers), written in the same transaction as the scheduler's event, so each exists exactly once.
