@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "EHCPAPI",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "Postgres", "Digest",
+                "EHCPDomain", "EHCPStore", "EHCPReports", "Postgres", "Digest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -74,6 +74,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Timeliness KPIs, breach reports and the SEN2 return: SQL over the projections.
+        .target(
+            name: "EHCPReports",
+            dependencies: ["EHCPDomain", "EHCPStore", "Postgres"],
+            swiftSettings: strict
+        ),
         // Composition root: configuration, HTTP application, services.
         .target(
             name: "EHCPServer",
@@ -88,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "ehcp",
             dependencies: [
-                "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPAPI", "EHCPScheduler", "EHCPServer", "Postgres",
+                "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPAPI", "EHCPScheduler", "EHCPReports", "EHCPServer", "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,6 +112,11 @@ let package = Package(
         .testTarget(
             name: "EHCPStoreTests",
             dependencies: ["EHCPStore", "EHCPDomain", "EHCPDemo", "Postgres", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EHCPReportsTests",
+            dependencies: ["EHCPReports", "EHCPStore", "EHCPDomain", "EHCPDemo", "Postgres", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

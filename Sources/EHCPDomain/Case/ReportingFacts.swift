@@ -16,6 +16,9 @@ public struct ReportingFacts: Sendable, Hashable {
     public var otherTribunal = false
     /// The latest annual review decision.
     public var lastReviewOn: CivilDate?
+    /// The first mediation request and the first appeal on the case (the caseload counts).
+    public var firstMediationOn: CivilDate?
+    public var firstAppealOn: CivilDate?
 
     public init(_ state: CaseState) {
         let facts = state.facts
@@ -39,6 +42,7 @@ public struct ReportingFacts: Sendable, Hashable {
             default: continue
             }
             let day = recorded.occurredOn
+            if isMediation { firstMediationOn = min(firstMediationOn ?? day, day) } else { firstAppealOn = min(firstAppealOn ?? day, day) }
             if refused, let decidedOn, day >= decidedOn {
                 if isMediation { requestMediation = true } else { requestTribunal = true }
             } else if let decidedOn, !refused, day >= decidedOn, assessmentEnd.map({ day <= $0 }) ?? true {

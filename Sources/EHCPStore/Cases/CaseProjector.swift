@@ -13,6 +13,7 @@ public struct CaseProjector: Sendable {
         "assessed", "draft_on", "plan_made_on", "no_plan_on", "withdrawn_on", "ceased_on", "ceased_reason", "caseworker",
         "team", "mediation", "appealed", "final_20w_excepted", "version", "next_due_on", "first_plan_on", "request_mediation",
         "request_tribunal", "assessment_mediation", "assessment_tribunal", "other_mediation", "other_tribunal", "last_review_on",
+        "first_mediation_on", "first_appeal_on",
     ]
 
     /// `deadlines` columns, in the order `deadlineRows` gives them.
@@ -55,7 +56,8 @@ public struct CaseProjector: Sendable {
         [
             facts.firstPlanOn?.description, facts.requestMediation.postgresText, facts.requestTribunal.postgresText,
             facts.assessmentMediation.postgresText, facts.assessmentTribunal.postgresText, facts.otherMediation.postgresText,
-            facts.otherTribunal.postgresText, facts.lastReviewOn?.description,
+            facts.otherTribunal.postgresText, facts.lastReviewOn?.description, facts.firstMediationOn?.description,
+            facts.firstAppealOn?.description,
         ]
     }
 

@@ -200,6 +200,8 @@ CREATE TABLE case_summary (
     other_mediation      boolean NOT NULL DEFAULT false,
     other_tribunal       boolean NOT NULL DEFAULT false,
     last_review_on  date,
+    first_mediation_on date,
+    first_appeal_on date,
     updated_at      timestamptz NOT NULL DEFAULT now(),
     UNIQUE (council_id, reference)
 );

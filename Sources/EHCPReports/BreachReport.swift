@@ -1,0 +1,118 @@
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Postgres
+
+/// Every open breach, and every deadline at risk within N days, as of any date, with totals by rule,
+/// team and caseworker and ageing buckets. A deadline is breached on a day when its due date has passed
+/// and it was still unmet that day with no exception; it is at risk when it falls due within N days.
+public struct BreachReport: Sendable {
+    public enum Sort: String, Sendable, CaseIterable, Codable { case daysOverdue, dueOn, reference, rule, team, caseworker }
+
+    public struct Query: Sendable, Hashable {
+        public var asOf: CivilDate
+        public var atRiskDays = 14
+        public var rule: String?
+        public var team: String?
+        public var caseworker: String?
+        public var sort: Sort = .daysOverdue
+        public var limit = 100
+        public var offset = 0
+
+        public init(asOf: CivilDate) { self.asOf = asOf }
+    }
+
+    public struct Row: Sendable, Hashable, Codable {
+        public var caseId: UUID
+        public var reference: String
+        public var rule: String
+        public var key: String?
+        public var dueOn: String
+        /// Days past the due date (negative: days left for a deadline at risk).
+        public var daysOverdue: Int
+        public var state: String  // "breached" or "atRisk"
+        public var stage: String
+        public var caseworker: String?
+        public var team: String?
+    }
+
+    public struct Totals: Sendable, Hashable, Codable {
+        public var breached = 0
+        public var atRisk = 0
+        public var byRule: [String: Int] = [:]
+        public var byTeam: [String: Int] = [:]
+        public var byCaseworker: [String: Int] = [:]
+        /// Breaches by weeks overdue: "0-2", "2-4", "4-8", "8+".
+        public var ageing: [String: Int] = ["0-2": 0, "2-4": 0, "4-8": 0, "8+": 0]
+    }
+
+    public struct Result: Sendable, Hashable, Codable {
+        public var asOf: CivilDate
+        public var atRiskDays: Int
+        public var rows: [Row]
+        public var totals: Totals
+    }
+
+    public init() {}
+
+    /// The rows a report covers, before sorting and paging ($1 as of, $2 days at risk, $3–$5 filters).
+    static let population = """
+        FROM deadlines d JOIN case_summary s USING (case_id)
+        WHERE d.kind = 'duty' AND NOT d.excepted AND d.status <> 'cancelled'
+          AND (d.status = 'open' OR d.met_on > $1::date)
+          AND d.started_on <= $1::date AND d.due_on <= $1::date + $2::int
+          AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR d.team = $4) AND ($5::text IS NULL OR d.caseworker = $5)
+        """
+
+    public func run(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Result {
+        let parameters: [any PostgresEncodable] = [query.asOf.description, query.atRiskDays, query.rule, query.team, query.caseworker]
+        let order = switch query.sort {
+        case .daysOverdue: "d.due_on, s.reference"
+        case .dueOn: "d.due_on DESC, s.reference"
+        case .reference: "s.reference, d.rule"
+        case .rule: "d.rule, d.due_on"
+        case .team: "d.team NULLS LAST, d.due_on"
+        case .caseworker: "d.caseworker NULLS LAST, d.due_on"
+        }
+        let rows = try connection.query(
+            """
+            SELECT d.case_id, s.reference, d.rule, nullif(d.key, ''), d.due_on::text, $1::date - d.due_on, s.stage, d.caseworker, d.team
+            \(Self.population)
+            ORDER BY \(order), d.rule, d.key
+            LIMIT $6 OFFSET $7
+            """, parameters + [query.limit, query.offset]
+        ).rows.map { row throws(PostgresError) in
+            let overdue = try row.decode(Int.self, at: 5)
+            return Row(
+                caseId: try row.decode(at: 0), reference: try row.decode(at: 1), rule: try row.decode(at: 2), key: try row.decodeIfPresent(at: 3),
+                dueOn: try row.decode(at: 4), daysOverdue: overdue, state: overdue > 0 ? "breached" : "atRisk", stage: try row.decode(at: 6),
+                caseworker: try row.decodeIfPresent(at: 7), team: try row.decodeIfPresent(at: 8))
+        }
+        var totals = Totals()
+        let grouped = try connection.query(
+            """
+            SELECT GROUPING(d.rule), GROUPING(d.team), GROUPING(d.caseworker), GROUPING(bucket), d.rule, d.team, d.caseworker, bucket, breached, count(*)
+            FROM (SELECT d.*, $1::date - d.due_on > 0 AS breached,
+                         CASE WHEN $1::date - d.due_on <= 0 THEN NULL WHEN $1::date - d.due_on <= 14 THEN '0-2' WHEN $1::date - d.due_on <= 28 THEN '2-4'
+                              WHEN $1::date - d.due_on <= 56 THEN '4-8' ELSE '8+' END AS bucket
+                  \(Self.population)) d
+            GROUP BY GROUPING SETS ((breached), (breached, d.rule), (breached, d.team), (breached, d.caseworker), (breached, bucket))
+            """, parameters)
+        for row in grouped.rows {
+            let (byRule, byTeam, byWorker, byBucket) = (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2), try row.decode(Int.self, at: 3))
+            let breached = try row.decode(Bool.self, at: 8), count = try row.decode(Int.self, at: 9)
+            if byRule == 1 && byTeam == 1 && byWorker == 1 && byBucket == 1 {
+                if breached { totals.breached = count } else { totals.atRisk = count }
+            } else if breached && byRule == 0 {
+                totals.byRule[try row.decode(String.self, at: 4)] = count
+            } else if breached && byTeam == 0 {
+                totals.byTeam[try row.decodeIfPresent(String.self, at: 5) ?? "(no team)"] = count
+            } else if breached && byWorker == 0 {
+                totals.byCaseworker[try row.decodeIfPresent(String.self, at: 6) ?? "(unassigned)"] = count
+            } else if breached && byBucket == 0, let bucket = try row.decodeIfPresent(String.self, at: 7) {
+                totals.ageing[bucket] = count
+            }
+        }
+        return Result(asOf: query.asOf, atRiskDays: query.atRiskDays, rows: rows, totals: totals)
+    }
+}

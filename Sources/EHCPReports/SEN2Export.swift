@@ -1,0 +1,129 @@
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Postgres
+
+/// The SEN2 person-level return (statutory-timescales.md §6) for a calendar year: the person, requests,
+/// assessments, named-plan and active-plans modules as CSV with the DfE's item names, covering activity
+/// in the year and the plans active at the January census date, plus a validation report.
+///
+/// Items the service does not hold (ethnicity, ULN, plan detail such as URN/UKPRN, SEN need type) are
+/// written empty so the files keep the return's shape; the validation report does not flag them.
+public struct SEN2Export: Sendable {
+    public struct Module: Sendable, Hashable, Codable {
+        public var name: String
+        public var header: [String]
+        public var rows: [[String?]]
+        public var csv: String { CSV.render(header: header, rows: rows) }
+    }
+
+    public struct Issue: Sendable, Hashable, Codable {
+        public var requesttableid: String
+        public var item: String
+        public var problem: String
+    }
+
+    public struct Result: Sendable, Hashable, Codable {
+        public var year: Int
+        public var census: CivilDate
+        public var modules: [Module]
+        public var validation: [Issue]
+    }
+
+    public init() {}
+
+    /// The census date: the third Thursday of January after the year (the DfE's January census day).
+    public static func censusDate(after year: Int) -> CivilDate {
+        let first = CivilDate(year: year + 1, month: 1, day: 1)!
+        return first.adding(days: (4 - first.isoWeekday + 7) % 7 + 14)  // ISO weekday 4 = Thursday
+    }
+
+    /// SEN2 request-source codes by our `requestSource`.
+    static let sourceCodes = ["parent": "PAR", "youngPerson": "YPE", "school": "EDU", "earlyYears": "EDU", "college": "EDU", "health": "HSC", "socialCare": "HSC", "other": "OTH"]
+
+    public func run(year: Int, on connection: PostgresConnection) throws(PostgresError) -> Result {
+        let (start, end) = (CivilDate(year: year, month: 1, day: 1)!, CivilDate(year: year, month: 12, day: 31)!)
+        let census = Self.censusDate(after: year)
+        let rows = try connection.query(
+            """
+            SELECT s.case_id, s.child_id, c.surname, c.forename, c.born_on::text, c.sex, c.postcode, c.upn, s.opened_on::text, s.opened_by,
+                   s.request_source, s.decided_on::text, s.assessed, s.first_plan_on::text, s.no_plan_on::text, s.ceased_on::text, s.ceased_reason,
+                   s.request_mediation, s.request_tribunal, s.assessment_mediation, s.assessment_tribunal, s.other_mediation, s.other_tribunal,
+                   s.final_20w_excepted, s.last_review_on::text, s.plan_made_on::text, s.stage,
+                   (SELECT min(d.due_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR') AND d.status <> 'cancelled'),
+                   (SELECT min(d.met_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR'))
+            FROM case_summary s LEFT JOIN children c ON c.child_id = s.child_id
+            WHERE (s.opened_on BETWEEN $1 AND $2) OR (s.decided_on BETWEEN $1 AND $2) OR (s.first_plan_on BETWEEN $1 AND $2)
+               OR (s.no_plan_on BETWEEN $1 AND $2) OR (s.ceased_on BETWEEN $1 AND $2)
+               OR (s.plan_made_on <= $3 AND (s.ceased_on IS NULL OR s.ceased_on > $3) AND s.stage <> 'transferredOut')
+            ORDER BY s.child_id, s.opened_on, s.case_id
+            """, [start.description, end.description, census.description])
+        var person: [[String?]] = [], requests: [[String?]] = [], assessments: [[String?]] = [], named: [[String?]] = [], active: [[String?]] = []
+        var issues: [Issue] = []
+        var seenPeople = Set<String>()
+        let flag = { (value: Bool) -> String in value ? "1" : "0" }
+        for row in rows.rows {
+            let caseId = try row.decode(UUID.self, at: 0).uuidString.lowercased()
+            let personId = try row.decodeIfPresent(UUID.self, at: 1)?.uuidString.lowercased()
+            let received: String = try row.decode(at: 8), openedBy: String = try row.decode(at: 9)
+            let decided: String? = try row.decodeIfPresent(at: 11), assessed: Bool? = try row.decodeIfPresent(at: 12)
+            let firstPlan: String? = try row.decodeIfPresent(at: 13), noPlan: String? = try row.decodeIfPresent(at: 14)
+            let ceased: String? = try row.decodeIfPresent(at: 15), reason: Int? = try row.decodeIfPresent(at: 16)
+            let planMade: String? = try row.decodeIfPresent(at: 25)
+            if let personId, seenPeople.insert(personId).inserted {
+                let upn: String? = try row.decodeIfPresent(at: 7), born: String? = try row.decodeIfPresent(at: 4)
+                person.append([
+                    personId, try row.decodeIfPresent(at: 2), try row.decodeIfPresent(at: 3), born, try row.decodeIfPresent(at: 5), nil,
+                    try row.decodeIfPresent(at: 6), upn, nil, upn == nil ? "UN1" : nil,
+                ])
+                if born == nil { issues.append(Issue(requesttableid: caseId, item: "personbirthdate", problem: "missing (erased or never recorded)")) }
+            }
+            if personId == nil { issues.append(Issue(requesttableid: caseId, item: "persontableid", problem: "the case has no child record")) }
+            let (yearStart, yearEnd) = (start.description, end.description)
+            let inYear = [received, decided, firstPlan, noPlan].contains { $0.map { $0 >= yearStart && $0 <= yearEnd } ?? false }
+            // Requests and assessments: new requests (not transfers in) with activity in the year.
+            if openedBy == "RequestReceived" && inYear {
+                try requestAndAssessment()
+            }
+            func requestAndAssessment() throws(PostgresError) {
+            let outcome = assessed.map { $0 ? "A" : "N" }  // A: assessment agreed; N: refused
+            requests.append([
+                personId, caseId, received, Self.sourceCodes[try row.decodeIfPresent(String.self, at: 10) ?? ""] ?? nil, nil, decided, outcome,
+                flag(try row.decode(Bool.self, at: 17)), flag(try row.decode(Bool.self, at: 18)), nil,
+            ])
+            if let decided, decided < received {
+                issues.append(Issue(requesttableid: caseId, item: "requestoutcomedate", problem: "\(decided) is before the request (\(received))"))
+            }
+            if assessed == true {
+                let outcomeDate = firstPlan ?? noPlan
+                assessments.append([
+                    caseId, firstPlan != nil ? "I" : noPlan != nil ? "N" : nil, outcomeDate, flag(try row.decode(Bool.self, at: 19)),
+                    flag(try row.decode(Bool.self, at: 20)), flag(try row.decode(Bool.self, at: 21)), flag(try row.decode(Bool.self, at: 22)),
+                    flag(try row.decode(Bool.self, at: 23)),
+                ])
+                if let outcomeDate, outcomeDate < received {
+                    issues.append(Issue(requesttableid: caseId, item: "assessmentoutcomedate", problem: "\(outcomeDate) is before the request (\(received))"))
+                }
+            }
+            }
+            if let firstPlan {
+                named.append([caseId, firstPlan, nil, nil, nil, nil, nil, ceased, reason.map(String.init)])
+                if let ceased, ceased < firstPlan {
+                    issues.append(Issue(requesttableid: caseId, item: "ceasedate", problem: "\(ceased) is before the plan started (\(firstPlan))"))
+                }
+                if ceased != nil && reason == nil { issues.append(Issue(requesttableid: caseId, item: "ceasereason", problem: "a ceased plan needs a reason 1-9")) }
+            }
+            if let planMade, planMade <= census.description, ceased.map({ $0 > census.description }) ?? true, try row.decode(String.self, at: 26) != "transferredOut" {
+                let lastReview: String? = try row.decodeIfPresent(at: 24)
+                active.append([caseId, nil, nil, nil, nil, try row.decodeIfPresent(at: 27), try row.decodeIfPresent(at: 28), lastReview])
+            }
+        }
+        return Result(year: year, census: census, modules: [
+            Module(name: "person", header: ["persontableid", "surname", "forename", "personbirthdate", "sex", "ethnicity", "postcode", "upn", "uniquelearnernumber", "upnunknown"], rows: person),
+            Module(name: "requests", header: ["persontableid", "requesttableid", "receiveddate", "rquestsource", "rya", "requestoutcomedate", "requestoutcome", "requestmediation", "requesttribunal", "exported"], rows: requests),
+            Module(name: "assessments", header: ["requesttableid", "assessmentoutcome", "assessmentoutcomedate", "assessmentmediation", "assessmenttribunal", "othermediation", "othertribunal", "week20"], rows: assessments),
+            Module(name: "namedplans", header: ["requesttableid", "startdate", "planres", "planwbp", "pb", "oa", "dp", "ceasedate", "ceasereason"], rows: named),
+            Module(name: "activeplans", header: ["requesttableid", "transferla", "reviewmeeting", "reviewoutcome", "reviewdraft", "phasetransferduedate", "phasetransferfinaldate", "lastreview"], rows: active),
+        ], validation: issues)
+    }
+}

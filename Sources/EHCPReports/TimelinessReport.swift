@@ -1,0 +1,166 @@
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Postgres
+
+/// Timeliness figures from the projections (never from replaying events), with every cell traceable
+/// to the cases behind it.
+public struct TimelinessReport: Sendable {
+    public struct Query: Sendable, Hashable {
+        public var measure: Measure
+        public var from: CivilDate
+        public var to: CivilDate
+        public var grouping: Grouping = .month
+        public var exceptions: ExceptionsPolicy = .excluded
+        public var scope: Scope = .dfe
+
+        public init(measure: Measure, from: CivilDate, to: CivilDate, grouping: Grouping = .month, exceptions: ExceptionsPolicy = .excluded, scope: Scope = .dfe) {
+            self.measure = measure
+            self.from = from
+            self.to = to
+            self.grouping = grouping
+            self.exceptions = exceptions
+            self.scope = scope
+        }
+    }
+
+    public struct Row: Sendable, Hashable, Codable {
+        public var group: String
+        public var numerator: Int
+        public var denominator: Int
+        /// 100 × numerator / denominator, one decimal place; nil when the denominator is 0.
+        public var percent: Double?
+        /// The configured target for the group's month (month grouping only).
+        public var target: Double?
+        /// K-20W: mean weeks from request to plan, and plans issued after more than 52 weeks.
+        public var averageWeeks: Double?
+        public var over52Weeks: Int?
+    }
+
+    public struct Result: Sendable, Hashable, Codable {
+        public var measure: Measure
+        public var from: CivilDate
+        public var to: CivilDate
+        public var grouping: Grouping
+        public var exceptions: ExceptionsPolicy
+        public var scope: Scope
+        public var rows: [Row]
+        public var total: Row
+    }
+
+    public var targets: Targets
+
+    public init(targets: Targets = Targets()) { self.targets = targets }
+
+    /// The population, the "within" test and the date of each clock, shared by figures and traces.
+    static func population(_ query: Query) -> (from: String, within: String, date: String) {
+        let date = query.measure.byDueDate ? "d.due_on" : "d.met_on"
+        var conditions = [
+            "d.rule = ANY($3::text[])", "\(date) BETWEEN $1::date AND $2::date", "d.status <> 'cancelled'",
+        ]
+        if !query.measure.byDueDate { conditions.append("d.met_on IS NOT NULL") }
+        if query.exceptions == .excluded { conditions.append("NOT d.excepted") }
+        if query.measure == .final20W {
+            // New requests only, and only the first final plan for the request.
+            conditions += ["s.opened_by = 'RequestReceived'", "d.met_on = s.first_plan_on"]
+            if query.scope == .dfe { conditions.append("NOT (s.assessment_mediation OR s.assessment_tribunal)") }
+        }
+        let from = """
+            FROM deadlines d JOIN case_summary s USING (case_id) LEFT JOIN children c ON c.child_id = s.child_id
+            WHERE \(conditions.joined(separator: " AND "))
+            """
+        return (from, "d.met_on IS NOT NULL AND d.met_on <= d.due_on", date)
+    }
+
+    public func run(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Result {
+        let (from, within, date) = Self.population(query)
+        let group = query.grouping.expression(dateColumn: date)
+        let extras = query.measure == .final20W
+            ? "avg((d.met_on - s.opened_on) / 7.0)::float8, count(*) FILTER (WHERE d.met_on - s.opened_on > 364)"
+            : "NULL::float8, NULL::bigint"
+        let rows = try connection.query(
+            """
+            SELECT \(group) AS grp, count(*) FILTER (WHERE \(within)), count(*), \(extras)
+            \(from)
+            GROUP BY ROLLUP (grp) ORDER BY grp NULLS LAST
+            """,
+            [query.from.description, query.to.description, PostgresArray(query.measure.rules.map(\.rawValue))])
+        var result = Result(
+            measure: query.measure, from: query.from, to: query.to, grouping: query.grouping, exceptions: query.exceptions, scope: query.scope,
+            rows: [], total: Row(group: "total", numerator: 0, denominator: 0))
+        for row in rows.rows {
+            let label: String? = try row.decodeIfPresent(at: 0)
+            let numerator = try row.decode(Int.self, at: 1), denominator = try row.decode(Int.self, at: 2)
+            var entry = Row(
+                group: label ?? "total", numerator: numerator, denominator: denominator,
+                percent: denominator == 0 ? nil : (1000 * Double(numerator) / Double(denominator)).rounded() / 10,
+                averageWeeks: try row.decodeIfPresent(Double.self, at: 3).map { ($0 * 10).rounded() / 10 },
+                over52Weeks: try row.decodeIfPresent(at: 4))
+            if query.grouping == .month, let label { entry.target = targets.target(query.measure, month: label) }
+            if label == nil { result.total = entry } else { result.rows.append(entry) }
+        }
+        return result
+    }
+
+    /// One clock behind a figure.
+    public struct TraceRow: Sendable, Hashable, Codable {
+        public var caseId: UUID
+        public var reference: String
+        public var rule: String
+        public var key: String?
+        public var startedOn: String
+        public var dueOn: String
+        public var metOn: String?
+        /// Counted in the numerator (within time) as well as the denominator.
+        public var within: Bool
+    }
+
+    /// The clocks behind one cell: every row of the denominator, each marked whether it is in the numerator.
+    public func trace(_ query: Query, group: String?, limit: Int = 10_000, on connection: PostgresConnection) throws(PostgresError) -> [TraceRow] {
+        let (from, within, date) = Self.population(query)
+        let groupFilter = group == nil ? "" : "AND \(query.grouping.expression(dateColumn: date)) = $4"
+        var parameters: [any PostgresEncodable] = [query.from.description, query.to.description, PostgresArray(query.measure.rules.map(\.rawValue))]
+        if let group { parameters.append(group) }
+        parameters.append(limit)
+        let rows = try connection.query(
+            """
+            SELECT d.case_id, s.reference, d.rule, nullif(d.key, ''), d.started_on::text, d.due_on::text, d.met_on::text, \(within)
+            \(from) \(groupFilter)
+            ORDER BY \(date), s.reference LIMIT $\(parameters.count)
+            """, parameters)
+        return try rows.rows.map { row throws(PostgresError) in
+            TraceRow(
+                caseId: try row.decode(at: 0), reference: try row.decode(at: 1), rule: try row.decode(at: 2), key: try row.decodeIfPresent(at: 3),
+                startedOn: try row.decode(at: 4), dueOn: try row.decode(at: 5), metOn: try row.decodeIfPresent(at: 6), within: try row.decode(at: 7))
+        }
+    }
+}
+
+/// Monthly targets per measure: a trajectory of points (month → percent), read between points in a
+/// straight line and held flat beyond the ends. Example (deploy/targets.json):
+/// `{"K-20W": {"2025-01": 50, "2025-12": 100}}`.
+public struct Targets: Sendable, Hashable, Codable {
+    public var points: [String: [String: Double]]
+
+    public init(points: [String: [String: Double]] = [:]) { self.points = points }
+
+    public init(json: Data) throws { points = try JSONDecoder().decode([String: [String: Double]].self, from: json) }
+
+    func target(_ measure: Measure, month: String) -> Double? {
+        guard let trajectory = points[measure.rawValue], !trajectory.isEmpty, let at = Self.index(month) else { return nil }
+        let sorted = trajectory.compactMap { key, value in Self.index(key).map { ($0, value) } }.sorted { $0.0 < $1.0 }
+        guard let first = sorted.first, let last = sorted.last else { return nil }
+        if at <= first.0 { return first.1 }
+        if at >= last.0 { return last.1 }
+        let upper = sorted.firstIndex { $0.0 >= at }!
+        let (a, b) = (sorted[upper - 1], sorted[upper])
+        return ((a.1 + (b.1 - a.1) * Double(at - a.0) / Double(b.0 - a.0)) * 10).rounded() / 10
+    }
+
+    /// "YYYY-MM" as a month count.
+    static func index(_ month: String) -> Int? {
+        let parts = month.split(separator: "-")
+        guard parts.count == 2, let year = Int(parts[0]), let number = Int(parts[1]), (1...12).contains(number) else { return nil }
+        return year * 12 + number - 1
+    }
+}
