@@ -5,7 +5,8 @@ import Postgres
 
 /// Every open breach, and every deadline at risk within N days, as of any date, with totals by rule,
 /// team and caseworker and ageing buckets. A deadline is breached on a day when its due date has passed
-/// and it was still unmet that day with no exception; it is at risk when it falls due within N days.
+/// and it was still unmet that day with no exception; it is at risk when it is unmet and falls due within
+/// N days (an exception does not move the due date, so an excused deadline is still at risk, §3).
 public struct BreachReport: Sendable {
     public enum Sort: String, Sendable, CaseIterable, Codable { case daysOverdue, dueOn, reference, rule, team, caseworker }
 
@@ -58,7 +59,7 @@ public struct BreachReport: Sendable {
     /// The rows a report covers, before sorting and paging ($1 as of, $2 days at risk, $3–$5 filters).
     static let population = """
         FROM deadlines d JOIN case_summary s USING (case_id)
-        WHERE d.kind = 'duty' AND NOT d.excepted AND d.status <> 'cancelled'
+        WHERE d.kind = 'duty' AND d.status <> 'cancelled' AND (NOT d.excepted OR d.due_on >= $1::date)
           AND (d.status = 'open' OR d.met_on > $1::date)
           AND d.started_on <= $1::date AND d.due_on <= $1::date + $2::int
           AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR d.team = $4) AND ($5::text IS NULL OR d.caseworker = $5)

@@ -1,0 +1,82 @@
+import EHCPDemo
+import EHCPDomain
+import EHCPReports
+import EHCPStore
+import Foundation
+import Postgres
+import Testing
+
+/// Every figure the reports compute from the projections equals a brute-force recomputation from the
+/// events themselves (folded in Swift, deadlines from the engine), on a generated caseload.
+@Suite("Reports equal a brute-force recomputation from the events")
+struct BruteForceTests {
+    @Test("K-20W in all four variants, K-DECIDE-6W and K-ADVICE-6W by month, and the breach report totals", arguments: [UInt64(5), 8])
+    func matchesEvents(seed: UInt64) async throws {
+        let harness = try ReportsHarness()
+        defer { harness.shutdown() }
+        let asOf = date("2026-06-30")
+        let engine = harness.repository.decider.engine
+        let caseload = DemoCaseload(seed: seed, asOf: asOf, councils: 1, decider: harness.repository.decider)
+        let cases = (0..<400).map(caseload.generate)
+        let owner = try harness.database.pool(size: 1, asApplication: false)
+        defer { owner.shutdown() }
+        let council = harness.council
+        _ = try await owner.transaction(council: council) { connection in
+            try BulkLoader(engine: engine).load(
+                cases.map { BulkCase(caseId: $0.caseId, council: council, reference: $0.reference, child: $0.child, history: $0.history) }, on: connection)
+        }
+        let states = cases.map { CaseState(history: $0.history) }
+        let (from, to) = (date("2025-07-01"), date("2026-06-30"))
+
+        for exceptions in [ExceptionsPolicy.excluded, .included] {
+            for scope in [Scope.dfe, .all] {
+                var numerator = 0, denominator = 0
+                for state in states where state.facts.openedBy == .requestReceived {
+                    let facts = ReportingFacts(state)
+                    guard let first = facts.firstPlanOn, first >= from, first <= to else { continue }
+                    guard let clock = state.deadlines(engine, asOf: asOf).deadlines.first(where: { $0.rule == .final20W && $0.metOn == first }) else { continue }
+                    if exceptions == .excluded && !clock.exceptionIds.isEmpty { continue }
+                    if scope == .dfe && (facts.assessmentMediation || facts.assessmentTribunal) { continue }
+                    denominator += 1
+                    if first <= clock.dueOn { numerator += 1 }
+                }
+                let total = try await harness.read { connection in
+                    try TimelinessReport().run(.init(measure: .final20W, from: from, to: to, exceptions: exceptions, scope: scope), on: connection).total
+                }
+                #expect(total.numerator == numerator && total.denominator == denominator, "K-20W \(exceptions) \(scope)")
+                #expect(denominator > 20)
+            }
+        }
+
+        for (measure, rule) in [(Measure.decide6W, RuleID.decide6W), (.advice6W, .advice6W)] {
+            var byMonth: [String: (Int, Int)] = [:]
+            for state in states {
+                for clock in state.deadlines(engine, asOf: asOf).deadlines where clock.rule == rule && clock.exceptionIds.isEmpty {
+                    guard let met = clock.metOn, met >= from, met <= to, clock.status != .cancelled else { continue }
+                    let month = String(met.description.prefix(7))
+                    byMonth[month, default: (0, 0)].1 += 1
+                    if met <= clock.dueOn { byMonth[month, default: (0, 0)].0 += 1 }
+                }
+            }
+            let rows = try await harness.read { connection in
+                try TimelinessReport().run(.init(measure: measure, from: from, to: to), on: connection).rows
+            }
+            #expect(rows.map(\.group) == byMonth.keys.sorted(), "\(measure)")
+            #expect(rows.map { "\($0.numerator)/\($0.denominator)" } == byMonth.keys.sorted().map { "\(byMonth[$0]!.0)/\(byMonth[$0]!.1)" }, "\(measure)")
+        }
+
+        var breached = 0, atRisk = 0
+        var byRule: [String: Int] = [:]
+        for state in states {
+            for clock in state.deadlines(engine, asOf: asOf).deadlines where clock.rule.kind == .duty {
+                if clock.status == .breached { breached += 1; byRule[clock.rule.rawValue, default: 0] += 1 }
+                if clock.status == .open && clock.dueOn.days(until: asOf) >= -14 && clock.startedOn <= asOf { atRisk += 1 }
+            }
+        }
+        let report = try await harness.read { connection in try BreachReport().run(BreachReport.Query(asOf: asOf), on: connection) }
+        #expect(report.totals.breached == breached)
+        #expect(report.totals.atRisk == atRisk)
+        #expect(report.totals.byRule == byRule)
+        #expect(report.totals.ageing.values.reduce(0, +) == breached)
+    }
+}
