@@ -1,4 +1,5 @@
 import EHCPDomain
+import EHCPReports
 import EHCPStore
 import Logging
 import Postgres
@@ -10,12 +11,18 @@ public struct APIDependencies: Sendable {
     /// Today in Europe/London. Injected so that tests can fix the date.
     public var today: @Sendable () -> CivilDate
     public var metrics: RequestMetrics
+    /// Monthly targets shown beside the timeliness figures.
+    public var targets: Targets
 
-    public init(pool: PostgresPool, repository: CaseRepository, today: @escaping @Sendable () -> CivilDate, metrics: RequestMetrics = RequestMetrics()) {
+    public init(
+        pool: PostgresPool, repository: CaseRepository, today: @escaping @Sendable () -> CivilDate, metrics: RequestMetrics = RequestMetrics(),
+        targets: Targets = Targets()
+    ) {
         self.pool = pool
         self.repository = repository
         self.today = today
         self.metrics = metrics
+        self.targets = targets
     }
 
     var engine: DeadlineEngine { repository.decider.engine }

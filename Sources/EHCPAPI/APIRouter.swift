@@ -30,6 +30,7 @@ public enum APIRouter {
         WorkTrayController(deps: deps).register(on: v1)
         ChildrenController(deps: deps).register(on: v1)
         AlertsController(deps: deps).register(on: v1)
+        ReportsController(deps: deps).register(on: v1)
         return router
     }
 }

@@ -67,7 +67,7 @@ public enum Grouping: String, Sendable, CaseIterable, Codable {
 }
 
 /// Whether cases with a recorded exception stay in the figures (§3).
-public enum ExceptionsPolicy: String, Sendable, Codable { case excluded, included }
+public enum ExceptionsPolicy: String, Sendable, CaseIterable, Codable { case excluded, included }
 
 /// K-20W's population: DfE scope leaves out assessments with mediation or an appeal at that stage.
-public enum Scope: String, Sendable, Codable { case dfe, all }
+public enum Scope: String, Sendable, CaseIterable, Codable { case dfe, all }

@@ -1,0 +1,167 @@
+import EHCPDomain
+import EHCPReports
+import EHCPStore
+import Foundation
+import Hummingbird
+
+/// `/v1/reports/…` and `/v1/exports/sen2` for managers, admins and auditors: JSON, or CSV when the
+/// request says `Accept: text/csv`.
+struct ReportsController: Sendable {
+    let deps: APIDependencies
+
+    func register(on group: RouterGroup<APIContext>) {
+        group.get("reports/timeliness", use: timeliness)
+        group.get("reports/timeliness/cases", use: trace)
+        group.get("reports/breaches", use: breaches)
+        group.get("reports/caseload", use: caseload)
+        group.get("exports/sen2", use: sen2)
+    }
+
+    static func wantsCSV(_ request: Request) -> Bool { request.headers[.accept]?.lowercased().contains("text/csv") == true }
+
+    static func csv(_ text: String, filename: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    struct Parameters {
+        let query: [String: String]
+
+        init(_ request: Request, allowed: Set<String>) throws {
+            var query: [String: String] = [:]
+            for (name, value) in request.uri.queryParameters {
+                guard allowed.contains(String(name)) else {
+                    throw Problem.invalid(field: String(name), value: nil, "unknown query parameter; use one of: \(allowed.sorted().joined(separator: ", "))")
+                }
+                query[String(name)] = String(value)
+            }
+            self.query = query
+        }
+
+        func date(_ name: String, default value: CivilDate? = nil) throws -> CivilDate {
+            guard let text = query[name] else {
+                if let value { return value }
+                throw Problem.invalid(field: name, value: nil, "'\(name)' is required (YYYY-MM-DD)")
+            }
+            guard let date = CivilDate(iso: text) else { throw Problem.invalid(field: name, value: text, "'\(name)' must be a date written YYYY-MM-DD", code: "malformedDate") }
+            return date
+        }
+
+        func choice<T: RawRepresentable & CaseIterable>(_ name: String, default value: T) throws -> T where T.RawValue == String {
+            guard let text = query[name] else { return value }
+            guard let choice = T(rawValue: text) else {
+                throw Problem.invalid(field: name, value: text, "'\(name)' must be one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return choice
+        }
+
+        func int(_ name: String, range: ClosedRange<Int>, default value: Int) throws -> Int {
+            try CasesController.int(query[name], field: name, range: range) ?? value
+        }
+    }
+
+    func timelinessQuery(_ parameters: Parameters) throws -> TimelinessReport.Query {
+        let today = deps.today()
+        let query = TimelinessReport.Query(
+            measure: try parameters.choice("measure", default: Measure.final20W),
+            from: try parameters.date("from", default: CivilDate(year: today.year - 1, month: today.month, day: 1)!),
+            to: try parameters.date("to", default: today), grouping: try parameters.choice("groupBy", default: Grouping.month),
+            exceptions: try parameters.choice("exceptions", default: ExceptionsPolicy.excluded), scope: try parameters.choice("scope", default: Scope.dfe))
+        guard query.from <= query.to else { throw Problem.invalid(field: "to", value: query.to.description, "'to' must not be before 'from' (\(query.from))") }
+        return query
+    }
+
+    static let timelinessParameters: Set<String> = ["measure", "from", "to", "groupBy", "exceptions", "scope"]
+
+    @Sendable func timeliness(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.reports, to: "read reports")
+        let query = try timelinessQuery(Parameters(request, allowed: Self.timelinessParameters))
+        let report = TimelinessReport(targets: deps.targets)
+        let result = try await deps.inCouncil(user) { try report.run(query, on: $0) }
+        guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
+        let rows = (result.rows + [result.total]).map { row -> [String?] in
+            [row.group, String(row.numerator), String(row.denominator), row.percent.map { String($0) }, row.target.map { String($0) },
+             row.averageWeeks.map { String($0) }, row.over52Weeks.map(String.init)]
+        }
+        return Self.csv(
+            CSV.render(header: ["group", "numerator", "denominator", "percent", "target", "averageWeeks", "over52Weeks"], rows: rows),
+            filename: "\(query.measure.rawValue)-\(query.from)-\(query.to).csv")
+    }
+
+    @Sendable func trace(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.reports, to: "read reports")
+        let parameters = try Parameters(request, allowed: Self.timelinessParameters.union(["group"]))
+        let query = try timelinessQuery(parameters)
+        let group = parameters.query["group"]
+        let rows = try await deps.inCouncil(user) { try TimelinessReport().trace(query, group: group, on: $0) }
+        guard Self.wantsCSV(request) else {
+            struct Trace: Encodable { var measure: Measure; var group: String?; var cases: [TimelinessReport.TraceRow] }
+            return JSONOutput.response(Trace(measure: query.measure, group: group, cases: rows))
+        }
+        return Self.csv(
+            CSV.render(
+                header: ["caseId", "reference", "rule", "key", "startedOn", "dueOn", "metOn", "within"],
+                rows: rows.map { [$0.caseId.lowercased, $0.reference, $0.rule, $0.key, $0.startedOn, $0.dueOn, $0.metOn, $0.within ? "1" : "0"] }),
+            filename: "\(query.measure.rawValue)-cases.csv")
+    }
+
+    @Sendable func breaches(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.reports, to: "read reports")
+        let parameters = try Parameters(request, allowed: ["asOf", "atRiskDays", "rule", "team", "caseworker", "sort", "limit", "offset"])
+        var query = BreachReport.Query(asOf: try parameters.date("asOf", default: deps.today()))
+        query.atRiskDays = try parameters.int("atRiskDays", range: 0...366, default: 14)
+        query.rule = parameters.query["rule"]
+        if let rule = query.rule, RuleID(rawValue: rule) == nil { throw Problem.invalid(field: "rule", value: rule, "unknown rule ID; see docs/rules.md") }
+        query.team = parameters.query["team"]
+        query.caseworker = parameters.query["caseworker"]
+        query.sort = try parameters.choice("sort", default: BreachReport.Sort.daysOverdue)
+        query.limit = try parameters.int("limit", range: 1...10_000, default: 100)
+        query.offset = try parameters.int("offset", range: 0...10_000_000, default: 0)
+        let result = try await deps.inCouncil(user) { [query] in try BreachReport().run(query, on: $0) }
+        guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
+        return Self.csv(
+            CSV.render(
+                header: ["reference", "rule", "key", "dueOn", "daysOverdue", "state", "stage", "caseworker", "team", "caseId"],
+                rows: result.rows.map { [$0.reference, $0.rule, $0.key, $0.dueOn, String($0.daysOverdue), $0.state, $0.stage, $0.caseworker, $0.team, $0.caseId.lowercased] }),
+            filename: "breaches-\(query.asOf).csv")
+    }
+
+    @Sendable func caseload(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.reports, to: "read reports")
+        let parameters = try Parameters(request, allowed: ["from", "to", "census"])
+        let today = deps.today()
+        let from = try parameters.date("from", default: CivilDate(year: today.year, month: 1, day: 1)!)
+        let to = try parameters.date("to", default: today)
+        let census = try parameters.date("census", default: to)
+        let result = try await deps.inCouncil(user) { try CaseloadReport().run(from: from, to: to, census: census, on: $0) }
+        guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
+        var rows: [[String?]] = [
+            ["requestsReceived", String(result.requestsReceived)], ["refused", String(result.refused)], ["assessed", String(result.assessed)],
+            ["assessedNoPlan", String(result.assessedNoPlan)], ["plansIssued", String(result.plansIssued)], ["activePlans", String(result.activePlans)],
+            ["plansCeased", String(result.plansCeased)], ["mediations", String(result.mediations)], ["appeals", String(result.appeals)],
+        ]
+        rows += result.ceasedByReason.sorted { $0.key < $1.key }.map { ["ceasedReason\($0.key)", String($0.value)] }
+        return Self.csv(CSV.render(header: ["count", "value"], rows: rows), filename: "caseload-\(from)-\(to).csv")
+    }
+
+    @Sendable func sen2(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.reports, to: "export the SEN2 return")
+        let parameters = try Parameters(request, allowed: ["year", "module"])
+        guard let text = parameters.query["year"], let year = Int(text), (2014...2100).contains(year) else {
+            throw Problem.invalid(field: "year", value: parameters.query["year"], "'year' is required: the calendar year of the return, e.g. 2025")
+        }
+        let result = try await deps.inCouncil(user) { try SEN2Export().run(year: year, on: $0) }
+        guard let module = parameters.query["module"] else { return JSONOutput.response(result) }
+        if module == "validation" {
+            return Self.csv(
+                CSV.render(header: ["requesttableid", "item", "problem"], rows: result.validation.map { [$0.requesttableid, $0.item, $0.problem] }),
+                filename: "sen2-\(year)-validation.csv")
+        }
+        guard let found = result.modules.first(where: { $0.name == module }) else {
+            throw Problem.invalid(
+                field: "module", value: module, "'module' must be one of: \((result.modules.map(\.name) + ["validation"]).joined(separator: ", "))")
+        }
+        return Self.csv(found.csv, filename: "sen2-\(year)-\(module).csv")
+    }
+}
