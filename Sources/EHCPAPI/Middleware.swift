@@ -79,7 +79,7 @@ struct RequestLog: RouterMiddleware {
         } catch {
             let problem = Problem.from(error)
             if problem.status.code >= 500 {
-                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+                context.logger.error("request failed", metadata: ["error": "\(problem.cause ?? String(reflecting: error))"])
             }
             response = try problem.response(from: request, context: context)
         }

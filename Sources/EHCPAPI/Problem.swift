@@ -18,6 +18,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var value: String?
     public var extra: [String: JSONValue] = [:]
     public var headers: HTTPFields = [:]
+    /// For the server's log only (never sent): what went wrong underneath an internal error.
+    var cause: String?
 
     public init(
         _ status: HTTPResponse.Status, title: String, detail: String, code: String, rule: String? = nil, field: String? = nil,
@@ -109,9 +111,13 @@ extension Problem {
                     .conflict, title: "Reference in use", detail: "another case in your council already has this reference",
                     code: "duplicate", field: "reference")
             }
-            return .internalError
+            var problem = Problem.internalError
+            problem.cause = String(reflecting: error)
+            return problem
         default:
-            return .internalError
+            var problem = Problem.internalError
+            problem.cause = String(reflecting: error)
+            return problem
         }
     }
 

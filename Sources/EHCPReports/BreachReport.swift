@@ -56,30 +56,38 @@ public struct BreachReport: Sendable {
 
     public init() {}
 
-    /// The rows a report covers, before sorting and paging ($1 as of, $2 days at risk, $3–$5 filters).
-    static let population = """
-        FROM deadlines d JOIN case_summary s USING (case_id)
-        WHERE d.kind = 'duty' AND d.status <> 'cancelled' AND (NOT d.excepted OR d.due_on >= $1::date)
-          AND (d.status = 'open' OR d.met_on > $1::date)
-          AND d.started_on <= $1::date AND d.due_on <= $1::date + $2::int
-          AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR d.team = $4) AND ($5::text IS NULL OR d.caseworker = $5)
-        """
+    /// The deadlines a report covers ($1 as of, $2 days at risk, $3–$5 filters), in two parts that each
+    /// read an index: those still unmet (`status = 'open'`) and those met only after the as-of day.
+    static func population(_ part: String) -> String {
+        let condition = part == "open"
+            ? "d.status = 'open'"
+            : "d.status IN ('met', 'metLate', 'excepted') AND d.met_on > $1::date"
+        return """
+            FROM deadlines d
+            WHERE \(condition) AND d.kind = 'duty' AND (NOT d.excepted OR d.due_on >= $1::date)
+              AND d.started_on <= $1::date AND d.due_on <= $1::date + $2::int
+              AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR d.team = $4) AND ($5::text IS NULL OR d.caseworker = $5)
+            """
+    }
 
     public func run(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Result {
         let parameters: [any PostgresEncodable] = [query.asOf.description, query.atRiskDays, query.rule, query.team, query.caseworker]
-        let order = switch query.sort {
-        case .daysOverdue: "d.due_on, s.reference"
-        case .dueOn: "d.due_on DESC, s.reference"
-        case .reference: "s.reference, d.rule"
-        case .rule: "d.rule, d.due_on"
-        case .team: "d.team NULLS LAST, d.due_on"
-        case .caseworker: "d.caseworker NULLS LAST, d.due_on"
+        // Every sort but the reference's uses deadline columns only, so each part can stop after the page.
+        let (inner, outer) = switch query.sort {
+        case .daysOverdue: ("d.due_on, d.case_id", "d.due_on, d.case_id")
+        case .dueOn: ("d.due_on DESC, d.case_id", "d.due_on DESC, d.case_id")
+        case .rule: ("d.rule, d.due_on, d.case_id", "d.rule, d.due_on, d.case_id")
+        case .team: ("d.team NULLS LAST, d.due_on, d.case_id", "d.team NULLS LAST, d.due_on, d.case_id")
+        case .caseworker: ("d.caseworker NULLS LAST, d.due_on, d.case_id", "d.caseworker NULLS LAST, d.due_on, d.case_id")
+        case .reference: ("d.case_id", "s.reference, d.rule")
         }
+        let window = query.sort == .reference ? "" : "ORDER BY \(inner) LIMIT $6::int + $7::int"
         let rows = try connection.query(
             """
             SELECT d.case_id, s.reference, d.rule, nullif(d.key, ''), d.due_on::text, $1::date - d.due_on, s.stage, d.caseworker, d.team
-            \(Self.population)
-            ORDER BY \(order), d.rule, d.key
+            FROM ((SELECT d.* \(Self.population("open")) \(window)) UNION ALL (SELECT d.* \(Self.population("met")) \(window))) d
+            JOIN case_summary s USING (case_id)
+            ORDER BY \(outer), d.rule, d.key
             LIMIT $6 OFFSET $7
             """, parameters + [query.limit, query.offset]
         ).rows.map { row throws(PostgresError) in
@@ -93,10 +101,12 @@ public struct BreachReport: Sendable {
         let grouped = try connection.query(
             """
             SELECT GROUPING(d.rule), GROUPING(d.team), GROUPING(d.caseworker), GROUPING(bucket), d.rule, d.team, d.caseworker, bucket, breached, count(*)
-            FROM (SELECT d.*, $1::date - d.due_on > 0 AS breached,
-                         CASE WHEN $1::date - d.due_on <= 0 THEN NULL WHEN $1::date - d.due_on <= 14 THEN '0-2' WHEN $1::date - d.due_on <= 28 THEN '2-4'
-                              WHEN $1::date - d.due_on <= 56 THEN '4-8' ELSE '8+' END AS bucket
-                  \(Self.population)) d
+            FROM ((SELECT d.* \(Self.population("open"))) UNION ALL (SELECT d.* \(Self.population("met")))) d
+            CROSS JOIN LATERAL (SELECT $1::date - d.due_on AS overdue) o
+            CROSS JOIN LATERAL (
+                SELECT o.overdue > 0 AS breached,
+                       CASE WHEN o.overdue <= 0 THEN NULL WHEN o.overdue <= 14 THEN '0-2' WHEN o.overdue <= 28 THEN '2-4' WHEN o.overdue <= 56 THEN '4-8' ELSE '8+' END AS bucket
+            ) b
             GROUP BY GROUPING SETS ((breached), (breached, d.rule), (breached, d.team), (breached, d.caseworker), (breached, bucket))
             """, parameters)
         for row in grouped.rows {

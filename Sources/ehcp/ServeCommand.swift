@@ -1,6 +1,7 @@
 import ArgumentParser
 import EHCPAPI
 import EHCPDomain
+import EHCPReports
 import EHCPServer
 import EHCPStore
 import Foundation
@@ -30,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between deadline sweeps (a back-dated event also wakes the scheduler at once).")
     var sweepInterval = 60
 
+    @Option(help: "Monthly KPI targets (JSON, see deploy/targets.json); default $EHCP_TARGETS.")
+    var targets: String? = ProcessInfo.processInfo.environment["EHCP_TARGETS"]
+
     @ArgumentParser.Flag(help: "On an empty database, first load a demo caseload of 2,000 cases (see docs/demo.md).")
     var demo = false
 
@@ -55,7 +59,13 @@ struct ServeCommand: AsyncParsableCommand {
         let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: connections, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
         let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())
-        let api = APIDependencies(pool: pool, repository: CaseRepository(decider: CaseDecider(engine: engine)), today: { LondonClock.today() })
+        let monthlyTargets: Targets
+        do { monthlyTargets = try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets() } catch {
+            FileHandle.standardError.write(Data("ehcp: cannot read the targets file '\(targets ?? "")': \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let api = APIDependencies(
+            pool: pool, repository: CaseRepository(decider: CaseDecider(engine: engine)), today: { LondonClock.today() }, targets: monthlyTargets)
         let welcome = Self.welcome(base: "http://\(host):\(port)", demoUsers: demoUsers)
         var services: [any Service] = []
         var schedulerPool: PostgresPool?

@@ -235,7 +235,10 @@ CREATE TABLE deadlines (
     PRIMARY KEY (case_id, rule, key, start_version)
 );
 CREATE INDEX deadlines_next_alert ON deadlines (next_alert_on) WHERE next_alert_on IS NOT NULL;
-CREATE INDEX deadlines_open_by_due ON deadlines (council_id, due_on) WHERE status = 'open';
+-- Unmet duties by due date, covering what the breach report and work tray filter and group on, so
+-- their totals are index-only scans.
+CREATE INDEX deadlines_open_duty_by_due ON deadlines (council_id, due_on)
+    INCLUDE (started_on, excepted, rule, team, caseworker, case_id, key) WHERE status = 'open' AND kind = 'duty';
 
 -- A stored deadline's status as of a day (DeadlineStatus.asOf in the domain): the due day itself is open.
 CREATE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)

@@ -4,7 +4,7 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (see docs/performance.md).",
-        subcommands: [DomainBench.self, AppendBench.self, APIBench.self, SchedulerBench.self])
+        subcommands: [DomainBench.self, AppendBench.self, APIBench.self, SchedulerBench.self, ReportsBench.self])
 }
 
 /// Latency samples and their summary.

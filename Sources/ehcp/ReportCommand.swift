@@ -1,0 +1,177 @@
+import ArgumentParser
+import EHCPDomain
+import EHCPReports
+import EHCPServer
+import EHCPStore
+import Foundation
+import Logging
+import Postgres
+
+/// `ehcp report timeliness|breaches|caseload`: the managers' reports on the command line, as CSV (or JSON).
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Timeliness, breach and caseload reports (CSV on stdout).",
+        subcommands: [Timeliness.self, Breaches.self, Caseload.self])
+
+    struct Common: ParsableArguments {
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "Council code (needed when the database holds several).")
+        var council: String?
+
+        @ArgumentParser.Flag(help: "Print JSON instead of CSV.")
+        var json = false
+
+        /// Runs `body` in a transaction acting for the council, as the application role.
+        func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+            let logger = Logger(label: "ehcp.report")
+            let resolved: DatabaseOptions.Connection
+            do { resolved = try database.openMigrated(logger: logger) } catch let exit as CleanExit {
+                FileHandle.standardError.write(Data((exit.description + "\n").utf8))
+                throw ExitCode(1)
+            }
+            defer { resolved.close() }
+            let owner = try database.connect(resolved)
+            let councilId: UUID
+            do { councilId = try UserDirectory().council(code: council, on: owner) } catch {
+                owner.close()
+                FileHandle.standardError.write(Data("ehcp: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            owner.close()
+            let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 1, onConnect: ApplicationRole.assume))
+            defer { pool.shutdown() }
+            return try await pool.transaction(council: councilId, body)
+        }
+
+        func print(_ value: some Encodable, csv: () -> String) {
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                FileHandle.standardOutput.write((try? encoder.encode(value)) ?? Data())
+                FileHandle.standardOutput.write(Data("\n".utf8))
+            } else {
+                FileHandle.standardOutput.write(Data(csv().utf8))
+            }
+        }
+    }
+
+    static func date(_ text: String?, _ name: String, default value: CivilDate) throws -> CivilDate {
+        guard let text else { return value }
+        guard let date = CivilDate(iso: text) else { throw ValidationError("--\(name) must be a date written YYYY-MM-DD, not '\(text)'") }
+        return date
+    }
+
+    struct Timeliness: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A timeliness measure (K-20W, K-DECIDE-6W, …) for a period.")
+        @OptionGroup var common: Common
+        @Option(help: "K-20W, K-DECIDE-6W, K-ADVICE-6W, K-NOPLAN-16W, K-REVIEW-12M, K-REVIEW-DECIDE-4W, K-AMEND-8W or K-PHASE.") var measure = "K-20W"
+        @Option(help: "First day (YYYY-MM-DD); default a year ago.") var from: String?
+        @Option(help: "Last day (YYYY-MM-DD); default today.") var to: String?
+        @Option(help: "none, month, team, caseworker, adviceType, provider or phase.") var groupBy = "month"
+        @Option(help: "excluded (the headline) or included.") var exceptions = "excluded"
+        @Option(help: "dfe or all (K-20W).") var scope = "dfe"
+        @Option(help: "Monthly targets file (JSON, see deploy/targets.json).") var targets: String?
+        @Option(help: "List the cases behind this group's cell instead of the figures ('total' for all).") var cases: String?
+
+        func run() async throws {
+            let today = LondonClock.today()
+            guard let measure = Measure(rawValue: measure) else { throw ValidationError("unknown --measure '\(measure)'; one of \(Measure.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard let grouping = Grouping(rawValue: groupBy) else { throw ValidationError("unknown --group-by '\(groupBy)'") }
+            guard let exceptions = ExceptionsPolicy(rawValue: exceptions), let scope = Scope(rawValue: scope) else { throw ValidationError("--exceptions is excluded|included; --scope is dfe|all") }
+            let query = TimelinessReport.Query(
+                measure: measure, from: try ReportCommand.date(from, "from", default: today.adding(days: -365)), to: try ReportCommand.date(to, "to", default: today),
+                grouping: grouping, exceptions: exceptions, scope: scope)
+            let report = TimelinessReport(targets: try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets())
+            if let cases {
+                let rows = try await common.run { try report.trace(query, group: cases == "total" ? nil : cases, on: $0) }
+                common.print(rows) {
+                    CSV.render(header: ["caseId", "reference", "rule", "key", "startedOn", "dueOn", "metOn", "within"], rows: rows.map {
+                        [$0.caseId.uuidString.lowercased(), $0.reference, $0.rule, $0.key, $0.startedOn, $0.dueOn, $0.metOn, $0.within ? "1" : "0"]
+                    })
+                }
+                return
+            }
+            let result = try await common.run { try report.run(query, on: $0) }
+            common.print(result) {
+                CSV.render(header: ["group", "numerator", "denominator", "percent", "target", "averageWeeks", "over52Weeks"], rows: (result.rows + [result.total]).map {
+                    [$0.group, String($0.numerator), String($0.denominator), $0.percent.map { String($0) }, $0.target.map { String($0) },
+                     $0.averageWeeks.map { String($0) }, $0.over52Weeks.map(String.init)]
+                })
+            }
+        }
+    }
+
+    struct Breaches: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open breaches and deadlines at risk as of a date.")
+        @OptionGroup var common: Common
+        @Option(help: "As of (YYYY-MM-DD); default today.") var asOf: String?
+        @Option(help: "Also list deadlines due within this many days.") var atRiskDays = 14
+        @Option(help: "Only this rule ID.") var rule: String?
+        @Option(help: "Only this team.") var team: String?
+        @Option(help: "Only this caseworker.") var caseworker: String?
+        @Option(help: "daysOverdue, dueOn, reference, rule, team or caseworker.") var sort = "daysOverdue"
+        @Option(help: "Most rows.") var limit = 10_000
+
+        func run() async throws {
+            var query = BreachReport.Query(asOf: try ReportCommand.date(asOf, "as-of", default: LondonClock.today()))
+            guard let sort = BreachReport.Sort(rawValue: sort) else { throw ValidationError("unknown --sort '\(sort)'") }
+            (query.atRiskDays, query.rule, query.team, query.caseworker, query.sort, query.limit) = (atRiskDays, rule, team, caseworker, sort, limit)
+            let result = try await common.run { [query] in try BreachReport().run(query, on: $0) }
+            common.print(result) {
+                CSV.render(header: ["reference", "rule", "key", "dueOn", "daysOverdue", "state", "stage", "caseworker", "team"], rows: result.rows.map {
+                    [$0.reference, $0.rule, $0.key, $0.dueOn, String($0.daysOverdue), $0.state, $0.stage, $0.caseworker, $0.team]
+                })
+            }
+        }
+    }
+
+    struct Caseload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Requests, assessments, plans, cessations, mediations and appeals in a period.")
+        @OptionGroup var common: Common
+        @Option(help: "First day; default 1 January this year.") var from: String?
+        @Option(help: "Last day; default today.") var to: String?
+        @Option(help: "Census date for active plans; default --to.") var census: String?
+
+        func run() async throws {
+            let today = LondonClock.today()
+            let end = try ReportCommand.date(to, "to", default: today)
+            let start = try ReportCommand.date(from, "from", default: CivilDate(year: today.year, month: 1, day: 1)!)
+            let censusDate = try ReportCommand.date(census, "census", default: end)
+            let result = try await common.run { try CaseloadReport().run(from: start, to: end, census: censusDate, on: $0) }
+            common.print(result) {
+                CSV.render(header: ["count", "value"], rows: [
+                    ["requestsReceived", String(result.requestsReceived)], ["refused", String(result.refused)], ["assessed", String(result.assessed)],
+                    ["assessedNoPlan", String(result.assessedNoPlan)], ["plansIssued", String(result.plansIssued)], ["activePlans", String(result.activePlans)],
+                    ["plansCeased", String(result.plansCeased)], ["mediations", String(result.mediations)], ["appeals", String(result.appeals)],
+                ] + result.ceasedByReason.sorted { $0.key < $1.key }.map { ["ceasedReason\($0.key)", String($0.value)] })
+            }
+        }
+    }
+}
+
+/// `ehcp export sen2 --year YYYY --out DIR`: the SEN2 modules and validation report as CSV files.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Statutory exports.", subcommands: [SEN2.self])
+
+    struct SEN2: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "sen2", abstract: "Write the SEN2 return for a calendar year as CSV files.")
+        @OptionGroup var common: ReportCommand.Common
+        @Option(help: "The calendar year of the return.") var year: Int
+        @Option(help: "Directory to write person.csv, requests.csv, … and validation.csv into.") var out = "."
+
+        func run() async throws {
+            let year = year
+            let result = try await common.run { try SEN2Export().run(year: year, on: $0) }
+            let directory = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for module in result.modules {
+                try Data(module.csv.utf8).write(to: directory.appendingPathComponent("sen2-\(year)-\(module.name).csv"))
+                print("sen2-\(year)-\(module.name).csv: \(module.rows.count) rows")
+            }
+            let validation = CSV.render(header: ["requesttableid", "item", "problem"], rows: result.validation.map { [$0.requesttableid, $0.item, $0.problem] })
+            try Data(validation.utf8).write(to: directory.appendingPathComponent("sen2-\(year)-validation.csv"))
+            print("sen2-\(year)-validation.csv: \(result.validation.count) issues (census date \(result.census))")
+        }
+    }
+}
