@@ -80,3 +80,37 @@ extension DatabaseOptions {
         }
     }
 }
+
+/// `ehcp councils add CODE --name NAME` and `ehcp councils list`: the tenants.
+struct CouncilsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "councils", abstract: "Add or list councils (tenants).", subcommands: [Add.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a council.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "A short unique code, e.g. the ONS code E10000030.") var code: String
+        @Option(help: "The council's name.") var name: String
+
+        func run() throws {
+            try database.withDirectory { _, connection in
+                let added = try connection.query(
+                    "INSERT INTO councils (council_id, code, name) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING", [UUID(), code, name]).affected
+                guard added == 1 else { throw CleanExit.message("a council with code '\(code)' already exists") }
+                print("council \(code) (\(name)) added; add its users with: ehcp users add NAME --role admin --council \(code)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List councils.")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() throws {
+            try database.withDirectory { _, connection in
+                for row in try connection.query("SELECT code, name FROM councils ORDER BY code").rows {
+                    print("\(try row.decode(String.self, at: 0))\t\(try row.decode(String.self, at: 1))")
+                }
+            }
+        }
+    }
+}
