@@ -35,6 +35,14 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Resolves the database and brings its schema up to date: the prologue of every command that uses it.
+    /// `openMigrated`, or exit with status 1 after one clear line on stderr (for long-running commands).
+    func openMigratedOrExit(logger: Logger) throws -> Connection {
+        do { return try openMigrated(logger: logger) } catch let exit as CleanExit {
+            FileHandle.standardError.write(Data((exit.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+    }
+
     func openMigrated(logger: Logger) throws -> Connection {
         let resolved = try open(logger: logger)
         do {

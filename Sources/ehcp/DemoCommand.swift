@@ -86,14 +86,14 @@ struct DemoSeeder {
                 loadedEvents += events
                 refused += rejected
                 if progress {
-                    let seconds = Self.seconds(ContinuousClock.now - start)
+                    let seconds = (ContinuousClock.now - start).seconds
                     print("  \(loadedCases) / \(cases) cases, \(loadedEvents) events, \(Int(Double(loadedEvents) / seconds)) events/s")
                 }
                 submit()
             }
         }
         try await pool.withConnection { try $0.execute("ANALYZE events; ANALYZE case_summary; ANALYZE deadlines; ANALYZE children") }
-        let seconds = Self.seconds(ContinuousClock.now - start)
+        let seconds = (ContinuousClock.now - start).seconds
         print("Loaded \(loadedCases) cases and \(loadedEvents) events in \(String(format: "%.1f", seconds)) s (\(Int(Double(loadedEvents) / seconds)) events/s, projections included).")
         if refused > 0 { print("warning: \(refused) planned events were refused by decide and left out") }
     }
@@ -123,10 +123,6 @@ struct DemoSeeder {
             "INSERT INTO councils (council_id, code, name) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING",
             [UUID(), code, "Demo Council \(index + 1)"])
         return try connection.query("SELECT council_id FROM councils WHERE code = $1", [code]).first!.decode(UUID.self, at: 0)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

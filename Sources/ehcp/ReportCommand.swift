@@ -25,11 +25,7 @@ struct ReportCommand: AsyncParsableCommand {
         /// Runs `body` in a transaction acting for the council, as the application role.
         func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
             let logger = Logger(label: "ehcp.report")
-            let resolved: DatabaseOptions.Connection
-            do { resolved = try database.openMigrated(logger: logger) } catch let exit as CleanExit {
-                FileHandle.standardError.write(Data((exit.description + "\n").utf8))
-                throw ExitCode(1)
-            }
+            let resolved = try database.openMigratedOrExit(logger: logger)
             defer { resolved.close() }
             let owner = try database.connect(resolved)
             let councilId: UUID

@@ -24,11 +24,7 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "ehcp.scheduler")
-        let resolved: DatabaseOptions.Connection
-        do { resolved = try database.openMigrated(logger: logger) } catch let exit as CleanExit {
-            FileHandle.standardError.write(Data((exit.description + "\n").utf8))
-            throw ExitCode(1)
-        }
+        let resolved = try database.openMigratedOrExit(logger: logger)
         defer { resolved.close() }
         let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 3, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }

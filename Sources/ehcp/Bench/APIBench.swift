@@ -105,26 +105,11 @@ struct APIBench: AsyncParsableCommand {
 
     /// The same command straight through the repository: what HTTP, JSON and authentication add.
     private func measureRepository(api: APIDependencies, council: UUID, caseIds: [UUID], today: CivilDate) async throws -> (rate: Double, samples: Samples) {
-        let perClient = events / clients
-        let clients = clients
-        let started = ContinuousClock.now
-        let samples = try await withThrowingTaskGroup(of: Samples.self) { group in
-            for client in 0..<clients {
-                group.addTask {
-                    var samples = Samples()
-                    for n in 0..<perClient {
-                        let begin = ContinuousClock.now
-                        let command = LogEvent(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Direct \(client)", team: "North")), on: today, by: "bench", today: today)
-                        _ = try await api.repository.record(
-                            council: council, caseId: caseIds[(n * clients + client + 7) % caseIds.count], command: command, requireExisting: true, pool: api.pool)
-                        samples.record(ContinuousClock.now - begin)
-                    }
-                    return samples
-                }
-            }
-            return try await group.reduce(into: Samples()) { $0.merge($1) }
+        try await concurrently { client, n, clients in
+            let command = LogEvent(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Direct \(client)", team: "North")), on: today, by: "bench", today: today)
+            _ = try await api.repository.record(
+                council: council, caseId: caseIds[(n * clients + client + 7) % caseIds.count], command: command, requireExisting: true, pool: api.pool)
         }
-        return (Double(perClient * clients) / (ContinuousClock.now - started).seconds, samples)
     }
 
     /// The baseline: one single-row INSERT of the same event per request, same number of concurrent writers.
@@ -134,8 +119,18 @@ struct APIBench: AsyncParsableCommand {
         try owner.execute("CREATE TABLE bench_api_raw_events (LIKE events INCLUDING ALL)")
         try owner.execute("GRANT INSERT ON bench_api_raw_events TO ehcp_app")
         owner.close()
-        let perClient = events / clients
-        let clients = clients
+        return try await concurrently { client, n, clients in
+            _ = try await pool.withConnection { connection in
+                try connection.query(
+                    "INSERT INTO bench_api_raw_events (council_id, case_id, version, type, data, occurred_on, actor) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
+                    [council, caseIds[(n * clients + client) % caseIds.count], n + 2, "CaseworkerAssigned", #"{"caseworker":"bench"}"#, "2025-03-03", "bench"])
+            }
+        }
+    }
+
+    /// Runs `operation(client, n, clients)` `events / clients` times in each of `clients` tasks; returns the rate and latencies.
+    private func concurrently(_ operation: @escaping @Sendable (Int, Int, Int) async throws -> Void) async throws -> (rate: Double, samples: Samples) {
+        let (perClient, clients) = (events / clients, clients)
         let started = ContinuousClock.now
         let samples = try await withThrowingTaskGroup(of: Samples.self) { group in
             for client in 0..<clients {
@@ -143,11 +138,7 @@ struct APIBench: AsyncParsableCommand {
                     var samples = Samples()
                     for n in 0..<perClient {
                         let begin = ContinuousClock.now
-                        _ = try await pool.withConnection { connection in
-                            try connection.query(
-                                "INSERT INTO bench_api_raw_events (council_id, case_id, version, type, data, occurred_on, actor) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
-                                [council, caseIds[(n * clients + client) % caseIds.count], n + 2, "CaseworkerAssigned", #"{"caseworker":"bench"}"#, "2025-03-03", "bench"])
-                        }
+                        try await operation(client, n, clients)
                         samples.record(ContinuousClock.now - begin)
                     }
                     return samples
@@ -157,8 +148,4 @@ struct APIBench: AsyncParsableCommand {
         }
         return (Double(perClient * clients) / (ContinuousClock.now - started).seconds, samples)
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
