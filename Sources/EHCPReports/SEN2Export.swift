@@ -83,28 +83,25 @@ public struct SEN2Export: Sendable {
             let inYear = [received, decided, firstPlan, noPlan].contains { $0.map { $0 >= yearStart && $0 <= yearEnd } ?? false }
             // Requests and assessments: new requests (not transfers in) with activity in the year.
             if openedBy == "RequestReceived" && inYear {
-                try requestAndAssessment()
-            }
-            func requestAndAssessment() throws(PostgresError) {
-            let outcome = assessed.map { $0 ? "A" : "N" }  // A: assessment agreed; N: refused
-            requests.append([
-                personId, caseId, received, Self.sourceCodes[try row.decodeIfPresent(String.self, at: 10) ?? ""] ?? nil, nil, decided, outcome,
-                flag(try row.decode(Bool.self, at: 17)), flag(try row.decode(Bool.self, at: 18)), nil,
-            ])
-            if let decided, decided < received {
-                issues.append(Issue(requesttableid: caseId, item: "requestoutcomedate", problem: "\(decided) is before the request (\(received))"))
-            }
-            if assessed == true {
-                let outcomeDate = firstPlan ?? noPlan
-                assessments.append([
-                    caseId, firstPlan != nil ? "I" : noPlan != nil ? "N" : nil, outcomeDate, flag(try row.decode(Bool.self, at: 19)),
-                    flag(try row.decode(Bool.self, at: 20)), flag(try row.decode(Bool.self, at: 21)), flag(try row.decode(Bool.self, at: 22)),
-                    flag(try row.decode(Bool.self, at: 23)),
+                let outcome = assessed.map { $0 ? "A" : "N" }  // A: assessment agreed; N: refused
+                requests.append([
+                    personId, caseId, received, Self.sourceCodes[try row.decodeIfPresent(String.self, at: 10) ?? ""] ?? nil, nil, decided, outcome,
+                    flag(try row.decode(Bool.self, at: 17)), flag(try row.decode(Bool.self, at: 18)), nil,
                 ])
-                if let outcomeDate, outcomeDate < received {
-                    issues.append(Issue(requesttableid: caseId, item: "assessmentoutcomedate", problem: "\(outcomeDate) is before the request (\(received))"))
+                if let decided, decided < received {
+                    issues.append(Issue(requesttableid: caseId, item: "requestoutcomedate", problem: "\(decided) is before the request (\(received))"))
                 }
-            }
+                if assessed == true {
+                    let outcomeDate = firstPlan ?? noPlan
+                    assessments.append([
+                        caseId, firstPlan != nil ? "I" : noPlan != nil ? "N" : nil, outcomeDate, flag(try row.decode(Bool.self, at: 19)),
+                        flag(try row.decode(Bool.self, at: 20)), flag(try row.decode(Bool.self, at: 21)), flag(try row.decode(Bool.self, at: 22)),
+                        flag(try row.decode(Bool.self, at: 23)),
+                    ])
+                    if let outcomeDate, outcomeDate < received {
+                        issues.append(Issue(requesttableid: caseId, item: "assessmentoutcomedate", problem: "\(outcomeDate) is before the request (\(received))"))
+                    }
+                }
             }
             if let firstPlan {
                 named.append([caseId, firstPlan, nil, nil, nil, nil, nil, ceased, reason.map(String.init)])
