@@ -75,6 +75,10 @@ struct RequestLog: RouterMiddleware {
         context.logger[metadataKey: "request"] = "\(context.requestId)"
         var response: Response
         do {
+            // A NUL can reach no column: refuse it in the path or query before any handler sees it.
+            if request.uri.description.lowercased().contains("%00") {
+                throw Problem.invalid(field: "uri", value: nil, "the URL contains a NUL character (%00)")
+            }
             response = try await next(request, context)
         } catch {
             let problem = Problem.from(error)

@@ -103,6 +103,10 @@ extension JSONValue {
 /// parser allocates for them.
 enum JSONLimitScanner {
     static func check(_ bytes: [UInt8]) throws {
+        // PostgreSQL text and jsonb cannot hold NUL: refuse it here rather than fail in the database.
+        if let index = bytes.firstIndex(of: 0) ?? bytes.firstRange(of: Array("\\u0000".utf8))?.lowerBound {
+            throw Problem.invalid(field: "body", value: nil, "the body contains a NUL character (at byte \(index)), which cannot be stored", code: "malformedJSON")
+        }
         var depth = 0
         var members: [Int] = []
         var inString = false

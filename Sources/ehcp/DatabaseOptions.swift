@@ -49,6 +49,9 @@ struct DatabaseOptions: ParsableArguments {
             let owner = try connect(resolved)
             defer { owner.close() }
             try Migrator().migrate(on: owner)
+        } catch let incompatible as Migrator.IncompatibleDatabase {
+            resolved.close()
+            throw CleanExit.message(incompatible.description)
         } catch {
             resolved.close()
             throw error

@@ -115,6 +115,9 @@ struct CaseAPITests {
             #expect(typed.status == 415)
             #expect(try await client.send(.get, "/v1/cases?limit=100000", as: "Ann").status == 400)
             #expect(try await client.send(.get, "/v1/cases?colour=red", as: "Ann").status == 400)
+            #expect(try await client.send(.get, "/v1/cases?q=a%00b", as: "Ann").status == 400)
+            let nul = try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: #"{"type":"RequestWithdrawn","occurredOn":"2025-04-01","data":{"reason":"a\u0000b"}}"#)
+            #expect(nul.status == 400 && nul.string("field") == "body")
             #expect(try await client.send(.get, "/v1/cases/\(caseId)", as: "Ann").headers[.eTag] == "\"1\"")
         }
     }

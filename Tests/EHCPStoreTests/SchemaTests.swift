@@ -25,6 +25,14 @@ struct SchemaTests {
         #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 1)
     }
 
+    @Test("a database made by a pre-release build of schema 1 is refused with a message, not half-used")
+    func preReleaseDatabase() throws {
+        let database = try TestDatabase.make()
+        let connection = try database.connect()
+        try connection.query("UPDATE schema_migrations SET description = 'initial schema' WHERE version = 1")
+        #expect(throws: Migrator.IncompatibleDatabase.self) { try Migrator().migrate(on: connection) }
+    }
+
     @Test("the application role cannot UPDATE or DELETE events")
     func eventsAreAppendOnly() async throws {
         let database = try TestDatabase.make()

@@ -19,7 +19,20 @@ public struct Migrator: Sendable {
         guard let url = Bundle.module.url(forResource: "schema", withExtension: "sql") else {
             throw PostgresError(.query, message: "schema.sql is missing from the EHCPStore bundle")
         }
-        migrations = [Migration(version: 1, description: "initial schema", sql: try String(contentsOf: url, encoding: .utf8))]
+        migrations = [Migration(version: 1, description: Self.firstReleaseDescription, sql: try String(contentsOf: url, encoding: .utf8))]
+    }
+
+    /// Version 1 as released (with the API, scheduler and reports). Databases made by earlier development
+    /// builds recorded "initial schema" and lack later columns; they are refused with a clear message.
+    static let firstReleaseDescription = "initial schema, release 1 (API, scheduler, reports)"
+
+    /// A database whose applied schema is not the one this build expects.
+    public struct IncompatibleDatabase: Error, CustomStringConvertible {
+        public var found: String
+        public var description: String {
+            "this database was made by a pre-release development build (its schema is '\(found)'); it holds only demo data: "
+                + "move the ./.ehcp folder aside (or drop the database) and run again"
+        }
     }
 
     public var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
@@ -38,6 +51,10 @@ public struct Migrator: Sendable {
             )
             """)
         let current = try connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations").first!.decode(Int.self, at: 0)
+        if let first = try connection.query("SELECT description FROM schema_migrations WHERE version = 1").first?.decode(String.self, at: 0),
+           first != Self.firstReleaseDescription {
+            throw IncompatibleDatabase(found: first)
+        }
         var applied: [Int] = []
         for migration in migrations.sorted(by: { $0.version < $1.version }) where migration.version > current {
             try connection.transaction { connection in
