@@ -2,6 +2,7 @@ import EHCPStore
 import Foundation
 import Hummingbird
 import Logging
+import Synchronization
 
 /// The per-request context: who is calling (set by `Authentication`) and the request id used in logs.
 public struct APIContext: RequestContext {
@@ -9,6 +10,9 @@ public struct APIContext: RequestContext {
     /// The authenticated caller; nil only before `Authentication` has run (health, metrics, OpenAPI).
     public var user: AuthenticatedUser?
     public var requestId: String
+    /// Who the request turned out to be from, filled in by `Authentication` and read by `RequestLog`
+    /// (contexts are values, so the outer middleware cannot see the inner one's copy).
+    let actor = ActorBox()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -40,4 +44,13 @@ enum Roles {
     static let reports: Set<UserRole> = [.manager, .admin, .auditor]
     static let subjectAccess: Set<UserRole> = [.manager, .admin, .auditor]
     static let administer: Set<UserRole> = [.admin]
+}
+
+/// The authenticated actor's name, shared by the middlewares of one request.
+final class ActorBox: Sendable {
+    private let name = Mutex<String?>(nil)
+    var value: String? {
+        get { name.withLock { $0 } }
+        set { name.withLock { $0 = newValue } }
+    }
 }

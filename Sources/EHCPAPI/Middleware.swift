@@ -33,6 +33,7 @@ struct Authentication: RouterMiddleware {
         guard let user else { throw Problem.unauthenticated }
         var context = context
         context.user = user
+        context.actor.value = user.name
         context.logger[metadataKey: "actor"] = "\(user.name)"
         context.logger[metadataKey: "council"] = "\(user.councilId.uuidString.lowercased())"
         return try await next(request, context)
@@ -93,7 +94,7 @@ struct RequestLog: RouterMiddleware {
         metrics.observe(method: request.method.rawValue, route: route, status: Int(response.status.code), seconds: elapsed.seconds)
         context.logger.info(
             "\(request.method) \(request.uri.path) \(response.status.code)",
-            metadata: ["route": "\(route)", "ms": "\(Int(elapsed.seconds * 1000))"])
+            metadata: ["route": "\(route)", "ms": "\(Int(elapsed.seconds * 1000))", "actor": "\(context.actor.value ?? "-")"])
         return response
     }
 }

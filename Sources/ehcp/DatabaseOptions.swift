@@ -1,4 +1,6 @@
 import ArgumentParser
+import EHCPDomain
+import EHCPServer
 import EHCPStore
 import Foundation
 import Logging
@@ -74,5 +76,16 @@ enum CleanExit: Error, CustomStringConvertible {
     case message(String)
     var description: String {
         switch self { case .message(let text): "ehcp: " + text }
+    }
+}
+
+extension LocalSettings {
+    /// The settings file's contents over the defaults, or the defaults; a bad file exits with its message.
+    static func from(_ path: String?) throws -> LocalSettings {
+        guard let path else { return LocalSettings() }
+        do { return try SettingsFile.load(path: path) } catch let invalid as SettingsFile.Invalid {
+            FileHandle.standardError.write(Data("ehcp: \(invalid)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

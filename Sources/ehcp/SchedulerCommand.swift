@@ -19,6 +19,9 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between deadline sweeps.")
     var sweepInterval = 60
 
+    @Option(help: "Local settings (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
+    var settings: String? = ProcessInfo.processInfo.environment["EHCP_SETTINGS"]
+
     @Option(help: "Sweep once as of this date (YYYY-MM-DD), print what was recorded, and exit.")
     var once: String?
 
@@ -28,7 +31,8 @@ struct SchedulerCommand: AsyncParsableCommand {
         defer { resolved.close() }
         let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 3, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
-        let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())))
+        let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(
+            calendar: try WorkingDayCalendar.englandAndWales(), settings: try LocalSettings.from(settings))))
         if let once {
             guard let today = CivilDate(iso: once) else { throw ValidationError("--once must be a date written YYYY-MM-DD, not '\(once)'") }
             let report = try await DeadlineSweeper(pool: pool, repository: repository).sweep(today: today)

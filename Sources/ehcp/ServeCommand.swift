@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between deadline sweeps (a back-dated event also wakes the scheduler at once).")
     var sweepInterval = 60
 
+    @Option(help: "Local settings: local targets and reminder offsets per rule (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
+    var settings: String? = ProcessInfo.processInfo.environment["EHCP_SETTINGS"]
+
     @Option(help: "Monthly KPI targets (JSON, see deploy/targets.json); default $EHCP_TARGETS.")
     var targets: String? = ProcessInfo.processInfo.environment["EHCP_TARGETS"]
 
@@ -58,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { resolved.close() }
         let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: connections, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
-        let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())
+        let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: try LocalSettings.from(settings))
         let monthlyTargets: Targets
         do { monthlyTargets = try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets() } catch {
             FileHandle.standardError.write(Data("ehcp: cannot read the targets file '\(targets ?? "")': \(error)\n".utf8))

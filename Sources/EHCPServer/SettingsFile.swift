@@ -1,0 +1,55 @@
+import EHCPDomain
+import Foundation
+
+/// A council's local settings from a JSON file (deploy/settings.json), merged over the defaults:
+///
+///     {"draftPlanWeeks": 14, "outcomesMeetingWeeks": 6, "underFiveReviewMonths": 6,
+///      "reminderDays": {"R-FINAL-20W": [28, 7], "R-REVIEW-12M": [56, 14]}}
+///
+/// `reminderDays` replaces the offsets of the rules it names and keeps the defaults of the others.
+public enum SettingsFile {
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func load(path: String) throws -> LocalSettings {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw Invalid(description: "cannot read the settings file '\(path)'")
+        }
+        return try parse(data, source: path)
+    }
+
+    public static func parse(_ data: Data, source: String = "settings") throws -> LocalSettings {
+        guard let object = (try? JSONDecoder().decode(JSONValue.self, from: data))?.objectValue else {
+            throw Invalid(description: "\(source): not a JSON object")
+        }
+        var settings = LocalSettings()
+        for (key, value) in object {
+            switch (key, value) {
+            case ("draftPlanWeeks", .number(let n)) where n >= 1 && n <= 20 && n == n.rounded(): settings.draftPlanWeeks = Int(n)
+            case ("outcomesMeetingWeeks", .number(let n)) where n >= 1 && n <= 20 && n == n.rounded(): settings.outcomesMeetingWeeks = Int(n)
+            case ("underFiveReviewMonths", .number(let n)) where n >= 1 && n <= 12 && n == n.rounded(): settings.underFiveReviewMonths = Int(n)
+            case ("underFiveReviewMonths", .null): settings.underFiveReviewMonths = nil
+            case ("reminderDays", .object(let rules)):
+                for (rule, offsets) in rules {
+                    guard let id = RuleID(rawValue: rule), id.kind == .duty else {
+                        throw Invalid(description: "\(source): reminderDays.\(rule) is not a duty rule ID (see docs/rules.md)")
+                    }
+                    guard case .array(let values) = offsets else { throw Invalid(description: "\(source): reminderDays.\(rule) must be an array of days") }
+                    settings.reminderDays[id] = try values.map { value in
+                        guard case .number(let n) = value, n >= 1, n <= 366, n == n.rounded() else {
+                            throw Invalid(description: "\(source): reminderDays.\(rule) must hold whole numbers of days from 1 to 366")
+                        }
+                        return Int(n)
+                    }
+                }
+            case ("draftPlanWeeks", _), ("outcomesMeetingWeeks", _), ("underFiveReviewMonths", _), ("reminderDays", _):
+                throw Invalid(description: "\(source): '\(key)' has a value out of range or of the wrong type")
+            default:
+                throw Invalid(description: "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, reminderDays")
+            }
+        }
+        return settings
+    }
+}
