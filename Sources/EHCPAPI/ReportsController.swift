@@ -80,13 +80,7 @@ struct ReportsController: Sendable {
         let report = TimelinessReport(targets: deps.targets)
         let result = try await deps.inCouncil(user) { try report.run(query, on: $0) }
         guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
-        let rows = (result.rows + [result.total]).map { row -> [String?] in
-            [row.group, String(row.numerator), String(row.denominator), row.percent.map { String($0) }, row.target.map { String($0) },
-             row.averageWeeks.map { String($0) }, row.over52Weeks.map(String.init)]
-        }
-        return Self.csv(
-            CSV.render(header: ["group", "numerator", "denominator", "percent", "target", "averageWeeks", "over52Weeks"], rows: rows),
-            filename: "\(query.measure.rawValue)-\(query.from)-\(query.to).csv")
+        return Self.csv(result.csv, filename: "\(query.measure.rawValue)-\(query.from)-\(query.to).csv")
     }
 
     @Sendable func trace(_ request: Request, context: APIContext) async throws -> Response {
@@ -99,11 +93,7 @@ struct ReportsController: Sendable {
             struct Trace: Encodable { var measure: Measure; var group: String?; var cases: [TimelinessReport.TraceRow] }
             return JSONOutput.response(Trace(measure: query.measure, group: group, cases: rows))
         }
-        return Self.csv(
-            CSV.render(
-                header: ["caseId", "reference", "rule", "key", "startedOn", "dueOn", "metOn", "within"],
-                rows: rows.map { [$0.caseId.lowercased, $0.reference, $0.rule, $0.key, $0.startedOn, $0.dueOn, $0.metOn, $0.within ? "1" : "0"] }),
-            filename: "\(query.measure.rawValue)-cases.csv")
+        return Self.csv(TimelinessReport.TraceRow.csv(rows), filename: "\(query.measure.rawValue)-cases.csv")
     }
 
     @Sendable func breaches(_ request: Request, context: APIContext) async throws -> Response {
@@ -120,11 +110,7 @@ struct ReportsController: Sendable {
         query.offset = try parameters.int("offset", range: 0...10_000_000, default: 0)
         let result = try await deps.inCouncil(user) { [query] in try BreachReport().run(query, on: $0) }
         guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
-        return Self.csv(
-            CSV.render(
-                header: ["reference", "rule", "key", "dueOn", "daysOverdue", "state", "stage", "caseworker", "team", "caseId"],
-                rows: result.rows.map { [$0.reference, $0.rule, $0.key, $0.dueOn, String($0.daysOverdue), $0.state, $0.stage, $0.caseworker, $0.team, $0.caseId.lowercased] }),
-            filename: "breaches-\(query.asOf).csv")
+        return Self.csv(result.csv, filename: "breaches-\(query.asOf).csv")
     }
 
     @Sendable func caseload(_ request: Request, context: APIContext) async throws -> Response {
@@ -136,13 +122,7 @@ struct ReportsController: Sendable {
         let census = try parameters.date("census", default: to)
         let result = try await deps.inCouncil(user) { try CaseloadReport().run(from: from, to: to, census: census, on: $0) }
         guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
-        var rows: [[String?]] = [
-            ["requestsReceived", String(result.requestsReceived)], ["refused", String(result.refused)], ["assessed", String(result.assessed)],
-            ["assessedNoPlan", String(result.assessedNoPlan)], ["plansIssued", String(result.plansIssued)], ["activePlans", String(result.activePlans)],
-            ["plansCeased", String(result.plansCeased)], ["mediations", String(result.mediations)], ["appeals", String(result.appeals)],
-        ]
-        rows += result.ceasedByReason.sorted { $0.key < $1.key }.map { ["ceasedReason\($0.key)", String($0.value)] }
-        return Self.csv(CSV.render(header: ["count", "value"], rows: rows), filename: "caseload-\(from)-\(to).csv")
+        return Self.csv(result.csv, filename: "caseload-\(from)-\(to).csv")
     }
 
     @Sendable func sen2(_ request: Request, context: APIContext) async throws -> Response {
@@ -154,9 +134,7 @@ struct ReportsController: Sendable {
         let result = try await deps.inCouncil(user) { try SEN2Export().run(year: year, on: $0) }
         guard let module = parameters.query["module"] else { return JSONOutput.response(result) }
         if module == "validation" {
-            return Self.csv(
-                CSV.render(header: ["requesttableid", "item", "problem"], rows: result.validation.map { [$0.requesttableid, $0.item, $0.problem] }),
-                filename: "sen2-\(year)-validation.csv")
+            return Self.csv(result.validationCSV, filename: "sen2-\(year)-validation.csv")
         }
         guard let found = result.modules.first(where: { $0.name == module }) else {
             throw Problem.invalid(

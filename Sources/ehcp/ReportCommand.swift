@@ -81,20 +81,11 @@ struct ReportCommand: AsyncParsableCommand {
             let report = TimelinessReport(targets: try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets())
             if let cases {
                 let rows = try await common.run { try report.trace(query, group: cases == "total" ? nil : cases, on: $0) }
-                common.print(rows) {
-                    CSV.render(header: ["caseId", "reference", "rule", "key", "startedOn", "dueOn", "metOn", "within"], rows: rows.map {
-                        [$0.caseId.uuidString.lowercased(), $0.reference, $0.rule, $0.key, $0.startedOn, $0.dueOn, $0.metOn, $0.within ? "1" : "0"]
-                    })
-                }
+                common.print(rows) { TimelinessReport.TraceRow.csv(rows) }
                 return
             }
             let result = try await common.run { try report.run(query, on: $0) }
-            common.print(result) {
-                CSV.render(header: ["group", "numerator", "denominator", "percent", "target", "averageWeeks", "over52Weeks"], rows: (result.rows + [result.total]).map {
-                    [$0.group, String($0.numerator), String($0.denominator), $0.percent.map { String($0) }, $0.target.map { String($0) },
-                     $0.averageWeeks.map { String($0) }, $0.over52Weeks.map(String.init)]
-                })
-            }
+            common.print(result) { result.csv }
         }
     }
 
@@ -114,11 +105,7 @@ struct ReportCommand: AsyncParsableCommand {
             guard let sort = BreachReport.Sort(rawValue: sort) else { throw ValidationError("unknown --sort '\(sort)'") }
             (query.atRiskDays, query.rule, query.team, query.caseworker, query.sort, query.limit) = (atRiskDays, rule, team, caseworker, sort, limit)
             let result = try await common.run { [query] in try BreachReport().run(query, on: $0) }
-            common.print(result) {
-                CSV.render(header: ["reference", "rule", "key", "dueOn", "daysOverdue", "state", "stage", "caseworker", "team"], rows: result.rows.map {
-                    [$0.reference, $0.rule, $0.key, $0.dueOn, String($0.daysOverdue), $0.state, $0.stage, $0.caseworker, $0.team]
-                })
-            }
+            common.print(result) { result.csv }
         }
     }
 
@@ -135,13 +122,7 @@ struct ReportCommand: AsyncParsableCommand {
             let start = try ReportCommand.date(from, "from", default: CivilDate(year: today.year, month: 1, day: 1)!)
             let censusDate = try ReportCommand.date(census, "census", default: end)
             let result = try await common.run { try CaseloadReport().run(from: start, to: end, census: censusDate, on: $0) }
-            common.print(result) {
-                CSV.render(header: ["count", "value"], rows: [
-                    ["requestsReceived", String(result.requestsReceived)], ["refused", String(result.refused)], ["assessed", String(result.assessed)],
-                    ["assessedNoPlan", String(result.assessedNoPlan)], ["plansIssued", String(result.plansIssued)], ["activePlans", String(result.activePlans)],
-                    ["plansCeased", String(result.plansCeased)], ["mediations", String(result.mediations)], ["appeals", String(result.appeals)],
-                ] + result.ceasedByReason.sorted { $0.key < $1.key }.map { ["ceasedReason\($0.key)", String($0.value)] })
-            }
+            common.print(result) { result.csv }
         }
     }
 }
@@ -165,7 +146,7 @@ struct ExportCommand: AsyncParsableCommand {
                 try Data(module.csv.utf8).write(to: directory.appendingPathComponent("sen2-\(year)-\(module.name).csv"))
                 print("sen2-\(year)-\(module.name).csv: \(module.rows.count) rows")
             }
-            let validation = CSV.render(header: ["requesttableid", "item", "problem"], rows: result.validation.map { [$0.requesttableid, $0.item, $0.problem] })
+            let validation = result.validationCSV
             try Data(validation.utf8).write(to: directory.appendingPathComponent("sen2-\(year)-validation.csv"))
             print("sen2-\(year)-validation.csv: \(result.validation.count) issues (census date \(result.census))")
         }
