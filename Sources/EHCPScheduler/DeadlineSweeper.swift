@@ -63,9 +63,10 @@ public struct DeadlineSweeper: Sendable {
                             try processBatch(council: council, today: today, worker: worker, on: connection)
                         }
                         report = report + batch.report
-                        // Fewer than a full batch means nothing more is due, or the rest is locked by
+                        // Every claimed case leaves the due set (its rows are recomputed or cleared), so
+                        // this ends; nothing claimed means nothing is due, or the rest is locked by
                         // another scheduler, which will finish it.
-                        if batch.claimed < batchSize { break }
+                        if batch.claimed == 0 { break }
                     }
                     return report
                 }

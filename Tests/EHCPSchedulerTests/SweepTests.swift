@@ -49,6 +49,18 @@ struct SweepTests {
         #expect(try await harness.sweeper().sweep(today: day("2025-06-24")) == .init())
     }
 
+    @Test("one sweep finishes a catch-up even when cases owe several records each (batches smaller than the due rows)")
+    func catchUpInSmallBatches() async throws {
+        let harness = try SchedulerHarness()
+        defer { harness.shutdown() }
+        for _ in 0..<9 { try await harness.openCase() }
+        // By 24 June each case owes two breaches and a reminder; batches of 2 cases, one worker.
+        let report = try await harness.sweeper(batchSize: 2, workers: 1).sweep(today: day("2025-06-24"))
+        #expect(report.cases == 9)
+        #expect(try await harness.count("SELECT count(*) FROM deadlines WHERE next_alert_on <= '2025-06-24'") == 0)
+        #expect(try await harness.sweeper().sweep(today: day("2025-06-24")) == .init())
+    }
+
     @Test("two schedulers racing over the same due cases record one breach per case")
     func racingSchedulers() async throws {
         let harness = try SchedulerHarness()
