@@ -106,6 +106,7 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),
+        .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: strict),
         .testTarget(name: "EHCPDomainTests", dependencies: ["EHCPDomain"], swiftSettings: strict),
         .testTarget(name: "EHCPDemoTests", dependencies: ["EHCPDemo", "EHCPDomain"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
