@@ -18,8 +18,8 @@ struct AlertsController: Sendable {
 
     @Sendable func feed(_ request: Request, context: APIContext) async throws -> Response {
         guard let user = context.user else { throw Problem.unauthenticated }
-        let unread = try CasesController.bool(request.uri.queryParameters["unread"].map(String.init), field: "unread") ?? false
-        let limit = try CasesController.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...500) ?? 50
+        let unread = try QueryValue.bool(request.uri.queryParameters["unread"].map(String.init), field: "unread") ?? false
+        let limit = try QueryValue.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...500) ?? 50
         let alerts = try await deps.inCouncil(user) { try AlertFeed().alerts(for: user.name, unreadOnly: unread, limit: limit, on: $0) }
         struct Feed: Encodable { var alerts: [AlertFeed.Alert] }
         return JSONOutput.response(Feed(alerts: alerts))
@@ -81,7 +81,7 @@ struct AlertsController: Sendable {
 
     @Sendable func deadLetters(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.administer.union([.manager, .auditor]), to: "read the dead letter")
-        let limit = try CasesController.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...500) ?? 100
+        let limit = try QueryValue.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...500) ?? 100
         let dead = try await deps.inCouncil(user) { try OutboxQueries().deadLetters(limit: limit, on: $0) }
         struct List: Encodable { var deliveries: [OutboxQueries.DeadLetter] }
         return JSONOutput.response(List(deliveries: dead))

@@ -85,9 +85,9 @@ struct CasesController: Sendable {
         filter.team = query["team"].map(String.init)
         filter.stage = query["stage"].map(String.init)
         filter.text = query["q"].map(String.init)
-        filter.overdue = try Self.bool(query["overdue"].map(String.init), field: "overdue") ?? false
-        filter.dueWithinDays = try Self.int(query["dueWithinDays"].map(String.init), field: "dueWithinDays", range: 0...3_650)
-        filter.limit = try Self.int(query["limit"].map(String.init), field: "limit", range: 1...200) ?? 50
+        filter.overdue = try QueryValue.bool(query["overdue"].map(String.init), field: "overdue") ?? false
+        filter.dueWithinDays = try QueryValue.int(query["dueWithinDays"].map(String.init), field: "dueWithinDays", range: 0...3_650)
+        filter.limit = try QueryValue.int(query["limit"].map(String.init), field: "limit", range: 1...200) ?? 50
         if let cursor = query["cursor"] {
             guard let data = Data(base64Encoded: String(cursor)), let after = String(data: data, encoding: .utf8) else {
                 throw Problem.invalid(field: "cursor", value: String(cursor), "'cursor' must be a value returned as nextCursor")
@@ -99,23 +99,6 @@ struct CasesController: Sendable {
         struct Page: Encodable { var cases: [CaseQueries.ListItem]; var nextCursor: String? }
         let next = items.count == filter.limit ? items.last.map { Data($0.reference.utf8).base64EncodedString() } : nil
         return JSONOutput.response(Page(cases: items, nextCursor: next))
-    }
-
-    static func int(_ text: String?, field: String, range: ClosedRange<Int>) throws -> Int? {
-        guard let text else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            throw Problem.invalid(field: field, value: text, "'\(field)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return value
-    }
-
-    static func bool(_ text: String?, field: String) throws -> Bool? {
-        switch text {
-        case nil: return nil
-        case "true"?: return true
-        case "false"?: return false
-        case let other?: throw Problem.invalid(field: field, value: other, "'\(field)' must be true or false")
-        }
     }
 
     /// One case: summary, stage, flags and every deadline with its status and days remaining or overdue.

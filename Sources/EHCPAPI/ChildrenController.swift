@@ -59,7 +59,7 @@ struct ChildrenController: Sendable {
             guard let id = UUID(uuidString: String(text)) else { throw Problem.invalid(field: "childId", value: String(text), "'childId' must be a UUID") }
             return id
         }
-        let limit = try CasesController.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...1000) ?? 100
+        let limit = try QueryValue.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...1000) ?? 100
         let entries = try await deps.inCouncil(user) { try AccessLog().entries(childId: childId, limit: limit, on: $0) }
         struct Log: Encodable { var entries: [AccessLog.Entry] }
         return JSONOutput.response(Log(entries: entries))
@@ -78,7 +78,7 @@ struct WorkTrayController: Sendable {
     @Sendable func tray(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.readCases, to: "read cases")
         let query = request.uri.queryParameters
-        let days = try CasesController.int(query["days"].map(String.init), field: "days", range: 0...366) ?? 14
+        let days = try QueryValue.int(query["days"].map(String.init), field: "days", range: 0...366) ?? 14
         let scope = query["scope"].map(String.init) ?? "me"
         let (caseworker, team): (String?, String?)
         switch scope {

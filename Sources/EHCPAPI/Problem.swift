@@ -111,14 +111,17 @@ extension Problem {
                     .conflict, title: "Reference in use", detail: "another case in your council already has this reference",
                     code: "duplicate", field: "reference")
             }
-            var problem = Problem.internalError
-            problem.cause = String(reflecting: error)
-            return problem
+            return .internal(error)
         default:
-            var problem = Problem.internalError
-            problem.cause = String(reflecting: error)
-            return problem
+            return .internal(error)
         }
+    }
+
+    /// A 500 that tells the client nothing internal and keeps the cause for the log.
+    static func `internal`(_ error: any Error) -> Problem {
+        var problem = Problem.internalError
+        problem.cause = String(reflecting: error)
+        return problem
     }
 
     static let internalError = Problem(

@@ -57,7 +57,7 @@ struct ReportsController: Sendable {
         }
 
         func int(_ name: String, range: ClosedRange<Int>, default value: Int) throws -> Int {
-            try CasesController.int(query[name], field: name, range: range) ?? value
+            try QueryValue.int(query[name], field: name, range: range) ?? value
         }
     }
 

@@ -147,6 +147,26 @@ enum JSONLimitScanner {
     }
 }
 
+/// Query-string values, parsed with errors that name the parameter.
+enum QueryValue {
+    static func int(_ text: String?, field: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw Problem.invalid(field: field, value: text, "'\(field)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    static func bool(_ text: String?, field: String) throws -> Bool? {
+        switch text {
+        case nil: return nil
+        case "true"?: return true
+        case "false"?: return false
+        case let other?: throw Problem.invalid(field: field, value: other, "'\(field)' must be true or false")
+        }
+    }
+}
+
 /// JSON output: sorted keys, dates as `YYYY-MM-DD`, timestamps in ISO 8601.
 enum JSONOutput {
     static let encoder: JSONEncoder = {

@@ -68,28 +68,7 @@ public struct AlertDispatcher: Sendable {
                     for delivery in claimed { group.addTask { (delivery, await post(delivery)) } }
                     return await group.reduce(into: []) { $0.append($1) }
                 }
-                let settings = settings
-                let dead = try await pool.transaction(council: council) { connection in
-                    var dead = 0
-                    for (delivery, error) in outcomes {
-                        if let error {
-                            let exhausted = delivery.attempts >= settings.maxAttempts
-                            if exhausted { dead += 1 }
-                            try connection.query(
-                                """
-                                UPDATE outbox SET leased_until = NULL, last_error = $2,
-                                    dead_at = CASE WHEN $3 THEN now() END,
-                                    available_at = now() + make_interval(secs => $4)
-                                WHERE delivery_id = $1
-                                """,
-                                [delivery.id, String(error.prefix(500)), exhausted, Self.backoff(attempt: delivery.attempts, base: settings.baseDelay)])
-                        } else {
-                            try connection.query(
-                                "UPDATE outbox SET delivered_at = now(), leased_until = NULL, last_error = NULL WHERE delivery_id = $1", [delivery.id])
-                        }
-                    }
-                    return dead
-                }
+                let dead = try await settle(outcomes, council: council)
                 let failures = outcomes.filter { $0.1 != nil }.count
                 report.delivered += outcomes.count - failures
                 report.failed += failures - dead
@@ -98,6 +77,32 @@ public struct AlertDispatcher: Sendable {
             }
         }
         return report
+    }
+
+    /// Records each POST's result: delivered, scheduled for a retry after backoff, or dead after the last
+    /// attempt. Returns how many went to the dead letter.
+    func settle(_ outcomes: [(Delivery, String?)], council: UUID) async throws -> Int {
+        let settings = settings
+        return try await pool.transaction(council: council) { connection in
+            var dead = 0
+            for (delivery, error) in outcomes {
+                guard let error else {
+                    try connection.query(
+                        "UPDATE outbox SET delivered_at = now(), leased_until = NULL, last_error = NULL WHERE delivery_id = $1", [delivery.id])
+                    continue
+                }
+                let exhausted = delivery.attempts >= settings.maxAttempts
+                if exhausted { dead += 1 }
+                try connection.query(
+                    """
+                    UPDATE outbox SET leased_until = NULL, last_error = $2, dead_at = CASE WHEN $3 THEN now() END,
+                        available_at = now() + make_interval(secs => $4)
+                    WHERE delivery_id = $1
+                    """,
+                    [delivery.id, String(error.prefix(500)), exhausted, Self.backoff(attempt: delivery.attempts, base: settings.baseDelay)])
+            }
+            return dead
+        }
     }
 
     struct Delivery: Sendable {
