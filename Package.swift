@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "EHCPStore",
             dependencies: ["EHCPDomain", "Postgres", .product(name: "Logging", package: "swift-log")],
-            resources: [.copy("Resources/schema.sql")],
+            resources: [.copy("Resources/schema.sql"), .copy("Resources/migrations")],
             swiftSettings: strict
         ),
         // SHA-256 and HMAC-SHA256: request fingerprints and webhook signatures.

@@ -8,6 +8,8 @@ import Postgres
 public struct APIDependencies: Sendable {
     public var pool: PostgresPool
     public var repository: CaseRepository
+    /// Records events on existing cases in batches (group commit); `repository` does everything else.
+    public var writer: CaseBatchWriter
     /// Today in Europe/London. Injected so that tests can fix the date.
     public var today: @Sendable () -> CivilDate
     public var metrics: RequestMetrics
@@ -16,10 +18,11 @@ public struct APIDependencies: Sendable {
 
     public init(
         pool: PostgresPool, repository: CaseRepository, today: @escaping @Sendable () -> CivilDate, metrics: RequestMetrics = RequestMetrics(),
-        targets: Targets = Targets()
+        targets: Targets = Targets(), writer: CaseBatchWriter? = nil
     ) {
         self.pool = pool
         self.repository = repository
+        self.writer = writer ?? CaseBatchWriter(repository: repository, pool: pool)
         self.today = today
         self.metrics = metrics
         self.targets = targets

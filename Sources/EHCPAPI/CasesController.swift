@@ -157,8 +157,8 @@ struct CasesController: Sendable {
         return version
     }
 
-    /// Records through the repository: If-Match pins the version (412 when stale); without it a lost
-    /// race re-runs the command on fresh state. A replayed Idempotency-Key returns the first response.
+    /// Records through the batch writer: If-Match pins the version (412 when stale); without it the
+    /// command is decided on the state its batch locked. A replayed Idempotency-Key returns the first response.
     private func record(
         _ event: CaseEvent, on occurredOn: CivilDate, caseId: UUID, body: RequestBody, request: Request, context: APIContext
     ) async throws -> Response {
@@ -167,9 +167,10 @@ struct CasesController: Sendable {
         let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes)
         let outcome: CaseRepository.Outcome
         do {
-            outcome = try await deps.repository.record(
-                council: user.councilId, caseId: caseId, command: LogEvent(event, on: occurredOn, by: user.name, today: deps.today()),
-                expectedVersion: expected, idempotencyKey: key, requestHash: hash, requireExisting: true, pool: deps.pool)
+            outcome = try await deps.writer.record(
+                CaseBatchWriter.Command(
+                    council: user.councilId, caseId: caseId, command: LogEvent(event, on: occurredOn, by: user.name, today: deps.today()),
+                    expectedVersion: expected, idempotencyKey: key, requestHash: hash))
         } catch {
             throw Problem.from(error)
         }

@@ -56,38 +56,39 @@ public struct BreachReport: Sendable {
 
     public init() {}
 
-    /// The deadlines a report covers ($1 as of, $2 days at risk, $3–$5 filters), in two parts that each
-    /// read an index: those still unmet (`status = 'open'`) and those met only after the as-of day.
+    /// The deadlines a report covers ($1 as of, $2 days at risk, $3–$5 filters) with their case's
+    /// reference, stage, team and caseworker, in two parts that each read an index: those still unmet
+    /// (`status = 'open'`) and those met only after the as-of day.
     static func population(_ part: String) -> String {
         let condition = part == "open"
             ? "d.status = 'open'"
             : "d.status IN ('met', 'metLate', 'excepted') AND d.met_on > $1::date"
         return """
-            FROM deadlines d
+            SELECT d.case_id, d.rule, d.key, d.due_on, s.reference, s.stage, s.team, s.caseworker
+            FROM deadlines d JOIN case_summary s USING (case_id)
             WHERE \(condition) AND d.kind = 'duty' AND (NOT d.excepted OR d.due_on >= $1::date)
               AND d.started_on <= $1::date AND d.due_on <= $1::date + $2::int
-              AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR d.team = $4) AND ($5::text IS NULL OR d.caseworker = $5)
+              AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR s.team = $4) AND ($5::text IS NULL OR s.caseworker = $5)
             """
     }
 
     public func run(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Result {
         let parameters: [any PostgresEncodable] = [query.asOf.description, query.atRiskDays, query.rule, query.team, query.caseworker]
-        // Every sort but the reference's uses deadline columns only, so each part can stop after the page.
+        // Each part can stop after the page (inner: the part's own columns; outer: the union's).
         let (inner, outer) = switch query.sort {
-        case .daysOverdue: ("d.due_on, d.case_id", "d.due_on, d.case_id")
-        case .dueOn: ("d.due_on DESC, d.case_id", "d.due_on DESC, d.case_id")
-        case .rule: ("d.rule, d.due_on, d.case_id", "d.rule, d.due_on, d.case_id")
-        case .team: ("d.team NULLS LAST, d.due_on, d.case_id", "d.team NULLS LAST, d.due_on, d.case_id")
-        case .caseworker: ("d.caseworker NULLS LAST, d.due_on, d.case_id", "d.caseworker NULLS LAST, d.due_on, d.case_id")
-        case .reference: ("d.case_id", "s.reference, d.rule")
+        case .daysOverdue: ("d.due_on, d.case_id", "p.due_on, p.case_id")
+        case .dueOn: ("d.due_on DESC, d.case_id", "p.due_on DESC, p.case_id")
+        case .rule: ("d.rule, d.due_on, d.case_id", "p.rule, p.due_on, p.case_id")
+        case .team: ("s.team NULLS LAST, d.due_on, d.case_id", "p.team NULLS LAST, p.due_on, p.case_id")
+        case .caseworker: ("s.caseworker NULLS LAST, d.due_on, d.case_id", "p.caseworker NULLS LAST, p.due_on, p.case_id")
+        case .reference: ("s.reference, d.rule", "p.reference, p.rule")
         }
-        let window = query.sort == .reference ? "" : "ORDER BY \(inner) LIMIT $6::int + $7::int"
+        let window = "ORDER BY \(inner) LIMIT $6::int + $7::int"
         let rows = try connection.query(
             """
-            SELECT d.case_id, s.reference, d.rule, nullif(d.key, ''), d.due_on::text, $1::date - d.due_on, s.stage, d.caseworker, d.team
-            FROM ((SELECT d.* \(Self.population("open")) \(window)) UNION ALL (SELECT d.* \(Self.population("met")) \(window))) d
-            JOIN case_summary s USING (case_id)
-            ORDER BY \(outer), d.rule, d.key
+            SELECT p.case_id, p.reference, p.rule, nullif(p.key, ''), p.due_on::text, $1::date - p.due_on, p.stage, p.caseworker, p.team
+            FROM ((\(Self.population("open")) \(window)) UNION ALL (\(Self.population("met")) \(window))) p
+            ORDER BY \(outer), p.rule, p.key
             LIMIT $6 OFFSET $7
             """, parameters + [query.limit, query.offset]
         ).rows.map { row throws(PostgresError) in
@@ -100,14 +101,14 @@ public struct BreachReport: Sendable {
         var totals = Totals()
         let grouped = try connection.query(
             """
-            SELECT GROUPING(d.rule), GROUPING(d.team), GROUPING(d.caseworker), GROUPING(bucket), d.rule, d.team, d.caseworker, bucket, breached, count(*)
-            FROM ((SELECT d.* \(Self.population("open"))) UNION ALL (SELECT d.* \(Self.population("met")))) d
-            CROSS JOIN LATERAL (SELECT $1::date - d.due_on AS overdue) o
+            SELECT GROUPING(p.rule), GROUPING(p.team), GROUPING(p.caseworker), GROUPING(bucket), p.rule, p.team, p.caseworker, bucket, breached, count(*)
+            FROM ((\(Self.population("open"))) UNION ALL (\(Self.population("met")))) p
+            CROSS JOIN LATERAL (SELECT $1::date - p.due_on AS overdue) o
             CROSS JOIN LATERAL (
                 SELECT o.overdue > 0 AS breached,
                        CASE WHEN o.overdue <= 0 THEN NULL WHEN o.overdue <= 14 THEN '0-2' WHEN o.overdue <= 28 THEN '2-4' WHEN o.overdue <= 56 THEN '4-8' ELSE '8+' END AS bucket
             ) b
-            GROUP BY GROUPING SETS ((breached), (breached, d.rule), (breached, d.team), (breached, d.caseworker), (breached, bucket))
+            GROUP BY GROUPING SETS ((breached), (breached, p.rule), (breached, p.team), (breached, p.caseworker), (breached, bucket))
             """, parameters)
         for row in grouped.rows {
             let (byRule, byTeam, byWorker, byBucket) = (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2), try row.decode(Int.self, at: 3))

@@ -48,8 +48,8 @@ public enum Grouping: String, Sendable, CaseIterable, Codable {
         switch self {
         case .none: "'all'"
         case .month: "to_char(\(dateColumn), 'YYYY-MM')"
-        case .team: "coalesce(d.team, '(no team)')"
-        case .caseworker: "coalesce(d.caseworker, '(unassigned)')"
+        case .team: "coalesce(s.team, '(no team)')"
+        case .caseworker: "coalesce(s.caseworker, '(unassigned)')"
         case .adviceType: "coalesce(d.advice_type, '(none)')"
         case .provider: "coalesce(d.provider, '(not recorded)')"
         // Transfers: the transfer kind; otherwise the child's education phase on the date.

@@ -19,10 +19,40 @@ struct SchemaTests {
         let database = try TestDatabase.make(migrate: false)
         let connection = try database.connect()
         let migrator = try Migrator()
-        #expect(try migrator.migrate(on: connection) == [1])
+        #expect(try migrator.migrate(on: connection) == [1, 2])
         #expect(try migrator.migrate(on: connection) == [])
-        #expect(try migrator.currentVersion(on: connection) == 1)
-        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 1)
+        #expect(try migrator.currentVersion(on: connection) == 2)
+        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 2)
+    }
+
+    @Test("a release-1 database is upgraded by migration 2 to the columns and indexes of the current schema.sql")
+    func upgradeFromRelease1() throws {
+        let current = try TestDatabase.make()
+        let upgraded = try TestDatabase.make()
+        let connection = try upgraded.connect()
+        // Release 1's deadlines: caseworker and team on every row, and in the covering index.
+        try connection.execute(
+            """
+            DROP INDEX deadlines_open_duty_by_due;
+            ALTER TABLE deadlines ADD COLUMN caseworker text, ADD COLUMN team text;
+            CREATE INDEX deadlines_open_duty_by_due ON deadlines (council_id, due_on)
+                INCLUDE (started_on, excepted, rule, team, caseworker, case_id, key) WHERE status = 'open' AND kind = 'duty';
+            DELETE FROM schema_migrations WHERE version > 1;
+            """)
+        #expect(try Migrator().migrate(on: connection) == [2])
+        let shape = { (database: TestDatabase) throws -> [String] in
+            let connection = try database.connect()
+            return try connection.query(
+                """
+                SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns WHERE table_schema = 'public'
+                UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+                ORDER BY 1
+                """
+            ).rows.map { try $0.decode(String.self, at: 0) }
+        }
+        let (expected, actual) = (try shape(current), try shape(upgraded))
+        #expect(expected.count > 100)
+        #expect(actual == expected)
     }
 
     @Test("a database made by a pre-release build of schema 1 is refused with a message, not half-used")

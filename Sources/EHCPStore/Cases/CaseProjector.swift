@@ -19,7 +19,7 @@ public struct CaseProjector: Sendable {
     /// `deadlines` columns, in the order `deadlineRows` gives them.
     static let deadlineColumns = [
         "case_id", "council_id", "rule", "kind", "key", "start_version", "started_on", "due_on", "status", "met_on", "excepted",
-        "next_alert_on", "advice_type", "provider", "caseworker", "team",
+        "next_alert_on", "advice_type", "provider",
     ]
 
     /// A readable case reference when the caller gives none: `EHC-` and the first ten hex digits of the id.
@@ -70,7 +70,6 @@ public struct CaseProjector: Sendable {
                 state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? [])?.description,
                 deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0]?.type.rawValue } : nil,
                 deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0]?.provider } : nil,
-                state.facts.caseworker, state.facts.team,
             ]
         }
     }
@@ -85,53 +84,93 @@ public struct CaseProjector: Sendable {
         council: UUID, caseId: UUID, reference: String?, childId: UUID?, previous: CaseState, state: CaseState, engine: DeadlineEngine,
         on connection: PostgresConnection
     ) throws(PostgresError) -> CivilDate? {
-        let report = state.timelessDeadlines(engine)
-        let columns = Self.summaryColumns
-        let updates = columns.dropFirst(2).filter { $0 != "reference" }.map { column in
+        var changes = ProjectionChanges()
+        let firstAlert = changes.add(
+            council: council, caseId: caseId, reference: reference, childId: childId, previous: previous, state: state, engine: engine)
+        try write(changes, on: connection)
+        return firstAlert
+    }
+
+    /// Writes the gathered changes of one or more cases: at most three statements, whatever the number of cases.
+    public func write(_ changes: ProjectionChanges, on connection: PostgresConnection) throws(PostgresError) {
+        guard !changes.summaries.isEmpty else { return }
+        let summaryUpdates = Self.summaryColumns.dropFirst(2).filter { $0 != "reference" }.map { column in
             column == "child_id" ? "child_id = coalesce(EXCLUDED.child_id, case_summary.child_id)" : "\(column) = EXCLUDED.\(column)"
         }
         try connection.query(
             """
-            INSERT INTO case_summary (\(columns.joined(separator: ", ")))
-            VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))
-            ON CONFLICT (case_id) DO UPDATE SET \(updates.joined(separator: ", ")), updated_at = now()
+            INSERT INTO case_summary (\(Self.summaryColumns.joined(separator: ", ")))
+            SELECT * FROM unnest(\(Self.arrayParameters(Self.summaryTypes)))
+            ON CONFLICT (case_id) DO UPDATE SET \(summaryUpdates.joined(separator: ", ")), updated_at = now()
             """,
-            Self.summaryRow(council: council, caseId: caseId, reference: reference, childId: childId, state: state, report: report))
-        let reminders = engine.settings.reminderDays
-        let rows = Self.deadlineRows(council: council, caseId: caseId, state: state, report: report, reminderDays: reminders)
-        let before = previous.version == 0 ? [] : Self.deadlineRows(
-            council: council, caseId: caseId, state: previous, report: previous.timelessDeadlines(engine), reminderDays: reminders)
-        // Rows are keyed by (rule, key, start_version); caseworker and team (the last two columns) move together below.
-        let identity = { (row: [String?]) in [row[2], row[4], row[5]] }
-        let body = { (row: [String?]) in Array(row.dropLast(2)) }
-        let old = Dictionary(before.map { (identity($0), body($0)) }, uniquingKeysWith: { a, _ in a })
-        let new = Set(rows.map(identity))
-        let removed = old.keys.filter { !new.contains($0) }
-        if !removed.isEmpty {
+            Self.columnArrays(changes.summaries, count: Self.summaryColumns.count))
+        if !changes.removed.isEmpty {
             try connection.query(
                 """
-                DELETE FROM deadlines d USING unnest($2::text[], $3::text[], $4::int[]) AS r(rule, key, start_version)
-                WHERE d.case_id = $1 AND d.rule = r.rule AND d.key = r.key AND d.start_version = r.start_version
+                DELETE FROM deadlines d USING unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) AS r(case_id, rule, key, start_version)
+                WHERE d.case_id = r.case_id AND d.rule = r.rule AND d.key = r.key AND d.start_version = r.start_version
                 """,
-                [caseId, PostgresArray(removed.map { $0[0] }), PostgresArray(removed.map { $0[1] }), PostgresArray(removed.map { $0[2] })])
+                Self.columnArrays(changes.removed, count: 4))
         }
-        if previous.version > 0, previous.facts.caseworker != state.facts.caseworker || previous.facts.team != state.facts.team {
-            try connection.query(
-                "UPDATE deadlines SET caseworker = $2, team = $3 WHERE case_id = $1", [caseId, state.facts.caseworker, state.facts.team])
-        }
-        let changed = rows.filter { old[identity($0)] != body($0) }
-        guard !changed.isEmpty else { return nil }
-        let types = ["uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text", "text", "text"]
+        guard !changes.deadlines.isEmpty else { return }
         let keyColumns: Set<String> = ["case_id", "rule", "key", "start_version"]
         try connection.query(
             """
             INSERT INTO deadlines (\(Self.deadlineColumns.joined(separator: ", ")))
-            SELECT * FROM unnest(\(types.enumerated().map { "$\($0.offset + 1)::\($0.element)[]" }.joined(separator: ", ")))
+            SELECT * FROM unnest(\(Self.arrayParameters(Self.deadlineTypes)))
             ON CONFLICT (case_id, rule, key, start_version) DO UPDATE SET
                 \(Self.deadlineColumns.filter { !keyColumns.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
             """,
-            Self.deadlineColumns.indices.map { column in PostgresArray(changed.map { $0[column] }) })
-        let alertColumn = Self.deadlineColumns.firstIndex(of: "next_alert_on")!
+            Self.columnArrays(changes.deadlines, count: Self.deadlineColumns.count))
+    }
+
+    /// SQL types of `summaryColumns` and `deadlineColumns`, for the `unnest` of one array per column.
+    static let summaryTypes = [
+        "uuid", "uuid", "text", "uuid", "text", "date", "text", "text", "date", "bool", "date", "date", "date", "date", "date", "smallint",
+        "text", "text", "bool", "bool", "bool", "int", "date", "date", "bool", "bool", "bool", "bool", "bool", "bool", "date", "date", "date",
+    ]
+    static let deadlineTypes = ["uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text"]
+
+    static func arrayParameters(_ types: [String]) -> String {
+        types.enumerated().map { "$\($0.offset + 1)::\($0.element)[]" }.joined(separator: ", ")
+    }
+
+    /// Rows to one array parameter per column.
+    static func columnArrays(_ rows: [[String?]], count: Int) -> [PostgresArray] {
+        (0..<count).map { column in PostgresArray(rows.map { $0[column] }) }
+    }
+}
+
+/// The projection rows that recording events on some cases changes, gathered so that a batch of cases
+/// is written with one statement per table (`CaseProjector.write(_:on:)`).
+public struct ProjectionChanges: Sendable {
+    var summaries: [[String?]] = []
+    /// (case_id, rule, key, start_version) of rows that no longer exist.
+    var removed: [[String?]] = []
+    var deadlines: [[String?]] = []
+
+    public init() {}
+
+    /// Adds one case's change from `previous` to `state`.
+    /// - Returns: the earliest `next_alert_on` among its rows that change (the scheduler may have work now).
+    @discardableResult
+    public mutating func add(
+        council: UUID, caseId: UUID, reference: String?, childId: UUID?, previous: CaseState, state: CaseState, engine: DeadlineEngine
+    ) -> CivilDate? {
+        let report = state.timelessDeadlines(engine)
+        summaries.append(CaseProjector.summaryRow(council: council, caseId: caseId, reference: reference, childId: childId, state: state, report: report))
+        let reminders = engine.settings.reminderDays
+        let rows = CaseProjector.deadlineRows(council: council, caseId: caseId, state: state, report: report, reminderDays: reminders)
+        let before = previous.version == 0 ? [] : CaseProjector.deadlineRows(
+            council: council, caseId: caseId, state: previous, report: previous.timelessDeadlines(engine), reminderDays: reminders)
+        // Rows are keyed by (rule, key, start_version).
+        let identity = { (row: [String?]) in [row[2], row[4], row[5]] }
+        let old = Dictionary(before.map { (identity($0), $0) }, uniquingKeysWith: { a, _ in a })
+        let new = Set(rows.map(identity))
+        removed += old.keys.filter { !new.contains($0) }.map { [caseId.postgresText] + $0 }
+        let changed = rows.filter { old[identity($0)] != $0 }
+        deadlines += changed
+        let alertColumn = CaseProjector.deadlineColumns.firstIndex(of: "next_alert_on")!
         return changed.compactMap { $0[alertColumn].flatMap(CivilDate.init(iso:)) }.min()
     }
 }

@@ -54,26 +54,15 @@ public struct CaseRepository: Sendable {
         council: UUID, caseId: UUID, state: CaseState, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
         requestHash: String = "", reference: String? = nil, childId: UUID? = nil, on connection: PostgresConnection
     ) throws -> Outcome {
-        if let expectedVersion, expectedVersion != state.version {
-            throw CaseCommandError.versionMismatch(expected: expectedVersion, actual: state.version)
-        }
-        let newEvents: [RecordedEvent]
-        do {
-            newEvents = try decider.decide(state, command)
-        } catch {
-            throw CaseCommandError.rejected(error)
-        }
+        let (newEvents, next) = try decide(state: state, command: command, expectedVersion: expectedVersion)
         let append = try store.append(
             council: council, caseId: caseId, expectedVersion: state.version, events: newEvents.map(\.newEvent),
             idempotencyKey: idempotencyKey, requestHash: requestHash, on: connection)
         guard !append.replayed else { return Outcome(caseId: caseId, append: append, state: state) }
-        var next = state
-        for event in newEvents { next.evolve(event) }
         let firstAlert = try projector.write(
             council: council, caseId: caseId, reference: reference, childId: childId, previous: state, state: next, engine: decider.engine,
             on: connection)
-        if let firstAlert, firstAlert <= command.today, !newEvents.contains(where: \.event.isSchedulerRecord) {
-            // A deadline is already due (a back-dated event): wake the scheduler when this commits.
+        if Self.wakesScheduler(firstAlert: firstAlert, events: newEvents, today: command.today) {
             try connection.query("SELECT pg_notify($1, $2)", [Self.schedulerChannel, council.postgresText])
         }
         return Outcome(caseId: caseId, append: append, state: next)
@@ -81,6 +70,30 @@ public struct CaseRepository: Sendable {
 }
 
 extension CaseRepository {
+    /// Checks the version the client saw (`If-Match`) and asks the domain: the events to append and the
+    /// state after them.
+    func decide(state: CaseState, command: LogEvent, expectedVersion: Int?) throws(CaseCommandError) -> (events: [RecordedEvent], next: CaseState) {
+        if let expectedVersion, expectedVersion != state.version {
+            throw .versionMismatch(expected: expectedVersion, actual: state.version)
+        }
+        let newEvents: [RecordedEvent]
+        do {
+            newEvents = try decider.decide(state, command)
+        } catch {
+            throw .rejected(error)
+        }
+        var next = state
+        for event in newEvents { next.evolve(event) }
+        return (newEvents, next)
+    }
+
+    /// Whether a write should wake the scheduler when it commits: one of its deadline rows is already due
+    /// (a back-dated event). The scheduler's own records never do.
+    static func wakesScheduler(firstAlert: CivilDate?, events: [RecordedEvent], today: CivilDate) -> Bool {
+        guard let firstAlert, firstAlert <= today else { return false }
+        return !events.contains(where: \.event.isSchedulerRecord)
+    }
+
     /// Records a command through a pool, re-running it on fresh state when another writer won a race
     /// (only when the client did not pin a version with `If-Match`). Every round of a race has a winner,
     /// so `attempts` bounds how many writers may contend at once before the caller sees the conflict.

@@ -1,25 +1,37 @@
 import Foundation
 import Postgres
 
-/// Applies the schema and any numbered migrations, once each, recording them in `schema_migrations`.
+/// Brings a database to the current schema, recording each version in `schema_migrations`.
 ///
-/// Safe to run repeatedly and from several processes at once: an advisory lock serialises runs, and a
-/// version already recorded is skipped.
+/// A new database gets `schema.sql` (always the current schema) and every version is recorded at once;
+/// a database made by an earlier release gets the numbered migrations (`migrations/NNNN.sql`) it lacks,
+/// in order, each in its own transaction. Safe to run repeatedly and from several processes at once:
+/// an advisory lock serialises runs, and a version already recorded is skipped.
 public struct Migrator: Sendable {
     public struct Migration: Sendable {
         public var version: Int
         public var description: String
+        /// The change from the previous version (empty for version 1, which only `schema.sql` creates).
         public var sql: String
     }
 
-    /// Version 1 is `schema.sql`; later numbered migrations are appended here.
+    /// The whole current schema, for a new database.
+    public let schema: String
+    /// Every version, oldest first; the last is the one `schema` is current as of.
     public let migrations: [Migration]
 
     public init() throws {
-        guard let url = Bundle.module.url(forResource: "schema", withExtension: "sql") else {
-            throw PostgresError(.query, message: "schema.sql is missing from the EHCPStore bundle")
+        func resource(_ name: String, in directory: String? = nil) throws -> String {
+            guard let url = Bundle.module.url(forResource: name, withExtension: "sql", subdirectory: directory) else {
+                throw PostgresError(.query, message: "\(directory.map { $0 + "/" } ?? "")\(name).sql is missing from the EHCPStore bundle")
+            }
+            return try String(contentsOf: url, encoding: .utf8)
         }
-        migrations = [Migration(version: 1, description: Self.firstReleaseDescription, sql: try String(contentsOf: url, encoding: .utf8))]
+        schema = try resource("schema")
+        migrations = [
+            Migration(version: 1, description: Self.firstReleaseDescription, sql: ""),
+            Migration(version: 2, description: "deadlines read caseworker and team from case_summary", sql: try resource("0002", in: "migrations")),
+        ]
     }
 
     /// Version 1 as released (with the API, scheduler and reports). Databases made by earlier development
@@ -55,8 +67,18 @@ public struct Migrator: Sendable {
            first != Self.firstReleaseDescription {
             throw IncompatibleDatabase(found: first)
         }
+        if current == 0 {
+            try connection.transaction { connection in
+                try connection.execute(schema)
+                for migration in migrations {
+                    try connection.query(
+                        "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)", [migration.version, migration.description])
+                }
+            }
+            return migrations.map(\.version)
+        }
         var applied: [Int] = []
-        for migration in migrations.sorted(by: { $0.version < $1.version }) where migration.version > current {
+        for migration in migrations where migration.version > current {
             try connection.transaction { connection in
                 try connection.execute(migration.sql)
                 try connection.query(

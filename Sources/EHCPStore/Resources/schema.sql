@@ -1,7 +1,8 @@
--- EHCP case-workflow service: the database schema (version 1).
+-- EHCP case-workflow service: the database schema, current as of migration 2.
 --
--- Applied by `ehcp migrate` (idempotent; it records each applied version in schema_migrations).
--- Later changes to this released schema arrive as numbered migrations beside this file.
+-- Applied by `ehcp migrate` (idempotent; it records each applied version in schema_migrations). A new
+-- database gets this file whole; a database made by an earlier release gets the numbered migrations
+-- in migrations/ that it lacks. A change to the schema goes in both places.
 --
 -- Design (docs: architecture.md):
 --   * `events` is the source of truth: append-only, one row per case event, never updated or deleted
@@ -230,15 +231,14 @@ CREATE TABLE deadlines (
     next_alert_on   date,
     advice_type     text,                      -- R-ADVICE-6W rows: K-ADVICE-6W groups by type and provider
     provider        text,
-    caseworker      text,
-    team            text,
+    -- (No caseworker or team: readers join case_summary, so a reassignment rewrites one row, not all.)
     PRIMARY KEY (case_id, rule, key, start_version)
 );
 CREATE INDEX deadlines_next_alert ON deadlines (next_alert_on) WHERE next_alert_on IS NOT NULL;
--- Unmet duties by due date, covering what the breach report and work tray filter and group on, so
--- their totals are index-only scans.
+-- Unmet duties by due date, covering what the breach report and work tray read of the deadline, so
+-- the deadline side of their totals is an index-only scan.
 CREATE INDEX deadlines_open_duty_by_due ON deadlines (council_id, due_on)
-    INCLUDE (started_on, excepted, rule, team, caseworker, case_id, key) WHERE status = 'open' AND kind = 'duty';
+    INCLUDE (started_on, excepted, rule, case_id, key) WHERE status = 'open' AND kind = 'duty';
 
 -- A stored deadline's status as of a day (DeadlineStatus.asOf in the domain): the due day itself is open.
 CREATE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)

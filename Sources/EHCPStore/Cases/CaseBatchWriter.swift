@@ -1,0 +1,289 @@
+import EHCPDomain
+import Foundation
+import Postgres
+import Synchronization
+
+/// Records commands on existing cases in batches: one transaction, and one commit, for many commands.
+///
+/// A command on its own pays for a whole transaction: BEGIN, reading its stream, five statements, and
+/// COMMIT with its WAL flush. Under load that per-statement work, not the rows, is what fills the
+/// database's cores. The writer queues commands and runs them in up to `lanes` concurrent batches of at
+/// most `batchSize`, one council and one command per case in each. A batch is one transaction that:
+///
+/// 1. locks the batch's stream heads in case order (`FOR UPDATE`), so no other writer can move them;
+/// 2. reads their streams in one query and folds each case;
+/// 3. decides each command (a refusal, a stale `If-Match` or an unknown case fails that command alone);
+/// 4. appends every case's events and moves their heads in one statement, then writes the idempotency
+///    keys and the projections with one statement per table.
+///
+/// Outcomes are exactly those of `CaseRepository.record`: when a batch fails as a whole because the
+/// server rolled it back (a deadlock, a key inserted by another writer meanwhile), each of its commands
+/// is re-run alone through the repository; a command whose idempotency key was already used is run
+/// there too, so replays keep one code path.
+public final class CaseBatchWriter: Sendable {
+    /// One command on an existing case.
+    public struct Command: Sendable {
+        public var council: UUID
+        public var caseId: UUID
+        public var command: LogEvent
+        /// The version the client saw (`If-Match`); nil to decide on the current state.
+        public var expectedVersion: Int?
+        public var idempotencyKey: String?
+        public var requestHash: String
+
+        public init(council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil, requestHash: String = "") {
+            self.council = council
+            self.caseId = caseId
+            self.command = command
+            self.expectedVersion = expectedVersion
+            self.idempotencyKey = idempotencyKey
+            self.requestHash = requestHash
+        }
+    }
+
+    private struct Pending: Sendable {
+        var command: Command
+        var continuation: CheckedContinuation<CaseRepository.Outcome, any Error>
+    }
+
+    private struct Queue: Sendable {
+        var pending: [Pending] = []
+        var runningLanes = 0
+        /// Cases in a batch being written: a second command on one waits for the next batch.
+        var busy: Set<UUID> = []
+    }
+
+    public let repository: CaseRepository
+    public let pool: PostgresPool
+    public let lanes: Int
+    public let batchSize: Int
+    private let queue = Mutex(Queue())
+
+    public init(repository: CaseRepository, pool: PostgresPool, lanes: Int = 2, batchSize: Int = 64) {
+        precondition(lanes > 0 && batchSize > 0)
+        self.repository = repository
+        self.pool = pool
+        self.lanes = lanes
+        self.batchSize = batchSize
+    }
+
+    /// Records `command` with the next batch; returns when that batch has committed.
+    ///
+    /// - Throws: `CaseCommandError` (`rejected`, `versionMismatch`, `caseNotFound`), `StoreError` or
+    ///   `PostgresError`, as `CaseRepository.record(…, requireExisting: true, pool:)` would.
+    public func record(_ command: Command) async throws -> CaseRepository.Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let startsLane = queue.withLock { queue in
+                queue.pending.append(Pending(command: command, continuation: continuation))
+                guard queue.runningLanes < lanes else { return false }
+                queue.runningLanes += 1
+                return true
+            }
+            if startsLane { Task { await runLane() } }
+        }
+    }
+
+    /// Takes batches until none can be formed. Commands left waiting are all on cases that another
+    /// running lane holds, and that lane looks again when its batch is done.
+    private func runLane() async {
+        while let batch = nextBatch() {
+            let results = await write(batch.map(\.command))
+            queue.withLock { queue in
+                for pending in batch { queue.busy.remove(pending.command.caseId) }
+            }
+            for (pending, result) in zip(batch, results) { pending.continuation.resume(with: result) }
+        }
+    }
+
+    private func nextBatch() -> [Pending]? {
+        queue.withLock { queue -> [Pending]? in
+            var batch: [Pending] = []
+            var council: UUID?
+            var taken = Set<UUID>()
+            var index = 0
+            while index < queue.pending.count && batch.count < batchSize {
+                let command = queue.pending[index].command
+                if !queue.busy.contains(command.caseId), !taken.contains(command.caseId), council == nil || council == command.council {
+                    council = command.council
+                    taken.insert(command.caseId)
+                    batch.append(queue.pending.remove(at: index))
+                } else {
+                    index += 1
+                }
+            }
+            guard !batch.isEmpty else {
+                queue.runningLanes -= 1
+                return nil
+            }
+            queue.busy.formUnion(taken)
+            return batch
+        }
+    }
+
+    /// Writes one batch; falls back to one transaction per command when the server rolled the batch back.
+    private func write(_ commands: [Command]) async -> [Result<CaseRepository.Outcome, any Error>] {
+        var results: [Result<CaseRepository.Outcome, any Error>?]
+        do {
+            results = try await pool.withConnection { [repository] connection in
+                try repository.store.transaction(council: commands[0].council, on: connection) { connection in
+                    try Self.write(commands, repository: repository, on: connection)
+                }
+            }
+        } catch let error as PostgresError where error.kind == .query && Self.isRolledBackWhole(error) {
+            results = Array(repeating: nil, count: commands.count)
+        } catch {
+            return commands.map { _ in .failure(error) }
+        }
+        // Commands the batch left to the repository: replayed idempotency keys, or the whole batch.
+        for index in results.indices {
+            guard case .none = results[index] else { continue }
+            let command = commands[index]
+            do {
+                results[index] = .success(
+                    try await repository.record(
+                        council: command.council, caseId: command.caseId, command: command.command, expectedVersion: command.expectedVersion,
+                        idempotencyKey: command.idempotencyKey, requestHash: command.requestHash, requireExisting: true, pool: pool))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// Errors after which the server has rolled the transaction back and nothing of the batch was
+    /// written, so each command may safely run again: unique violations (an idempotency key inserted by
+    /// another writer) and the transaction-rollback class (serialization failure, deadlock).
+    static func isRolledBackWhole(_ error: PostgresError) -> Bool {
+        guard let state = error.sqlState else { return false }
+        return state == "23505" || state.hasPrefix("40")
+    }
+
+    /// The batch inside its council transaction. A nil result is a command to re-run through the repository.
+    static func write(_ commands: [Command], repository: CaseRepository, on connection: PostgresConnection) throws
+        -> [Result<CaseRepository.Outcome, any Error>?]
+    {
+        let council = commands[0].council
+        let caseIds = commands.map(\.caseId)
+        let heads = try connection.query(
+            "SELECT case_id, version FROM case_streams WHERE case_id = ANY($1::uuid[]) ORDER BY case_id FOR UPDATE",
+            [PostgresArray(caseIds.map(\.postgresText))]
+        ).rows.reduce(into: [UUID: Int]()) { heads, row in heads[try row.decode(UUID.self, at: 0)] = try row.decode(Int.self, at: 1) }
+        let keys = commands.compactMap(\.idempotencyKey)
+        let usedKeys: Set<String> = keys.isEmpty ? [] : Set(try connection.query(
+            "SELECT key FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])", [council, PostgresArray(keys)]
+        ).rows.map { try $0.decode(String.self, at: 0) })
+        let streams = try repository.store.readStreams(caseIds: Array(heads.keys), on: connection)
+
+        var results: [Result<CaseRepository.Outcome, any Error>?] = Array(repeating: nil, count: commands.count)
+        var appends = EventRows()
+        var projections = ProjectionChanges()
+        var decided: [(index: Int, state: CaseState, events: [RecordedEvent])] = []
+        var notify = false
+        for (index, command) in commands.enumerated() {
+            if let key = command.idempotencyKey, usedKeys.contains(key) { continue }
+            guard let head = heads[command.caseId] else {
+                results[index] = .failure(CaseCommandError.caseNotFound(command.caseId))
+                continue
+            }
+            do {
+                let stored = streams[command.caseId] ?? []
+                let state = CaseState(history: try stored.map { event throws(CaseError) in try event.recorded() })
+                guard state.version == head else {
+                    throw PostgresError(.query, message: "case \(command.caseId) has \(stored.count) events but its head is at version \(head)")
+                }
+                let (events, next) = try repository.decide(state: state, command: command.command, expectedVersion: command.expectedVersion)
+                appends.add(caseId: command.caseId, from: state.version, events: events.map(\.newEvent))
+                let firstAlert = projections.add(
+                    council: council, caseId: command.caseId, reference: nil, childId: nil, previous: state, state: next,
+                    engine: repository.decider.engine)
+                notify = notify || CaseRepository.wakesScheduler(firstAlert: firstAlert, events: events, today: command.command.today)
+                decided.append((index, next, events))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        guard !decided.isEmpty else { return results }
+
+        let positions = try appends.insert(council: council, on: connection)
+        var keyRows: [[String?]] = []
+        for (index, next, events) in decided {
+            let command = commands[index]
+            let first = next.version - events.count + 1
+            guard let firstPosition = positions[EventRows.Slot(caseId: command.caseId, version: first)],
+                  let lastPosition = positions[EventRows.Slot(caseId: command.caseId, version: next.version)]
+            else { throw PostgresError(.query, message: "the batch append did not return the positions of case \(command.caseId)") }
+            let append = AppendResult(
+                caseId: command.caseId, firstVersion: first, lastVersion: next.version, firstPosition: firstPosition,
+                lastPosition: lastPosition, replayed: false)
+            if let key = command.idempotencyKey {
+                keyRows.append([
+                    key, command.requestHash, command.caseId.postgresText, String(first), String(next.version), String(firstPosition),
+                    String(lastPosition),
+                ])
+            }
+            results[index] = .success(CaseRepository.Outcome(caseId: command.caseId, append: append, state: next))
+        }
+        if !keyRows.isEmpty {
+            try connection.query(
+                """
+                INSERT INTO idempotency_keys (council_id, key, request_hash, case_id, first_version, last_version, first_position, last_position)
+                SELECT $1, k.* FROM unnest($2::text[], $3::text[], $4::uuid[], $5::int[], $6::int[], $7::bigint[], $8::bigint[]) AS k
+                """,
+                [council as any PostgresEncodable] + CaseProjector.columnArrays(keyRows, count: 7).map { $0 as any PostgresEncodable })
+        }
+        try repository.projector.write(projections, on: connection)
+        if notify {
+            try connection.query("SELECT pg_notify($1, $2)", [CaseRepository.schedulerChannel, council.postgresText])
+        }
+        return results
+    }
+}
+
+/// The events of a batch, by case, appended with one statement that also moves each stream head.
+struct EventRows {
+    struct Slot: Hashable {
+        var caseId: UUID
+        var version: Int
+    }
+
+    private var columns: [[String?]] = Array(repeating: [], count: 7)
+    private var heads: [(caseId: UUID, version: Int)] = []
+
+    /// Adds a case's new events after its current version `from` (its head is locked by the caller).
+    mutating func add(caseId: UUID, from version: Int, events: [NewEvent]) {
+        for (offset, event) in events.enumerated() {
+            let row: [String?] = [
+                caseId.postgresText, String(version + offset + 1), event.type, String(event.schemaVersion), event.data, event.occurredOn,
+                event.actor,
+            ]
+            for column in row.indices { columns[column].append(row[column]) }
+        }
+        heads.append((caseId, version + events.count))
+    }
+
+    /// Moves the heads and inserts the events; returns each event's global position.
+    func insert(council: UUID, on connection: PostgresConnection) throws(PostgresError) -> [Slot: Int64] {
+        let rows = try connection.query(
+            """
+            WITH moved AS (
+                UPDATE case_streams s SET version = h.version
+                FROM unnest($2::uuid[], $3::int[]) AS h(case_id, version) WHERE s.case_id = h.case_id
+                RETURNING s.case_id
+            )
+            INSERT INTO events (council_id, case_id, version, type, schema_version, data, occurred_on, actor)
+            SELECT $1, e.case_id, e.version, e.type, e.schema_version, e.data::jsonb, e.occurred_on, e.actor
+            FROM unnest($4::uuid[], $5::int[], $6::text[], $7::smallint[], $8::text[], $9::date[], $10::text[])
+                WITH ORDINALITY AS e(case_id, version, type, schema_version, data, occurred_on, actor, n)
+            WHERE e.case_id IN (SELECT case_id FROM moved)
+            ORDER BY e.n
+            RETURNING case_id, version, global_position
+            """,
+            [council, PostgresArray(heads.map(\.caseId.postgresText)), PostgresArray(heads.map { String($0.version) })]
+                + columns.map { PostgresArray($0) as any PostgresEncodable })
+        var positions: [Slot: Int64] = [:]
+        for row in rows.rows {
+            positions[Slot(caseId: try row.decode(at: 0), version: try row.decode(at: 1))] = try row.decode(at: 2)
+        }
+        return positions
+    }
+}

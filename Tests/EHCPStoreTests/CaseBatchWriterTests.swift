@@ -1,0 +1,170 @@
+import EHCPDemo
+import EHCPDomain
+@testable import EHCPStore
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Batch writer: many commands per transaction, outcomes as if one at a time")
+struct CaseBatchWriterTests {
+    let database: TestDatabase
+    let council: UUID
+    let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try! WorkingDayCalendar.englandAndWales())))
+
+    init() throws {
+        database = try TestDatabase.make()
+        council = try database.addCouncil()
+    }
+
+    func log(_ event: CaseEvent, on day: String, today: String = "2025-04-21") -> LogEvent {
+        LogEvent(event, on: CivilDate(iso: day)!, by: "caseworker:ann", today: CivilDate(iso: today)!)
+    }
+
+    func open(_ caseId: UUID, pool: PostgresPool) async throws {
+        _ = try await repository.record(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
+    }
+
+    @Test("twelve demo histories replayed at once land whole, in order, with the projections of their full histories, in shared commits")
+    func concurrentHistories() async throws {
+        let pool = try database.pool(size: 4)
+        defer { pool.shutdown() }
+        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 2, batchSize: 8)
+        let caseload = DemoCaseload(seed: 5, asOf: CivilDate(iso: "2026-06-01")!, decider: repository.decider)
+        let demos = (0..<12).map(caseload.generate)
+        let caseIds = demos.map { _ in UUID() }
+        let (repository, council) = (repository, council)
+        for (demo, caseId) in zip(demos, caseIds) {
+            let first = demo.history[0]
+            _ = try await repository.record(
+                council: council, caseId: caseId, command: LogEvent(first.event, on: first.occurredOn, by: first.actor, today: first.occurredOn), pool: pool)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (demo, caseId) in zip(demos, caseIds) {
+                group.addTask {
+                    for recorded in demo.history.dropFirst() {
+                        let outcome = try await writer.record(CaseBatchWriter.Command(
+                            council: council, caseId: caseId, command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn)))
+                        #expect(outcome.append.lastVersion == recorded.version)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let engine = repository.decider.engine
+        for (demo, caseId) in zip(demos, caseIds) {
+            let (stored, rows, version) = try await pool.transaction(council: council) { connection in
+                (
+                    try EventStore().readStream(caseId: caseId, on: connection),
+                    try connection.query(
+                        """
+                        SELECT case_id::text, council_id::text, rule, kind, key, start_version::text, started_on::text, due_on::text, status,
+                               met_on::text, excepted::text, next_alert_on::text, advice_type, provider
+                        FROM deadlines WHERE case_id = $1
+                        """, [caseId]
+                    ).rows.map { row in try (0..<14).map { try row.decodeIfPresent(String.self, at: $0) } },
+                    try connection.query("SELECT version FROM case_summary WHERE case_id = $1", [caseId]).first!.decode(Int.self, at: 0)
+                )
+            }
+            #expect(stored.map(\.version) == demo.history.map(\.version))
+            #expect(stored.map(\.type) == demo.history.map(\.event.typeName))
+            #expect(version == demo.history.count)
+            let state = CaseState(history: demo.history)
+            let expected = CaseProjector.deadlineRows(
+                council: council, caseId: caseId, state: state, report: state.timelessDeadlines(engine), reminderDays: engine.settings.reminderDays)
+            let normalise = { (rows: [[String?]]) in rows.map { $0.map { $0 == "t" ? "true" : $0 == "f" ? "false" : $0 } }.sorted { "\($0)" < "\($1)" } }
+            #expect(normalise(rows) == normalise(expected))
+        }
+        // Group commit happened: fewer transactions than events.
+        let (events, transactions) = try await pool.transaction(council: council) { connection in
+            let row = try connection.query(
+                "SELECT count(*), count(DISTINCT transaction_id) FROM events WHERE case_id = ANY($1::uuid[]) AND version > 1",
+                [PostgresArray(caseIds.map(\.postgresText))]
+            ).first!
+            return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1))
+        }
+        #expect(events == demos.map { $0.history.count - 1 }.reduce(0, +))
+        #expect(transactions < events)
+    }
+
+    @Test("a refused event, a stale If-Match and an unknown case fail alone; the commands beside them commit")
+    func failuresStayAlone() async throws {
+        let pool = try database.pool(size: 4)
+        defer { pool.shutdown() }
+        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 16)
+        let caseIds = (0..<6).map { _ in UUID() }
+        for caseId in caseIds.prefix(5) { try await open(caseId, pool: pool) }
+        let assign = log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04")
+        let commands = [
+            CaseBatchWriter.Command(council: council, caseId: caseIds[0], command: assign),
+            CaseBatchWriter.Command(council: council, caseId: caseIds[1], command: log(.decidedToAssess, on: "2025-02-01")),
+            CaseBatchWriter.Command(council: council, caseId: caseIds[2], command: assign, expectedVersion: 4),
+            CaseBatchWriter.Command(council: council, caseId: caseIds[3], command: assign, expectedVersion: 1),
+            CaseBatchWriter.Command(council: council, caseId: caseIds[4], command: assign),
+            CaseBatchWriter.Command(council: council, caseId: caseIds[5], command: assign),
+            CaseBatchWriter.Command(council: try database.addCouncil(), caseId: caseIds[0], command: assign),
+        ]
+        let results = await withTaskGroup(of: (Int, Result<CaseRepository.Outcome, any Error>).self) { group in
+            for (index, command) in commands.enumerated() {
+                group.addTask {
+                    do { return (index, .success(try await writer.record(command))) } catch { return (index, .failure(error)) }
+                }
+            }
+            return await group.reduce(into: [Int: Result<CaseRepository.Outcome, any Error>]()) { $0[$1.0] = $1.1 }
+        }
+        for index in [0, 3, 4] {
+            #expect((try? results[index]!.get())?.append.lastVersion == 2, "command \(index)")
+        }
+        guard case .failure(CaseCommandError.rejected(let refusal)) = results[1]! else { Issue.record("\(results[1]!)"); return }
+        #expect(refusal.code == .beforeCaseOpened)
+        guard case .failure(CaseCommandError.versionMismatch(expected: 4, actual: 1)) = results[2]! else { Issue.record("\(results[2]!)"); return }
+        guard case .failure(CaseCommandError.caseNotFound(caseIds[5])) = results[5]! else { Issue.record("\(results[5]!)"); return }
+        // Another council's writer cannot see council A's case, by any id.
+        guard case .failure(CaseCommandError.caseNotFound(caseIds[0])) = results[6]! else { Issue.record("\(results[6]!)"); return }
+        let council = council
+        let versions = try await pool.transaction(council: council) { connection in
+            try connection.query("SELECT case_id, version FROM case_summary WHERE case_id = ANY($1::uuid[])", [PostgresArray(caseIds.map(\.postgresText))])
+                .rows.reduce(into: [UUID: Int]()) { $0[try $1.decode(UUID.self, at: 0)] = try $1.decode(Int.self, at: 1) }
+        }
+        #expect(versions == [caseIds[0]: 2, caseIds[1]: 1, caseIds[2]: 1, caseIds[3]: 2, caseIds[4]: 2])
+    }
+
+    @Test("idempotency keys: a replay returns the first append and writes nothing; a key reused for another request is refused")
+    func idempotency() async throws {
+        let pool = try database.pool(size: 4)
+        defer { pool.shutdown() }
+        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 2, batchSize: 16)
+        let (first, second) = (UUID(), UUID())
+        try await open(first, pool: pool)
+        try await open(second, pool: pool)
+        let assign = log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04")
+        let same = CaseBatchWriter.Command(council: council, caseId: first, command: assign, idempotencyKey: "k-1", requestHash: "h-1")
+        async let a = writer.record(same)
+        async let b = writer.record(same)
+        let (one, two) = try await (a, b)
+        #expect(one.append.firstPosition == two.append.firstPosition)
+        #expect([one.append.replayed, two.append.replayed].sorted { !$0 && $1 } == [false, true])
+
+        // The same key on two cases with different requests, at once: one lands, the other is refused,
+        // whether they share a batch (the key's unique index rolls the batch back) or not.
+        let onFirst = CaseBatchWriter.Command(council: council, caseId: first, command: assign, idempotencyKey: "k-2", requestHash: "h-a")
+        let onSecond = CaseBatchWriter.Command(council: council, caseId: second, command: assign, idempotencyKey: "k-2", requestHash: "h-b")
+        async let c = Result(catching: { try await writer.record(onFirst) })
+        async let d = Result(catching: { try await writer.record(onSecond) })
+        let outcomes = await [c, d]
+        #expect(outcomes.filter { (try? $0.get()) != nil }.count == 1)
+        #expect(outcomes.contains { if case .failure(StoreError.idempotencyKeyReused("k-2")) = $0 { true } else { false } })
+        let council = council
+        let count = try await pool.transaction(council: council) { connection in
+            try connection.query("SELECT count(*) FROM events WHERE case_id = ANY($1::uuid[])", [PostgresArray([first.postgresText, second.postgresText])])
+                .first!.decode(Int.self, at: 0)
+        }
+        #expect(count == 4)  // two openings, k-1 once, k-2 once
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
