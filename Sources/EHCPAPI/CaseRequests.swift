@@ -2,6 +2,7 @@ import Digest
 import EHCPDomain
 import Foundation
 import Hummingbird
+import Postgres
 
 /// Parsing shared by the case routes: ids, headers and event envelopes, each failure a named problem.
 enum CaseRequests {
@@ -11,7 +12,7 @@ enum CaseRequests {
 
     static func uuid(_ context: APIContext, _ name: String) throws -> UUID {
         let text = context.parameters.get(name) ?? ""
-        guard let id = UUID(uuidString: text) else {
+        guard let id = UUID(postgresText: text) else {
             throw Problem.invalid(field: name, value: text, "'\(name)' must be a UUID")
         }
         return id

@@ -182,5 +182,5 @@ struct CasesController: Sendable {
 }
 
 extension UUID {
-    var lowercased: String { uuidString.lowercased() }
+    var lowercased: String { postgresText! }
 }

@@ -56,38 +56,42 @@ public struct BreachReport: Sendable {
 
     public init() {}
 
-    /// The deadlines a report covers ($1 as of, $2 days at risk, $3–$5 filters) with their case's
-    /// reference, stage, team and caseworker, in two parts that each read an index: those still unmet
-    /// (`status = 'open'`) and those met only after the as-of day.
+    /// The deadlines a report covers ($1 as of, $2 days at risk, $3–$5 filters) with their case's team
+    /// and caseworker, in two parts that each read an index: those still unmet (`status = 'open'`, which
+    /// carry the team and caseworker in the covering index) and those met only after the as-of day
+    /// (a few, joined to their case for them).
     static func population(_ part: String) -> String {
-        let condition = part == "open"
-            ? "d.status = 'open'"
-            : "d.status IN ('met', 'metLate', 'excepted') AND d.met_on > $1::date"
+        let (columns, source, condition) = part == "open"
+            ? ("d.team, d.caseworker", "deadlines d", "d.status = 'open'")
+            : ("s.team, s.caseworker", "deadlines d JOIN case_summary s USING (case_id)", "d.status IN ('met', 'metLate', 'excepted') AND d.met_on > $1::date")
+        let (team, caseworker) = part == "open" ? ("d.team", "d.caseworker") : ("s.team", "s.caseworker")
         return """
-            SELECT d.case_id, d.rule, d.key, d.due_on, s.reference, s.stage, s.team, s.caseworker
-            FROM deadlines d JOIN case_summary s USING (case_id)
+            SELECT d.case_id, d.rule, d.key, d.due_on, \(columns)
+            FROM \(source)
             WHERE \(condition) AND d.kind = 'duty' AND (NOT d.excepted OR d.due_on >= $1::date)
               AND d.started_on <= $1::date AND d.due_on <= $1::date + $2::int
-              AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR s.team = $4) AND ($5::text IS NULL OR s.caseworker = $5)
+              AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR \(team) = $4) AND ($5::text IS NULL OR \(caseworker) = $5)
             """
     }
 
     public func run(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Result {
         let parameters: [any PostgresEncodable] = [query.asOf.description, query.atRiskDays, query.rule, query.team, query.caseworker]
-        // Each part can stop after the page (inner: the part's own columns; outer: the union's).
-        let (inner, outer) = switch query.sort {
-        case .daysOverdue: ("d.due_on, d.case_id", "p.due_on, p.case_id")
-        case .dueOn: ("d.due_on DESC, d.case_id", "p.due_on DESC, p.case_id")
-        case .rule: ("d.rule, d.due_on, d.case_id", "p.rule, p.due_on, p.case_id")
-        case .team: ("s.team NULLS LAST, d.due_on, d.case_id", "p.team NULLS LAST, p.due_on, p.case_id")
-        case .caseworker: ("s.caseworker NULLS LAST, d.due_on, d.case_id", "p.caseworker NULLS LAST, p.due_on, p.case_id")
-        case .reference: ("s.reference, d.rule", "p.reference, p.rule")
+        // Every sort but the reference's uses the parts' own columns, so each part can stop after the page.
+        let order = switch query.sort {
+        case .daysOverdue: "due_on, case_id"
+        case .dueOn: "due_on DESC, case_id"
+        case .rule: "rule, due_on, case_id"
+        case .team: "team NULLS LAST, due_on, case_id"
+        case .caseworker: "caseworker NULLS LAST, due_on, case_id"
+        case .reference: "reference, rule"
         }
-        let window = "ORDER BY \(inner) LIMIT $6::int + $7::int"
+        let window = query.sort == .reference ? "" : "ORDER BY \(order) LIMIT $6::int + $7::int"
+        let outer = query.sort == .reference ? "s.reference, p.rule" : order.split(separator: ", ").map { "p.\($0)" }.joined(separator: ", ")
         let rows = try connection.query(
             """
-            SELECT p.case_id, p.reference, p.rule, nullif(p.key, ''), p.due_on::text, $1::date - p.due_on, p.stage, p.caseworker, p.team
+            SELECT p.case_id, s.reference, p.rule, nullif(p.key, ''), p.due_on::text, $1::date - p.due_on, s.stage, p.caseworker, p.team
             FROM ((\(Self.population("open")) \(window)) UNION ALL (\(Self.population("met")) \(window))) p
+            JOIN case_summary s USING (case_id)
             ORDER BY \(outer), p.rule, p.key
             LIMIT $6 OFFSET $7
             """, parameters + [query.limit, query.offset]

@@ -97,7 +97,7 @@ public struct DeadlineSweeper: Sendable {
             [PostgresArray(unique.map(\.postgresText))]
         ).rows.map { try $0.decode(UUID.self, at: 0) }
         guard !claimed.isEmpty else { return (0, Report()) }
-        let streams = try repository.store.readStreams(caseIds: claimed, on: connection)
+        let histories = try repository.store.readHistories(caseIds: claimed, on: connection)
         let references = try Dictionary(
             connection.query("SELECT case_id, reference FROM case_summary WHERE case_id = ANY($1::uuid[])", [PostgresArray(claimed.map(\.postgresText))])
                 .rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1)) },
@@ -105,7 +105,7 @@ public struct DeadlineSweeper: Sendable {
         var alerts = AlertWriter(council: council)
         var report = Report(cases: claimed.count)
         for caseId in claimed {
-            var state = CaseState(history: try (streams[caseId] ?? []).map { event throws(CaseError) in try event.recorded() })
+            var state = CaseState(history: histories[caseId] ?? [])
             for (event, day) in Self.due(state, engine: repository.decider.engine, today: today) {
                 do {
                     let outcome = try repository.record(

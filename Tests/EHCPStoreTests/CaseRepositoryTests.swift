@@ -32,16 +32,41 @@ struct CaseRepositoryTests {
         let (summary, deadlines) = try await pool.transaction(council: council) { connection in
             let summary = try connection.query("SELECT stage, version, caseworker, team, next_due_on::text FROM case_summary WHERE case_id = $1", [caseId]).first!
             let deadlines = try connection.query(
-                "SELECT rule, due_on::text, ehcp_deadline_status(status, kind, due_on, excepted, '2025-04-21'), status FROM deadlines WHERE case_id = $1 ORDER BY rule",
+                "SELECT rule, due_on::text, ehcp_deadline_status(status, kind, due_on, excepted, '2025-04-21'), caseworker, status FROM deadlines WHERE case_id = $1 ORDER BY rule",
                 [caseId])
             return (
                 [try summary.decode(String.self, at: 0), String(try summary.decode(Int.self, at: 1)), try summary.decode(String.self, at: 2), try summary.decode(String.self, at: 3), try summary.decode(String.self, at: 4)],
-                try deadlines.rows.map { row in try (0..<4).map { try row.decode(String.self, at: $0) } })
+                try deadlines.rows.map { row in try (0..<5).map { try row.decode(String.self, at: $0) } })
         }
         // The stored status is timeless ('open' while unmet); aged as of 21 April the decision is breached.
         #expect(summary == ["awaitingDecision", "2", "Ann", "North", "2025-04-14"])
-        #expect(deadlines.contains(["R-DECIDE-6W", "2025-04-14", "breached", "open"]))
-        #expect(deadlines.contains(["R-FINAL-20W", "2025-07-21", "open", "open"]))
+        #expect(deadlines.contains(["R-DECIDE-6W", "2025-04-14", "breached", "Ann", "open"]))
+        #expect(deadlines.contains(["R-FINAL-20W", "2025-07-21", "open", "Ann", "open"]))
+    }
+
+    @Test("a reassignment rewrites the caseworker on the open duties only; met rows carry none")
+    func reassignment() async throws {
+        let pool = try database.pool()
+        defer { pool.shutdown() }
+        let caseId = UUID()
+        for (event, day) in [
+            (CaseEvent.requestReceived(RequestReceived(requestSource: .school)), "2025-03-03"),
+            (.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), "2025-03-04"), (.decidedToAssess, "2025-03-20"),
+            (.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ben", team: "South")), "2025-03-21"),
+        ] {
+            _ = try await repository.record(council: council, caseId: caseId, command: log(event, on: day), pool: pool)
+        }
+        let council = council
+        let rows = try await pool.transaction(council: council) { connection in
+            try connection.query("SELECT rule, status, kind, caseworker, team FROM deadlines WHERE case_id = $1", [caseId]).rows.map { row in
+                try (0..<5).map { try row.decodeIfPresent(String.self, at: $0) ?? "-" }
+            }
+        }
+        #expect(rows.contains(["R-DECIDE-6W", "met", "duty", "-", "-"]))
+        #expect(rows.contains(["R-FINAL-20W", "open", "duty", "Ben", "South"]))
+        for row in rows {
+            #expect((row[3] == "Ben") == (row[1] == "open" && row[2] == "duty"), "\(row)")
+        }
     }
 
     @Test("a rejected event writes nothing at all")
@@ -115,10 +140,10 @@ struct CaseRepositoryTests {
             try connection.query(
                 """
                 SELECT case_id::text, council_id::text, rule, kind, key, start_version::text, started_on::text, due_on::text, status,
-                       met_on::text, excepted::text, next_alert_on::text, advice_type, provider
+                       met_on::text, excepted::text, next_alert_on::text, advice_type, provider, caseworker, team
                 FROM deadlines WHERE case_id = $1
                 """, [caseId]
-            ).rows.map { row in try (0..<14).map { try row.decodeIfPresent(String.self, at: $0) } }
+            ).rows.map { row in try (0..<16).map { try row.decodeIfPresent(String.self, at: $0) } }
         }
         let normalise = { (rows: [[String?]]) in rows.map { $0.map { $0 == "t" ? "true" : $0 == "f" ? "false" : $0 } }.sorted { "\($0)" < "\($1)" } }
         #expect(demo.history.count > 20)

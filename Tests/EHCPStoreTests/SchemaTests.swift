@@ -1,3 +1,4 @@
+import EHCPDomain
 import EHCPStore
 import Foundation
 import Postgres
@@ -25,27 +26,42 @@ struct SchemaTests {
         #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 2)
     }
 
-    @Test("a release-1 database is upgraded by migration 2 to the columns and indexes of the current schema.sql")
-    func upgradeFromRelease1() throws {
+    @Test("a release-1 database is upgraded by migration 2: caseworkers kept on open duties only, and the policies of schema.sql")
+    func upgradeFromRelease1() async throws {
         let current = try TestDatabase.make()
         let upgraded = try TestDatabase.make()
+        let council = try upgraded.addCouncil()
+        let pool = try upgraded.pool()
+        defer { pool.shutdown() }
+        let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())))
+        let caseId = UUID()
+        for (event, day) in [(CaseEvent.requestReceived(RequestReceived(requestSource: .school)), "2025-03-03"), (.decidedToAssess, "2025-03-20")] {
+            _ = try await repository.record(
+                council: council, caseId: caseId, command: LogEvent(event, on: CivilDate(iso: day)!, by: "t", today: CivilDate(iso: "2025-04-01")!), pool: pool)
+        }
         let connection = try upgraded.connect()
-        // Release 1's deadlines: caseworker and team on every row, and in the covering index.
-        try connection.execute(
-            """
-            DROP INDEX deadlines_open_duty_by_due;
-            ALTER TABLE deadlines ADD COLUMN caseworker text, ADD COLUMN team text;
-            CREATE INDEX deadlines_open_duty_by_due ON deadlines (council_id, due_on)
-                INCLUDE (started_on, excepted, rule, team, caseworker, case_id, key) WHERE status = 'open' AND kind = 'duty';
-            DELETE FROM schema_migrations WHERE version > 1;
-            """)
+        // Release 1: every deadline row carried the caseworker, and the policies called ehcp_council() per row.
+        try connection.execute("UPDATE deadlines SET caseworker = 'Ann', team = 'North'")
+        for policy in try connection.query("SELECT policyname, tablename FROM pg_policies WHERE schemaname = 'public'").rows {
+            let (name, table) = (try policy.decode(String.self, at: 0), try policy.decode(String.self, at: 1))
+            try connection.execute("ALTER POLICY \(name) ON \(table) USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council())")
+        }
+        try connection.execute("DELETE FROM schema_migrations WHERE version > 1")
+
         #expect(try Migrator().migrate(on: connection) == [2])
+        let carriers = try connection.query("SELECT rule, status FROM deadlines WHERE caseworker = 'Ann' ORDER BY rule").rows.map {
+            "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
+        }
+        #expect(carriers.contains("R-FINAL-20W open"))
+        #expect(carriers.allSatisfy { $0.hasSuffix(" open") })
+        #expect(try connection.query("SELECT count(*) FROM deadlines WHERE rule = 'R-DECIDE-6W' AND caseworker IS NULL").first!.decode(Int.self, at: 0) == 1)
         let shape = { (database: TestDatabase) throws -> [String] in
             let connection = try database.connect()
             return try connection.query(
                 """
                 SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns WHERE table_schema = 'public'
                 UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+                UNION ALL SELECT 'policy ' || tablename || ' ' || policyname || ' ' || qual || ' ' || with_check FROM pg_policies WHERE schemaname = 'public'
                 ORDER BY 1
                 """
             ).rows.map { try $0.decode(String.self, at: 0) }

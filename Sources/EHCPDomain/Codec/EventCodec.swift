@@ -45,50 +45,52 @@ public enum EventCodec {
 
     /// The `data` object of an event (fields absent when nil).
     public static func encode(_ event: CaseEvent) -> [String: JSONValue] {
-        func object(_ payload: some Encodable) -> [String: JSONValue] {
-            // Encoding our own Codable structs cannot fail.
-            guard let data = try? encoder.encode(payload), let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-                return [:]
-            }
-            return value.objectValue ?? [:]
-        }
-        return switch event {
+        // Encoding our own Codable structs cannot fail.
+        guard let payload = payload(of: event), let data = try? encoder.encode(payload),
+              let value = try? JSONDecoder().decode(JSONValue.self, from: data)
+        else { return [:] }
+        return value.objectValue ?? [:]
+    }
+
+    /// The `data` object as compact JSON text with sorted keys, encoded straight from the payload.
+    public static func encodedData(_ event: CaseEvent) -> String {
+        guard let payload = payload(of: event), let data = try? encoder.encode(payload) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The payload struct of an event; nil for the events that carry no data.
+    private static func payload(of event: CaseEvent) -> (any Encodable)? {
+        switch event {
         case .decidedToAssess, .decidedNotToAssess, .outcomesMeetingHeld, .decidedNotToIssuePlan, .draftPlanIssued,
             .reassessmentRequested, .decidedToReassess, .decidedNotToReassess, .transferNoticeSent,
             .mediationRequested, .mediationHeld, .mediationCertificateIssued:
-            [:]
-        case .requestReceived(let p): object(p)
-        case .becameResponsible(let p): object(p)
-        case .adviceRequested(let p): object(p)
-        case .adviceReceived(let p): object(p)
-        case .settingConsulted(let p): object(p)
-        case .consultationResponseReceived(let p): object(p)
-        case .finalPlanIssued(let p), .amendedPlanIssued(let p): object(p)
-        case .requestWithdrawn(let p): object(p)
-        case .exceptionRecorded(let p): object(p)
-        case .exceptionWithdrawn(let p), .familyToldOfException(let p): object(p)
-        case .reviewInvitationsSent(let p), .reviewMeetingHeld(let p), .reviewReportReceived(let p): object(p)
-        case .reviewDecisionMade(let p): object(p)
-        case .amendmentNoticeIssued(let p), .decidedNotToAmend(let p): object(p)
-        case .phaseTransferDue(let p): object(p)
-        case .planCeased(let p): object(p)
-        case .transferredIn(let p): object(p)
-        case .moveNotified(let p): object(p)
-        case .transferredOut(let p): object(p)
-        case .appealLodged(let p), .appealConceded(let p): object(p)
-        case .tribunalOrderMade(let p): object(p)
-        case .caseworkerAssigned(let p): object(p)
-        case .eventCorrected(let p): object(p)
-        case .eventRetracted(let p): object(p)
-        case .deadlineBreached(let p): object(p)
-        case .deadlineReminderSent(let p): object(p)
+            nil
+        case .requestReceived(let p): p
+        case .becameResponsible(let p): p
+        case .adviceRequested(let p): p
+        case .adviceReceived(let p): p
+        case .settingConsulted(let p): p
+        case .consultationResponseReceived(let p): p
+        case .finalPlanIssued(let p), .amendedPlanIssued(let p): p
+        case .requestWithdrawn(let p): p
+        case .exceptionRecorded(let p): p
+        case .exceptionWithdrawn(let p), .familyToldOfException(let p): p
+        case .reviewInvitationsSent(let p), .reviewMeetingHeld(let p), .reviewReportReceived(let p): p
+        case .reviewDecisionMade(let p): p
+        case .amendmentNoticeIssued(let p), .decidedNotToAmend(let p): p
+        case .phaseTransferDue(let p): p
+        case .planCeased(let p): p
+        case .transferredIn(let p): p
+        case .moveNotified(let p): p
+        case .transferredOut(let p): p
+        case .appealLodged(let p), .appealConceded(let p): p
+        case .tribunalOrderMade(let p): p
+        case .caseworkerAssigned(let p): p
+        case .eventCorrected(let p): p
+        case .eventRetracted(let p): p
+        case .deadlineBreached(let p): p
+        case .deadlineReminderSent(let p): p
         }
-    }
-
-    /// The `data` object as compact JSON text with sorted keys.
-    public static func encodedData(_ event: CaseEvent) -> String {
-        let data = (try? encoder.encode(JSONValue.object(encode(event)))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 
     /// Where an old schema version of a type would be rewritten to the current one. Every type is at

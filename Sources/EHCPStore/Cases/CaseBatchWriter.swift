@@ -172,7 +172,7 @@ public final class CaseBatchWriter: Sendable {
         let usedKeys: Set<String> = keys.isEmpty ? [] : Set(try connection.query(
             "SELECT key FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])", [council, PostgresArray(keys)]
         ).rows.map { try $0.decode(String.self, at: 0) })
-        let streams = try repository.store.readStreams(caseIds: Array(heads.keys), on: connection)
+        let histories = try repository.store.readHistories(caseIds: Array(heads.keys), on: connection)
 
         var results: [Result<CaseRepository.Outcome, any Error>?] = Array(repeating: nil, count: commands.count)
         var appends = EventRows()
@@ -186,10 +186,9 @@ public final class CaseBatchWriter: Sendable {
                 continue
             }
             do {
-                let stored = streams[command.caseId] ?? []
-                let state = CaseState(history: try stored.map { event throws(CaseError) in try event.recorded() })
+                let state = CaseState(history: histories[command.caseId] ?? [])
                 guard state.version == head else {
-                    throw PostgresError(.query, message: "case \(command.caseId) has \(stored.count) events but its head is at version \(head)")
+                    throw PostgresError(.query, message: "case \(command.caseId) has \(state.version) events but its head is at version \(head)")
                 }
                 let (events, next) = try repository.decide(state: state, command: command.command, expectedVersion: command.expectedVersion)
                 appends.add(caseId: command.caseId, from: state.version, events: events.map(\.newEvent))

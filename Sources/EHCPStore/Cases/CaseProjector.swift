@@ -19,7 +19,7 @@ public struct CaseProjector: Sendable {
     /// `deadlines` columns, in the order `deadlineRows` gives them.
     static let deadlineColumns = [
         "case_id", "council_id", "rule", "kind", "key", "start_version", "started_on", "due_on", "status", "met_on", "excepted",
-        "next_alert_on", "advice_type", "provider",
+        "next_alert_on", "advice_type", "provider", "caseworker", "team",
     ]
 
     /// A readable case reference when the caller gives none: `EHC-` and the first ten hex digits of the id.
@@ -61,6 +61,13 @@ public struct CaseProjector: Sendable {
         ]
     }
 
+    /// Rows that carry the case's caseworker and team (schema.sql: only unmet duties, which the breach
+    /// report and work tray read from their covering index).
+    static func openDuty(_ deadline: Deadline) -> Bool {
+        deadline.status == .open && deadline.rule.kind == .duty
+    }
+
+    /// A case's deadline rows, with their timeless status (a caseworker's reassignment changes only the open duties).
     static func deadlineRows(council: UUID, caseId: UUID, state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [[String?]] {
         report.deadlines.map { deadline in
             [
@@ -70,6 +77,7 @@ public struct CaseProjector: Sendable {
                 state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? [])?.description,
                 deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0]?.type.rawValue } : nil,
                 deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0]?.provider } : nil,
+                openDuty(deadline) ? state.facts.caseworker : nil, openDuty(deadline) ? state.facts.team : nil,
             ]
         }
     }
@@ -129,7 +137,7 @@ public struct CaseProjector: Sendable {
         "uuid", "uuid", "text", "uuid", "text", "date", "text", "text", "date", "bool", "date", "date", "date", "date", "date", "smallint",
         "text", "text", "bool", "bool", "bool", "int", "date", "date", "bool", "bool", "bool", "bool", "bool", "bool", "date", "date", "date",
     ]
-    static let deadlineTypes = ["uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text"]
+    static let deadlineTypes = ["uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text", "text", "text"]
 
     static func arrayParameters(_ types: [String]) -> String {
         types.enumerated().map { "$\($0.offset + 1)::\($0.element)[]" }.joined(separator: ", ")

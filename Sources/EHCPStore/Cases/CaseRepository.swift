@@ -22,9 +22,8 @@ public struct CaseRepository: Sendable {
 
     /// Loads a case's state (nil when the case does not exist for the council set on the transaction).
     public func load(caseId: UUID, on connection: PostgresConnection) throws -> CaseState? {
-        let stored = try store.readStream(caseId: caseId, on: connection)
-        guard !stored.isEmpty else { return nil }
-        return CaseState(history: try stored.map { event throws(CaseError) in try event.recorded() })
+        guard let history = try store.readHistories(caseIds: [caseId], on: connection)[caseId] else { return nil }
+        return CaseState(history: history)
     }
 
     /// Records one command on a case inside the caller's council transaction (`EventStore.transaction`).

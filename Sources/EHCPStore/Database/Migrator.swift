@@ -30,7 +30,9 @@ public struct Migrator: Sendable {
         schema = try resource("schema")
         migrations = [
             Migration(version: 1, description: Self.firstReleaseDescription, sql: ""),
-            Migration(version: 2, description: "deadlines read caseworker and team from case_summary", sql: try resource("0002", in: "migrations")),
+            Migration(
+                version: 2, description: "caseworker and team on open duties only; row-level security reads the council once per statement",
+                sql: try resource("0002", in: "migrations")),
         ]
     }
 

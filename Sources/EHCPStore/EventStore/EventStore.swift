@@ -76,19 +76,6 @@ public struct EventStore: Sendable {
         ).rows.map { row throws(PostgresError) in try StoredEvent(row: row) }
     }
 
-    /// Several cases' events in one round trip, by case, each in version order.
-    public func readStreams(caseIds: [UUID], on connection: PostgresConnection) throws(PostgresError) -> [UUID: [StoredEvent]] {
-        let rows = try connection.query(
-            "SELECT \(StoredEvent.columns) FROM events WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, version",
-            [PostgresArray(caseIds.map(\.postgresText))])
-        var streams: [UUID: [StoredEvent]] = [:]
-        for row in rows.rows {
-            let event = try StoredEvent(row: row)
-            streams[event.caseId, default: []].append(event)
-        }
-        return streams
-    }
-
     /// Events committed after `cursor`, in (transaction, position) order, and the cursor to read on from.
     ///
     /// Identity values are taken at insert but become visible at commit, so a reader that only tracked

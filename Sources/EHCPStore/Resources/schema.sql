@@ -231,14 +231,19 @@ CREATE TABLE deadlines (
     next_alert_on   date,
     advice_type     text,                      -- R-ADVICE-6W rows: K-ADVICE-6W groups by type and provider
     provider        text,
-    -- (No caseworker or team: readers join case_summary, so a reassignment rewrites one row, not all.)
+    -- On unmet duties (status 'open', kind 'duty') the case's caseworker and team, so that the breach
+    -- report and work tray group and filter from the covering index below without a join; NULL on
+    -- every other row (readers of those join case_summary), so a reassignment rewrites only the open
+    -- duties, not every row of the case.
+    caseworker      text,
+    team            text,
     PRIMARY KEY (case_id, rule, key, start_version)
 );
 CREATE INDEX deadlines_next_alert ON deadlines (next_alert_on) WHERE next_alert_on IS NOT NULL;
--- Unmet duties by due date, covering what the breach report and work tray read of the deadline, so
--- the deadline side of their totals is an index-only scan.
+-- Unmet duties by due date, covering what the breach report and work tray filter and group on, so
+-- their totals are index-only scans.
 CREATE INDEX deadlines_open_duty_by_due ON deadlines (council_id, due_on)
-    INCLUDE (started_on, excepted, rule, case_id, key) WHERE status = 'open' AND kind = 'duty';
+    INCLUDE (started_on, excepted, rule, team, caseworker, case_id, key) WHERE status = 'open' AND kind = 'duty';
 
 -- A stored deadline's status as of a day (DeadlineStatus.asOf in the domain): the due day itself is open.
 CREATE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)
@@ -323,9 +328,10 @@ CREATE TABLE access_log (
 );
 CREATE INDEX access_log_child ON access_log (council_id, child_id, access_id);
 
--- Row-level security: a row is visible only to transactions that set its council.
+-- Row-level security: a row is visible only to transactions that set its council. The council is read
+-- once per statement (the sub-select is an init plan), not once per row scanned.
 ALTER TABLE access_log ENABLE ROW LEVEL SECURITY;
-CREATE POLICY council_access_log ON access_log USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_access_log ON access_log USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE children ENABLE ROW LEVEL SECURITY;
 ALTER TABLE case_streams ENABLE ROW LEVEL SECURITY;
@@ -336,16 +342,16 @@ ALTER TABLE deadlines ENABLE ROW LEVEL SECURITY;
 ALTER TABLE outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE alerts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE webhook_subscriptions ENABLE ROW LEVEL SECURITY;
-CREATE POLICY council_users ON users USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
-CREATE POLICY council_children ON children USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
-CREATE POLICY council_streams ON case_streams USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
-CREATE POLICY council_events ON events USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
-CREATE POLICY council_idempotency ON idempotency_keys USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
-CREATE POLICY council_summary ON case_summary USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
-CREATE POLICY council_deadlines ON deadlines USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
-CREATE POLICY council_outbox ON outbox USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
-CREATE POLICY council_alerts ON alerts USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
-CREATE POLICY council_webhooks ON webhook_subscriptions USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council());
+CREATE POLICY council_users ON users USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
+CREATE POLICY council_children ON children USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
+CREATE POLICY council_streams ON case_streams USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
+CREATE POLICY council_events ON events USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
+CREATE POLICY council_idempotency ON idempotency_keys USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
+CREATE POLICY council_summary ON case_summary USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
+CREATE POLICY council_deadlines ON deadlines USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
+CREATE POLICY council_outbox ON outbox USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
+CREATE POLICY council_alerts ON alerts USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
+CREATE POLICY council_webhooks ON webhook_subscriptions USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 
 -- What the application role may do. Note: events get SELECT and INSERT only, never UPDATE or DELETE.
 GRANT USAGE ON SCHEMA public TO ehcp_app;
