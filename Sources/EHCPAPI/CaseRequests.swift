@@ -30,10 +30,12 @@ enum CaseRequests {
         return version
     }
 
-    /// The `Idempotency-Key` header and a fingerprint of the request it guards (method, path and body).
+    /// The `Idempotency-Key` header and a fingerprint of the request it guards (method, path and body);
+    /// no fingerprint without a key.
     static func idempotency(_ request: Request, body: [UInt8]) throws -> (key: String?, hash: String) {
         let key = request.headers[.init("Idempotency-Key")!]
-        if let key, key.isEmpty || key.utf8.count > 200 {
+        guard let key else { return (nil, "") }
+        if key.isEmpty || key.utf8.count > 200 {
             throw Problem.invalid(field: "Idempotency-Key", value: String(key.prefix(40)), "Idempotency-Key must be 1 to 200 characters")
         }
         var hasher = SHA256()

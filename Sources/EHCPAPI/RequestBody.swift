@@ -39,7 +39,7 @@ struct RequestBody: Sendable {
         try JSONLimitScanner.check(bytes)
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            value = try JSONValue.parse(bytes)
         } catch {
             throw Problem.invalid(field: "body", value: nil, "the body is not valid JSON", code: "malformedJSON")
         }

@@ -46,3 +46,28 @@ struct EventCodecTests {
         }
     }
 }
+
+@Suite("JSON parser and value decoder")
+struct JSONParserTests {
+    static let validDocuments: [String] = [
+        #"{}"#, #"[]"#, #" { "a" : [ 1 , -0 , 2.5e3 , 1E-2 , 0.125 ] , "b" : null , "c" : true , "d" : false } "#,
+        #"{"s":"quote \" slash \/ back \\ tab \t nl \n cr \r ff \f bs \b"}"#, #"{"u":"\u00e9\u20ac\ud83d\ude00 é € 😀"}"#,
+        #"{"nested":{"deeper":[[],[{}],{"x":[1,[2,[3]]]}]}}"#, #""just a string""#, "123", "\n\t[ ]\r\n",
+    ]
+
+    @Test("valid documents parse to what Foundation's decoder reads", arguments: validDocuments)
+    func valid(_ text: String) throws {
+        let expected = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        #expect(try JSONValue.parse(text) == expected)
+    }
+
+    static let invalidDocuments: [[UInt8]] = [
+        "", " ", "{", "[1,]", #"{"a":1,}"#, "01", "1.", ".5", "-", "+1", "1e", "tru", "nul", #"{"a" 1}"#, #"{a:1}"#, #""open"#,
+        "\"tab\there\"", #""\x""#, #""\u12""#, #""\ud800""#, #""\udc00x""#, "[1] [2]", "{} x", "1e999", #"{"dup":1,"dup":2}"#,
+    ].map { Array($0.utf8) } + [[0x22, 0xC3, 0x28, 0x22], [0x22, 0xFF, 0x22]]
+
+    @Test("malformed documents are refused, as Foundation refuses them", arguments: invalidDocuments)
+    func invalid(_ bytes: [UInt8]) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(bytes) }
+    }
+}

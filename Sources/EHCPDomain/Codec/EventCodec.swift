@@ -19,28 +19,23 @@ public enum EventCodec {
             throw CaseError(.invalidField, field: "data", "must be a JSON object")
         }
         let upcast = upcastData(kind: kind, schemaVersion: schemaVersion, object: object)
-        let bytes = (try? encoder.encode(JSONValue.object(upcast))) ?? Data("{}".utf8)
-        let event = try decodePayload(kind: kind, json: bytes, object: upcast)
+        let (event, requested) = try decodePayload(kind: kind, object: upcast)
         if strict {
-            let known = Set(encode(event).keys)
-            for (key, value) in upcast where value != .null && !known.contains(key) {
+            // A member the type never asked for is not one of its fields.
+            for (key, value) in upcast where value != .null && !requested.contains(key) {
                 throw CaseError(.invalidField, field: "data.\(key)", "is not a field of \(type)")
             }
         }
         return event
     }
 
-    /// Decodes a stored event straight from its JSON bytes (one pass; the read path of the store).
-    /// Rows at an older schema version go through `upcastData` first.
-    public static func decodeStored(type: String, json: Data, schemaVersion: Int) throws(CaseError) -> CaseEvent {
-        guard schemaVersion == currentSchemaVersion, let kind = EventKind(rawValue: type) else {
-            let value: JSONValue
-            do { value = try JSONDecoder().decode(JSONValue.self, from: json) } catch {
-                throw CaseError(.invalidField, field: "data", "stored data is not JSON")
-            }
-            return try decode(type: type, data: value, schemaVersion: schemaVersion, strict: false)
+    /// Decodes a stored event from its JSON text (the read path of the store, leniently).
+    public static func decodeStored(type: String, json: String, schemaVersion: Int) throws(CaseError) -> CaseEvent {
+        let value: JSONValue
+        do { value = try JSONValue.parse(json) } catch {
+            throw CaseError(.invalidField, field: "data", "stored data is not JSON: \(error)")
         }
-        return try decodePayload(kind: kind, json: json, object: nil)
+        return try decode(type: type, data: value, schemaVersion: schemaVersion, strict: false)
     }
 
     /// The `data` object of an event (fields absent when nil).
@@ -99,26 +94,27 @@ public enum EventCodec {
         object
     }
 
-    private static let decoder = JSONDecoder()
-
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
 
-    private static func decodePayload(kind: EventKind, json: Data, object: [String: JSONValue]?) throws(CaseError) -> CaseEvent {
+    /// The event of `kind` from its `data` object, and the members its payload type asked for.
+    private static func decodePayload(kind: EventKind, object: [String: JSONValue]) throws(CaseError) -> (CaseEvent, Set<String>) {
+        var requested: Set<String> = []
         func payload<T: Decodable>(_: T.Type) throws(CaseError) -> T {
             do {
-                return try decoder.decode(T.self, from: json)
+                let decoded = try JSONValueDecoder.decode(T.self, from: .object(object))
+                requested = decoded.requested
+                return decoded.value
             } catch let error as DecodingError {
-                let object = object ?? ((try? decoder.decode(JSONValue.self, from: json))?.objectValue ?? [:])
                 throw fieldError(error, object: object, type: kind.rawValue)
             } catch {
                 throw CaseError(.invalidField, field: "data", "could not be read: \(error)")
             }
         }
-        return switch kind {
+        let event: CaseEvent = switch kind {
         case .requestReceived: .requestReceived(try payload(RequestReceived.self))
         case .becameResponsible: .becameResponsible(try payload(BecameResponsible.self))
         case .decidedToAssess: .decidedToAssess
@@ -163,6 +159,7 @@ public enum EventCodec {
         case .deadlineBreached: .deadlineBreached(try payload(DeadlineBreached.self))
         case .deadlineReminderSent: .deadlineReminderSent(try payload(DeadlineReminderSent.self))
         }
+        return (event, requested)
     }
 
     /// Turns a DecodingError into an error that names the field and the offending value.

@@ -125,7 +125,7 @@ public final class CaseBatchWriter: Sendable {
         var results: [Result<CaseRepository.Outcome, any Error>?]
         do {
             results = try await pool.withConnection { [repository] connection in
-                try repository.store.transaction(council: commands[0].council, on: connection) { connection in
+                try repository.store.transaction(council: commands[0].council, genericPlans: true, on: connection) { connection in
                     try Self.write(commands, repository: repository, on: connection)
                 }
             }
