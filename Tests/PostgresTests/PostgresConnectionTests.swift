@@ -9,6 +9,16 @@ struct PostgresConnectionTests {
 
     init() throws { database = try TestDatabase.make(migrate: false) }
 
+    @Test("an array parameter arrives element for element: quotes, backslashes, NULL, the word NULL, braces, commas, Unicode")
+    func arrayRoundTrip() throws {
+        let connection = try database.connect()
+        let elements: [String?] = ["a", "b\"c", "d\\e", nil, "NULL", "", "{x,y}", " spaced ", "ünï — 😀"]
+        let back = try connection.query(
+            "SELECT e FROM unnest($1::text[]) WITH ORDINALITY AS t(e, n) ORDER BY n", [PostgresArray(elements)]
+        ).rows.map { try $0.decodeIfPresent(String.self, at: 0) }
+        #expect(back == elements)
+    }
+
     @Test("every supported type round-trips through a parameter and back")
     func typeRoundTrips() throws {
         let connection = try database.connect()
