@@ -19,7 +19,7 @@ public enum EventCodec {
             throw CaseError(.invalidField, field: "data", "must be a JSON object")
         }
         let upcast = upcastData(kind: kind, schemaVersion: schemaVersion, object: object)
-        let (event, requested) = try decodePayload(kind: kind, object: upcast)
+        let (event, requested) = try decodePayload(kind: kind, object: upcast, recordRequests: strict)
         if strict {
             // A member the type never asked for is not one of its fields.
             for (key, value) in upcast where value != .null && !requested.contains(key) {
@@ -101,11 +101,11 @@ public enum EventCodec {
     }()
 
     /// The event of `kind` from its `data` object, and the members its payload type asked for.
-    private static func decodePayload(kind: EventKind, object: [String: JSONValue]) throws(CaseError) -> (CaseEvent, Set<String>) {
+    private static func decodePayload(kind: EventKind, object: [String: JSONValue], recordRequests: Bool) throws(CaseError) -> (CaseEvent, Set<String>) {
         var requested: Set<String> = []
         func payload<T: Decodable>(_: T.Type) throws(CaseError) -> T {
             do {
-                let decoded = try JSONValueDecoder.decode(T.self, from: .object(object))
+                let decoded = try JSONValueDecoder.decode(T.self, from: .object(object), recordRequests: recordRequests)
                 requested = decoded.requested
                 return decoded.value
             } catch let error as DecodingError {

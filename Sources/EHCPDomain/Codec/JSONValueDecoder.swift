@@ -5,11 +5,31 @@
 /// same field and value. It also reports which top-level members the type asked for: a member nobody
 /// asked for is not a field of the type (the API's strict mode refuses it).
 enum JSONValueDecoder {
-    static func decode<T: Decodable>(_: T.Type, from value: JSONValue) throws -> (value: T, requested: Set<String>) {
-        let requested = RequestedKeys()
-        let decoder = ValueDecoder(value: value, codingPath: [], requested: requested)
-        return (try T(from: decoder), requested.keys)
+    /// - Parameter recordRequests: collect the top-level member names the type asks for (strict mode);
+    ///   otherwise the returned set is empty.
+    static func decode<T: Decodable>(_: T.Type, from value: JSONValue, recordRequests: Bool) throws -> (value: T, requested: Set<String>) {
+        let requested = recordRequests ? RequestedKeys() : nil
+        let decoder = ValueDecoder(value: value, path: .root, requested: requested)
+        return (try T(from: decoder), requested?.keys ?? [])
     }
+}
+
+/// Where a value sits, built only when an error or a type asks for `codingPath` (most decodes never do).
+private indirect enum PathNode {
+    case root
+    case child(PathNode, any CodingKey)
+
+    var codingPath: [any CodingKey] {
+        var keys: [any CodingKey] = []
+        var node = self
+        while case .child(let parent, let key) = node {
+            keys.append(key)
+            node = parent
+        }
+        return keys.reversed()
+    }
+
+    func appending(_ key: any CodingKey) -> PathNode { .child(self, key) }
 }
 
 /// The member names a type's `init(from:)` looked up at the top level.
@@ -19,9 +39,10 @@ private final class RequestedKeys {
 
 private struct ValueDecoder: Decoder {
     let value: JSONValue
-    let codingPath: [any CodingKey]
-    /// Set only for the top-level object.
+    let path: PathNode
+    /// Set only for the top-level object, in strict mode.
     let requested: RequestedKeys?
+    var codingPath: [any CodingKey] { path.codingPath }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy _: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -29,7 +50,7 @@ private struct ValueDecoder: Decoder {
             throw DecodingError.typeMismatch(
                 [String: JSONValue].self, .init(codingPath: codingPath, debugDescription: "Expected an object but found \(value.kindName) instead."))
         }
-        return KeyedDecodingContainer(KeyedContainer<Key>(members: members, codingPath: codingPath, requested: requested))
+        return KeyedDecodingContainer(KeyedContainer<Key>(members: members, path: path, requested: requested))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -37,18 +58,18 @@ private struct ValueDecoder: Decoder {
             throw DecodingError.typeMismatch(
                 [JSONValue].self, .init(codingPath: codingPath, debugDescription: "Expected an array but found \(value.kindName) instead."))
         }
-        return UnkeyedContainer(elements: elements, codingPath: codingPath)
+        return UnkeyedContainer(elements: elements, path: path)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
-        SingleValueContainer(value: value, codingPath: codingPath)
+        SingleValueContainer(value: value, path: path)
     }
 }
 
 /// Reads scalars from a value, with Foundation's type-mismatch errors.
-private func unbox<T: Decodable>(_ value: JSONValue, as _: T.Type, codingPath: [any CodingKey]) throws -> T {
+private func unbox<T: Decodable>(_ value: JSONValue, as _: T.Type, path: PathNode) throws -> T {
     func mismatch() -> DecodingError {
-        .typeMismatch(T.self, .init(codingPath: codingPath, debugDescription: "Expected to decode \(T.self) but found \(value.kindName) instead."))
+        .typeMismatch(T.self, .init(codingPath: path.codingPath, debugDescription: "Expected to decode \(T.self) but found \(value.kindName) instead."))
     }
     if T.self == JSONValue.self { return value as! T }
     if T.self == String.self {
@@ -68,15 +89,16 @@ private func unbox<T: Decodable>(_ value: JSONValue, as _: T.Type, codingPath: [
         return flag as! T
     }
     if case .null = value {
-        throw DecodingError.valueNotFound(T.self, .init(codingPath: codingPath, debugDescription: "Expected \(T.self) value but found null instead."))
+        throw DecodingError.valueNotFound(T.self, .init(codingPath: path.codingPath, debugDescription: "Expected \(T.self) value but found null instead."))
     }
-    return try T(from: ValueDecoder(value: value, codingPath: codingPath, requested: nil))
+    return try T(from: ValueDecoder(value: value, path: path, requested: nil))
 }
 
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [String: JSONValue]
-    let codingPath: [any CodingKey]
+    let path: PathNode
     let requested: RequestedKeys?
+    var codingPath: [any CodingKey] { path.codingPath }
 
     var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
 
@@ -99,30 +121,30 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try unbox(try member(key), as: type, codingPath: codingPath + [key])
+        try unbox(try member(key), as: type, path: path.appending(key))
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         requested?.keys.insert(key.stringValue)
         guard let value = members[key.stringValue] else { return nil }
         if case .null = value { return nil }
-        return try unbox(value, as: type, codingPath: codingPath + [key])
+        return try unbox(value, as: type, path: path.appending(key))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        try ValueDecoder(value: try member(key), codingPath: codingPath + [key], requested: nil).container(keyedBy: type)
+        try ValueDecoder(value: try member(key), path: path.appending(key), requested: nil).container(keyedBy: type)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        try ValueDecoder(value: try member(key), codingPath: codingPath + [key], requested: nil).unkeyedContainer()
+        try ValueDecoder(value: try member(key), path: path.appending(key), requested: nil).unkeyedContainer()
     }
 
     func superDecoder() throws -> any Decoder {
-        ValueDecoder(value: .object(members), codingPath: codingPath, requested: nil)
+        ValueDecoder(value: .object(members), path: path, requested: nil)
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        ValueDecoder(value: members[key.stringValue] ?? .null, codingPath: codingPath + [key], requested: nil)
+        ValueDecoder(value: members[key.stringValue] ?? .null, path: path.appending(key), requested: nil)
     }
 }
 
@@ -137,23 +159,24 @@ private struct IndexKey: CodingKey {
 
 private struct UnkeyedContainer: UnkeyedDecodingContainer {
     let elements: [JSONValue]
-    let codingPath: [any CodingKey]
+    let path: PathNode
     var currentIndex = 0
+    var codingPath: [any CodingKey] { path.codingPath }
 
-    init(elements: [JSONValue], codingPath: [any CodingKey]) {
+    init(elements: [JSONValue], path: PathNode) {
         self.elements = elements
-        self.codingPath = codingPath
+        self.path = path
     }
 
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
 
-    private mutating func next<T>(_ type: T.Type) throws -> (JSONValue, [any CodingKey]) {
+    private mutating func next<T>(_ type: T.Type) throws -> (JSONValue, PathNode) {
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(type, .init(codingPath: codingPath + [IndexKey(currentIndex)], debugDescription: "Unkeyed container is at end."))
+            throw DecodingError.valueNotFound(type, .init(codingPath: path.appending(IndexKey(currentIndex)).codingPath, debugDescription: "Unkeyed container is at end."))
         }
         defer { currentIndex += 1 }
-        return (elements[currentIndex], codingPath + [IndexKey(currentIndex)])
+        return (elements[currentIndex], path.appending(IndexKey(currentIndex)))
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -164,28 +187,29 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let (value, path) = try next(type)
-        return try unbox(value, as: type, codingPath: path)
+        return try unbox(value, as: type, path: path)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
         let (value, path) = try next([String: JSONValue].self)
-        return try ValueDecoder(value: value, codingPath: path, requested: nil).container(keyedBy: type)
+        return try ValueDecoder(value: value, path: path, requested: nil).container(keyedBy: type)
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
         let (value, path) = try next([JSONValue].self)
-        return try ValueDecoder(value: value, codingPath: path, requested: nil).unkeyedContainer()
+        return try ValueDecoder(value: value, path: path, requested: nil).unkeyedContainer()
     }
 
     mutating func superDecoder() throws -> any Decoder {
         let (value, path) = try next(JSONValue.self)
-        return ValueDecoder(value: value, codingPath: path, requested: nil)
+        return ValueDecoder(value: value, path: path, requested: nil)
     }
 }
 
 private struct SingleValueContainer: SingleValueDecodingContainer {
     let value: JSONValue
-    let codingPath: [any CodingKey]
+    let path: PathNode
+    var codingPath: [any CodingKey] { path.codingPath }
 
     func decodeNil() -> Bool {
         if case .null = value { return true }
@@ -193,7 +217,7 @@ private struct SingleValueContainer: SingleValueDecodingContainer {
     }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try unbox(value, as: type, codingPath: codingPath)
+        try unbox(value, as: type, path: path)
     }
 }
 
