@@ -11,11 +11,15 @@ public struct PostgresRows: Sendable, Sequence {
 }
 
 /// One row: each column as text, or nil for NULL.
+///
+/// The decoders are `@inlinable` so that callers get them specialised for their type: unspecialised,
+/// the generic calls showed in profiles of the write path, which reads a few hundred columns a batch.
 public struct PostgresRow: Sendable {
-    let columns: [String]
+    @usableFromInline let columns: [String]
     public let values: [String?]
 
     /// Decodes column `index` as `T`; throws on NULL or on text `T` cannot read.
+    @inlinable
     public func decode<T: PostgresDecodable>(_: T.Type = T.self, at index: Int) throws(PostgresError) -> T {
         guard let value = try decodeIfPresent(T.self, at: index) else {
             throw PostgresError(.decoding, message: "column \(columns[index]) is NULL, expected \(T.self)")
@@ -24,6 +28,7 @@ public struct PostgresRow: Sendable {
     }
 
     /// Decodes column `index` as `T`, or nil when it is NULL.
+    @inlinable
     public func decodeIfPresent<T: PostgresDecodable>(_: T.Type = T.self, at index: Int) throws(PostgresError) -> T? {
         guard index < values.count else {
             throw PostgresError(.decoding, message: "column \(index) does not exist (the row has \(values.count))")
