@@ -111,6 +111,9 @@ struct CaseAPITests {
             #expect(try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: long).string("code") == "jsonTooLong")
             #expect(try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: "{not json").status == 400)
             #expect(try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: "[1,2]").status == 400)
+            let repeated = try await client.send(
+                .post, "/v1/cases/\(caseId)/events", as: "Ann", json: #"{"type":"DecidedToAssess","occurredOn":"2025-04-01","occurredOn":"2025-04-02"}"#)
+            #expect(repeated.status == 400 && repeated.string("code") == "malformedJSON")
             let typed = try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: "{}", headers: ["Content-Type": "text/plain"])
             #expect(typed.status == 415)
             #expect(try await client.send(.get, "/v1/cases?limit=100000", as: "Ann").status == 400)
