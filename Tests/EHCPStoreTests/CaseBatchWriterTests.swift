@@ -7,19 +7,11 @@ import Testing
 import TestSupport
 
 @Suite("Batch writer: many commands per transaction, outcomes as if one at a time")
-struct CaseBatchWriterTests {
+struct CaseBatchWriterTests: CaseSuite {
     let database: TestDatabase
     let council: UUID
-    let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try! WorkingDayCalendar.englandAndWales())))
 
-    init() throws {
-        database = try TestDatabase.make()
-        council = try database.addCouncil()
-    }
-
-    func log(_ event: CaseEvent, on day: String, today: String = "2025-04-21") -> LogEvent {
-        LogEvent(event, on: CivilDate(iso: day)!, by: "caseworker:ann", today: CivilDate(iso: today)!)
-    }
+    init() throws { (database, council) = try Self.freshCouncil() }
 
     func open(_ caseId: UUID, pool: PostgresPool) async throws {
         _ = try await repository.record(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)

@@ -7,19 +7,11 @@ import Testing
 import TestSupport
 
 @Suite("Recording case events: decide, append and project in one transaction")
-struct CaseRepositoryTests {
+struct CaseRepositoryTests: CaseSuite {
     let database: TestDatabase
     let council: UUID
-    let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try! WorkingDayCalendar.englandAndWales())))
 
-    init() throws {
-        database = try TestDatabase.make()
-        council = try database.addCouncil()
-    }
-
-    func log(_ event: CaseEvent, on day: String, today: String = "2025-04-21") -> LogEvent {
-        LogEvent(event, on: CivilDate(iso: day)!, by: "caseworker:ann", today: CivilDate(iso: today)!)
-    }
+    init() throws { (database, council) = try Self.freshCouncil() }
 
     @Test("an accepted event updates the case summary and the deadlines with it")
     func projections() async throws {
