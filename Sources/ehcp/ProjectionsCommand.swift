@@ -1,0 +1,42 @@
+import ArgumentParser
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Logging
+
+/// `ehcp projections rebuild`: recompute case summaries and deadline rows from the event log.
+struct ProjectionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "projections", abstract: "Maintain the projections computed from the event log.", subcommands: [Rebuild.self])
+
+    struct Rebuild: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute case summaries and deadlines from the events (after changing reminder offsets, or to repair them).",
+            discussion: "Safe while the service runs: each batch of cases is locked as a writer locks it.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "Only this council's cases (its code); default every council.")
+        var council: String?
+
+        @Option(help: "Local settings whose reminder offsets the rows should carry (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
+        var settings: String? = ProcessInfo.processInfo.environment["EHCP_SETTINGS"]
+
+        func run() throws {
+            let logger = Logger(label: "ehcp.projections")
+            try reportingCleanly {
+                let resolved = try database.openMigratedOrExit(logger: logger)
+                defer { resolved.close() }
+                let connection = try database.connect(resolved)
+                defer { connection.close() }
+                let councilId = try council.map { try UserDirectory().council(code: $0, on: connection) }
+                let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: try LocalSettings.from(settings))
+                let started = ContinuousClock.now
+                let done = try ProjectionRebuilder(engine: engine).rebuild(council: councilId, on: connection) { progress in
+                    if progress.cases % 10_000 < 500 { print("rebuilt \(progress.cases) cases…") }
+                }
+                print("Rebuilt the projections of \(done.cases) cases (\(done.events) events) in \(ContinuousClock.now - started).")
+            }
+        }
+    }
+}
