@@ -77,6 +77,8 @@ struct CaseBatchWriterTests: CaseSuite {
         }
         #expect(events == demos.map { $0.history.count - 1 }.reduce(0, +))
         #expect(transactions < events)
+        #expect(writer.totals.commands == events)
+        #expect(writer.totals.batches == transactions)
     }
 
     @Test("a refused event, a stale If-Match and an unknown case fail alone; the commands beside them commit")

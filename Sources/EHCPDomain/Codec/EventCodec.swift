@@ -42,7 +42,7 @@ public enum EventCodec {
     public static func encode(_ event: CaseEvent) -> [String: JSONValue] {
         // Encoding our own Codable structs cannot fail.
         guard let payload = payload(of: event), let data = try? encoder.encode(payload),
-              let value = try? JSONDecoder().decode(JSONValue.self, from: data)
+              let value = try? JSONValue.parse(Array(data))
         else { return [:] }
         return value.objectValue ?? [:]
     }

@@ -51,7 +51,18 @@ public final class CaseBatchWriter: Sendable {
         var runningLanes = 0
         /// Cases in a batch being written: a second command on one waits for the next batch.
         var busy: Set<UUID> = []
+        var totals = Totals()
     }
+
+    /// How many batches have been formed, and how many commands they held (their ratio is the
+    /// benefit of group commit: commands sharing a commit).
+    public struct Totals: Sendable, Equatable {
+        public var batches = 0
+        public var commands = 0
+    }
+
+    /// The batches and commands so far.
+    public var totals: Totals { queue.withLock { $0.totals } }
 
     public let repository: CaseRepository
     public let pool: PostgresPool
@@ -116,6 +127,8 @@ public final class CaseBatchWriter: Sendable {
                 return nil
             }
             queue.busy.formUnion(taken)
+            queue.totals.batches += 1
+            queue.totals.commands += batch.count
             return batch
         }
     }

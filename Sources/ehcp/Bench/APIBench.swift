@@ -48,7 +48,9 @@ struct APIBench: AsyncParsableCommand {
         for await _ in listening { break }
 
         print("api benchmark: \(caseIds.count) cases, \(clients) clients, \(events) events per measurement, \(connections) connections")
+        let before = api.writer.totals
         let http = try await measureHTTP(caseIds: caseIds, token: token, today: today)
+        let after = api.writer.totals
         let batched = try await measureWriter(api: api, council: council, caseIds: caseIds, today: today)
         let direct = try await measureRepository(api: api, council: council, caseIds: caseIds, today: today)
         let raw = try await measureRaw(pool: pool, council: council, caseIds: caseIds)
@@ -59,6 +61,8 @@ struct APIBench: AsyncParsableCommand {
             print(name.padding(toLength: 36, withPad: " ", startingAt: 0), format(result.rate, 0).leftPad(10),
                   format(result.samples.percentile(0.5) / 1e6, 2).leftPad(9), format(result.samples.percentile(0.99) / 1e6, 2).leftPad(9))
         }
+        let batches = after.batches - before.batches
+        print("HTTP: \(after.commands - before.commands) events in \(batches) batches, \(format(Double(after.commands - before.commands) / Double(max(batches, 1)), 1)) a commit")
         print("HTTP / raw: \(format(100 * http.rate / raw.rate, 0))%  (target: at least 2,000 events/s with p99 under 50 ms)")
     }
 
