@@ -51,12 +51,14 @@ struct APIBench: AsyncParsableCommand {
         let before = api.writer.totals
         let http = try await measureHTTP(caseIds: caseIds, token: token, today: today)
         let after = api.writer.totals
+        let floor = try await measureHealthz()
         let batched = try await measureWriter(api: api, council: council, caseIds: caseIds, today: today)
         let direct = try await measureRepository(api: api, council: council, caseIds: caseIds, today: today)
         let raw = try await measureRaw(pool: pool, council: council, caseIds: caseIds)
         print("                                      events/s    p50 ms    p99 ms")
         for (name, result) in [
-            ("HTTP log event", http), ("batch writer, no HTTP", batched), ("one transaction per event", direct), ("raw INSERT", raw),
+            ("HTTP log event", http), ("HTTP floor: GET /healthz", floor), ("batch writer, no HTTP", batched),
+            ("one transaction per event", direct), ("raw INSERT", raw),
         ] {
             print(name.padding(toLength: 36, withPad: " ", startingAt: 0), format(result.rate, 0).leftPad(10),
                   format(result.samples.percentile(0.5) / 1e6, 2).leftPad(9), format(result.samples.percentile(0.99) / 1e6, 2).leftPad(9))
@@ -108,6 +110,25 @@ struct APIBench: AsyncParsableCommand {
         }
         let seconds = (ContinuousClock.now - started).seconds
         return (Double(perClient * clients) / seconds, results.reduce(into: Samples()) { $0.merge($1) })
+    }
+
+    /// The same clients and server answering `GET /healthz` (no database, no JSON): what HTTP alone
+    /// costs on this machine, the floor under any endpoint.
+    private func measureHealthz() async throws -> (rate: Double, samples: Samples) {
+        let (perClient, clients, port) = (events / clients, clients, port)
+        let started = ContinuousClock.now
+        let results = try await onThreads(clients) { _ in
+            let http = try LoopbackHTTPClient(port: port)
+            var samples = Samples()
+            for _ in 0..<perClient {
+                let begin = ContinuousClock.now
+                let reply = try http.send(method: "GET", path: "/healthz", headers: [:], body: "")
+                samples.record(ContinuousClock.now - begin)
+                guard reply.status == 200 else { throw LoopbackHTTPClient.Failure(description: "HTTP \(reply.status): \(reply.body)") }
+            }
+            return samples
+        }
+        return (Double(perClient * clients) / (ContinuousClock.now - started).seconds, results.reduce(into: Samples()) { $0.merge($1) })
     }
 
     /// The same command through the batch writer the server uses, without HTTP: what HTTP, JSON and
