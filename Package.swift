@@ -102,7 +102,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", "EHCPStore"],
+            dependencies: ["Postgres", "EHCPDomain", "EHCPStore"],
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),

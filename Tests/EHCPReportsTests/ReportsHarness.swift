@@ -10,7 +10,7 @@ struct ReportsHarness {
     let database: TestDatabase
     let council: UUID
     let pool: PostgresPool
-    let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try! WorkingDayCalendar.englandAndWales())))
+    let repository = CaseRepository.englandAndWales
 
     init() throws {
         database = try TestDatabase.make()

@@ -11,7 +11,7 @@ struct SchedulerHarness {
     let database: TestDatabase
     let council: UUID
     let pool: PostgresPool
-    let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try! WorkingDayCalendar.englandAndWales())))
+    let repository = CaseRepository.englandAndWales
 
     init() throws {
         database = try TestDatabase.make()

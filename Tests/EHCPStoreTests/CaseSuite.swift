@@ -10,10 +10,8 @@ protocol CaseSuite {
     var council: UUID { get }
 }
 
-private let sharedRepository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try! WorkingDayCalendar.englandAndWales())))
-
 extension CaseSuite {
-    var repository: CaseRepository { sharedRepository }
+    var repository: CaseRepository { .englandAndWales }
 
     /// A fresh database and its one council.
     static func freshCouncil() throws -> (TestDatabase, UUID) {

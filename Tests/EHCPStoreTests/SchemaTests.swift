@@ -33,7 +33,7 @@ struct SchemaTests {
         let council = try upgraded.addCouncil()
         let pool = try upgraded.pool()
         defer { pool.shutdown() }
-        let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())))
+        let repository = CaseRepository.englandAndWales
         let caseId = UUID()
         for (event, day) in [(CaseEvent.requestReceived(RequestReceived(requestSource: .school)), "2025-03-03"), (.decidedToAssess, "2025-03-20")] {
             _ = try await repository.record(
