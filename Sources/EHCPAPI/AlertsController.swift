@@ -28,11 +28,11 @@ struct AlertsController: Sendable {
     @Sendable func markRead(_ request: Request, context: APIContext) async throws -> Response {
         guard let user = context.user else { throw Problem.unauthenticated }
         let text = context.parameters.get("alertId") ?? ""
-        guard let alertId = Int64(text) else { throw Problem.invalid(field: "alertId", value: text, "'alertId' must be a number") }
-        guard try await deps.inCouncil(user, { try AlertFeed().markRead(alertId: alertId, recipient: user.name, on: $0) }) else {
-            throw Problem.notFound("alertId", text)
+        guard let alertId = Int64(text), alertId > 0 else { throw Problem.invalid(field: "alertId", value: text, "'alertId' must be a whole number from 1") }
+        return try await IdempotentWrite.run(request, user: user, deps: deps) { connection in
+            guard try AlertFeed().markRead(alertId: alertId, recipient: user.name, on: connection) else { throw Problem.notFound("alertId", text) }
+            return IdempotentWrite.Reply(status: .noContent)
         }
-        return Response(status: .noContent)
     }
 
     @Sendable func subscriptions(_ request: Request, context: APIContext) async throws -> Response {
@@ -48,8 +48,11 @@ struct AlertsController: Sendable {
         let body = try await RequestBody.read(request, context: context)
         try body.allowOnly(["url", "secret", "kinds"])
         let url = try body.string("url")!
-        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
-            throw Problem.invalid(field: "url", value: url, "'url' must be an absolute http or https URL")
+        // Alerts name children's cases: they travel over TLS, unless the receiver is on this machine.
+        guard let parsed = URL(string: url), let host = parsed.host?.lowercased(), let scheme = parsed.scheme?.lowercased(),
+              scheme == "https" || (scheme == "http" && ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host))
+        else {
+            throw Problem.invalid(field: "url", value: url, "'url' must be an absolute https URL (http only to 127.0.0.1, ::1 or localhost)")
         }
         let secret = try body.string("secret")!
         guard secret.utf8.count >= 16 else { throw Problem.invalid(field: "secret", value: nil, "'secret' must be at least 16 characters") }
@@ -65,9 +68,11 @@ struct AlertsController: Sendable {
             }
         case let other?: throw Problem.invalid(field: "kinds", value: other.compactDescription, "'kinds' must be an array")
         }
-        let id = try await deps.inCouncil(user) { [kinds] in try OutboxQueries().subscribe(url: url, secret: secret, kinds: kinds, createdBy: user.name, on: $0) }
         struct Created: Encodable { var subscriptionId: UUID; var url: String; var kinds: [String] }
-        return JSONOutput.response(Created(subscriptionId: id, url: url, kinds: kinds), status: .created)
+        return try await IdempotentWrite.run(request, body: body.bytes, user: user, deps: deps) { [kinds] connection in
+            let id = try OutboxQueries().subscribe(url: url, secret: secret, kinds: kinds, createdBy: user.name, on: connection)
+            return IdempotentWrite.json(Created(subscriptionId: id, url: url, kinds: kinds), status: .created)
+        }
     }
 
     @Sendable func unsubscribe(_ request: Request, context: APIContext) async throws -> Response {
@@ -90,9 +95,11 @@ struct AlertsController: Sendable {
     @Sendable func redrive(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.administer, to: "redrive webhook deliveries")
         let id = try CaseRequests.uuid(context, "deliveryId")
-        guard try await deps.inCouncil(user, { try OutboxQueries().redrive(deliveryId: id, on: $0) }) else {
-            throw Problem.notFound("deliveryId (in the dead letter)", id.lowercased)
+        return try await IdempotentWrite.run(request, user: user, deps: deps) { connection in
+            guard try OutboxQueries().redrive(deliveryId: id, on: connection) else {
+                throw Problem.notFound("deliveryId (in the dead letter)", id.lowercased)
+            }
+            return IdempotentWrite.Reply(status: .accepted)
         }
-        return Response(status: .accepted)
     }
 }

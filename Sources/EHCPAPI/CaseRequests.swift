@@ -18,13 +18,16 @@ enum CaseRequests {
         return id
     }
 
-    /// `If-Match: "7"` (or `W/"7"`, or `7`): the case version the client last saw.
+    /// `If-Match: "7"` (or `W/"7"`, or `7`): the case version the client last saw; `*` pins nothing.
+    /// Exactly the OpenAPI pattern `^(\*|(W/)?("[0-9]{1,9}"|[0-9]{1,9}))$` is accepted.
     static func expectedVersion(_ request: Request) throws -> Int? {
         guard let header = request.headers[.ifMatch] else { return nil }
-        var text = header.trimmingCharacters(in: .whitespaces)
-        if text.hasPrefix("W/") { text.removeFirst(2) }
-        text = text.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        guard let version = Int(text), version >= 0 else {
+        if header == "*" { return nil }
+        var text = Substring(header)
+        if text.hasPrefix("W/") { text = text.dropFirst(2) }
+        if text.count >= 2, text.first == "\"", text.last == "\"" { text = text.dropFirst().dropLast() }
+        guard (1...9).contains(text.utf8.count), text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let version = Int(text)
+        else {
             throw Problem.invalid(field: "If-Match", value: header, "If-Match must be the case's ETag, e.g. \"7\"")
         }
         return version
@@ -80,4 +83,29 @@ struct RecordedResponse: Encodable {
     var firstVersion: Int
     var version: Int
     var links: [String: String]
+}
+
+/// The list's page cursor: the last reference of the previous page, base64url without padding (RFC 4648
+/// §5). Every string of the documented pattern is accepted (it names a position in reference order), so
+/// the OpenAPI pattern and the server agree exactly.
+enum PageCursor {
+    static let pattern = "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$"
+    static let maxLength = 600
+
+    static func cursor(after reference: String) -> String {
+        Data(reference.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The reference a cursor names, or nil when it is not of the pattern.
+    static func reference(_ cursor: String) -> String? {
+        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let bytes = Array(cursor.utf8)
+        guard bytes.count <= maxLength, bytes.count % 4 != 1, bytes.allSatisfy(alphabet.contains) else { return nil }
+        var standard = String(decoding: bytes.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 }, as: UTF8.self)
+        standard += String(repeating: "=", count: (4 - bytes.count % 4) % 4)
+        // Lenient on the padding bits: any cursor of the pattern decodes.
+        guard let data = Data(base64Encoded: standard, options: .ignoreUnknownCharacters) else { return nil }
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\u{0}", with: "")
+    }
 }

@@ -83,13 +83,16 @@ struct CasesController: Sendable {
         var filter = CaseQueries.Filter()
         filter.caseworker = query["caseworker"].map(String.init)
         filter.team = query["team"].map(String.init)
-        filter.stage = query["stage"].map(String.init)
+        filter.stage = try QueryValue.oneOf(query["stage"].map(String.init), field: "stage", allowed: CaseStage.allCases.map(\.rawValue))
         filter.text = query["q"].map(String.init)
+        if let text = filter.text, text.count > 100 {
+            throw Problem.invalid(field: "q", value: String(text.prefix(40)) + "…", "'q' must be at most 100 characters")
+        }
         filter.overdue = try QueryValue.bool(query["overdue"].map(String.init), field: "overdue") ?? false
         filter.dueWithinDays = try QueryValue.int(query["dueWithinDays"].map(String.init), field: "dueWithinDays", range: 0...3_650)
         filter.limit = try QueryValue.int(query["limit"].map(String.init), field: "limit", range: 1...200) ?? 50
         if let cursor = query["cursor"] {
-            guard let data = Data(base64Encoded: String(cursor)), let after = String(data: data, encoding: .utf8) else {
+            guard let after = PageCursor.reference(String(cursor)) else {
                 throw Problem.invalid(field: "cursor", value: String(cursor), "'cursor' must be a value returned as nextCursor")
             }
             filter.after = after
@@ -97,7 +100,7 @@ struct CasesController: Sendable {
         let today = deps.today()
         let items = try await deps.inCouncil(user) { [filter] in try CaseQueries().list(filter, today: today, on: $0) }
         struct Page: Encodable { var cases: [CaseQueries.ListItem]; var nextCursor: String? }
-        let next = items.count == filter.limit ? items.last.map { Data($0.reference.utf8).base64EncodedString() } : nil
+        let next = items.count == filter.limit ? items.last.map { PageCursor.cursor(after: $0.reference) } : nil
         return JSONOutput.response(Page(cases: items, nextCursor: next))
     }
 
@@ -153,7 +156,9 @@ struct CasesController: Sendable {
 
     static func targetVersion(_ context: APIContext) throws -> Int {
         let text = context.parameters.get("version") ?? ""
-        guard let version = Int(text), version > 0 else { throw Problem.invalid(field: "version", value: text, "'version' must be an event version (1, 2, 3 …)") }
+        guard let version = Int32(text).map(Int.init), version > 0 else {
+            throw Problem.invalid(field: "version", value: text, "'version' must be an event version (1, 2, 3 … up to 2147483647)")
+        }
         return version
     }
 

@@ -44,12 +44,12 @@ struct ChildrenController: Sendable {
         try body.allowOnly(["reason"])
         let reason = try body.string("reason")!
         let requestId = context.requestId
-        try await deps.inCouncil(user) { connection in
+        struct Erased: Encodable { var childId: UUID; var erased: Bool }
+        return try await IdempotentWrite.run(request, body: body.bytes, user: user, deps: deps) { connection in
             guard try ChildRecords().erase(childId: childId, on: connection) else { throw Problem.notFound("childId", childId.lowercased) }
             try AccessLog().record(.eraseChild, user: user.userId, actor: "\(user.name): \(reason)", caseId: nil, childId: childId, requestId: requestId, on: connection)
+            return IdempotentWrite.json(Erased(childId: childId, erased: true))
         }
-        struct Erased: Encodable { var childId: UUID; var erased: Bool }
-        return JSONOutput.response(Erased(childId: childId, erased: true))
     }
 
     /// Who read which child's record (auditors and admins), newest first.
@@ -85,7 +85,9 @@ struct WorkTrayController: Sendable {
         case "me": (caseworker, team) = (user.name, nil)
         case "team":
             guard let mine = user.team else {
-                throw Problem.invalid(field: "scope", value: scope, "you belong to no team; ask an admin to set one, or use scope=me")
+                throw Problem(
+                    .conflict, title: "No team", detail: "you belong to no team; ask an admin to set one, or use scope=me", code: "noTeam",
+                    field: "scope", value: scope)
             }
             (caseworker, team) = (nil, mine)
         default: throw Problem.invalid(field: "scope", value: scope, "'scope' must be me or team")

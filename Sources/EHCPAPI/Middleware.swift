@@ -81,6 +81,10 @@ struct RequestLog: RouterMiddleware {
                 throw Problem.invalid(field: "uri", value: nil, "the URL contains a NUL character (%00)")
             }
             response = try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && context.matchedNoRoute {
+            // The router matched no route: 405 with `Allow` when the path exists under other methods.
+            response = try RouteTable.documented.unmatched(method: request.method.rawValue, path: request.uri.path)
+                .response(from: request, context: context)
         } catch {
             let problem = Problem.from(error)
             if problem.status.code >= 500 {
@@ -90,13 +94,18 @@ struct RequestLog: RouterMiddleware {
         }
         response.headers[.init("X-Request-Id")!] = context.requestId
         let elapsed = ContinuousClock.now - started
-        let route = context.endpointPath ?? "unmatched"
+        let route = context.matchedNoRoute ? "unmatched" : context.endpointPath ?? "unmatched"
         metrics.observe(method: request.method.rawValue, route: route, status: Int(response.status.code), seconds: elapsed.seconds)
         context.logger.info(
             "\(request.method) \(request.uri.path) \(response.status.code)",
             metadata: ["route": "\(route)", "ms": "\(Int(elapsed.seconds * 1000))", "actor": "\(context.actor.value ?? "-")"])
         return response
     }
+}
+
+extension APIContext {
+    /// Whether the router found no route for the request (Hummingbird marks its not-found responder's path).
+    var matchedNoRoute: Bool { endpointPath.map { $0 == "NotFound" } ?? true }
 }
 
 extension Duration {

@@ -62,11 +62,14 @@ struct ReportsController: Sendable {
     }
 
     func timelinessQuery(_ parameters: Parameters) throws -> TimelinessReport.Query {
+        // Defaults: `to` today (or `from`, when that is later); `from` the first of the month a year before `to`.
         let today = deps.today()
+        let given = parameters.query["from"] == nil ? nil : try parameters.date("from")
+        let to = try parameters.date("to", default: max(today, given ?? today))
         let query = TimelinessReport.Query(
             measure: try parameters.choice("measure", default: Measure.final20W),
-            from: try parameters.date("from", default: CivilDate(year: today.year - 1, month: today.month, day: 1)!),
-            to: try parameters.date("to", default: today), grouping: try parameters.choice("groupBy", default: Grouping.month),
+            from: given ?? CivilDate(year: to.year - 1, month: to.month, day: 1) ?? to,
+            to: to, grouping: try parameters.choice("groupBy", default: Grouping.month),
             exceptions: try parameters.choice("exceptions", default: ExceptionsPolicy.excluded), scope: try parameters.choice("scope", default: Scope.dfe))
         guard query.from <= query.to else { throw Problem.invalid(field: "to", value: query.to.description, "'to' must not be before 'from' (\(query.from))") }
         return query

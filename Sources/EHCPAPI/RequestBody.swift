@@ -157,6 +157,15 @@ enum QueryValue {
         return value
     }
 
+    /// A value from a closed list (an OpenAPI `enum`): anything else is refused, naming the choices.
+    static func oneOf(_ text: String?, field: String, allowed: [String]) throws -> String? {
+        guard let text else { return nil }
+        guard allowed.contains(text) else {
+            throw Problem.invalid(field: field, value: text, "'\(field)' must be one of: \(allowed.joined(separator: ", "))")
+        }
+        return text
+    }
+
     static func bool(_ text: String?, field: String) throws -> Bool? {
         switch text {
         case nil: return nil

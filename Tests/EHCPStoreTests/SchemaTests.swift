@@ -20,13 +20,13 @@ struct SchemaTests {
         let database = try TestDatabase.make(migrate: false)
         let connection = try database.connect()
         let migrator = try Migrator()
-        #expect(try migrator.migrate(on: connection) == [1, 2])
+        #expect(try migrator.migrate(on: connection) == [1, 2, 3])
         #expect(try migrator.migrate(on: connection) == [])
-        #expect(try migrator.currentVersion(on: connection) == 2)
-        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 2)
+        #expect(try migrator.currentVersion(on: connection) == 3)
+        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 3)
     }
 
-    @Test("a release-1 database is upgraded by migration 2: caseworkers kept on open duties only, and the policies of schema.sql")
+    @Test("a release-1 database is upgraded by migrations 2 and 3 to exactly the shape of schema.sql")
     func upgradeFromRelease1() async throws {
         let current = try TestDatabase.make()
         let upgraded = try TestDatabase.make()
@@ -46,9 +46,11 @@ struct SchemaTests {
             let (name, table) = (try policy.decode(String.self, at: 0), try policy.decode(String.self, at: 1))
             try connection.execute("ALTER POLICY \(name) ON \(table) USING (council_id = ehcp_council()) WITH CHECK (council_id = ehcp_council())")
         }
+        // … and had no stored responses for POSTs other than case events.
+        try connection.execute("DROP TABLE idempotent_responses")
         try connection.execute("DELETE FROM schema_migrations WHERE version > 1")
 
-        #expect(try Migrator().migrate(on: connection) == [2])
+        #expect(try Migrator().migrate(on: connection) == [2, 3])
         let carriers = try connection.query("SELECT rule, status FROM deadlines WHERE caseworker = 'Ann' ORDER BY rule").rows.map {
             "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
         }
@@ -62,6 +64,8 @@ struct SchemaTests {
                 SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns WHERE table_schema = 'public'
                 UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
                 UNION ALL SELECT 'policy ' || tablename || ' ' || policyname || ' ' || qual || ' ' || with_check FROM pg_policies WHERE schemaname = 'public'
+                UNION ALL SELECT 'grant ' || table_name || ' ' || privilege_type FROM information_schema.role_table_grants WHERE grantee = 'ehcp_app'
+                UNION ALL SELECT 'row security ' || relname || ' ' || relrowsecurity FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
                 ORDER BY 1
                 """
             ).rows.map { try $0.decode(String.self, at: 0) }

@@ -33,6 +33,9 @@ public struct Migrator: Sendable {
             Migration(
                 version: 2, description: "caseworker and team on open duties only; row-level security reads the council once per statement",
                 sql: try resource("0002", in: "migrations")),
+            Migration(
+                version: 3, description: "Idempotency-Key on every POST: stored responses for writes that record no case event",
+                sql: try resource("0003", in: "migrations")),
         ]
     }
 

@@ -167,6 +167,19 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (council_id, key)
 );
 
+-- Responses to the POSTs that record no case event (webhook subscriptions, erasure, marking an alert read,
+-- redriving a delivery), kept by Idempotency-Key and written in the same transaction as the change, so
+-- a replay returns the first response and the change happens once.
+CREATE TABLE idempotent_responses (
+    council_id      uuid NOT NULL,
+    key             text NOT NULL,
+    request_hash    text NOT NULL,                 -- SHA-256 of method, path and body
+    status          smallint NOT NULL,
+    body            text NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (council_id, key)
+);
+
 -- Projection: one row per case, for lists, searches and reports.
 CREATE TABLE case_summary (
     case_id         uuid PRIMARY KEY REFERENCES case_streams,
@@ -337,6 +350,7 @@ ALTER TABLE children ENABLE ROW LEVEL SECURITY;
 ALTER TABLE case_streams ENABLE ROW LEVEL SECURITY;
 ALTER TABLE events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE idempotent_responses ENABLE ROW LEVEL SECURITY;
 ALTER TABLE case_summary ENABLE ROW LEVEL SECURITY;
 ALTER TABLE deadlines ENABLE ROW LEVEL SECURITY;
 ALTER TABLE outbox ENABLE ROW LEVEL SECURITY;
@@ -347,6 +361,7 @@ CREATE POLICY council_children ON children USING (council_id = (SELECT ehcp_coun
 CREATE POLICY council_streams ON case_streams USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 CREATE POLICY council_events ON events USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 CREATE POLICY council_idempotency ON idempotency_keys USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
+CREATE POLICY council_responses ON idempotent_responses USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 CREATE POLICY council_summary ON case_summary USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 CREATE POLICY council_deadlines ON deadlines USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 CREATE POLICY council_outbox ON outbox USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
@@ -358,7 +373,7 @@ GRANT USAGE ON SCHEMA public TO ehcp_app;
 GRANT SELECT ON councils TO ehcp_app;
 GRANT SELECT ON users TO ehcp_app;
 GRANT EXECUTE ON FUNCTION ehcp_authenticate(text) TO ehcp_app;
-GRANT SELECT, INSERT ON events, idempotency_keys, access_log TO ehcp_app;
+GRANT SELECT, INSERT ON events, idempotency_keys, idempotent_responses, access_log TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON case_streams, children TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON case_summary, deadlines TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON outbox, alerts, webhook_subscriptions TO ehcp_app;
