@@ -16,7 +16,7 @@ public struct APIContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        requestId = UUID().uuidString.lowercased()
+        requestId = UUID().lowercased
     }
 
     /// Bodies are read through `RequestBody.read`, which enforces its own limit; this bounds the rest.
@@ -46,11 +46,11 @@ enum Roles {
     static let administer: Set<UserRole> = [.admin]
 }
 
-/// The authenticated actor's name, shared by the middlewares of one request.
+/// The authenticated actor's name and council, shared by the middlewares of one request.
 final class ActorBox: Sendable {
-    private let name = Mutex<String?>(nil)
-    var value: String? {
-        get { name.withLock { $0 } }
-        set { name.withLock { $0 = newValue } }
+    private let caller = Mutex<(name: String, council: UUID)?>(nil)
+    var value: (name: String, council: UUID)? {
+        get { caller.withLock { $0 } }
+        set { caller.withLock { $0 = newValue } }
     }
 }

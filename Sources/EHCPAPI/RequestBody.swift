@@ -176,17 +176,11 @@ enum QueryValue {
     }
 }
 
-/// JSON output: sorted keys, dates as `YYYY-MM-DD`, timestamps in ISO 8601.
+/// JSON output (`JSONWriter`): sorted keys, UUIDs in lower case, dates as `YYYY-MM-DD`, timestamps in ISO 8601.
 enum JSONOutput {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-
     static func bytes(_ value: some Encodable) -> [UInt8] {
-        Array((try? encoder.encode(value)) ?? Data(#"{"error":"encoding failed"}"#.utf8))
+        // Our response types hold no value JSON cannot carry, so encoding cannot fail.
+        (try? JSONWriter.value(value)).map(JSONWriter.bytes) ?? Array(#"{"error":"encoding failed"}"#.utf8)
     }
 
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {

@@ -43,7 +43,7 @@ public struct UserDirectory: Sendable {
         public var description: String {
             switch self {
             case .unknownCouncil(let code, let known):
-                "no council '\(code)'; councils: \(known.isEmpty ? "none yet (run ehcp demo, or add one)" : known.joined(separator: ", "))"
+                "no council '\(code)'; councils: \(known.isEmpty ? "none yet" : known.joined(separator: ", ")); add one with: ehcp councils add \(code.contains(" ") ? "'\(code)'" : code) --name NAME"
             case .noCouncil: "there are several councils: name one with --council"
             case .unknownUser(let name): "no user '\(name)' in that council"
             case .unknownToken: "no live token matches"
