@@ -19,8 +19,10 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between deadline sweeps.")
     var sweepInterval = 60
 
-    @Option(help: "Local settings (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
-    var settings: String? = ProcessInfo.processInfo.environment["EHCP_SETTINGS"]
+    @Option(name: .customLong("settings"), help: "Local settings (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
+    var settingsPath: String?
+    /// The option, else `$EHCP_SETTINGS`.
+    var settings: String? { settingsPath ?? ProcessInfo.processInfo.environment["EHCP_SETTINGS"] }
 
     @Option(help: "Sweep once as of this date (YYYY-MM-DD), print what was recorded, and exit.")
     var once: String?

@@ -31,11 +31,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between deadline sweeps (a back-dated event also wakes the scheduler at once).")
     var sweepInterval = 60
 
-    @Option(help: "Local settings: local targets and reminder offsets per rule (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
-    var settings: String? = ProcessInfo.processInfo.environment["EHCP_SETTINGS"]
+    @Option(name: .customLong("settings"), help: "Local settings: local targets and reminder offsets per rule (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
+    var settingsPath: String?
+    /// The option, else `$EHCP_SETTINGS`.
+    var settings: String? { settingsPath ?? ProcessInfo.processInfo.environment["EHCP_SETTINGS"] }
 
-    @Option(help: "Monthly KPI targets (JSON, see deploy/targets.json); default $EHCP_TARGETS.")
-    var targets: String? = ProcessInfo.processInfo.environment["EHCP_TARGETS"]
+    @Option(name: .customLong("targets"), help: "Monthly KPI targets (JSON, see deploy/targets.json); default $EHCP_TARGETS.")
+    var targetsPath: String?
+    /// The option, else `$EHCP_TARGETS`.
+    var targets: String? { targetsPath ?? ProcessInfo.processInfo.environment["EHCP_TARGETS"] }
 
     @ArgumentParser.Flag(help: "On an empty database, first load a demo caseload of 2,000 cases (see docs/demo.md).")
     var demo = false
