@@ -15,7 +15,7 @@ struct Authentication: RouterMiddleware {
     let cache: TokenCache
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let header = request.headers[.authorization], header.utf8.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw Problem.unauthenticated
         }
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
@@ -74,7 +74,7 @@ struct RequestLog: RouterMiddleware {
         var response: Response
         do {
             // A NUL can reach no column: refuse it in the path or query before any handler sees it.
-            if request.uri.description.lowercased().contains("%00") {
+            if request.uri.description.utf8.firstRange(of: "%00".utf8) != nil {
                 throw Problem.invalid(field: "uri", value: nil, "the URL contains a NUL character (%00)")
             }
             response = try await next(request, context)
