@@ -74,7 +74,7 @@ struct RequestLog: RouterMiddleware {
         var response: Response
         do {
             // A NUL can reach no column: refuse it in the path or query before any handler sees it.
-            if request.uri.description.utf8.firstRange(of: "%00".utf8) != nil {
+            if request.uri.description.utf8.containsNUL {
                 throw Problem.invalid(field: "uri", value: nil, "the URL contains a NUL character (%00)")
             }
             response = try await next(request, context)
@@ -105,6 +105,23 @@ struct RequestLog: RouterMiddleware {
         var metadata: Logger.Metadata = ["request": "\(context.requestId)", "actor": "\(context.actor.value?.name ?? "-")"]
         if let council = context.actor.value?.council { metadata["council"] = "\(council.lowercased)" }
         return metadata
+    }
+}
+
+extension Sequence<UInt8> {
+    /// Whether the bytes hold `%00` (a percent-encoded NUL). A plain loop: the generic `firstRange(of:)`
+    /// of _StringProcessing cost 2% of all CPU under load when run on every request's URI.
+    var containsNUL: Bool {
+        var matched = 0
+        for byte in self {
+            switch (matched, byte) {
+            case (_, UInt8(ascii: "%")): matched = 1
+            case (1, UInt8(ascii: "0")): matched = 2
+            case (2, UInt8(ascii: "0")): return true
+            default: matched = 0
+            }
+        }
+        return false
     }
 }
 

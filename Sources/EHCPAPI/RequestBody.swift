@@ -104,9 +104,23 @@ extension JSONValue {
 enum JSONLimitScanner {
     static func check(_ bytes: [UInt8]) throws {
         // PostgreSQL text and jsonb cannot hold NUL: refuse it here rather than fail in the database.
-        if let index = bytes.firstIndex(of: 0) ?? bytes.firstRange(of: Array("\\u0000".utf8))?.lowerBound {
+        if let index = bytes.firstIndex(of: 0) ?? Self.escapedNUL(in: bytes) {
             throw Problem.invalid(field: "body", value: nil, "the body contains a NUL character (at byte \(index)), which cannot be stored", code: "malformedJSON")
         }
+        try checkShape(bytes)
+    }
+
+    /// Where `\u0000` (an escaped NUL) starts, by a plain scan (the generic `firstRange(of:)` is slow).
+    static func escapedNUL(in bytes: [UInt8]) -> Int? {
+        let pattern = Array("\\u0000".utf8)
+        guard bytes.count >= pattern.count else { return nil }
+        for start in 0...(bytes.count - pattern.count) where bytes[start] == pattern[0] {
+            if bytes[start + 1] == pattern[1] && bytes[start + 2...start + 5].elementsEqual(pattern[2...5]) { return start }
+        }
+        return nil
+    }
+
+    private static func checkShape(_ bytes: [UInt8]) throws {
         var depth = 0
         var members: [Int] = []
         var inString = false

@@ -41,3 +41,21 @@ struct JSONWriterTests {
         #expect(try JSONValue.parse(JSONOutput.bytes(Self.sample)) == (try JSONWriter.value(Self.sample)))
     }
 }
+
+@Suite("NUL scans of request bytes")
+struct NULScanTests {
+    @Test("a percent-encoded NUL is found wherever it starts, and only a whole one")
+    func percentEncoded() {
+        for text in ["%00", "/v1/cases?q=a%00b", "%0%00", "%%00", "x%000"] { #expect(text.utf8.containsNUL, "\(text)") }
+        for text in ["", "%0", "%0a0", "%200", "/v1/cases?q=100%25", "0%0"] { #expect(!text.utf8.containsNUL, "\(text)") }
+    }
+
+    @Test("an escaped NUL in a JSON body is found at its offset")
+    func escaped() {
+        #expect(JSONLimitScanner.escapedNUL(in: Array(#"{"a":"x\u0000"}"#.utf8)) == 7)
+        #expect(JSONLimitScanner.escapedNUL(in: Array(#"\u0000"#.utf8)) == 0)
+        #expect(JSONLimitScanner.escapedNUL(in: Array(#"{"a":"\u00001"}"#.utf8)) == 6)
+        #expect(JSONLimitScanner.escapedNUL(in: Array(#"{"a":"\u0001"}"#.utf8)) == nil)
+        #expect(JSONLimitScanner.escapedNUL(in: Array(#"\u000"#.utf8)) == nil)
+    }
+}
