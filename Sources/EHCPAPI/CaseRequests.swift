@@ -86,11 +86,12 @@ struct RecordedResponse: Encodable {
 }
 
 /// The list's page cursor: the last reference of the previous page, base64url without padding (RFC 4648
-/// §5). Every string of the documented pattern is accepted (it names a position in reference order), so
-/// the OpenAPI pattern and the server agree exactly.
+/// §5). Every string of the documented pattern, `^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$` of at
+/// most 600 characters, is accepted (it names a position in reference order), so the OpenAPI document
+/// and the server agree exactly.
 enum PageCursor {
-    static let pattern = "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$"
     static let maxLength = 600
+    private static let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     static func cursor(after reference: String) -> String {
         Data(reference.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -99,13 +100,12 @@ enum PageCursor {
 
     /// The reference a cursor names, or nil when it is not of the pattern.
     static func reference(_ cursor: String) -> String? {
-        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         let bytes = Array(cursor.utf8)
         guard bytes.count <= maxLength, bytes.count % 4 != 1, bytes.allSatisfy(alphabet.contains) else { return nil }
         var standard = String(decoding: bytes.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 }, as: UTF8.self)
         standard += String(repeating: "=", count: (4 - bytes.count % 4) % 4)
-        // Lenient on the padding bits: any cursor of the pattern decodes.
-        guard let data = Data(base64Encoded: standard, options: .ignoreUnknownCharacters) else { return nil }
+        // Foundation ignores the unused low bits of the last group, so every cursor of the pattern decodes.
+        guard let data = Data(base64Encoded: standard) else { return nil }
         return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\u{0}", with: "")
     }
 }

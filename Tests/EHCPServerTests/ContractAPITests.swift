@@ -39,6 +39,7 @@ struct ContractAPITests {
             #expect(try await client.send(.get, "/v1/cases?q=" + String(repeating: "a", count: 100), as: "Ann").status == 200)
             // Any cursor of the documented base64url pattern names a place in reference order; others are refused.
             #expect(try await client.send(.get, "/v1/cases?cursor=QUJD", as: "Ann").status == 200)
+            #expect(try await client.send(.get, "/v1/cases?cursor=QR", as: "Ann").status == 200)  // unused low bits set
             #expect(try await client.send(.get, "/v1/cases?cursor=QUJDR", as: "Ann").status == 400)
             #expect(try await client.send(.get, "/v1/cases?cursor=QUJD%2B", as: "Ann").status == 400)
             let caseId = try await client.openCase()
