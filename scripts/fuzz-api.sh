@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v st >/dev/null || { echo "==> Installing schemathesis (pip)"; python3 -m pip install --quiet schemathesis; }
+python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install --quiet openapi-spec-validator
+echo "==> Validating the OpenAPI document against the 3.1 specification"
+python3 -m openapi_spec_validator Sources/EHCPAPI/Resources/openapi.json
 echo "==> Building ehcp (release)"
 swift build -c release --product ehcp
 data=$(mktemp -d /tmp/ehcp-fuzz.XXXXXX)
