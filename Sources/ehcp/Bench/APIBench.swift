@@ -48,24 +48,28 @@ struct APIBench: AsyncParsableCommand {
         for await _ in listening { break }
 
         print("api benchmark: \(caseIds.count) cases, \(clients) clients, \(events) events per measurement, \(connections) connections")
+        let meter = CPUMeter(dataDirectory: resolved.embedded?.dataDirectory)
         let before = api.writer.totals
-        let http = try await measureHTTP(caseIds: caseIds, token: token, today: today)
+        let http = try await meter.measure { try await measureHTTP(caseIds: caseIds, token: token, today: today) }
         let after = api.writer.totals
-        let floor = try await measureHealthz()
-        let batched = try await measureWriter(api: api, council: council, caseIds: caseIds, today: today)
-        let direct = try await measureRepository(api: api, council: council, caseIds: caseIds, today: today)
-        let raw = try await measureRaw(pool: pool, council: council, caseIds: caseIds)
-        print("                                      events/s    p50 ms    p99 ms")
+        let floor = try await meter.measure { try await measureHealthz() }
+        let batched = try await meter.measure { try await measureWriter(api: api, council: council, caseIds: caseIds, today: today) }
+        let direct = try await meter.measure { try await measureRepository(api: api, council: council, caseIds: caseIds, today: today) }
+        let raw = try await meter.measure { try await measureRaw(pool: pool, council: council, caseIds: caseIds) }
+        print("                                      events/s    p50 ms    p99 ms   CPU ms/event: ehcp  PostgreSQL")
         for (name, result) in [
             ("HTTP log event", http), ("HTTP floor: GET /healthz", floor), ("batch writer, no HTTP", batched),
             ("one transaction per event", direct), ("raw INSERT", raw),
         ] {
+            let count = Double(events / clients * clients)
             print(name.padding(toLength: 36, withPad: " ", startingAt: 0), format(result.rate, 0).leftPad(10),
-                  format(result.samples.percentile(0.5) / 1e6, 2).leftPad(9), format(result.samples.percentile(0.99) / 1e6, 2).leftPad(9))
+                  format(result.samples.percentile(0.5) / 1e6, 2).leftPad(9), format(result.samples.percentile(0.99) / 1e6, 2).leftPad(9),
+                  format(1000 * result.cpu.process / count, 3).leftPad(19), (result.cpu.database.map { format(1000 * $0 / count, 3) } ?? "n/a").leftPad(11))
         }
         let batches = after.batches - before.batches
         print("HTTP: \(after.commands - before.commands) events in \(batches) batches, \(format(Double(after.commands - before.commands) / Double(max(batches, 1)), 1)) a commit")
         print("HTTP / raw: \(format(100 * http.rate / raw.rate, 0))%  (target: at least 2,000 events/s with p99 under 50 ms)")
+        print("(CPU ms/event includes the benchmark's own clients; it varies less between runs than events/s does.)")
     }
 
     /// Ensures the demo council has `cases` cases and a manager token (managers may log CaseworkerAssigned,
