@@ -123,6 +123,49 @@ struct CaseBatchWriterTests: CaseSuite {
         #expect(versions == [caseIds[0]: 2, caseIds[1]: 1, caseIds[2]: 1, caseIds[3]: 2, caseIds[4]: 2])
     }
 
+    @Test("an event another writer appends between the batch's read and its write rolls the batch back; the command is re-run on fresh state")
+    func raceWithAnotherWriter() async throws {
+        let pool = try database.pool(size: 4)
+        defer { pool.shutdown() }
+        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 16)
+        let caseId = UUID()
+        try await open(caseId, pool: pool)
+        // Another writer appends version 2 and holds its transaction open.
+        let other = try database.connect()
+        defer { other.close() }
+        let opened = CaseState(history: try EventStore().readHistories(caseIds: [caseId], on: other)[caseId]!)
+        let (theirs, _) = try repository.decide(
+            state: opened, command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Bea", team: "South")), on: "2025-03-04"), expectedVersion: nil)
+        try other.execute("BEGIN")
+        _ = try EventStore().append(council: council, caseId: caseId, expectedVersion: 1, events: theirs.map(\.newEvent), on: other)
+
+        // The batch reads version 1 (the other append is not committed), decides version 2, and waits on the head.
+        let command = CaseBatchWriter.Command(
+            council: council, caseId: caseId, command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-05"))
+        let ours = Task { try await writer.record(command).append.lastVersion }
+        let watcher = try database.connect()
+        defer { watcher.close() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try watcher.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+            .first!.decode(Int.self, at: 0) == 0
+        {
+            guard ContinuousClock.now < deadline else { Issue.record("the batch never waited on the other writer"); return }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        try other.execute("COMMIT")
+
+        #expect(try await ours.value == 3)
+        let stored = try EventStore().readHistories(caseIds: [caseId], on: watcher)[caseId]!
+        #expect(stored.map(\.version) == [1, 2, 3])
+        #expect(stored.dropFirst().map(\.event) == [
+            .caseworkerAssigned(CaseworkerAssigned(caseworker: "Bea", team: "South")), .caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")),
+        ])
+        let summary = try watcher.query("SELECT version, caseworker FROM case_summary WHERE case_id = $1", [caseId]).first!
+        #expect(try summary.decode(Int.self, at: 0) == 3)
+        #expect(try summary.decode(String.self, at: 1) == "Ann")
+        #expect(writer.totals.batches == 1)
+    }
+
     @Test("idempotency keys: a replay returns the first append and writes nothing; a key reused for another request is refused")
     func idempotency() async throws {
         let pool = try database.pool(size: 4)

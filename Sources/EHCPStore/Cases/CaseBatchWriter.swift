@@ -10,14 +10,15 @@ import Synchronization
 /// database's cores. The writer queues commands and runs them in up to `lanes` concurrent batches of at
 /// most `batchSize`, one council and one command per case in each. A batch is one transaction that:
 ///
-/// 1. locks the batch's stream heads in case order (`FOR UPDATE`), so no other writer can move them;
-/// 2. reads their streams in one query and folds each case;
-/// 3. decides each command (a refusal, a stale `If-Match` or an unknown case fails that command alone);
-/// 4. appends every case's events and moves their heads in one statement, then writes the idempotency
-///    keys and the projections with one statement per table.
+/// 1. reads their streams in one query and folds each case (no lock: see step 3);
+/// 2. decides each command (a refusal, a stale `If-Match` or an unknown case fails that command alone);
+/// 3. appends every case's events and moves their heads in one statement, then writes the idempotency
+///    keys and the projections with one statement per table. The events' unique `(case_id, version)` is
+///    the concurrency check: if another writer appended to one of the cases after step 1, this batch's
+///    event takes a version already used and the server rolls the batch back.
 ///
 /// Outcomes are exactly those of `CaseRepository.record`: when a batch fails as a whole because the
-/// server rolled it back (a deadlock, a key inserted by another writer meanwhile), each of its commands
+/// server rolled it back (an event or a key inserted by another writer meanwhile, a deadlock), each of its commands
 /// is re-run alone through the repository; a command whose idempotency key was already used is run
 /// there too, so replays keep one code path.
 public final class CaseBatchWriter: Sendable {
@@ -164,8 +165,8 @@ public final class CaseBatchWriter: Sendable {
     }
 
     /// Errors after which the server has rolled the transaction back and nothing of the batch was
-    /// written, so each command may safely run again: unique violations (an idempotency key inserted by
-    /// another writer) and the transaction-rollback class (serialization failure, deadlock).
+    /// written, so each command may safely run again: unique violations (an event version or an idempotency
+    /// key another writer inserted since the batch read) and the transaction-rollback class (serialization failure, deadlock).
     static func isRolledBackWhole(_ error: PostgresError) -> Bool {
         guard let state = error.sqlState else { return false }
         return state == "23505" || state.hasPrefix("40")
@@ -176,16 +177,14 @@ public final class CaseBatchWriter: Sendable {
         -> [Result<CaseRepository.Outcome, any Error>?]
     {
         let council = commands[0].council
-        let caseIds = commands.map(\.caseId)
-        let heads = try connection.query(
-            "SELECT case_id, version FROM case_streams WHERE case_id = ANY($1::uuid[]) ORDER BY case_id FOR UPDATE",
-            [PostgresArray(caseIds.map(\.postgresText))]
-        ).rows.reduce(into: [UUID: Int]()) { heads, row in heads[try row.decode(UUID.self, at: 0)] = try row.decode(Int.self, at: 1) }
         let keys = commands.compactMap(\.idempotencyKey)
         let usedKeys: Set<String> = keys.isEmpty ? [] : Set(try connection.query(
             "SELECT key FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])", [council, PostgresArray(keys)]
         ).rows.map { try $0.decode(String.self, at: 0) })
-        let histories = try repository.store.readHistories(caseIds: Array(heads.keys), on: connection)
+        // No lock is taken to read: the events' unique (case_id, version) is the check. An event another
+        // writer appended meanwhile holds a version this batch is about to use, so the insert fails and
+        // the whole batch is re-run, one command at a time, on fresh state.
+        let histories = try repository.store.readHistories(caseIds: commands.map(\.caseId), on: connection)
 
         var results: [Result<CaseRepository.Outcome, any Error>?] = Array(repeating: nil, count: commands.count)
         var appends = EventRows()
@@ -194,14 +193,14 @@ public final class CaseBatchWriter: Sendable {
         var notify = false
         for (index, command) in commands.enumerated() {
             if let key = command.idempotencyKey, usedKeys.contains(key) { continue }
-            guard let head = heads[command.caseId] else {
+            guard let history = histories[command.caseId] else {
                 results[index] = .failure(CaseCommandError.caseNotFound(command.caseId))
                 continue
             }
             do {
-                let state = CaseState(history: histories[command.caseId] ?? [])
-                guard state.version == head else {
-                    throw PostgresError(.query, message: "case \(command.caseId) has \(state.version) events but its head is at version \(head)")
+                let state = CaseState(history: history)
+                guard state.version == history.count else {
+                    throw PostgresError(.query, message: "case \(command.caseId) has \(history.count) events but its last is version \(state.version)")
                 }
                 let (events, next) = try repository.decide(state: state, command: command.command, expectedVersion: command.expectedVersion)
                 appends.add(caseId: command.caseId, from: state.version, events: events.map(\.newEvent))
@@ -261,7 +260,7 @@ struct EventRows {
     private var columns: [[String?]] = Array(repeating: [], count: 7)
     private var heads: [(caseId: UUID, version: Int)] = []
 
-    /// Adds a case's new events after its current version `from` (its head is locked by the caller).
+    /// Adds a case's new events after its version `from`, as the batch read it.
     mutating func add(caseId: UUID, from version: Int, events: [NewEvent]) {
         for (offset, event) in events.enumerated() {
             let row: [String?] = [
@@ -273,20 +272,20 @@ struct EventRows {
         heads.append((caseId, version + events.count))
     }
 
-    /// Moves the heads and inserts the events; returns each event's global position.
+    /// Moves the heads and inserts the events; returns each event's global position. Heads are moved in
+    /// case order, so two batches sharing cases lock them in the same order.
     func insert(council: UUID, on connection: PostgresConnection) throws(PostgresError) -> [Slot: Int64] {
+        let heads = heads.sorted { $0.caseId.uuidString < $1.caseId.uuidString }
         let rows = try connection.query(
             """
             WITH moved AS (
                 UPDATE case_streams s SET version = h.version
                 FROM unnest($2::uuid[], $3::int[]) AS h(case_id, version) WHERE s.case_id = h.case_id
-                RETURNING s.case_id
             )
             INSERT INTO events (council_id, case_id, version, type, schema_version, data, occurred_on, actor)
             SELECT $1, e.case_id, e.version, e.type, e.schema_version, e.data::jsonb, e.occurred_on, e.actor
             FROM unnest($4::uuid[], $5::int[], $6::text[], $7::smallint[], $8::text[], $9::date[], $10::text[])
                 WITH ORDINALITY AS e(case_id, version, type, schema_version, data, occurred_on, actor, n)
-            WHERE e.case_id IN (SELECT case_id FROM moved)
             ORDER BY e.n
             RETURNING case_id, version, global_position
             """,
