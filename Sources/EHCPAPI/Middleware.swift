@@ -18,7 +18,7 @@ struct Authentication: RouterMiddleware {
         guard let header = request.headers[.authorization], header.utf8.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw Problem.unauthenticated
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let token = String(header.utf8.dropFirst(7).trimmingOptionalWhitespace)!
         // Tokens are "ehcp_" and 64 hex digits: anything else is refused without a database round trip.
         guard token.utf8.count == 69, token.hasPrefix("ehcp_") else { throw Problem.unauthenticated }
         var user = cache.user(for: token)
@@ -35,6 +35,15 @@ struct Authentication: RouterMiddleware {
         context.user = user
         context.actor.value = (user.name, user.councilId)
         return try await next(request, context)
+    }
+}
+
+extension Substring.UTF8View {
+    /// Without leading and trailing spaces and tabs (RFC 9110's optional whitespace around a field value's parts).
+    var trimmingOptionalWhitespace: Substring.UTF8View {
+        let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else { return self[endIndex...] }
+        return self[first...last]
     }
 }
 

@@ -262,9 +262,10 @@ struct EventRows {
 
     /// Adds a case's new events after its version `from`, as the batch read it.
     mutating func add(caseId: UUID, from version: Int, events: [NewEvent]) {
+        let caseText = caseId.postgresText
         for (offset, event) in events.enumerated() {
             let row: [String?] = [
-                caseId.postgresText, String(version + offset + 1), event.type, String(event.schemaVersion), event.data, event.occurredOn,
+                caseText, String(version + offset + 1), event.type, String(event.schemaVersion), event.data, event.occurredOn,
                 event.actor,
             ]
             for column in row.indices { columns[column].append(row[column]) }
@@ -275,7 +276,7 @@ struct EventRows {
     /// Moves the heads and inserts the events; returns each event's global position. Heads are moved in
     /// case order, so two batches sharing cases lock them in the same order.
     func insert(council: UUID, on connection: PostgresConnection) throws(PostgresError) -> [Slot: Int64] {
-        let heads = heads.sorted { $0.caseId.uuidString < $1.caseId.uuidString }
+        let heads = heads.map { (text: $0.caseId.postgresText!, version: $0.version) }.sorted { $0.text < $1.text }
         let rows = try connection.query(
             """
             WITH moved AS (
@@ -289,7 +290,7 @@ struct EventRows {
             ORDER BY e.n
             RETURNING case_id, version, global_position
             """,
-            [council, PostgresArray(heads.map(\.caseId.postgresText)), PostgresArray(heads.map { String($0.version) })]
+            [council, PostgresArray(heads.map(\.text)), PostgresArray(heads.map { String($0.version) })]
                 + columns.map { PostgresArray($0) as any PostgresEncodable })
         var positions: [Slot: Int64] = [:]
         for row in rows.rows {

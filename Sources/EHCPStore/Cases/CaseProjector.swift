@@ -24,7 +24,8 @@ public struct CaseProjector: Sendable {
 
     /// A readable case reference when the caller gives none: `EHC-` and the first ten hex digits of the id.
     public static func defaultReference(for caseId: UUID) -> String {
-        "EHC-" + caseId.uuidString.replacingOccurrences(of: "-", with: "").prefix(10)
+        let hex = caseId.postgresText!.uppercased()  // 8-4-4-4-12 digits
+        return "EHC-" + hex.prefix(8) + hex.dropFirst(9).prefix(2)
     }
 
     static func summaryRow(council: UUID, caseId: UUID, reference: String?, childId: UUID?, state: CaseState, report: DeadlineReport) -> [String?] {
@@ -69,9 +70,10 @@ public struct CaseProjector: Sendable {
 
     /// A case's deadline rows, with their timeless status (a caseworker's reassignment changes only the open duties).
     static func deadlineRows(council: UUID, caseId: UUID, state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [[String?]] {
-        report.deadlines.map { deadline in
+        let (caseText, councilText) = (caseId.postgresText, council.postgresText)
+        return report.deadlines.map { deadline in
             [
-                caseId.postgresText, council.postgresText, deadline.rule.rawValue, deadline.rule.kind.rawValue, deadline.key ?? "",
+                caseText, councilText, deadline.rule.rawValue, deadline.rule.kind.rawValue, deadline.key ?? "",
                 String(deadline.startVersion), deadline.startedOn.description, deadline.dueOn.description, deadline.status.rawValue,
                 deadline.metOn?.description, (!deadline.exceptionIds.isEmpty).postgresText,
                 state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? [])?.description,
@@ -175,7 +177,8 @@ public struct ProjectionChanges: Sendable {
         let identity = { (row: [String?]) in [row[2], row[4], row[5]] }
         let old = Dictionary(before.map { (identity($0), $0) }, uniquingKeysWith: { a, _ in a })
         let new = Set(rows.map(identity))
-        removed += old.keys.filter { !new.contains($0) }.map { [caseId.postgresText] + $0 }
+        let caseText = caseId.postgresText
+        removed += old.keys.filter { !new.contains($0) }.map { [caseText] + $0 }
         let changed = rows.filter { old[identity($0)] != $0 }
         deadlines += changed
         let alertColumn = CaseProjector.deadlineColumns.firstIndex(of: "next_alert_on")!

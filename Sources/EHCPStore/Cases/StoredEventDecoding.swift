@@ -39,12 +39,21 @@ extension EventStore {
             """,
             [PostgresArray(caseIds.map(\.postgresText))])
         var histories: [UUID: [RecordedEvent]] = [:]
+        // Rows come case by case: each case's id is read once and its events gathered before storing them.
+        var current: (text: String, id: UUID)?
+        var events: [RecordedEvent] = []
         for row in rows.rows {
-            let event = try RecordedEvent.stored(
+            let text = row.values[0]
+            if text != current?.text {
+                if let current { histories[current.id] = events }
+                current = (text ?? "", try row.decode(UUID.self, at: 0))
+                events = []
+            }
+            events.append(try RecordedEvent.stored(
                 version: try row.decode(at: 1), type: try row.decode(at: 2), schemaVersion: try row.decode(at: 3), data: try row.decode(at: 4),
-                occurredOn: try row.decode(at: 5), actor: try row.decode(at: 6))
-            histories[try row.decode(UUID.self, at: 0), default: []].append(event)
+                occurredOn: try row.decode(at: 5), actor: try row.decode(at: 6)))
         }
+        if let current { histories[current.id] = events }
         return histories
     }
 }
