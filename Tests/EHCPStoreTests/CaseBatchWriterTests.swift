@@ -166,6 +166,31 @@ struct CaseBatchWriterTests: CaseSuite {
         #expect(writer.totals.batches == 1)
     }
 
+    @Test("projection rows missing when a case changes (removed by a rebuild meanwhile) are written whole")
+    func missingProjectionRows() async throws {
+        let pool = try database.pool(size: 2)
+        defer { pool.shutdown() }
+        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 4)
+        let caseId = UUID()
+        try await open(caseId, pool: pool)
+        let owner = try database.connect()
+        defer { owner.close() }
+        try owner.query("DELETE FROM deadlines WHERE case_id = $1", [caseId])
+        try owner.query("DELETE FROM case_summary WHERE case_id = $1", [caseId])
+
+        // A reassignment changes the open duties' caseworker: both the summary and those rows are updates that find nothing.
+        _ = try await writer.record(CaseBatchWriter.Command(
+            council: council, caseId: caseId, command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04")))
+        let summary = try owner.query("SELECT version, caseworker, reference FROM case_summary WHERE case_id = $1", [caseId]).first
+        #expect(try summary?.decode(Int.self, at: 0) == 2)
+        #expect(try summary?.decode(String.self, at: 1) == "Ann")
+        #expect(try summary?.decode(String.self, at: 2) == CaseProjector.defaultReference(for: caseId))
+        let rules = try owner.query("SELECT rule, caseworker FROM deadlines WHERE case_id = $1 AND status = 'open' AND kind = 'duty' ORDER BY rule", [caseId])
+            .rows.map { try ($0.decode(String.self, at: 0), $0.decode(String.self, at: 1)) }
+        #expect(rules.map(\.0) == ["R-DECIDE-6W", "R-DRAFT-LOCAL", "R-FINAL-20W", "R-NOPLAN-16W"])
+        #expect(rules.map(\.1) == ["Ann", "Ann", "Ann", "Ann"])
+    }
+
     @Test("idempotency keys: a replay returns the first append and writes nothing; a key reused for another request is refused")
     func idempotency() async throws {
         let pool = try database.pool(size: 4)

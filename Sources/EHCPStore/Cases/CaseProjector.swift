@@ -101,19 +101,19 @@ public struct CaseProjector: Sendable {
         return firstAlert
     }
 
-    /// Writes the gathered changes of one or more cases: at most three statements, whatever the number of cases.
+    /// Writes the gathered changes of one or more cases: a statement per kind of change, whatever the
+    /// number of cases. Rows known to exist are updated in place; an update that finds fewer rows than it
+    /// was given (a row removed meanwhile, e.g. by a rebuild) writes them again as upserts.
     public func write(_ changes: ProjectionChanges, on connection: PostgresConnection) throws(PostgresError) {
-        guard !changes.summaries.isEmpty else { return }
-        let summaryUpdates = Self.summaryColumns.dropFirst(2).filter { $0 != "reference" }.map { column in
-            column == "child_id" ? "child_id = coalesce(EXCLUDED.child_id, case_summary.child_id)" : "\(column) = EXCLUDED.\(column)"
+        if !changes.summaryUpdates.isEmpty {
+            let parameters = Self.columnArrays(changes.summaryUpdates, count: Self.summaryColumns.count)
+            if try connection.query(Self.updateSummaries, parameters).affected != changes.summaryUpdates.count {
+                try connection.query(Self.upsertSummaries, parameters)
+            }
         }
-        try connection.query(
-            """
-            INSERT INTO case_summary (\(Self.summaryColumns.joined(separator: ", ")))
-            SELECT * FROM unnest(\(Self.arrayParameters(Self.summaryTypes)))
-            ON CONFLICT (case_id) DO UPDATE SET \(summaryUpdates.joined(separator: ", ")), updated_at = now()
-            """,
-            Self.columnArrays(changes.summaries, count: Self.summaryColumns.count))
+        if !changes.summaries.isEmpty {
+            try connection.query(Self.upsertSummaries, Self.columnArrays(changes.summaries, count: Self.summaryColumns.count))
+        }
         if !changes.removed.isEmpty {
             try connection.query(
                 """
@@ -122,17 +122,51 @@ public struct CaseProjector: Sendable {
                 """,
                 Self.columnArrays(changes.removed, count: 4))
         }
-        guard !changes.deadlines.isEmpty else { return }
-        let keyColumns: Set<String> = ["case_id", "rule", "key", "start_version"]
-        try connection.query(
-            """
-            INSERT INTO deadlines (\(Self.deadlineColumns.joined(separator: ", ")))
-            SELECT * FROM unnest(\(Self.arrayParameters(Self.deadlineTypes)))
-            ON CONFLICT (case_id, rule, key, start_version) DO UPDATE SET
-                \(Self.deadlineColumns.filter { !keyColumns.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
-            """,
-            Self.columnArrays(changes.deadlines, count: Self.deadlineColumns.count))
+        if !changes.deadlineUpdates.isEmpty {
+            let parameters = Self.columnArrays(changes.deadlineUpdates, count: Self.deadlineColumns.count)
+            if try connection.query(Self.updateDeadlines, parameters).affected != changes.deadlineUpdates.count {
+                try connection.query(Self.upsertDeadlines, parameters)
+            }
+        }
+        if !changes.deadlines.isEmpty {
+            try connection.query(Self.upsertDeadlines, Self.columnArrays(changes.deadlines, count: Self.deadlineColumns.count))
+        }
     }
+
+    /// The summary columns a change may set: not the key, the council, or the reference (no event holds
+    /// it); a child link is kept when the change has none.
+    private static let summarySetters = summaryColumns.dropFirst(2).filter { $0 != "reference" }.map { column in
+        column == "child_id" ? "child_id = coalesce(u.child_id, s.child_id)" : "\(column) = u.\(column)"
+    }
+
+    static let upsertSummaries = """
+        INSERT INTO case_summary AS s (\(summaryColumns.joined(separator: ", ")))
+        SELECT * FROM unnest(\(arrayParameters(summaryTypes)))
+        ON CONFLICT (case_id) DO UPDATE SET
+            \(summarySetters.joined(separator: ", ").replacingOccurrences(of: "u.", with: "EXCLUDED.")), updated_at = now()
+        """
+
+    static let updateSummaries = """
+        UPDATE case_summary s SET \(summarySetters.joined(separator: ", ")), updated_at = now()
+        FROM unnest(\(arrayParameters(summaryTypes))) AS u(\(summaryColumns.joined(separator: ", ")))
+        WHERE s.case_id = u.case_id
+        """
+
+    /// A deadline row is identified by (case_id, rule, key, start_version); its council never changes.
+    private static let deadlineSetters = deadlineColumns.filter { !["case_id", "council_id", "rule", "key", "start_version"].contains($0) }
+
+    static let upsertDeadlines = """
+        INSERT INTO deadlines (\(deadlineColumns.joined(separator: ", ")))
+        SELECT * FROM unnest(\(arrayParameters(deadlineTypes)))
+        ON CONFLICT (case_id, rule, key, start_version) DO UPDATE SET
+            \(deadlineSetters.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
+        """
+
+    static let updateDeadlines = """
+        UPDATE deadlines d SET \(deadlineSetters.map { "\($0) = u.\($0)" }.joined(separator: ", "))
+        FROM unnest(\(arrayParameters(deadlineTypes))) AS u(\(deadlineColumns.joined(separator: ", ")))
+        WHERE d.case_id = u.case_id AND d.rule = u.rule AND d.key = u.key AND d.start_version = u.start_version
+        """
 
     /// SQL types of `summaryColumns` and `deadlineColumns`, for the `unnest` of one array per column.
     static let summaryTypes = [
@@ -154,10 +188,16 @@ public struct CaseProjector: Sendable {
 /// The projection rows that recording events on some cases changes, gathered so that a batch of cases
 /// is written with one statement per table (`CaseProjector.write(_:on:)`).
 public struct ProjectionChanges: Sendable {
+    /// Summaries of cases new to the projection (or rebuilt from nothing), written as upserts.
     var summaries: [[String?]] = []
+    /// Summaries of cases that had events before: their rows exist and are updated in place.
+    var summaryUpdates: [[String?]] = []
     /// (case_id, rule, key, start_version) of rows that no longer exist.
     var removed: [[String?]] = []
+    /// Deadline rows new to the case, written as upserts.
     var deadlines: [[String?]] = []
+    /// Deadline rows the case had, changed: updated in place.
+    var deadlineUpdates: [[String?]] = []
 
     public init() {}
 
@@ -168,7 +208,8 @@ public struct ProjectionChanges: Sendable {
         council: UUID, caseId: UUID, reference: String?, childId: UUID?, previous: CaseState, state: CaseState, engine: DeadlineEngine
     ) -> CivilDate? {
         let report = state.timelessDeadlines(engine)
-        summaries.append(CaseProjector.summaryRow(council: council, caseId: caseId, reference: reference, childId: childId, state: state, report: report))
+        let summary = CaseProjector.summaryRow(council: council, caseId: caseId, reference: reference, childId: childId, state: state, report: report)
+        if previous.version == 0 { summaries.append(summary) } else { summaryUpdates.append(summary) }
         let reminders = engine.settings.reminderDays
         let rows = CaseProjector.deadlineRows(council: council, caseId: caseId, state: state, report: report, reminderDays: reminders)
         let before = previous.version == 0 ? [] : CaseProjector.deadlineRows(
@@ -180,7 +221,9 @@ public struct ProjectionChanges: Sendable {
         let caseText = caseId.postgresText
         removed += old.keys.filter { !new.contains($0) }.map { [caseText] + $0 }
         let changed = rows.filter { old[identity($0)] != $0 }
-        deadlines += changed
+        for row in changed {
+            if old[identity(row)] == nil { deadlines.append(row) } else { deadlineUpdates.append(row) }
+        }
         let alertColumn = CaseProjector.deadlineColumns.firstIndex(of: "next_alert_on")!
         return changed.compactMap { $0[alertColumn].flatMap(CivilDate.init(iso:)) }.min()
     }

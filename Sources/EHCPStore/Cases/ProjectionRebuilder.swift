@@ -5,9 +5,9 @@ import Postgres
 /// Recomputes the projections (`case_summary`, `deadlines`) from the event log, the source of truth:
 /// after local reminder offsets change, after a fix to how a rule is computed, or to repair them.
 ///
-/// Cases are rebuilt in batches, each in its own transaction that first locks the batch's stream heads
-/// (as every writer does), so the service can keep running: a write to a case waits for its batch, and
-/// a batch never sees half a write. A case's reference and child link, which no event holds, are kept.
+/// Cases are rebuilt in batches, each in its own transaction that first locks the batch's stream heads.
+/// Every writer moves a case's head in the transaction that writes its events and projections, so the
+/// service can keep running: a write to a case waits for its batch, and a batch never sees half a write. A case's reference and child link, which no event holds, are kept.
 public struct ProjectionRebuilder: Sendable {
     public let engine: DeadlineEngine
     let store = EventStore()
