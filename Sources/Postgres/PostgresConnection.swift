@@ -79,6 +79,78 @@ public final class PostgresConnection: @unchecked Sendable {
         return try consume(result)
     }
 
+    /// One statement of a pipeline: SQL with `$1`, `$2` … and its parameters.
+    public struct Statement {
+        public var sql: String
+        public var parameters: [any PostgresEncodable]
+        public init(_ sql: String, _ parameters: [any PostgresEncodable] = []) {
+            self.sql = sql
+            self.parameters = parameters
+        }
+    }
+
+    /// Sends `statements` in one round trip (libpq pipeline mode) and returns their results in order.
+    ///
+    /// The server runs them one after another, as `query` would, but the client does not wait for each
+    /// before sending the next. When one fails the server skips the rest up to the end of the pipeline,
+    /// and this throws the failure. Inside a transaction, that leaves the transaction aborted: a
+    /// pipeline that ends with `COMMIT` has then committed nothing. Statements are prepared before
+    /// the pipeline starts (preparing is itself a round trip, once per statement per connection).
+    ///
+    /// Results are read only after everything is sent, so a pipeline is for statements whose results are
+    /// small: a server blocked writing a large result to a client still writing would wait forever.
+    @discardableResult
+    public func pipeline(_ statements: [Statement]) throws(PostgresError) -> [PostgresRows] {
+        guard let handle else { throw PostgresError(.connection, message: "connection is closed") }
+        let names = try statements.map { statement throws(PostgresError) in
+            try preparedName(for: statement.sql, parameterCount: statement.parameters.count)
+        }
+        guard PQenterPipelineMode(handle) == 1 else {
+            throw PostgresError(.connection, message: "cannot enter pipeline mode: " + String(cString: PQerrorMessage(handle)))
+        }
+        defer { PQexitPipelineMode(handle) }
+        for (statement, name) in zip(statements, names) {
+            let texts = statement.parameters.map(\.postgresText)
+            let sent = withCStrings(texts) { pointers in
+                if let name {
+                    PQsendQueryPrepared(handle, name, Int32(texts.count), pointers, nil, nil, 0)
+                } else {
+                    PQsendQueryParams(handle, statement.sql, Int32(texts.count), nil, pointers, nil, nil, 0)
+                }
+            }
+            guard sent == 1 else { throw PostgresError(.connection, message: "sending a pipelined statement failed: " + String(cString: PQerrorMessage(handle))) }
+        }
+        guard PQpipelineSync(handle) == 1 else {
+            throw PostgresError(.connection, message: "ending a pipeline failed: " + String(cString: PQerrorMessage(handle)))
+        }
+        // Each statement's results end with a NULL; the pipeline's end is a PGRES_PIPELINE_SYNC result.
+        var results: [PostgresRows] = []
+        var failure: PostgresError?
+        var ends = 0
+        while true {
+            guard let result = PQgetResult(handle) else {
+                ends += 1
+                // More ends than statements: the connection failed before the server answered them all.
+                if ends > statements.count {
+                    throw failure ?? PostgresError(.connection, message: "the connection failed in a pipeline: " + String(cString: PQerrorMessage(handle)))
+                }
+                continue
+            }
+            let status = PQresultStatus(result)
+            if status == PGRES_PIPELINE_SYNC {
+                PQclear(result)
+                break
+            }
+            if status == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+                continue
+            }
+            do { results.append(try consume(result)) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+        return results
+    }
+
     /// The name of `sql` prepared on this connection, preparing it the first time (nil past the limit).
     /// A statement that fails to prepare throws the server's error, as running it would have.
     private func preparedName(for sql: String, parameterCount: Int) throws(PostgresError) -> String? {

@@ -64,6 +64,42 @@ struct PostgresConnectionTests {
         #expect(rows == [1])
     }
 
+    @Test("a pipeline returns each statement's result in order, and the connection works normally after it")
+    func pipelineResults() throws {
+        let connection = try database.connect()
+        try connection.execute("CREATE TABLE p (n int PRIMARY KEY)")
+        let results = try connection.pipeline([
+            .init("BEGIN"),
+            .init("INSERT INTO p SELECT unnest($1::int[]) RETURNING n", [PostgresArray(["1", "2", "3"])]),
+            .init("SELECT count(*) FROM p WHERE n > $1", [1]),
+            .init("COMMIT"),
+        ])
+        #expect(results.count == 4)
+        #expect(try results[1].rows.map { try $0.decode(Int.self, at: 0) } == [1, 2, 3])
+        #expect(try results[2].first?.decode(Int.self, at: 0) == 2)
+        #expect(try connection.query("SELECT count(*) FROM p").first?.decode(Int.self, at: 0) == 3)
+    }
+
+    @Test("a failing statement in a pipeline throws its error; the statements after it, COMMIT included, do not run")
+    func pipelineFailure() throws {
+        let connection = try database.connect()
+        try connection.execute("CREATE TABLE q (n int PRIMARY KEY)")
+        try connection.query("INSERT INTO q VALUES (1)")
+        let error = #expect(throws: PostgresError.self) {
+            try connection.pipeline([
+                .init("BEGIN"),
+                .init("INSERT INTO q VALUES ($1)", [2]),
+                .init("INSERT INTO q VALUES ($1)", [1]),
+                .init("INSERT INTO q VALUES ($1)", [3]),
+                .init("COMMIT"),
+            ])
+        }
+        #expect(error?.sqlState == "23505")
+        // The transaction is open and aborted: it rolls back, and nothing of it remains.
+        try connection.execute("ROLLBACK")
+        #expect(try connection.query("SELECT n FROM q ORDER BY n").rows.map { try $0.decode(Int.self, at: 0) } == [1])
+    }
+
     @Test("errors carry SQLSTATE, message and detail")
     func errorsCarrySQLState() throws {
         let connection = try database.connect()

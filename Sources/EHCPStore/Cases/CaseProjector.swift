@@ -101,36 +101,31 @@ public struct CaseProjector: Sendable {
         return firstAlert
     }
 
-    /// Writes the gathered changes of one or more cases: a statement per kind of change, whatever the
-    /// number of cases. Rows known to exist are updated in place; an update that finds fewer rows than it
-    /// was given (a row removed meanwhile, e.g. by a rebuild) writes them again as upserts.
+    /// Writes the gathered changes of one or more cases: at most three statements, whatever the number of cases.
     public func write(_ changes: ProjectionChanges, on connection: PostgresConnection) throws(PostgresError) {
-        if !changes.summaryUpdates.isEmpty {
-            let parameters = Self.columnArrays(changes.summaryUpdates, count: Self.summaryColumns.count)
-            if try connection.query(Self.updateSummaries, parameters).affected != changes.summaryUpdates.count {
-                try connection.query(Self.upsertSummaries, parameters)
-            }
-        }
+        for statement in statements(changes) { try connection.query(statement.sql, statement.parameters) }
+    }
+
+    /// The statements that write `changes`, for a caller that sends them with others in one pipeline.
+    /// Each stands alone (none needs another's result): rows are updated in place where they exist and
+    /// inserted where they do not, in one statement per table.
+    public func statements(_ changes: ProjectionChanges) -> [PostgresConnection.Statement] {
+        var statements: [PostgresConnection.Statement] = []
         if !changes.summaries.isEmpty {
-            try connection.query(Self.upsertSummaries, Self.columnArrays(changes.summaries, count: Self.summaryColumns.count))
+            statements.append(.init(Self.writeSummaries, Self.columnArrays(changes.summaries, count: Self.summaryColumns.count)))
         }
         if !changes.removed.isEmpty {
-            try connection.query(
+            statements.append(.init(
                 """
                 DELETE FROM deadlines d USING unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) AS r(case_id, rule, key, start_version)
                 WHERE d.case_id = r.case_id AND d.rule = r.rule AND d.key = r.key AND d.start_version = r.start_version
                 """,
-                Self.columnArrays(changes.removed, count: 4))
-        }
-        if !changes.deadlineUpdates.isEmpty {
-            let parameters = Self.columnArrays(changes.deadlineUpdates, count: Self.deadlineColumns.count)
-            if try connection.query(Self.updateDeadlines, parameters).affected != changes.deadlineUpdates.count {
-                try connection.query(Self.upsertDeadlines, parameters)
-            }
+                Self.columnArrays(changes.removed, count: 4)))
         }
         if !changes.deadlines.isEmpty {
-            try connection.query(Self.upsertDeadlines, Self.columnArrays(changes.deadlines, count: Self.deadlineColumns.count))
+            statements.append(.init(Self.writeDeadlines, Self.columnArrays(changes.deadlines, count: Self.deadlineColumns.count)))
         }
+        return statements
     }
 
     /// The summary columns a change may set: not the key, the council, or the reference (no event holds
@@ -139,33 +134,37 @@ public struct CaseProjector: Sendable {
         column == "child_id" ? "child_id = coalesce(u.child_id, s.child_id)" : "\(column) = u.\(column)"
     }
 
-    static let upsertSummaries = """
+    /// Updates the summaries that exist (most changes: an UPDATE joined on the key does not probe the unique
+    /// indexes as INSERT … ON CONFLICT does) and inserts the others (new cases, rows removed by a rebuild).
+    static let writeSummaries = """
+        WITH u AS (SELECT * FROM unnest(\(arrayParameters(summaryTypes))) AS u(\(summaryColumns.joined(separator: ", ")))),
+        updated AS (
+            UPDATE case_summary s SET \(summarySetters.joined(separator: ", ")), updated_at = now()
+            FROM u WHERE s.case_id = u.case_id
+            RETURNING s.case_id
+        )
         INSERT INTO case_summary AS s (\(summaryColumns.joined(separator: ", ")))
-        SELECT * FROM unnest(\(arrayParameters(summaryTypes)))
+        SELECT * FROM u WHERE u.case_id NOT IN (SELECT case_id FROM updated)
         ON CONFLICT (case_id) DO UPDATE SET
             \(summarySetters.joined(separator: ", ").replacingOccurrences(of: "u.", with: "EXCLUDED.")), updated_at = now()
-        """
-
-    static let updateSummaries = """
-        UPDATE case_summary s SET \(summarySetters.joined(separator: ", ")), updated_at = now()
-        FROM unnest(\(arrayParameters(summaryTypes))) AS u(\(summaryColumns.joined(separator: ", ")))
-        WHERE s.case_id = u.case_id
         """
 
     /// A deadline row is identified by (case_id, rule, key, start_version); its council never changes.
     private static let deadlineSetters = deadlineColumns.filter { !["case_id", "council_id", "rule", "key", "start_version"].contains($0) }
 
-    static let upsertDeadlines = """
+    /// Updates the deadline rows that exist and inserts the others, as `writeSummaries` does.
+    static let writeDeadlines = """
+        WITH u AS (SELECT * FROM unnest(\(arrayParameters(deadlineTypes))) AS u(\(deadlineColumns.joined(separator: ", ")))),
+        updated AS (
+            UPDATE deadlines d SET \(deadlineSetters.map { "\($0) = u.\($0)" }.joined(separator: ", "))
+            FROM u WHERE d.case_id = u.case_id AND d.rule = u.rule AND d.key = u.key AND d.start_version = u.start_version
+            RETURNING d.case_id, d.rule, d.key, d.start_version
+        )
         INSERT INTO deadlines (\(deadlineColumns.joined(separator: ", ")))
-        SELECT * FROM unnest(\(arrayParameters(deadlineTypes)))
+        SELECT * FROM u WHERE NOT EXISTS (
+            SELECT 1 FROM updated x WHERE x.case_id = u.case_id AND x.rule = u.rule AND x.key = u.key AND x.start_version = u.start_version)
         ON CONFLICT (case_id, rule, key, start_version) DO UPDATE SET
             \(deadlineSetters.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
-        """
-
-    static let updateDeadlines = """
-        UPDATE deadlines d SET \(deadlineSetters.map { "\($0) = u.\($0)" }.joined(separator: ", "))
-        FROM unnest(\(arrayParameters(deadlineTypes))) AS u(\(deadlineColumns.joined(separator: ", ")))
-        WHERE d.case_id = u.case_id AND d.rule = u.rule AND d.key = u.key AND d.start_version = u.start_version
         """
 
     /// SQL types of `summaryColumns` and `deadlineColumns`, for the `unnest` of one array per column.
@@ -188,16 +187,11 @@ public struct CaseProjector: Sendable {
 /// The projection rows that recording events on some cases changes, gathered so that a batch of cases
 /// is written with one statement per table (`CaseProjector.write(_:on:)`).
 public struct ProjectionChanges: Sendable {
-    /// Summaries of cases new to the projection (or rebuilt from nothing), written as upserts.
     var summaries: [[String?]] = []
-    /// Summaries of cases that had events before: their rows exist and are updated in place.
-    var summaryUpdates: [[String?]] = []
     /// (case_id, rule, key, start_version) of rows that no longer exist.
     var removed: [[String?]] = []
-    /// Deadline rows new to the case, written as upserts.
+    /// New or changed deadline rows.
     var deadlines: [[String?]] = []
-    /// Deadline rows the case had, changed: updated in place.
-    var deadlineUpdates: [[String?]] = []
 
     public init() {}
 
@@ -209,7 +203,7 @@ public struct ProjectionChanges: Sendable {
     ) -> CivilDate? {
         let report = state.timelessDeadlines(engine)
         let summary = CaseProjector.summaryRow(council: council, caseId: caseId, reference: reference, childId: childId, state: state, report: report)
-        if previous.version == 0 { summaries.append(summary) } else { summaryUpdates.append(summary) }
+        summaries.append(summary)
         let reminders = engine.settings.reminderDays
         let rows = CaseProjector.deadlineRows(council: council, caseId: caseId, state: state, report: report, reminderDays: reminders)
         let before = previous.version == 0 ? [] : CaseProjector.deadlineRows(
@@ -221,9 +215,7 @@ public struct ProjectionChanges: Sendable {
         let caseText = caseId.postgresText
         removed += old.keys.filter { !new.contains($0) }.map { [caseText] + $0 }
         let changed = rows.filter { old[identity($0)] != $0 }
-        for row in changed {
-            if old[identity(row)] == nil { deadlines.append(row) } else { deadlineUpdates.append(row) }
-        }
+        deadlines += changed
         let alertColumn = CaseProjector.deadlineColumns.firstIndex(of: "next_alert_on")!
         return changed.compactMap { $0[alertColumn].flatMap(CivilDate.init(iso:)) }.min()
     }

@@ -32,12 +32,22 @@ extension EventStore {
     /// path reads a stream per command; positions, timestamps and transaction ids are for other readers).
     /// Cases without events (or of another council) are absent.
     public func readHistories(caseIds: [UUID], on connection: PostgresConnection) throws -> [UUID: [RecordedEvent]] {
-        let rows = try connection.query(
+        let statement = Self.historiesStatement(caseIds: caseIds)
+        return try Self.histories(try connection.query(statement.sql, statement.parameters))
+    }
+
+    /// The statement `readHistories` runs, for a caller that sends it in a pipeline with others.
+    static func historiesStatement(caseIds: [UUID]) -> PostgresConnection.Statement {
+        .init(
             """
             SELECT case_id, version, type, schema_version, data::text, occurred_on::text, actor
             FROM events WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, version
             """,
             [PostgresArray(caseIds.map(\.postgresText))])
+    }
+
+    /// The histories in the rows of `historiesStatement`.
+    static func histories(_ rows: PostgresRows) throws -> [UUID: [RecordedEvent]] {
         var histories: [UUID: [RecordedEvent]] = [:]
         // Rows come case by case: each case's id is read once and its events gathered before storing them.
         var current: (text: String, id: UUID)?
