@@ -77,12 +77,22 @@ enum CaseRequests {
 }
 
 /// What recording events returns: enough to follow up, and the same bytes when an idempotent request is replayed.
-struct RecordedResponse: Encodable {
+struct RecordedResponse: Encodable, JSONValueRepresentable {
     var caseId: UUID
     var reference: String?
     var firstVersion: Int
     var version: Int
     var links: [String: String]
+
+    /// The answer to every logged event, so built without an encoder (the same value: a test compares them).
+    var jsonValue: JSONValue {
+        var object: [String: JSONValue] = [
+            "caseId": .string(caseId.lowercased), "firstVersion": .number(Double(firstVersion)), "version": .number(Double(version)),
+            "links": .object(links.mapValues(JSONValue.string)),
+        ]
+        if let reference { object["reference"] = .string(reference) }
+        return .object(object)
+    }
 }
 
 /// The list's page cursor: the last reference of the previous page, base64url without padding (RFC 4648

@@ -42,6 +42,17 @@ struct JSONWriterTests {
     }
 }
 
+extension JSONWriterTests {
+    @Test("a logged event's answer, built directly, is the value the encoder gives, with and without a reference")
+    func recordedResponse() throws {
+        for reference in ["EHC-2025-0042", nil] {
+            let recorded = RecordedResponse(
+                caseId: UUID(), reference: reference, firstVersion: 3, version: 4, links: ["case": "/v1/cases/x", "timeline": "/v1/cases/x/timeline"])
+            #expect(recorded.jsonValue == (try JSONWriter.value(recorded)))
+        }
+    }
+}
+
 @Suite("NUL scans of request bytes")
 struct NULScanTests {
     @Test("a percent-encoded NUL is found wherever it starts, and only a whole one")
