@@ -37,7 +37,7 @@ struct CasesController: Sendable {
         }
         let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes)
         let command = LogEvent(event, on: occurredOn, by: user.name, today: deps.today())
-        let (caseId, repository, requestId) = (UUID(), deps.repository, context.requestId)
+        let (caseId, repository, requestId) = (UUID.randomVersion4(), deps.repository, context.requestId)
         let result: RecordedResponse = try await deps.inCouncil(user) { connection in
             if let key, let earlier = try repository.store.replayed(council: user.councilId, key: key, requestHash: hash, on: connection) {
                 return Self.recorded(earlier.caseId, first: earlier.firstVersion, last: earlier.lastVersion, reference: try CaseQueries().header(caseId: earlier.caseId, on: connection)?.reference)

@@ -70,3 +70,17 @@ struct NULScanTests {
         #expect(JSONLimitScanner.escapedNUL(in: Array(#"\u000"#.utf8)) == nil)
     }
 }
+
+@Suite("Request ids")
+struct RequestIDTests {
+    @Test("random version 4 UUIDs: the version and variant bits set, and no two alike")
+    func versionFour() {
+        let ids = (0..<2_000).map { _ in UUID.randomVersion4() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            let text = id.uuidString
+            #expect(text[text.index(text.startIndex, offsetBy: 14)] == "4")
+            #expect("89AB".contains(text[text.index(text.startIndex, offsetBy: 19)]))
+        }
+    }
+}
