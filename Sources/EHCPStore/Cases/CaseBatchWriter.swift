@@ -196,9 +196,7 @@ public final class CaseBatchWriter: Sendable {
         let keys = commands.compactMap(\.idempotencyKey)
         var reads: [PostgresConnection.Statement] = [
             .init("BEGIN"),
-            // Plan each statement once for any parameters: PostgreSQL otherwise re-plans the write path's
-            // array parameters for their values at every run, which was a fifth of the server's time.
-            .init("SET LOCAL plan_cache_mode = force_generic_plan"),
+            .init(EventStore.genericPlans),
             .init("SELECT set_config('ehcp.council_id', $1, true)", [council]),
             EventStore.historiesStatement(caseIds: commands.map(\.caseId)),
         ]

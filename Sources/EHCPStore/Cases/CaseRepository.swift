@@ -106,7 +106,7 @@ extension CaseRepository {
             attempt += 1
             do {
                 return try await pool.withConnection { connection in
-                    try store.transaction(council: council, on: connection) { connection in
+                    try store.transaction(council: council, genericPlans: true, on: connection) { connection in
                         try record(
                         council: council, caseId: caseId, command: command, expectedVersion: expectedVersion,
                         idempotencyKey: idempotencyKey, requestHash: requestHash, reference: reference, childId: childId,

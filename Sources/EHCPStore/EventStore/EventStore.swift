@@ -16,9 +16,20 @@ public struct EventStore: Sendable {
     /// Runs `body` in a transaction acting for one council: committed when it returns, rolled back when it
     /// throws. BEGIN and the council setting travel in one round trip (the id is a `UUID`, so its text
     /// form is safe inside the statement).
-    public func transaction<T>(council councilId: UUID, on connection: PostgresConnection, _ body: (PostgresConnection) throws -> T) throws -> T {
-        try connection.transaction(begin: "BEGIN; SELECT set_config('ehcp.council_id', '\(councilId.postgresText!)', true)", body)
+    ///
+    /// - Parameter genericPlans: plan each prepared statement once for any parameters
+    ///   (`Self.genericPlans`), for transactions that write cases.
+    public func transaction<T>(
+        council councilId: UUID, genericPlans: Bool = false, on connection: PostgresConnection, _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        let plans = genericPlans ? " \(Self.genericPlans);" : ""
+        return try connection.transaction(begin: "BEGIN;\(plans) SELECT set_config('ehcp.council_id', '\(councilId.postgresText!)', true)", body)
     }
+
+    /// PostgreSQL otherwise re-plans a statement for its values at every run when it judges that cheaper;
+    /// for the write path's array parameters that judgement is wrong, and planning was a fifth of the
+    /// server's time.
+    public static let genericPlans = "SET LOCAL plan_cache_mode = force_generic_plan"
 
     /// Appends `events` to a case's stream at `expectedVersion` (0 for a new case).
     ///
