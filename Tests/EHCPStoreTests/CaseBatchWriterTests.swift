@@ -17,6 +17,14 @@ struct CaseBatchWriterTests: CaseSuite {
         _ = try await repository.record(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
     }
 
+    /// A pool, a one-lane writer on it, and a case opened through the repository.
+    func openedCase() async throws -> (PostgresPool, CaseBatchWriter, UUID) {
+        let pool = try database.pool(size: 4)
+        let caseId = UUID()
+        try await open(caseId, pool: pool)
+        return (pool, CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 16), caseId)
+    }
+
     @Test("twelve demo histories replayed at once land whole, in order, with the projections of their full histories, in shared commits")
     func concurrentHistories() async throws {
         let pool = try database.pool(size: 4)
@@ -125,11 +133,8 @@ struct CaseBatchWriterTests: CaseSuite {
 
     @Test("an event another writer appends between the batch's read and its write rolls the batch back; the command is re-run on fresh state")
     func raceWithAnotherWriter() async throws {
-        let pool = try database.pool(size: 4)
+        let (pool, writer, caseId) = try await openedCase()
         defer { pool.shutdown() }
-        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 16)
-        let caseId = UUID()
-        try await open(caseId, pool: pool)
         // Another writer appends version 2 and holds its transaction open.
         let other = try database.connect()
         defer { other.close() }
@@ -168,11 +173,8 @@ struct CaseBatchWriterTests: CaseSuite {
 
     @Test("projection rows missing when a case changes (removed by a rebuild meanwhile) are written whole")
     func missingProjectionRows() async throws {
-        let pool = try database.pool(size: 2)
+        let (pool, writer, caseId) = try await openedCase()
         defer { pool.shutdown() }
-        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 4)
-        let caseId = UUID()
-        try await open(caseId, pool: pool)
         let owner = try database.connect()
         defer { owner.close() }
         try owner.query("DELETE FROM deadlines WHERE case_id = $1", [caseId])
