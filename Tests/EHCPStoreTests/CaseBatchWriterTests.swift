@@ -171,6 +171,52 @@ struct CaseBatchWriterTests: CaseSuite {
         #expect(writer.totals.batches == 1)
     }
 
+    @Test("a second lane runs beside a busy one only when enough commands wait to share its commit")
+    func secondLaneThreshold() async throws {
+        let pool = try database.pool(size: 4)
+        defer { pool.shutdown() }
+        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 2, batchSize: 16, laneThreshold: 3)
+        let caseIds = (0..<4).map { _ in UUID() }
+        for caseId in caseIds { try await open(caseId, pool: pool) }
+        let (council, reassignment) = (council, log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04"))
+        let assign: @Sendable (UUID) -> CaseBatchWriter.Command = { CaseBatchWriter.Command(council: council, caseId: $0, command: reassignment) }
+        let watcher = try database.connect()
+        defer { watcher.close() }
+        func waitUntil(_ what: String, _ condition: () throws -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try !condition() {
+                guard ContinuousClock.now < deadline else { throw PostgresError(.query, message: "timed out waiting until \(what)") }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+
+        // The first lane's batch waits on a stream head another transaction holds.
+        let blocker = try database.connect()
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        try blocker.query("UPDATE case_streams SET version = version WHERE case_id = $1", [caseIds[0]])
+        let first = Task { try await writer.record(assign(caseIds[0])).append.lastVersion }
+        try await waitUntil("the first batch waits on the lock") {
+            try watcher.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                .first!.decode(Int.self, at: 0) == 1
+        }
+
+        // Two commands are fewer than the threshold: they wait for the busy lane.
+        let early = [caseIds[1], caseIds[2]].map { caseId in Task { try await writer.record(assign(caseId)).append.lastVersion } }
+        try await waitUntil("two commands wait") { writer.waiting == 2 }
+        #expect(writer.totals.batches == 1)
+
+        // A third reaches it: a second lane commits all three while the first is still blocked.
+        let third = Task { try await writer.record(assign(caseIds[3])).append.lastVersion }
+        for task in early + [third] { #expect(try await task.value == 2) }
+        #expect(writer.totals == .init(batches: 2, commands: 4))
+        #expect(try watcher.query("SELECT count(*) FROM events WHERE case_id = $1", [caseIds[0]]).first!.decode(Int.self, at: 0) == 1)
+
+        try blocker.execute("COMMIT")
+        #expect(try await first.value == 2)
+        #expect(writer.totals == .init(batches: 2, commands: 4))
+    }
+
     @Test("projection rows missing when a case changes (removed by a rebuild meanwhile) are written whole")
     func missingProjectionRows() async throws {
         let (pool, writer, caseId) = try await openedCase()
