@@ -22,7 +22,7 @@ extension RecordedEvent {
         guard let date = CivilDate(iso: occurredOn) else {
             throw CaseError(.invalidField, field: "occurredOn", value: occurredOn, "stored date is unreadable")
         }
-        let event = try EventCodec.decodeStored(type: type, json: data, schemaVersion: schemaVersion)
+        let event = try StoredPayloads.shared.event(type: type, schemaVersion: schemaVersion, data: data)
         return RecordedEvent(version: version, occurredOn: date, event: event, actor: actor)
     }
 }

@@ -1,0 +1,68 @@
+import EHCPDomain
+import Synchronization
+
+/// Decoded event payloads by their stored text, shared by every reader in the process.
+///
+/// Every write folds its case's whole history, so each stored event is decoded again and again, and most
+/// payloads repeat across cases: an advice request names one of a few advice types, a review one of a
+/// few references, a decision to assess carries nothing. Parsing their JSON and running the payload's
+/// `Decodable` was the largest single cost of the write path. A payload is immutable and its decoding
+/// depends only on (type, schema version, text), so a decoded one can be reused for any event with the
+/// same three.
+///
+/// The memory is bounded: two generations of at most `generationSize` entries each. A lookup that hits
+/// the older generation promotes its entry; when the current generation is full it becomes the older
+/// one and the oldest is dropped. Payloads seen once (a breach's due date, a child's request) pass
+/// through without pushing out the ones every history shares. Failures are not remembered.
+final class StoredPayloads: Sendable {
+    struct Key: Hashable {
+        var type: String
+        var schemaVersion: Int
+        var data: String
+    }
+
+    private struct Generations {
+        var current: [Key: CaseEvent] = [:]
+        var previous: [Key: CaseEvent] = [:]
+    }
+
+    static let shared = StoredPayloads(generationSize: 4096)
+
+    let generationSize: Int
+    private let generations = Mutex(Generations())
+
+    init(generationSize: Int) {
+        precondition(generationSize > 0)
+        self.generationSize = generationSize
+    }
+
+    /// The payload stored as `data` for an event of `type`, decoded by `EventCodec.decodeStored` the first time.
+    func event(type: String, schemaVersion: Int, data: String) throws(CaseError) -> CaseEvent {
+        let key = Key(type: type, schemaVersion: schemaVersion, data: data)
+        if let event = lookup(key) { return event }
+        let event = try EventCodec.decodeStored(type: type, json: data, schemaVersion: schemaVersion)
+        generations.withLock { insert(event, for: key, into: &$0) }
+        return event
+    }
+
+    /// Entries held now, in both generations (for tests).
+    var count: Int { generations.withLock { $0.current.count + $0.previous.count } }
+
+    private func lookup(_ key: Key) -> CaseEvent? {
+        generations.withLock { generations in
+            if let event = generations.current[key] { return event }
+            guard let event = generations.previous.removeValue(forKey: key) else { return nil }
+            insert(event, for: key, into: &generations)
+            return event
+        }
+    }
+
+    private func insert(_ event: CaseEvent, for key: Key, into generations: inout Generations) {
+        if generations.current.count >= generationSize {
+            generations.previous = generations.current
+            generations.current = [:]
+            generations.current.reserveCapacity(generationSize)
+        }
+        generations.current[key] = event
+    }
+}
