@@ -62,26 +62,10 @@ public struct CaseProjector: Sendable {
         ]
     }
 
-    /// Rows that carry the case's caseworker and team (schema.sql: only unmet duties, which the breach
-    /// report and work tray read from their covering index).
-    static func openDuty(_ deadline: Deadline) -> Bool {
-        deadline.status == .open && deadline.rule.kind == .duty
-    }
-
-    /// A case's deadline rows, with their timeless status (a caseworker's reassignment changes only the open duties).
+    /// A case's deadline rows as column text, with their timeless status.
     static func deadlineRows(council: UUID, caseId: UUID, state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [[String?]] {
         let (caseText, councilText) = (caseId.postgresText, council.postgresText)
-        return report.deadlines.map { deadline in
-            [
-                caseText, councilText, deadline.rule.rawValue, deadline.rule.kind.rawValue, deadline.key ?? "",
-                String(deadline.startVersion), deadline.startedOn.description, deadline.dueOn.description, deadline.status.rawValue,
-                deadline.metOn?.description, (!deadline.exceptionIds.isEmpty).postgresText,
-                state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? [])?.description,
-                deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0]?.type.rawValue } : nil,
-                deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0]?.provider } : nil,
-                openDuty(deadline) ? state.facts.caseworker : nil, openDuty(deadline) ? state.facts.team : nil,
-            ]
-        }
+        return DeadlineRow.rows(state: state, report: report, reminderDays: reminderDays).map { $0.columns(caseText: caseText, councilText: councilText) }
     }
 
     /// Upserts the summary and brings the case's deadline rows from `previous` to `state`, writing only the
@@ -205,18 +189,65 @@ public struct ProjectionChanges: Sendable {
         let summary = CaseProjector.summaryRow(council: council, caseId: caseId, reference: reference, childId: childId, state: state, report: report)
         summaries.append(summary)
         let reminders = engine.settings.reminderDays
-        let rows = CaseProjector.deadlineRows(council: council, caseId: caseId, state: state, report: report, reminderDays: reminders)
-        let before = previous.version == 0 ? [] : CaseProjector.deadlineRows(
-            council: council, caseId: caseId, state: previous, report: previous.timelessDeadlines(engine), reminderDays: reminders)
-        // Rows are keyed by (rule, key, start_version).
-        let identity = { (row: [String?]) in [row[2], row[4], row[5]] }
-        let old = Dictionary(before.map { (identity($0), $0) }, uniquingKeysWith: { a, _ in a })
-        let new = Set(rows.map(identity))
-        let caseText = caseId.postgresText
-        removed += old.keys.filter { !new.contains($0) }.map { [caseText] + $0 }
-        let changed = rows.filter { old[identity($0)] != $0 }
-        deadlines += changed
-        let alertColumn = CaseProjector.deadlineColumns.firstIndex(of: "next_alert_on")!
-        return changed.compactMap { $0[alertColumn].flatMap(CivilDate.init(iso:)) }.min()
+        let rows = DeadlineRow.rows(state: state, report: report, reminderDays: reminders)
+        let before = previous.version == 0 ? [] : DeadlineRow.rows(state: previous, report: previous.timelessDeadlines(engine), reminderDays: reminders)
+        var old: [DeadlineRow.Identity: DeadlineRow] = [:]
+        old.reserveCapacity(before.count)
+        for row in before where old[row.identity] == nil { old[row.identity] = row }
+        let new = Set(rows.map(\.identity))
+        let (caseText, councilText) = (caseId.postgresText, council.postgresText)
+        removed += old.keys.filter { !new.contains($0) }.map { [caseText, $0.rule.rawValue, $0.key, String($0.startVersion)] }
+        let changed = rows.filter { old[$0.identity] != $0 }
+        deadlines += changed.map { $0.columns(caseText: caseText, councilText: councilText) }
+        return changed.compactMap(\.nextAlertOn).min()
+    }
+}
+
+/// One `deadlines` row as its stored values, compared without building its text (most of a case's rows
+/// do not change with an event).
+struct DeadlineRow: Equatable {
+    /// The row's key within its case: (rule, key, start_version).
+    struct Identity: Hashable {
+        var rule: RuleID
+        var key: String
+        var startVersion: Int
+    }
+
+    var identity: Identity
+    var startedOn: CivilDate
+    var dueOn: CivilDate
+    var status: DeadlineStatus
+    var metOn: CivilDate?
+    var excepted: Bool
+    var nextAlertOn: CivilDate?
+    var adviceType: String?
+    var provider: String?
+    /// Kept only on open duties (schema.sql: the breach report and work tray read them from their covering
+    /// index), so a caseworker's reassignment changes only those rows.
+    var caseworker: String?
+    var team: String?
+
+    /// The rows of a case's deadlines.
+    static func rows(state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [DeadlineRow] {
+        report.deadlines.map { deadline in
+            let openDuty = deadline.status == .open && deadline.rule.kind == .duty
+            let advice = deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0] } : nil
+            return DeadlineRow(
+                identity: Identity(rule: deadline.rule, key: deadline.key ?? "", startVersion: deadline.startVersion),
+                startedOn: deadline.startedOn, dueOn: deadline.dueOn, status: deadline.status, metOn: deadline.metOn,
+                excepted: !deadline.exceptionIds.isEmpty,
+                nextAlertOn: state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? []),
+                adviceType: advice?.type.rawValue, provider: advice?.provider,
+                caseworker: openDuty ? state.facts.caseworker : nil, team: openDuty ? state.facts.team : nil)
+        }
+    }
+
+    /// The row's columns as text, in `CaseProjector.deadlineColumns` order.
+    func columns(caseText: String?, councilText: String?) -> [String?] {
+        [
+            caseText, councilText, identity.rule.rawValue, identity.rule.kind.rawValue, identity.key, String(identity.startVersion),
+            startedOn.description, dueOn.description, status.rawValue, metOn?.description, excepted.postgresText, nextAlertOn?.description,
+            adviceType, provider, caseworker, team,
+        ]
     }
 }
