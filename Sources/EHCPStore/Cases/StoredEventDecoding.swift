@@ -19,10 +19,14 @@ extension RecordedEvent {
 
     /// Reads a stored event's columns into the domain event.
     static func stored(version: Int, type: String, schemaVersion: Int, data: String, occurredOn: String, actor: String) throws(CaseError) -> RecordedEvent {
+        try stored(version: version, event: StoredPayloads.shared.event(type: type, schemaVersion: schemaVersion, data: data), occurredOn: occurredOn, actor: actor)
+    }
+
+    /// A stored event whose payload is already decoded.
+    static func stored(version: Int, event: CaseEvent, occurredOn: String, actor: String) throws(CaseError) -> RecordedEvent {
         guard let date = CivilDate(iso: occurredOn) else {
             throw CaseError(.invalidField, field: "occurredOn", value: occurredOn, "stored date is unreadable")
         }
-        let event = try StoredPayloads.shared.event(type: type, schemaVersion: schemaVersion, data: data)
         return RecordedEvent(version: version, occurredOn: date, event: event, actor: actor)
     }
 }
@@ -52,16 +56,18 @@ extension EventStore {
         // Rows come case by case: each case's id is read once and its events gathered before storing them.
         var current: (text: String, id: UUID)?
         var events: [RecordedEvent] = []
-        for row in rows.rows {
+        // Every payload of the batch in one call: the shared payloads are locked twice, not per event.
+        let payloads = try StoredPayloads.shared.events(rows.rows.map { row throws(PostgresError) in
+            StoredPayloads.Key(type: try row.decode(at: 2), schemaVersion: try row.decode(at: 3), data: try row.decode(at: 4))
+        })
+        for (row, payload) in zip(rows.rows, payloads) {
             let text = row.values[0]
             if text != current?.text {
                 if let current { histories[current.id] = events }
                 current = (text ?? "", try row.decode(UUID.self, at: 0))
                 events = []
             }
-            events.append(try RecordedEvent.stored(
-                version: try row.decode(at: 1), type: try row.decode(at: 2), schemaVersion: try row.decode(at: 3), data: try row.decode(at: 4),
-                occurredOn: try row.decode(at: 5), actor: try row.decode(at: 6)))
+            events.append(try RecordedEvent.stored(version: try row.decode(at: 1), event: payload, occurredOn: try row.decode(at: 5), actor: try row.decode(at: 6)))
         }
         if let current { histories[current.id] = events }
         return histories

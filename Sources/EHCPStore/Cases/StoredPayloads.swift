@@ -38,23 +38,36 @@ final class StoredPayloads: Sendable {
 
     /// The payload stored as `data` for an event of `type`, decoded by `EventCodec.decodeStored` the first time.
     func event(type: String, schemaVersion: Int, data: String) throws(CaseError) -> CaseEvent {
-        let key = Key(type: type, schemaVersion: schemaVersion, data: data)
-        if let event = lookup(key) { return event }
-        let event = try EventCodec.decodeStored(type: type, json: data, schemaVersion: schemaVersion)
-        generations.withLock { insert(event, for: key, into: &$0) }
-        return event
+        try events([Key(type: type, schemaVersion: schemaVersion, data: data)])[0]
+    }
+
+    /// The payloads of many stored events (a batch's histories), in order. The lock is taken at most
+    /// twice whatever their number, so that readers on many threads do not queue on it event by event.
+    func events(_ keys: [Key]) throws(CaseError) -> [CaseEvent] {
+        var found = generations.withLock { generations in keys.map { lookup($0, in: &generations) } }
+        var decoded: [(Key, CaseEvent)] = []
+        for index in found.indices where found[index] == nil {
+            let key = keys[index]
+            let event = try EventCodec.decodeStored(type: key.type, json: key.data, schemaVersion: key.schemaVersion)
+            found[index] = event
+            decoded.append((key, event))
+        }
+        if !decoded.isEmpty {
+            generations.withLock { generations in
+                for (key, event) in decoded { insert(event, for: key, into: &generations) }
+            }
+        }
+        return found.map { $0! }
     }
 
     /// Entries held now, in both generations (for tests).
     var count: Int { generations.withLock { $0.current.count + $0.previous.count } }
 
-    private func lookup(_ key: Key) -> CaseEvent? {
-        generations.withLock { generations in
-            if let event = generations.current[key] { return event }
-            guard let event = generations.previous.removeValue(forKey: key) else { return nil }
-            insert(event, for: key, into: &generations)
-            return event
-        }
+    private func lookup(_ key: Key, in generations: inout Generations) -> CaseEvent? {
+        if let event = generations.current[key] { return event }
+        guard let event = generations.previous.removeValue(forKey: key) else { return nil }
+        insert(event, for: key, into: &generations)
+        return event
     }
 
     private func insert(_ event: CaseEvent, for key: Key, into generations: inout Generations) {
