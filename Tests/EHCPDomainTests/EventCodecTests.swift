@@ -47,6 +47,38 @@ struct EventCodecTests {
     }
 }
 
+extension EventCodecTests {
+    static let storedScheduleEvents: [(type: String, data: String)] = [
+        ("DeadlineBreached", #"{"rule": "R-DECIDE-6W", "dueOn": "2024-09-27"}"#),
+        ("DeadlineBreached", #"{"rule": "R-ADVICE-6W", "dueOn": "2024-09-27", "key": "adv-1"}"#),
+        ("DeadlineBreached", #"{"rule": "R-ADVICE-6W", "dueOn": "2024-09-27", "key": null, "extra": 1}"#),
+        ("DeadlineBreached", #"{"rule": "R-NOT-A-RULE", "dueOn": "2024-09-27"}"#),
+        ("DeadlineBreached", #"{"rule": "R-DECIDE-6W", "dueOn": "2024-9-27"}"#),
+        ("DeadlineBreached", #"{"rule": "R-DECIDE-6W", "dueOn": "2024-09-27", "key": 7}"#),
+        ("DeadlineBreached", #"{"dueOn": "2024-09-27"}"#),
+        ("DeadlineReminderSent", #"{"rule": "R-REVIEW-12M", "dueOn": "2025-06-03", "daysBefore": 56}"#),
+        ("DeadlineReminderSent", #"{"rule": "R-REVIEW-12M", "dueOn": "2025-06-03", "daysBefore": 56, "key": "r2"}"#),
+        ("DeadlineReminderSent", #"{"rule": "R-REVIEW-12M", "dueOn": "2025-06-03", "daysBefore": 2.5}"#),
+        ("DeadlineReminderSent", #"{"rule": "R-REVIEW-12M", "dueOn": "2025-06-03", "daysBefore": "56"}"#),
+        ("DeadlineReminderSent", #"{"rule": "R-REVIEW-12M", "dueOn": "2025-06-03"}"#),
+    ]
+
+    /// The store reads the scheduler's events without `Decodable`; what it reads, and what it refuses,
+    /// must be what Foundation's decoder of the payload types makes of the same text.
+    @Test("stored reminders and breaches read as their Codable payloads read them", arguments: storedScheduleEvents)
+    func storedScheduleEvent(_ stored: (type: String, data: String)) throws {
+        let data = Data(stored.data.utf8)
+        let expected: CaseEvent? = stored.type == "DeadlineBreached"
+            ? (try? JSONDecoder().decode(DeadlineBreached.self, from: data)).map(CaseEvent.deadlineBreached)
+            : (try? JSONDecoder().decode(DeadlineReminderSent.self, from: data)).map(CaseEvent.deadlineReminderSent)
+        if let expected {
+            #expect(try EventCodec.decodeStored(type: stored.type, json: stored.data, schemaVersion: 1) == expected)
+        } else {
+            #expect(throws: CaseError.self) { try EventCodec.decodeStored(type: stored.type, json: stored.data, schemaVersion: 1) }
+        }
+    }
+}
+
 @Suite("JSON parser and value decoder")
 struct JSONParserTests {
     static let validDocuments: [String] = [

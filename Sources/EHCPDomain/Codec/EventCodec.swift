@@ -102,6 +102,7 @@ public enum EventCodec {
 
     /// The event of `kind` from its `data` object, and the members its payload type asked for.
     private static func decodePayload(kind: EventKind, object: [String: JSONValue], recordRequests: Bool) throws(CaseError) -> (CaseEvent, Set<String>) {
+        if !recordRequests, let event = storedScheduleEvent(kind: kind, object: object) { return (event, []) }
         var requested: Set<String> = []
         func payload<T: Decodable>(_: T.Type) throws(CaseError) -> T {
             do {
@@ -160,6 +161,26 @@ public enum EventCodec {
         case .deadlineReminderSent: .deadlineReminderSent(try payload(DeadlineReminderSent.self))
         }
         return (event, requested)
+    }
+
+    /// The scheduler's reminders and breaches, read from a stored object without `Decodable`: they are a
+    /// quarter of a typical history, and each names its own due date, so few are decoded payloads the
+    /// store already holds (`StoredPayloads`). nil for any shape this does not expect, which the
+    /// `Decodable` path then reads or refuses by name, exactly as before.
+    private static func storedScheduleEvent(kind: EventKind, object: [String: JSONValue]) -> CaseEvent? {
+        guard kind == .deadlineBreached || kind == .deadlineReminderSent,
+              let rule = object["rule"]?.stringValue.flatMap(RuleID.init(rawValue:)),
+              let dueOn = object["dueOn"]?.stringValue.flatMap(CivilDate.init(iso:))
+        else { return nil }
+        let key: String?
+        switch object["key"] {
+        case nil, .null?: key = nil
+        case .string(let text)?: key = text
+        default: return nil
+        }
+        guard kind == .deadlineReminderSent else { return .deadlineBreached(DeadlineBreached(rule: rule, dueOn: dueOn, key: key)) }
+        guard case .number(let days)? = object["daysBefore"], days == days.rounded(), abs(days) < 9.0e15 else { return nil }
+        return .deadlineReminderSent(DeadlineReminderSent(rule: rule, dueOn: dueOn, daysBefore: Int(days), key: key))
     }
 
     /// Turns a DecodingError into an error that names the field and the offending value.
