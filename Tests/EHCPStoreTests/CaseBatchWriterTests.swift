@@ -25,6 +25,22 @@ struct CaseBatchWriterTests: CaseSuite {
         return (pool, CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 16), caseId)
     }
 
+    /// Polls `condition` (another connection's view of the server, a writer's queue) until it holds;
+    /// throws after 30 seconds.
+    func waitUntil(_ what: String, _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try !condition() {
+            guard ContinuousClock.now < deadline else { throw PostgresError(.query, message: "timed out waiting until \(what)") }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Sessions of the test database waiting for a lock.
+    func lockWaiters(seenBy watcher: PostgresConnection) throws -> Int {
+        try watcher.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+            .first!.decode(Int.self, at: 0)
+    }
+
     @Test("twelve demo histories replayed at once land whole, in order, with the projections of their full histories, in shared commits")
     func concurrentHistories() async throws {
         let pool = try database.pool(size: 4)
@@ -150,13 +166,7 @@ struct CaseBatchWriterTests: CaseSuite {
         let ours = Task { try await writer.record(command).append.lastVersion }
         let watcher = try database.connect()
         defer { watcher.close() }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try watcher.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-            .first!.decode(Int.self, at: 0) == 0
-        {
-            guard ContinuousClock.now < deadline else { Issue.record("the batch never waited on the other writer"); return }
-            try await Task.sleep(for: .milliseconds(2))
-        }
+        try await waitUntil("the batch waits on the other writer") { try lockWaiters(seenBy: watcher) > 0 }
         try other.execute("COMMIT")
 
         #expect(try await ours.value == 3)
@@ -182,13 +192,6 @@ struct CaseBatchWriterTests: CaseSuite {
         let assign: @Sendable (UUID) -> CaseBatchWriter.Command = { CaseBatchWriter.Command(council: council, caseId: $0, command: reassignment) }
         let watcher = try database.connect()
         defer { watcher.close() }
-        func waitUntil(_ what: String, _ condition: () throws -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while try !condition() {
-                guard ContinuousClock.now < deadline else { throw PostgresError(.query, message: "timed out waiting until \(what)") }
-                try await Task.sleep(for: .milliseconds(2))
-            }
-        }
 
         // The first lane's batch waits on a stream head another transaction holds.
         let blocker = try database.connect()
@@ -196,10 +199,7 @@ struct CaseBatchWriterTests: CaseSuite {
         try blocker.execute("BEGIN")
         try blocker.query("UPDATE case_streams SET version = version WHERE case_id = $1", [caseIds[0]])
         let first = Task { try await writer.record(assign(caseIds[0])).append.lastVersion }
-        try await waitUntil("the first batch waits on the lock") {
-            try watcher.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-                .first!.decode(Int.self, at: 0) == 1
-        }
+        try await waitUntil("the first batch waits on the lock") { try lockWaiters(seenBy: watcher) == 1 }
 
         // Two commands are fewer than the threshold: they wait for the busy lane.
         let early = [caseIds[1], caseIds[2]].map { caseId in Task { try await writer.record(assign(caseId)).append.lastVersion } }
