@@ -1,0 +1,50 @@
+import EHCPDomain
+
+/// One `deadlines` row as its stored values, compared without building its text (most of a case's rows
+/// do not change with an event).
+struct DeadlineRow: Equatable {
+    /// The row's key within its case: (rule, key, start_version).
+    struct Identity: Hashable {
+        var rule: RuleID
+        var key: String
+        var startVersion: Int
+    }
+
+    var identity: Identity
+    var startedOn: CivilDate
+    var dueOn: CivilDate
+    var status: DeadlineStatus
+    var metOn: CivilDate?
+    var excepted: Bool
+    var nextAlertOn: CivilDate?
+    var adviceType: String?
+    var provider: String?
+    /// Kept only on open duties (schema.sql: the breach report and work tray read them from their covering
+    /// index), so a caseworker's reassignment changes only those rows.
+    var caseworker: String?
+    var team: String?
+
+    /// The rows of a case's deadlines.
+    static func rows(state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [DeadlineRow] {
+        report.deadlines.map { deadline in
+            let openDuty = deadline.status == .open && deadline.rule.kind == .duty
+            let advice = deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0] } : nil
+            return DeadlineRow(
+                identity: Identity(rule: deadline.rule, key: deadline.key ?? "", startVersion: deadline.startVersion),
+                startedOn: deadline.startedOn, dueOn: deadline.dueOn, status: deadline.status, metOn: deadline.metOn,
+                excepted: !deadline.exceptionIds.isEmpty,
+                nextAlertOn: state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? []),
+                adviceType: advice?.type.rawValue, provider: advice?.provider,
+                caseworker: openDuty ? state.facts.caseworker : nil, team: openDuty ? state.facts.team : nil)
+        }
+    }
+
+    /// The row's columns as text, in `CaseProjector.deadlineColumns` order.
+    func columns(caseText: String?, councilText: String?) -> [String?] {
+        [
+            caseText, councilText, identity.rule.rawValue, identity.rule.kind.rawValue, identity.key, String(identity.startVersion),
+            startedOn.description, dueOn.description, status.rawValue, metOn?.description, excepted.postgresText, nextAlertOn?.description,
+            adviceType, provider, caseworker, team,
+        ]
+    }
+}
