@@ -37,7 +37,7 @@ public struct SchedulerService: Service {
         }
         listener.start()
         defer { listener.stop() }
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var nextSweep = ContinuousClock.now
             var nextDelivery = ContinuousClock.now
             while !Task.isCancelled {
