@@ -217,7 +217,7 @@ public final class CaseBatchWriter: Sendable {
             reads.append(.init("SELECT key FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])", [council, PostgresArray(keys)]))
         }
         let answers = try connection.pipeline(reads)
-        let histories = try EventStore.histories(answers[3])
+        let histories = try repository.store.histories(answers[3])
         let usedKeys: Set<String> = keys.isEmpty ? [] : Set(try answers[4].rows.map { try $0.decode(String.self, at: 0) })
 
         var results: [Result<CaseRepository.Outcome, any Error>?] = Array(repeating: nil, count: commands.count)

@@ -5,7 +5,8 @@ import Postgres
 extension StoredEvent {
     /// The domain event, upcast from its stored schema version. Stored rows are read leniently.
     public func recorded() throws(CaseError) -> RecordedEvent {
-        try RecordedEvent.stored(version: version, type: type, schemaVersion: schemaVersion, data: data, occurredOn: occurredOn, actor: actor)
+        try RecordedEvent.stored(
+            version: version, event: EventCodec.decodeStored(type: type, json: data, schemaVersion: schemaVersion), occurredOn: occurredOn, actor: actor)
     }
 }
 
@@ -15,11 +16,6 @@ extension RecordedEvent {
         NewEvent(
             type: event.typeName, schemaVersion: EventCodec.currentSchemaVersion, data: EventCodec.encodedData(event),
             occurredOn: occurredOn.description, actor: actor)
-    }
-
-    /// Reads a stored event's columns into the domain event.
-    static func stored(version: Int, type: String, schemaVersion: Int, data: String, occurredOn: String, actor: String) throws(CaseError) -> RecordedEvent {
-        try stored(version: version, event: StoredPayloads.shared.event(type: type, schemaVersion: schemaVersion, data: data), occurredOn: occurredOn, actor: actor)
     }
 
     /// A stored event whose payload is already decoded.
@@ -37,7 +33,7 @@ extension EventStore {
     /// Cases without events (or of another council) are absent.
     public func readHistories(caseIds: [UUID], on connection: PostgresConnection) throws -> [UUID: [RecordedEvent]] {
         let statement = Self.historiesStatement(caseIds: caseIds)
-        return try Self.histories(try connection.query(statement.sql, statement.parameters))
+        return try histories(try connection.query(statement.sql, statement.parameters))
     }
 
     /// The statement `readHistories` runs, for a caller that sends it in a pipeline with others.
@@ -51,16 +47,16 @@ extension EventStore {
     }
 
     /// The histories in the rows of `historiesStatement`.
-    static func histories(_ rows: PostgresRows) throws -> [UUID: [RecordedEvent]] {
+    func histories(_ rows: PostgresRows) throws -> [UUID: [RecordedEvent]] {
         var histories: [UUID: [RecordedEvent]] = [:]
         // Rows come case by case: each case's id is read once and its events gathered before storing them.
         var current: (text: String, id: UUID)?
         var events: [RecordedEvent] = []
-        // Every payload of the batch in one call: the shared payloads are locked twice, not per event.
-        let payloads = try StoredPayloads.shared.events(rows.rows.map { row throws(PostgresError) in
+        // Every payload of the batch in one call: the payload cache is locked twice, not once per event.
+        let decoded = try payloads.events(rows.rows.map { row throws(PostgresError) in
             StoredPayloads.Key(type: try row.decode(at: 2), schemaVersion: try row.decode(at: 3), data: try row.decode(at: 4))
         })
-        for (row, payload) in zip(rows.rows, payloads) {
+        for (row, payload) in zip(rows.rows, decoded) {
             let text = row.values[0]
             if text != current?.text {
                 if let current { histories[current.id] = events }

@@ -1,7 +1,7 @@
 import EHCPDomain
 import Synchronization
 
-/// Decoded event payloads by their stored text, shared by every reader in the process.
+/// Decoded event payloads by their stored text, kept by an `EventStore` for the histories it reads.
 ///
 /// Every write folds its case's whole history, so each stored event is decoded again and again, and most
 /// payloads repeat across cases: an advice request names one of a few advice types, a review one of a
@@ -25,8 +25,6 @@ final class StoredPayloads: Sendable {
         var current: [Key: CaseEvent] = [:]
         var previous: [Key: CaseEvent] = [:]
     }
-
-    static let shared = StoredPayloads(generationSize: 4096)
 
     let generationSize: Int
     private let generations = Mutex(Generations())

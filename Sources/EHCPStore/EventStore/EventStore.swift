@@ -6,7 +6,12 @@ import Postgres
 /// Its methods run on a connection the caller holds, inside the caller's transaction, so that the
 /// events, the projections written beside them and the outbox rows commit or roll back together.
 public struct EventStore: Sendable {
-    public init() {}
+    /// Decoded payloads by stored text, for the histories this store reads (copies of a store share them).
+    let payloads: StoredPayloads
+
+    public init() {
+        payloads = StoredPayloads(generationSize: 4096)
+    }
 
     /// Makes the rest of the transaction act for one council (row-level security reads this setting).
     public func setCouncil(_ councilId: UUID, on connection: PostgresConnection) throws(PostgresError) {
