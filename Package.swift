@@ -3,14 +3,14 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
     name: "ehcp",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "ehcp", targets: ["ehcp"]),
+        .executable(name: "ehcp", targets: ["ehcp"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

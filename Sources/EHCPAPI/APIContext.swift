@@ -43,7 +43,8 @@ public struct APIContext: RequestContext {
         guard roles.contains(user.role) else {
             throw Problem(
                 .forbidden, title: "Not allowed for your role",
-                detail: "\(user.role == .admin || user.role == .auditor ? "an" : "a") \(user.role.rawValue) may not \(action); this needs one of: \(roles.map(\.rawValue).sorted().joined(separator: ", "))",
+                detail:
+                    "\(user.role == .admin || user.role == .auditor ? "an" : "a") \(user.role.rawValue) may not \(action); this needs one of: \(roles.map(\.rawValue).sorted().joined(separator: ", "))",
                 code: "forbidden")
         }
         return user

@@ -12,7 +12,8 @@ public enum APIRouter {
         router.get("readyz") { _, _ -> Response in
             do {
                 _ = try await deps.pool.withConnection { try $0.query("SELECT 1").count }
-                return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
             } catch {
                 throw Problem.unavailable
             }

@@ -28,7 +28,9 @@ struct AlertsController: Sendable {
     @Sendable func markRead(_ request: Request, context: APIContext) async throws -> Response {
         guard let user = context.user else { throw Problem.unauthenticated }
         let text = context.parameters.get("alertId") ?? ""
-        guard let alertId = Int64(text), alertId > 0 else { throw Problem.invalid(field: "alertId", value: text, "'alertId' must be a whole number from 1") }
+        guard let alertId = Int64(text), alertId > 0 else {
+            throw Problem.invalid(field: "alertId", value: text, "'alertId' must be a whole number from 1")
+        }
         return try await IdempotentWrite.run(request, user: user, deps: deps) { connection in
             guard try AlertFeed().markRead(alertId: alertId, recipient: user.name, on: connection) else { throw Problem.notFound("alertId", text) }
             return IdempotentWrite.Reply(status: .noContent)
@@ -50,7 +52,7 @@ struct AlertsController: Sendable {
         let url = try body.string("url")!
         // Alerts name children's cases: they travel over TLS, unless the receiver is on this machine.
         guard let parsed = URL(string: url), let host = parsed.host?.lowercased(), let scheme = parsed.scheme?.lowercased(),
-              scheme == "https" || (scheme == "http" && ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host))
+            scheme == "https" || (scheme == "http" && ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host))
         else {
             throw Problem.invalid(field: "url", value: url, "'url' must be an absolute https URL (http only to 127.0.0.1, ::1 or localhost)")
         }
@@ -68,7 +70,11 @@ struct AlertsController: Sendable {
             }
         case let other?: throw Problem.invalid(field: "kinds", value: other.compactDescription, "'kinds' must be an array")
         }
-        struct Created: Encodable { var subscriptionId: UUID; var url: String; var kinds: [String] }
+        struct Created: Encodable {
+            var subscriptionId: UUID
+            var url: String
+            var kinds: [String]
+        }
         return try await IdempotentWrite.run(request, body: body.bytes, user: user, deps: deps) { [kinds] connection in
             let id = try OutboxQueries().subscribe(url: url, secret: secret, kinds: kinds, createdBy: user.name, on: connection)
             return IdempotentWrite.json(Created(subscriptionId: id, url: url, kinds: kinds), status: .created)

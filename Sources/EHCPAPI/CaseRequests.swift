@@ -26,7 +26,8 @@ enum CaseRequests {
         var text = Substring(header)
         if text.hasPrefix("W/") { text = text.dropFirst(2) }
         if text.count >= 2, text.first == "\"", text.last == "\"" { text = text.dropFirst().dropLast() }
-        guard (1...9).contains(text.utf8.count), text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let version = Int(text)
+        guard (1...9).contains(text.utf8.count), text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let version = Int(text)
         else {
             throw Problem.invalid(field: "If-Match", value: header, "If-Match must be the case's ETag, e.g. \"7\"")
         }
@@ -112,7 +113,8 @@ enum PageCursor {
     static func reference(_ cursor: String) -> String? {
         let bytes = Array(cursor.utf8)
         guard bytes.count <= maxLength, bytes.count % 4 != 1, bytes.allSatisfy(alphabet.contains) else { return nil }
-        var standard = String(decoding: bytes.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 }, as: UTF8.self)
+        var standard = String(
+            decoding: bytes.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 }, as: UTF8.self)
         standard += String(repeating: "=", count: (4 - bytes.count % 4) % 4)
         // Foundation ignores the unused low bits of the last group, so every cursor of the pattern decodes.
         guard let data = Data(base64Encoded: standard) else { return nil }

@@ -60,8 +60,12 @@ struct CaseView: Encodable {
         caseworker = facts.caseworker
         team = facts.team
         switch facts.assessment {
-        case .assess(let on): decidedOn = on; assessed = true
-        case .refused(let on): decidedOn = on; assessed = false
+        case .assess(let on):
+            decidedOn = on
+            assessed = true
+        case .refused(let on):
+            decidedOn = on
+            assessed = false
         case .pending: break
         }
         draftOn = facts.draftOn
@@ -77,7 +81,8 @@ struct CaseView: Encodable {
         deadlines = report.deadlines.sorted { ($0.dueOn, $0.rule.rawValue) < ($1.dueOn, $1.rule.rawValue) }.map { deadline in
             let overdue = deadline.metOn == nil && (deadline.status == .breached || deadline.status == .excepted)
             return DeadlineView(
-                rule: deadline.rule.rawValue, kind: deadline.rule.kind.rawValue, key: deadline.key, startedOn: deadline.startedOn, dueOn: deadline.dueOn,
+                rule: deadline.rule.rawValue, kind: deadline.rule.kind.rawValue, key: deadline.key, startedOn: deadline.startedOn,
+                dueOn: deadline.dueOn,
                 status: deadline.status, metOn: deadline.metOn, daysRemaining: deadline.status == .open ? today.days(until: deadline.dueOn) : nil,
                 daysOverdue: overdue ? deadline.dueOn.days(until: today) : nil, exceptionIds: deadline.exceptionIds)
         }

@@ -40,14 +40,19 @@ struct CasesController: Sendable {
         let (caseId, repository, requestId) = (UUID.randomVersion4(), deps.repository, context.requestId)
         let result: RecordedResponse = try await deps.inCouncil(user) { connection in
             if let key, let earlier = try repository.store.replayed(council: user.councilId, key: key, requestHash: hash, on: connection) {
-                return Self.recorded(earlier.caseId, first: earlier.firstVersion, last: earlier.lastVersion, reference: try CaseQueries().header(caseId: earlier.caseId, on: connection)?.reference)
+                return Self.recorded(
+                    earlier.caseId, first: earlier.firstVersion, last: earlier.lastVersion,
+                    reference: try CaseQueries().header(caseId: earlier.caseId, on: connection)?.reference)
             }
             try ChildRecords().insert(child, council: user.councilId, on: connection)
             let outcome = try repository.record(
                 council: user.councilId, caseId: caseId, command: command, idempotencyKey: key, requestHash: hash,
                 reference: reference, childId: child.id, on: connection)
-            try AccessLog().record(.openCase, user: user.userId, actor: user.name, caseId: caseId, childId: child.id, requestId: requestId, on: connection)
-            return Self.recorded(caseId, first: outcome.append.firstVersion, last: outcome.append.lastVersion, reference: reference ?? CaseProjector.defaultReference(for: caseId))
+            try AccessLog().record(
+                .openCase, user: user.userId, actor: user.name, caseId: caseId, childId: child.id, requestId: requestId, on: connection)
+            return Self.recorded(
+                caseId, first: outcome.append.firstVersion, last: outcome.append.lastVersion,
+                reference: reference ?? CaseProjector.defaultReference(for: caseId))
         }
         return JSONOutput.response(
             result, status: .created,
@@ -57,8 +62,10 @@ struct CasesController: Sendable {
     static func child(_ body: RequestBody?) throws -> ChildRecord {
         guard let body else { throw Problem.invalid(field: "child", value: nil, "'child' is required: forename, surname, bornOn") }
         try body.allowOnly(["forename", "surname", "bornOn", "sex", "postcode", "upn"], in: "child.")
-        let forename = try body.string("forename")!, surname = try body.string("surname")!
-        for (field, value) in [("child.forename", forename), ("child.surname", surname)] where value.trimmingCharacters(in: .whitespaces).isEmpty || value.count > 100 {
+        let forename = try body.string("forename")!
+        let surname = try body.string("surname")!
+        for (field, value) in [("child.forename", forename), ("child.surname", surname)]
+        where value.trimmingCharacters(in: .whitespaces).isEmpty || value.count > 100 {
             throw Problem.invalid(field: field, value: value, "'\(field)' must be 1 to 100 characters")
         }
         return ChildRecord(
@@ -99,7 +106,10 @@ struct CasesController: Sendable {
         }
         let today = deps.today()
         let items = try await deps.inCouncil(user) { [filter] in try CaseQueries().list(filter, today: today, on: $0) }
-        struct Page: Encodable { var cases: [CaseQueries.ListItem]; var nextCursor: String? }
+        struct Page: Encodable {
+            var cases: [CaseQueries.ListItem]
+            var nextCursor: String?
+        }
         let next = items.count == filter.limit ? items.last.map { PageCursor.cursor(after: $0.reference) } : nil
         return JSONOutput.response(Page(cases: items, nextCursor: next))
     }
@@ -111,10 +121,11 @@ struct CasesController: Sendable {
         let (today, repository, engine, requestId) = (deps.today(), deps.repository, deps.engine, context.requestId)
         let view: CaseView = try await deps.inCouncil(user) { connection in
             guard let header = try CaseQueries().header(caseId: caseId, on: connection),
-                  let state = try repository.load(caseId: caseId, on: connection)
+                let state = try repository.load(caseId: caseId, on: connection)
             else { throw Problem.notFound("caseId", caseId.lowercased) }
             let child = try header.childId.flatMap { try ChildRecords().details(childId: $0, on: connection) }
-            try AccessLog().record(.readCase, user: user.userId, actor: user.name, caseId: caseId, childId: header.childId, requestId: requestId, on: connection)
+            try AccessLog().record(
+                .readCase, user: user.userId, actor: user.name, caseId: caseId, childId: header.childId, requestId: requestId, on: connection)
             let report = state.deadlines(engine, asOf: today, childBornOn: child?.bornOn.flatMap(CivilDate.init(iso:)))
             return CaseView(caseId: caseId, reference: header.reference, state: state, child: child, report: report, today: today)
         }

@@ -26,8 +26,11 @@ struct ChildrenController: Sendable {
         let childId = try CaseRequests.uuid(context, "childId")
         let requestId = context.requestId
         let export: Export = try await deps.inCouncil(user) { connection in
-            guard let child = try ChildRecords().details(childId: childId, on: connection) else { throw Problem.notFound("childId", childId.lowercased) }
-            try AccessLog().record(.exportChild, user: user.userId, actor: user.name, caseId: nil, childId: childId, requestId: requestId, on: connection)
+            guard let child = try ChildRecords().details(childId: childId, on: connection) else {
+                throw Problem.notFound("childId", childId.lowercased)
+            }
+            try AccessLog().record(
+                .exportChild, user: user.userId, actor: user.name, caseId: nil, childId: childId, requestId: requestId, on: connection)
             let cases = try ChildRecords().caseIds(childId: childId, on: connection).map { caseId in
                 try TimelineController.build(caseId: caseId, stored: try EventStore().readStream(caseId: caseId, on: connection))
             }
@@ -44,10 +47,14 @@ struct ChildrenController: Sendable {
         try body.allowOnly(["reason"])
         let reason = try body.string("reason")!
         let requestId = context.requestId
-        struct Erased: Encodable { var childId: UUID; var erased: Bool }
+        struct Erased: Encodable {
+            var childId: UUID
+            var erased: Bool
+        }
         return try await IdempotentWrite.run(request, body: body.bytes, user: user, deps: deps) { connection in
             guard try ChildRecords().erase(childId: childId, on: connection) else { throw Problem.notFound("childId", childId.lowercased) }
-            try AccessLog().record(.eraseChild, user: user.userId, actor: "\(user.name): \(reason)", caseId: nil, childId: childId, requestId: requestId, on: connection)
+            try AccessLog().record(
+                .eraseChild, user: user.userId, actor: "\(user.name): \(reason)", caseId: nil, childId: childId, requestId: requestId, on: connection)
             return IdempotentWrite.json(Erased(childId: childId, erased: true))
         }
     }
@@ -56,7 +63,9 @@ struct ChildrenController: Sendable {
     @Sendable func accessLog(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require([.auditor, .admin], to: "read the access log")
         let childId = try request.uri.queryParameters["childId"].map { text in
-            guard let id = UUID(uuidString: String(text)) else { throw Problem.invalid(field: "childId", value: String(text), "'childId' must be a UUID") }
+            guard let id = UUID(uuidString: String(text)) else {
+                throw Problem.invalid(field: "childId", value: String(text), "'childId' must be a UUID")
+            }
             return id
         }
         let limit = try QueryValue.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...1000) ?? 100
@@ -93,15 +102,30 @@ struct WorkTrayController: Sendable {
         default: throw Problem.invalid(field: "scope", value: scope, "'scope' must be me or team")
         }
         let today = deps.today()
-        let items = try await deps.inCouncil(user) { try CaseQueries().workTray(caseworker: caseworker, team: team, days: days, today: today, on: $0) }
-        struct Tray: Encodable { var asOf: CivilDate; var scope: String; var days: Int; var due: [CaseQueries.TrayItem]; var breached: [CaseQueries.TrayItem] }
-        return JSONOutput.response(Tray(
-            asOf: today, scope: scope, days: days, due: items.filter { $0.status == "open" }, breached: items.filter { $0.status != "open" }))
+        let items = try await deps.inCouncil(user) {
+            try CaseQueries().workTray(caseworker: caseworker, team: team, days: days, today: today, on: $0)
+        }
+        struct Tray: Encodable {
+            var asOf: CivilDate
+            var scope: String
+            var days: Int
+            var due: [CaseQueries.TrayItem]
+            var breached: [CaseQueries.TrayItem]
+        }
+        return JSONOutput.response(
+            Tray(
+                asOf: today, scope: scope, days: days, due: items.filter { $0.status == "open" }, breached: items.filter { $0.status != "open" }))
     }
 
     @Sendable func me(_ request: Request, context: APIContext) async throws -> Response {
         guard let user = context.user else { throw Problem.unauthenticated }
-        struct Me: Encodable { var userId: UUID; var name: String; var role: String; var team: String?; var councilId: UUID }
+        struct Me: Encodable {
+            var userId: UUID
+            var name: String
+            var role: String
+            var team: String?
+            var councilId: UUID
+        }
         return JSONOutput.response(Me(userId: user.userId, name: user.name, role: user.role.rawValue, team: user.team, councilId: user.councilId))
     }
 }

@@ -55,7 +55,10 @@ final class TokenCache: Sendable {
     func user(for token: String) -> AuthenticatedUser? {
         entries.withLock { entries in
             guard let entry = entries[token] else { return nil }
-            if entry.until < .now { entries[token] = nil; return nil }
+            if entry.until < .now {
+                entries[token] = nil
+                return nil
+            }
             return entry.user
         }
     }
@@ -94,7 +97,8 @@ struct RequestLog: RouterMiddleware {
         } catch {
             let problem = Problem.from(error)
             if problem.status.code >= 500 {
-                context.logger.error("request failed", metadata: Self.metadata(context).merging(["error": "\(problem.cause ?? String(reflecting: error))"]) { $1 })
+                context.logger.error(
+                    "request failed", metadata: Self.metadata(context).merging(["error": "\(problem.cause ?? String(reflecting: error))"]) { $1 })
             }
             response = try problem.response(from: request, context: context)
         }

@@ -114,7 +114,8 @@ extension Problem {
             return .internal(error)
         case let error as HTTPError where error.status.code < 500:
             // Raised by Hummingbird itself (a body it could not read, say): keep its status.
-            return Problem(error.status, title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase, code: "http\(error.status.code)")
+            return Problem(
+                error.status, title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase, code: "http\(error.status.code)")
         default:
             return .internal(error)
         }

@@ -32,7 +32,8 @@ struct ReportsController: Sendable {
             var query: [String: String] = [:]
             for (name, value) in request.uri.queryParameters {
                 guard allowed.contains(String(name)) else {
-                    throw Problem.invalid(field: String(name), value: nil, "unknown query parameter; use one of: \(allowed.sorted().joined(separator: ", "))")
+                    throw Problem.invalid(
+                        field: String(name), value: nil, "unknown query parameter; use one of: \(allowed.sorted().joined(separator: ", "))")
                 }
                 query[String(name)] = String(value)
             }
@@ -44,7 +45,9 @@ struct ReportsController: Sendable {
                 if let value { return value }
                 throw Problem.invalid(field: name, value: nil, "'\(name)' is required (YYYY-MM-DD)")
             }
-            guard let date = CivilDate(iso: text) else { throw Problem.invalid(field: name, value: text, "'\(name)' must be a date written YYYY-MM-DD", code: "malformedDate") }
+            guard let date = CivilDate(iso: text) else {
+                throw Problem.invalid(field: name, value: text, "'\(name)' must be a date written YYYY-MM-DD", code: "malformedDate")
+            }
             return date
         }
 
@@ -70,8 +73,11 @@ struct ReportsController: Sendable {
             measure: try parameters.choice("measure", default: Measure.final20W),
             from: given ?? CivilDate(year: to.year - 1, month: to.month, day: 1) ?? to,
             to: to, grouping: try parameters.choice("groupBy", default: Grouping.month),
-            exceptions: try parameters.choice("exceptions", default: ExceptionsPolicy.excluded), scope: try parameters.choice("scope", default: Scope.dfe))
-        guard query.from <= query.to else { throw Problem.invalid(field: "to", value: query.to.description, "'to' must not be before 'from' (\(query.from))") }
+            exceptions: try parameters.choice("exceptions", default: ExceptionsPolicy.excluded),
+            scope: try parameters.choice("scope", default: Scope.dfe))
+        guard query.from <= query.to else {
+            throw Problem.invalid(field: "to", value: query.to.description, "'to' must not be before 'from' (\(query.from))")
+        }
         return query
     }
 
@@ -93,7 +99,11 @@ struct ReportsController: Sendable {
         let group = parameters.query["group"]
         let rows = try await deps.inCouncil(user) { try TimelinessReport().trace(query, group: group, on: $0) }
         guard Self.wantsCSV(request) else {
-            struct Trace: Encodable { var measure: Measure; var group: String?; var cases: [TimelinessReport.TraceRow] }
+            struct Trace: Encodable {
+                var measure: Measure
+                var group: String?
+                var cases: [TimelinessReport.TraceRow]
+            }
             return JSONOutput.response(Trace(measure: query.measure, group: group, cases: rows))
         }
         return Self.csv(TimelinessReport.TraceRow.csv(rows), filename: "\(query.measure.rawValue)-cases.csv")
@@ -105,7 +115,9 @@ struct ReportsController: Sendable {
         var query = BreachReport.Query(asOf: try parameters.date("asOf", default: deps.today()))
         query.atRiskDays = try parameters.int("atRiskDays", range: 0...366, default: 14)
         query.rule = parameters.query["rule"]
-        if let rule = query.rule, RuleID(rawValue: rule) == nil { throw Problem.invalid(field: "rule", value: rule, "unknown rule ID; see docs/rules.md") }
+        if let rule = query.rule, RuleID(rawValue: rule) == nil {
+            throw Problem.invalid(field: "rule", value: rule, "unknown rule ID; see docs/rules.md")
+        }
         query.team = parameters.query["team"]
         query.caseworker = parameters.query["caseworker"]
         query.sort = try parameters.choice("sort", default: BreachReport.Sort.daysOverdue)

@@ -105,7 +105,8 @@ enum JSONLimitScanner {
     static func check(_ bytes: [UInt8]) throws {
         // PostgreSQL text and jsonb cannot hold NUL: refuse it here rather than fail in the database.
         if let index = bytes.firstIndex(of: 0) ?? Self.escapedNUL(in: bytes) {
-            throw Problem.invalid(field: "body", value: nil, "the body contains a NUL character (at byte \(index)), which cannot be stored", code: "malformedJSON")
+            throw Problem.invalid(
+                field: "body", value: nil, "the body contains a NUL character (at byte \(index)), which cannot be stored", code: "malformedJSON")
         }
         try checkShape(bytes)
     }
@@ -133,11 +134,19 @@ enum JSONLimitScanner {
                     throw Problem.invalid(
                         field: "body", value: nil, "a string in the body is longer than \(RequestLimits.stringBytes) bytes", code: "jsonTooLong")
                 }
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             switch byte {
-            case UInt8(ascii: "\""): inString = true; stringLength = 0
+            case UInt8(ascii: "\""):
+                inString = true
+                stringLength = 0
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 depth += 1
                 members.append(0)
@@ -152,7 +161,8 @@ enum JSONLimitScanner {
                     members[last] += 1
                     if members[last] >= RequestLimits.members {
                         throw Problem.invalid(
-                            field: "body", value: nil, "an object or array in the body has more than \(RequestLimits.members) members", code: "jsonTooLong")
+                            field: "body", value: nil, "an object or array in the body has more than \(RequestLimits.members) members",
+                            code: "jsonTooLong")
                     }
                 }
             default: break

@@ -48,7 +48,8 @@ struct TimelineController: Sendable {
             let stored = try EventStore().readStream(caseId: caseId, on: connection)
             guard !stored.isEmpty else { throw Problem.notFound("caseId", caseId.lowercased) }
             let childId = try CaseQueries().header(caseId: caseId, on: connection)?.childId
-            try AccessLog().record(.readTimeline, user: user.userId, actor: user.name, caseId: caseId, childId: childId, requestId: requestId, on: connection)
+            try AccessLog().record(
+                .readTimeline, user: user.userId, actor: user.name, caseId: caseId, childId: childId, requestId: requestId, on: connection)
             return try Self.build(caseId: caseId, stored: stored)
         }
         return JSONOutput.response(timeline, headers: [.eTag: CaseRequests.etag(timeline.version)])
@@ -61,8 +62,12 @@ struct TimelineController: Sendable {
         var targets: [Int: Int] = [:]
         for event in recorded {
             switch event.event {
-            case .eventCorrected(let correction): correctedBy[correction.targetVersion, default: []].append(event.version); targets[event.version] = correction.targetVersion
-            case .eventRetracted(let retraction): retractedBy[retraction.targetVersion] = event.version; targets[event.version] = retraction.targetVersion
+            case .eventCorrected(let correction):
+                correctedBy[correction.targetVersion, default: []].append(event.version)
+                targets[event.version] = correction.targetVersion
+            case .eventRetracted(let retraction):
+                retractedBy[retraction.targetVersion] = event.version
+                targets[event.version] = retraction.targetVersion
             default: break
             }
         }

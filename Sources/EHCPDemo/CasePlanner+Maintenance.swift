@@ -36,7 +36,9 @@ extension CasePlanner {
             let decisionDelay = random.chance(parameters.reviewDecisionOnTime) ? random.int(3...28) : random.int(29...60)
             let meeting = decision.adding(days: -decisionDelay)
             let id = "rev-\(review)"
-            add(meeting.adding(days: -(random.chance(0.9) ? random.int(14...28) : random.int(7...13))), .reviewInvitationsSent(ReviewReference(reviewId: id)))
+            add(
+                meeting.adding(days: -(random.chance(0.9) ? random.int(14...28) : random.int(7...13))),
+                .reviewInvitationsSent(ReviewReference(reviewId: id)))
             add(meeting, .reviewMeetingHeld(ReviewReference(reviewId: id)))
             add(meeting.adding(days: random.int(5...20)), .reviewReportReceived(ReviewReference(reviewId: id)))
             let outcome = random.pick(parameters.reviewOutcomes)

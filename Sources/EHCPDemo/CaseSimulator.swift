@@ -33,11 +33,18 @@ struct CaseSimulator {
             for offset in decider.engine.settings.reminderDays[deadline.rule] ?? [] {
                 let remindOn = deadline.dueOn.adding(days: -offset)
                 if deadline.status == .open, remindOn > from, remindOn <= today {
-                    record(.deadlineReminderSent(DeadlineReminderSent(rule: deadline.rule, dueOn: deadline.dueOn, daysBefore: offset, key: deadline.key)), on: remindOn, today: today)
+                    record(
+                        .deadlineReminderSent(
+                            DeadlineReminderSent(rule: deadline.rule, dueOn: deadline.dueOn, daysBefore: offset, key: deadline.key)), on: remindOn,
+                        today: today)
                 }
             }
-            if deadline.status == .breached, !state.facts.breaches.contains(DeadlineBreached(rule: deadline.rule, dueOn: deadline.dueOn, key: deadline.key)) {
-                record(.deadlineBreached(DeadlineBreached(rule: deadline.rule, dueOn: deadline.dueOn, key: deadline.key)), on: deadline.dueOn.adding(days: 1), today: today)
+            if deadline.status == .breached,
+                !state.facts.breaches.contains(DeadlineBreached(rule: deadline.rule, dueOn: deadline.dueOn, key: deadline.key))
+            {
+                record(
+                    .deadlineBreached(DeadlineBreached(rule: deadline.rule, dueOn: deadline.dueOn, key: deadline.key)),
+                    on: deadline.dueOn.adding(days: 1), today: today)
             }
         }
     }

@@ -46,7 +46,8 @@ public struct DemoCaseload: Sendable {
         var simulator = CaseSimulator(decider: decider, asOf: asOf)
         simulator.run(planner.plan)
         return DemoCase(
-            caseId: caseId, council: council, reference: "EHC-\(requestOn.year)-" + caseId.uuidString.replacingOccurrences(of: "-", with: "").prefix(10), child: child,
+            caseId: caseId, council: council,
+            reference: "EHC-\(requestOn.year)-" + caseId.uuidString.replacingOccurrences(of: "-", with: "").prefix(10), child: child,
             caseworker: caseworker, history: simulator.state.history, refused: simulator.refused)
     }
 }

@@ -8,10 +8,14 @@ public struct DemoCaseworker: Sendable, Hashable {
 }
 
 enum DemoNames {
-    static let forenames = ["Ada", "Blue", "Cosmo", "Dot", "Echo", "Fable", "Gizmo", "Hoot", "Indigo", "Jinx", "Kite", "Lumen",
-                            "Mango", "Nimbus", "Orbit", "Pixel", "Quill", "Rune", "Sprout", "Tinsel", "Umber", "Velvet", "Wren", "Zephyr"]
-    static let surnames = ["Testington", "Sampleworth", "Placeholder", "Mockley", "Fictionshire", "Demoford", "Examplethorpe",
-                           "Pretendby", "Makebelieve", "Dummington", "Invented", "Notrealton"]
+    static let forenames = [
+        "Ada", "Blue", "Cosmo", "Dot", "Echo", "Fable", "Gizmo", "Hoot", "Indigo", "Jinx", "Kite", "Lumen",
+        "Mango", "Nimbus", "Orbit", "Pixel", "Quill", "Rune", "Sprout", "Tinsel", "Umber", "Velvet", "Wren", "Zephyr",
+    ]
+    static let surnames = [
+        "Testington", "Sampleworth", "Placeholder", "Mockley", "Fictionshire", "Demoford", "Examplethorpe",
+        "Pretendby", "Makebelieve", "Dummington", "Invented", "Notrealton",
+    ]
     static let caseworkers = ["Alex", "Bea", "Cal", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kit", "Lou", "Max", "Ned", "Oli"]
 
     /// A child whose every detail is obviously fictional: invented surnames, the ZZ99 pseudo-postcode

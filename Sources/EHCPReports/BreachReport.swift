@@ -61,9 +61,13 @@ public struct BreachReport: Sendable {
     /// carry the team and caseworker in the covering index) and those met only after the as-of day
     /// (a few, joined to their case for them).
     static func population(_ part: String) -> String {
-        let (columns, source, condition) = part == "open"
+        let (columns, source, condition) =
+            part == "open"
             ? ("d.team, d.caseworker", "deadlines d", "d.status = 'open'")
-            : ("s.team, s.caseworker", "deadlines d JOIN case_summary s USING (case_id)", "d.status IN ('met', 'metLate', 'excepted') AND d.met_on > $1::date")
+            : (
+                "s.team, s.caseworker", "deadlines d JOIN case_summary s USING (case_id)",
+                "d.status IN ('met', 'metLate', 'excepted') AND d.met_on > $1::date"
+            )
         let (team, caseworker) = part == "open" ? ("d.team", "d.caseworker") : ("s.team", "s.caseworker")
         return """
             SELECT d.case_id, d.rule, d.key, d.due_on, \(columns)
@@ -77,14 +81,15 @@ public struct BreachReport: Sendable {
     public func run(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Result {
         let parameters: [any PostgresEncodable] = [query.asOf.description, query.atRiskDays, query.rule, query.team, query.caseworker]
         // Every sort but the reference's uses the parts' own columns, so each part can stop after the page.
-        let order = switch query.sort {
-        case .daysOverdue: "due_on, case_id"
-        case .dueOn: "due_on DESC, case_id"
-        case .rule: "rule, due_on, case_id"
-        case .team: "team NULLS LAST, due_on, case_id"
-        case .caseworker: "caseworker NULLS LAST, due_on, case_id"
-        case .reference: "reference, rule"
-        }
+        let order =
+            switch query.sort {
+            case .daysOverdue: "due_on, case_id"
+            case .dueOn: "due_on DESC, case_id"
+            case .rule: "rule, due_on, case_id"
+            case .team: "team NULLS LAST, due_on, case_id"
+            case .caseworker: "caseworker NULLS LAST, due_on, case_id"
+            case .reference: "reference, rule"
+            }
         let window = query.sort == .reference ? "" : "ORDER BY \(order) LIMIT $6::int + $7::int"
         let outer = query.sort == .reference ? "s.reference, p.rule" : order.split(separator: ", ").map { "p.\($0)" }.joined(separator: ", ")
         let rows = try connection.query(
@@ -115,8 +120,11 @@ public struct BreachReport: Sendable {
             GROUP BY GROUPING SETS ((breached), (breached, p.rule), (breached, p.team), (breached, p.caseworker), (breached, bucket))
             """, parameters)
         for row in grouped.rows {
-            let (byRule, byTeam, byWorker, byBucket) = (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2), try row.decode(Int.self, at: 3))
-            let breached = try row.decode(Bool.self, at: 8), count = try row.decode(Int.self, at: 9)
+            let (byRule, byTeam, byWorker, byBucket) = (
+                try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2), try row.decode(Int.self, at: 3)
+            )
+            let breached = try row.decode(Bool.self, at: 8)
+            let count = try row.decode(Int.self, at: 9)
             if byRule == 1 && byTeam == 1 && byWorker == 1 && byBucket == 1 {
                 if breached { totals.breached = count } else { totals.atRisk = count }
             } else if breached && byRule == 0 {

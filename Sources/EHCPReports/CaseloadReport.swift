@@ -45,8 +45,10 @@ public struct CaseloadReport: Sendable {
             [from.description, to.description]
         ).rows.map { row throws(PostgresError) in (try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1)) }
         return Result(
-            from: from, to: to, census: census, requestsReceived: try row.decode(at: 0), refused: try row.decode(at: 1), assessed: try row.decode(at: 2),
-            assessedNoPlan: try row.decode(at: 3), plansIssued: try row.decode(at: 4), activePlans: try row.decode(at: 5), plansCeased: try row.decode(at: 6),
+            from: from, to: to, census: census, requestsReceived: try row.decode(at: 0), refused: try row.decode(at: 1),
+            assessed: try row.decode(at: 2),
+            assessedNoPlan: try row.decode(at: 3), plansIssued: try row.decode(at: 4), activePlans: try row.decode(at: 5),
+            plansCeased: try row.decode(at: 6),
             ceasedByReason: Dictionary(reasons, uniquingKeysWith: +), mediations: try row.decode(at: 7), appeals: try row.decode(at: 8))
     }
 }

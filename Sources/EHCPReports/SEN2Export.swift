@@ -39,7 +39,10 @@ public struct SEN2Export: Sendable {
     }
 
     /// SEN2 request-source codes by our `requestSource`.
-    static let sourceCodes = ["parent": "PAR", "youngPerson": "YPE", "school": "EDU", "earlyYears": "EDU", "college": "EDU", "health": "HSC", "socialCare": "HSC", "other": "OTH"]
+    static let sourceCodes = [
+        "parent": "PAR", "youngPerson": "YPE", "school": "EDU", "earlyYears": "EDU", "college": "EDU", "health": "HSC", "socialCare": "HSC",
+        "other": "OTH",
+    ]
 
     public func run(year: Int, on connection: PostgresConnection) throws(PostgresError) -> Result {
         let (start, end) = (CivilDate(year: year, month: 1, day: 1)!, CivilDate(year: year, month: 12, day: 31)!)
@@ -58,25 +61,36 @@ public struct SEN2Export: Sendable {
                OR (s.plan_made_on <= $3 AND (s.ceased_on IS NULL OR s.ceased_on > $3) AND s.stage <> 'transferredOut')
             ORDER BY s.child_id, s.opened_on, s.case_id
             """, [start.description, end.description, census.description])
-        var person: [[String?]] = [], requests: [[String?]] = [], assessments: [[String?]] = [], named: [[String?]] = [], active: [[String?]] = []
+        var person: [[String?]] = []
+        var requests: [[String?]] = []
+        var assessments: [[String?]] = []
+        var named: [[String?]] = []
+        var active: [[String?]] = []
         var issues: [Issue] = []
         var seenPeople = Set<String>()
         let flag = { (value: Bool) -> String in value ? "1" : "0" }
         for row in rows.rows {
             let caseId = try row.decode(UUID.self, at: 0).uuidString.lowercased()
             let personId = try row.decodeIfPresent(UUID.self, at: 1)?.uuidString.lowercased()
-            let received: String = try row.decode(at: 8), openedBy: String = try row.decode(at: 9)
-            let decided: String? = try row.decodeIfPresent(at: 11), assessed: Bool? = try row.decodeIfPresent(at: 12)
-            let firstPlan: String? = try row.decodeIfPresent(at: 13), noPlan: String? = try row.decodeIfPresent(at: 14)
-            let ceased: String? = try row.decodeIfPresent(at: 15), reason: Int? = try row.decodeIfPresent(at: 16)
+            let received: String = try row.decode(at: 8)
+            let openedBy: String = try row.decode(at: 9)
+            let decided: String? = try row.decodeIfPresent(at: 11)
+            let assessed: Bool? = try row.decodeIfPresent(at: 12)
+            let firstPlan: String? = try row.decodeIfPresent(at: 13)
+            let noPlan: String? = try row.decodeIfPresent(at: 14)
+            let ceased: String? = try row.decodeIfPresent(at: 15)
+            let reason: Int? = try row.decodeIfPresent(at: 16)
             let planMade: String? = try row.decodeIfPresent(at: 25)
             if let personId, seenPeople.insert(personId).inserted {
-                let upn: String? = try row.decodeIfPresent(at: 7), born: String? = try row.decodeIfPresent(at: 4)
+                let upn: String? = try row.decodeIfPresent(at: 7)
+                let born: String? = try row.decodeIfPresent(at: 4)
                 person.append([
                     personId, try row.decodeIfPresent(at: 2), try row.decodeIfPresent(at: 3), born, try row.decodeIfPresent(at: 5), nil,
                     try row.decodeIfPresent(at: 6), upn, nil, upn == nil ? "UN1" : nil,
                 ])
-                if born == nil { issues.append(Issue(requesttableid: caseId, item: "personbirthdate", problem: "missing (erased or never recorded)")) }
+                if born == nil {
+                    issues.append(Issue(requesttableid: caseId, item: "personbirthdate", problem: "missing (erased or never recorded)"))
+                }
             }
             if personId == nil { issues.append(Issue(requesttableid: caseId, item: "persontableid", problem: "the case has no child record")) }
             let (yearStart, yearEnd) = (start.description, end.description)
@@ -89,7 +103,8 @@ public struct SEN2Export: Sendable {
                     flag(try row.decode(Bool.self, at: 17)), flag(try row.decode(Bool.self, at: 18)), nil,
                 ])
                 if let decided, decided < received {
-                    issues.append(Issue(requesttableid: caseId, item: "requestoutcomedate", problem: "\(decided) is before the request (\(received))"))
+                    issues.append(
+                        Issue(requesttableid: caseId, item: "requestoutcomedate", problem: "\(decided) is before the request (\(received))"))
                 }
                 if assessed == true {
                     let outcomeDate = firstPlan ?? noPlan
@@ -99,7 +114,9 @@ public struct SEN2Export: Sendable {
                         flag(try row.decode(Bool.self, at: 23)),
                     ])
                     if let outcomeDate, outcomeDate < received {
-                        issues.append(Issue(requesttableid: caseId, item: "assessmentoutcomedate", problem: "\(outcomeDate) is before the request (\(received))"))
+                        issues.append(
+                            Issue(
+                                requesttableid: caseId, item: "assessmentoutcomedate", problem: "\(outcomeDate) is before the request (\(received))"))
                     }
                 }
             }
@@ -108,19 +125,47 @@ public struct SEN2Export: Sendable {
                 if let ceased, ceased < firstPlan {
                     issues.append(Issue(requesttableid: caseId, item: "ceasedate", problem: "\(ceased) is before the plan started (\(firstPlan))"))
                 }
-                if ceased != nil && reason == nil { issues.append(Issue(requesttableid: caseId, item: "ceasereason", problem: "a ceased plan needs a reason 1-9")) }
+                if ceased != nil && reason == nil {
+                    issues.append(Issue(requesttableid: caseId, item: "ceasereason", problem: "a ceased plan needs a reason 1-9"))
+                }
             }
-            if let planMade, planMade <= census.description, ceased.map({ $0 > census.description }) ?? true, try row.decode(String.self, at: 26) != "transferredOut" {
+            if let planMade, planMade <= census.description, ceased.map({ $0 > census.description }) ?? true,
+                try row.decode(String.self, at: 26) != "transferredOut"
+            {
                 let lastReview: String? = try row.decodeIfPresent(at: 24)
                 active.append([caseId, nil, nil, nil, nil, try row.decodeIfPresent(at: 27), try row.decodeIfPresent(at: 28), lastReview])
             }
         }
-        return Result(year: year, census: census, modules: [
-            Module(name: "person", header: ["persontableid", "surname", "forename", "personbirthdate", "sex", "ethnicity", "postcode", "upn", "uniquelearnernumber", "upnunknown"], rows: person),
-            Module(name: "requests", header: ["persontableid", "requesttableid", "receiveddate", "rquestsource", "rya", "requestoutcomedate", "requestoutcome", "requestmediation", "requesttribunal", "exported"], rows: requests),
-            Module(name: "assessments", header: ["requesttableid", "assessmentoutcome", "assessmentoutcomedate", "assessmentmediation", "assessmenttribunal", "othermediation", "othertribunal", "week20"], rows: assessments),
-            Module(name: "namedplans", header: ["requesttableid", "startdate", "planres", "planwbp", "pb", "oa", "dp", "ceasedate", "ceasereason"], rows: named),
-            Module(name: "activeplans", header: ["requesttableid", "transferla", "reviewmeeting", "reviewoutcome", "reviewdraft", "phasetransferduedate", "phasetransferfinaldate", "lastreview"], rows: active),
-        ], validation: issues)
+        return Result(
+            year: year, census: census,
+            modules: [
+                Module(
+                    name: "person",
+                    header: [
+                        "persontableid", "surname", "forename", "personbirthdate", "sex", "ethnicity", "postcode", "upn", "uniquelearnernumber",
+                        "upnunknown",
+                    ], rows: person),
+                Module(
+                    name: "requests",
+                    header: [
+                        "persontableid", "requesttableid", "receiveddate", "rquestsource", "rya", "requestoutcomedate", "requestoutcome",
+                        "requestmediation", "requesttribunal", "exported",
+                    ], rows: requests),
+                Module(
+                    name: "assessments",
+                    header: [
+                        "requesttableid", "assessmentoutcome", "assessmentoutcomedate", "assessmentmediation", "assessmenttribunal", "othermediation",
+                        "othertribunal", "week20",
+                    ], rows: assessments),
+                Module(
+                    name: "namedplans", header: ["requesttableid", "startdate", "planres", "planwbp", "pb", "oa", "dp", "ceasedate", "ceasereason"],
+                    rows: named),
+                Module(
+                    name: "activeplans",
+                    header: [
+                        "requesttableid", "transferla", "reviewmeeting", "reviewoutcome", "reviewdraft", "phasetransferduedate",
+                        "phasetransferfinaldate", "lastreview",
+                    ], rows: active),
+            ], validation: issues)
     }
 }

@@ -14,7 +14,10 @@ public struct TimelinessReport: Sendable {
         public var exceptions: ExceptionsPolicy = .excluded
         public var scope: Scope = .dfe
 
-        public init(measure: Measure, from: CivilDate, to: CivilDate, grouping: Grouping = .month, exceptions: ExceptionsPolicy = .excluded, scope: Scope = .dfe) {
+        public init(
+            measure: Measure, from: CivilDate, to: CivilDate, grouping: Grouping = .month, exceptions: ExceptionsPolicy = .excluded,
+            scope: Scope = .dfe
+        ) {
             self.measure = measure
             self.from = from
             self.to = to
@@ -75,7 +78,8 @@ public struct TimelinessReport: Sendable {
     public func run(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Result {
         let (from, within, date) = Self.population(query)
         let group = query.grouping.expression(dateColumn: date)
-        let extras = query.measure == .final20W
+        let extras =
+            query.measure == .final20W
             ? "avg((d.met_on - s.opened_on) / 7.0)::float8, count(*) FILTER (WHERE d.met_on - s.opened_on > 364)"
             : "NULL::float8, NULL::bigint"
         let rows = try connection.query(
@@ -90,7 +94,8 @@ public struct TimelinessReport: Sendable {
             rows: [], total: Row(group: "total", numerator: 0, denominator: 0))
         for row in rows.rows {
             let label: String? = try row.decodeIfPresent(at: 0)
-            let numerator = try row.decode(Int.self, at: 1), denominator = try row.decode(Int.self, at: 2)
+            let numerator = try row.decode(Int.self, at: 1)
+            let denominator = try row.decode(Int.self, at: 2)
             var entry = Row(
                 group: label ?? "total", numerator: numerator, denominator: denominator,
                 percent: denominator == 0 ? nil : (1000 * Double(numerator) / Double(denominator)).rounded() / 10,

@@ -35,7 +35,8 @@ struct AlertWriter {
         let (kind, rule, key, dueOn, daysBefore): (String, RuleID, String?, CivilDate, Int?)
         switch event {
         case .deadlineBreached(let breach): (kind, rule, key, dueOn, daysBefore) = ("breach", breach.rule, breach.key, breach.dueOn, nil)
-        case .deadlineReminderSent(let reminder): (kind, rule, key, dueOn, daysBefore) = ("reminder", reminder.rule, reminder.key, reminder.dueOn, reminder.daysBefore)
+        case .deadlineReminderSent(let reminder):
+            (kind, rule, key, dueOn, daysBefore) = ("reminder", reminder.rule, reminder.key, reminder.dueOn, reminder.daysBefore)
         default: return 0
         }
         var recipients: [(name: String, role: String)] = facts.caseworker.map { [($0, "caseworker")] } ?? []
@@ -48,9 +49,10 @@ struct AlertWriter {
             recipients += managersByTeam[team]!.map { ($0, "manager") }
         }
         for recipient in recipients {
-            pending.append(Pending(
-                caseId: caseId, version: version, kind: kind, reference: reference, rule: rule, key: key, dueOn: dueOn, daysBefore: daysBefore,
-                daysOverdue: kind == "breach" ? dueOn.days(until: today) : nil, recipient: recipient.name, role: recipient.role))
+            pending.append(
+                Pending(
+                    caseId: caseId, version: version, kind: kind, reference: reference, rule: rule, key: key, dueOn: dueOn, daysBefore: daysBefore,
+                    daysOverdue: kind == "breach" ? dueOn.days(until: today) : nil, recipient: recipient.name, role: recipient.role))
         }
         return recipients.count
     }
@@ -76,7 +78,10 @@ struct AlertWriter {
                 column(\.recipient), column(\.role),
             ]
         ).rows.map { row in
-            (try row.decode(Int64.self, at: 0), "\(try row.decode(UUID.self, at: 1))/\(try row.decode(Int.self, at: 2))/\(try row.decode(String.self, at: 3))")
+            (
+                try row.decode(Int64.self, at: 0),
+                "\(try row.decode(UUID.self, at: 1))/\(try row.decode(Int.self, at: 2))/\(try row.decode(String.self, at: 3))"
+            )
         }
         let alertIds = Dictionary(ids.map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
         let subscriptions = try connection.query(
@@ -102,8 +107,10 @@ struct AlertWriter {
             INSERT INTO outbox (delivery_id, council_id, subscription_id, alert_id, payload)
             SELECT d.id, $1, d.subscription, d.alert, d.payload FROM unnest($2::uuid[], $3::uuid[], $4::bigint[], $5::text[]) AS d(id, subscription, alert, payload)
             """,
-            [council, PostgresArray(deliveries.map(\.0.postgresText)), PostgresArray(deliveries.map(\.1.postgresText)),
-             PostgresArray(deliveries.map { String($0.2) }), PostgresArray(deliveries.map(\.3))])
+            [
+                council, PostgresArray(deliveries.map(\.0.postgresText)), PostgresArray(deliveries.map(\.1.postgresText)),
+                PostgresArray(deliveries.map { String($0.2) }), PostgresArray(deliveries.map(\.3)),
+            ])
     }
 }
 

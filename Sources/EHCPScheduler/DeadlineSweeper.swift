@@ -22,7 +22,9 @@ public struct DeadlineSweeper: Sendable {
     public var workers: Int
     let logger: Logger
 
-    public init(pool: PostgresPool, repository: CaseRepository, batchSize: Int = 100, workers: Int = 2, logger: Logger = Logger(label: "ehcp.scheduler")) {
+    public init(
+        pool: PostgresPool, repository: CaseRepository, batchSize: Int = 100, workers: Int = 2, logger: Logger = Logger(label: "ehcp.scheduler")
+    ) {
         self.pool = pool
         self.repository = repository
         self.batchSize = batchSize
@@ -99,8 +101,10 @@ public struct DeadlineSweeper: Sendable {
         guard !claimed.isEmpty else { return (0, Report()) }
         let histories = try repository.store.readHistories(caseIds: claimed, on: connection)
         let references = try Dictionary(
-            connection.query("SELECT case_id, reference FROM case_summary WHERE case_id = ANY($1::uuid[])", [PostgresArray(claimed.map(\.postgresText))])
-                .rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1)) },
+            connection.query(
+                "SELECT case_id, reference FROM case_summary WHERE case_id = ANY($1::uuid[])", [PostgresArray(claimed.map(\.postgresText))]
+            )
+            .rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1)) },
             uniquingKeysWith: { a, _ in a })
         var alerts = AlertWriter(council: council)
         var report = Report(cases: claimed.count)
@@ -139,7 +143,11 @@ public struct DeadlineSweeper: Sendable {
             guard let next = state.nextAlertDay(for: deadline, reminderDays: offsets), next <= today else { continue }
             if today > deadline.dueOn {
                 if deadline.exceptionIds.isEmpty {
-                    work.append((.deadlineBreached(DeadlineBreached(rule: deadline.rule, dueOn: deadline.dueOn, key: deadline.key)), deadline.dueOn.adding(days: 1)))
+                    work.append(
+                        (
+                            .deadlineBreached(DeadlineBreached(rule: deadline.rule, dueOn: deadline.dueOn, key: deadline.key)),
+                            deadline.dueOn.adding(days: 1)
+                        ))
                 }
                 continue
             }

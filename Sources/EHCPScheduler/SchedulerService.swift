@@ -41,12 +41,20 @@ public struct SchedulerService: Service {
             var nextSweep = ContinuousClock.now
             var nextDelivery = ContinuousClock.now
             while !Task.isCancelled {
-                if woken.withLock({ let was = $0; $0 = false; return was }) { nextSweep = .now }
+                if woken.withLock({
+                    let was = $0
+                    $0 = false
+                    return was
+                }) {
+                    nextSweep = .now
+                }
                 if ContinuousClock.now >= nextSweep {
                     await runLogged("sweep") {
                         let report = try await sweeper.sweep(today: today())
                         if report.cases > 0 {
-                            logger.info("swept", metadata: ["breaches": "\(report.breaches)", "reminders": "\(report.reminders)", "alerts": "\(report.alerts)"])
+                            logger.info(
+                                "swept",
+                                metadata: ["breaches": "\(report.breaches)", "reminders": "\(report.reminders)", "alerts": "\(report.alerts)"])
                         }
                     }
                     nextSweep = ContinuousClock.now + interval

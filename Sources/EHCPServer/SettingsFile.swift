@@ -36,7 +36,9 @@ public enum SettingsFile {
                     guard let id = RuleID(rawValue: rule), id.kind == .duty else {
                         throw Invalid(description: "\(source): reminderDays.\(rule) is not a duty rule ID (see docs/rules.md)")
                     }
-                    guard case .array(let values) = offsets else { throw Invalid(description: "\(source): reminderDays.\(rule) must be an array of days") }
+                    guard case .array(let values) = offsets else {
+                        throw Invalid(description: "\(source): reminderDays.\(rule) must be an array of days")
+                    }
                     settings.reminderDays[id] = try values.map { value in
                         guard case .number(let n) = value, n >= 1, n <= 366, n == n.rounded() else {
                             throw Invalid(description: "\(source): reminderDays.\(rule) must hold whole numbers of days from 1 to 366")
@@ -47,7 +49,9 @@ public enum SettingsFile {
             case ("draftPlanWeeks", _), ("outcomesMeetingWeeks", _), ("underFiveReviewMonths", _), ("reminderDays", _):
                 throw Invalid(description: "\(source): '\(key)' has a value out of range or of the wrong type")
             default:
-                throw Invalid(description: "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, reminderDays")
+                throw Invalid(
+                    description:
+                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, reminderDays")
             }
         }
         return settings

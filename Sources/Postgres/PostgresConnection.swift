@@ -2,7 +2,7 @@ import CLibPQ
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One libpq connection. Every call blocks its thread, so use it from a `PostgresPool` worker thread
@@ -118,7 +118,9 @@ public final class PostgresConnection: @unchecked Sendable {
                     PQsendQueryParams(handle, statement.sql, Int32(texts.count), nil, pointers, nil, nil, 0)
                 }
             }
-            guard sent == 1 else { throw PostgresError(.connection, message: "sending a pipelined statement failed: " + String(cString: PQerrorMessage(handle))) }
+            guard sent == 1 else {
+                throw PostgresError(.connection, message: "sending a pipelined statement failed: " + String(cString: PQerrorMessage(handle)))
+            }
         }
         guard PQpipelineSync(handle) == 1 else {
             throw PostgresError(.connection, message: "ending a pipeline failed: " + String(cString: PQerrorMessage(handle)))
@@ -132,7 +134,8 @@ public final class PostgresConnection: @unchecked Sendable {
                 ends += 1
                 // More ends than statements: the connection failed before the server answered them all.
                 if ends > statements.count {
-                    throw failure ?? PostgresError(.connection, message: "the connection failed in a pipeline: " + String(cString: PQerrorMessage(handle)))
+                    throw failure
+                        ?? PostgresError(.connection, message: "the connection failed in a pipeline: " + String(cString: PQerrorMessage(handle)))
                 }
                 continue
             }
@@ -188,7 +191,10 @@ public final class PostgresConnection: @unchecked Sendable {
     public func copyIn(_ sql: String, lines: some Sequence<String>) throws(PostgresError) {
         guard let handle else { throw PostgresError(.connection, message: "connection is closed") }
         let start = PQexec(handle, sql)
-        guard PQresultStatus(start) == PGRES_COPY_IN else { try consume(start); return }
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            try consume(start)
+            return
+        }
         PQclear(start)
         var buffer = ""
         buffer.reserveCapacity(1 << 16)
@@ -241,8 +247,9 @@ public final class PostgresConnection: @unchecked Sendable {
         _ = PQconsumeInput(handle)
         var received: [PostgresNotification] = []
         while let notice = PQnotifies(handle) {
-            received.append(PostgresNotification(
-                channel: String(cString: notice.pointee.relname), payload: String(cString: notice.pointee.extra)))
+            received.append(
+                PostgresNotification(
+                    channel: String(cString: notice.pointee.relname), payload: String(cString: notice.pointee.extra)))
             PQfreemem(notice)
         }
         return received

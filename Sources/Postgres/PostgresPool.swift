@@ -111,9 +111,10 @@ public final class PostgresPool: @unchecked Sendable {
         }
         queue.remove(at: index)
         condition.unlock()
-        job.fail(PostgresError(
-            .poolTimeout,
-            message: "no database connection became free within \(timeout) (all \(configuration.size) in use)"))
+        job.fail(
+            PostgresError(
+                .poolTimeout,
+                message: "no database connection became free within \(timeout) (all \(configuration.size) in use)"))
     }
 
     /// Whether the calling thread is one of a pool's worker threads.

@@ -24,7 +24,8 @@ struct DatabaseOptions: ParsableArguments {
             do {
                 try PostgresConnection.validate(conninfo: url)
             } catch {
-                throw CleanExit.message("DATABASE_URL is not a valid PostgreSQL URL (\(error.message)); expected e.g. postgresql://user@host:5432/ehcp")
+                throw CleanExit.message(
+                    "DATABASE_URL is not a valid PostgreSQL URL (\(error.message)); expected e.g. postgresql://user@host:5432/ehcp")
             }
             return Connection(conninfo: url, embedded: nil)
         }
@@ -75,7 +76,9 @@ struct DatabaseOptions: ParsableArguments {
 enum CleanExit: Error, CustomStringConvertible {
     case message(String)
     var description: String {
-        switch self { case .message(let text): "ehcp: " + text }
+        switch self {
+        case .message(let text): "ehcp: " + text
+        }
     }
 }
 

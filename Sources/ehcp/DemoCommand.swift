@@ -35,7 +35,8 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = Logger(label: "ehcp.demo")
         let resolved = try database.openMigrated(logger: logger)
         defer { resolved.close() }
-        let seeder = DemoSeeder(conninfo: resolved.conninfo, seed: seed, asOf: asOf.flatMap { CivilDate(iso: $0) } ?? LondonClock.today(), councils: councils)
+        let seeder = DemoSeeder(
+            conninfo: resolved.conninfo, seed: seed, asOf: asOf.flatMap { CivilDate(iso: $0) } ?? LondonClock.today(), councils: councils)
         try await seeder.seed(cases: cases, progress: true)
     }
 }
@@ -58,10 +59,14 @@ struct DemoSeeder {
             print("The demo caseload for seed \(seed) is already loaded; nothing to do (use another --seed for more).")
             return
         }
-        print("Generating \(cases) cases as of \(asOf) (seed \(seed), \(councils) council\(councils == 1 ? "" : "s")); every event goes through decide.")
+        print(
+            "Generating \(cases) cases as of \(asOf) (seed \(seed), \(councils) council\(councils == 1 ? "" : "s")); every event goes through decide."
+        )
         let start = ContinuousClock.now
         let chunk = 1_000
-        var loadedCases = 0, loadedEvents = 0, refused = 0
+        var loadedCases = 0
+        var loadedEvents = 0
+        var refused = 0
         try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
             var next = 0
             func submit() {
@@ -94,7 +99,9 @@ struct DemoSeeder {
         }
         try await pool.withConnection { try $0.execute("ANALYZE events; ANALYZE case_summary; ANALYZE deadlines; ANALYZE children") }
         let seconds = (ContinuousClock.now - start).seconds
-        print("Loaded \(loadedCases) cases and \(loadedEvents) events in \(String(format: "%.1f", seconds)) s (\(Int(Double(loadedEvents) / seconds)) events/s, projections included).")
+        print(
+            "Loaded \(loadedCases) cases and \(loadedEvents) events in \(String(format: "%.1f", seconds)) s (\(Int(Double(loadedEvents) / seconds)) events/s, projections included)."
+        )
         if refused > 0 { print("warning: \(refused) planned events were refused by decide and left out") }
     }
 
@@ -108,11 +115,14 @@ struct DemoSeeder {
             // The demo caseworker is one of the generated caseload's caseworkers, so their work tray is full.
             let first = DemoCaseload(seed: seed, asOf: asOf, decider: CaseDecider(engine: DeadlineEngine(calendar: .init(bankHolidays: []))))
                 .caseworkers(council: 0)[0]
-            return try [(first.name, UserRole.caseworker, first.team), ("demo-manager", .manager, first.team), ("demo-admin", .admin, nil), ("demo-auditor", .auditor, nil)]
-                .map { name, role, team in
-                    let user = try directory.addUser(name: name, role: role, team: team, council: council, on: connection)
-                    return (name, role, try directory.createToken(userId: user, label: "demo", validFor: 30, on: connection))
-                }
+            return try [
+                (first.name, UserRole.caseworker, first.team), ("demo-manager", .manager, first.team), ("demo-admin", .admin, nil),
+                ("demo-auditor", .auditor, nil),
+            ]
+            .map { name, role, team in
+                let user = try directory.addUser(name: name, role: role, team: team, council: council, on: connection)
+                return (name, role, try directory.createToken(userId: user, label: "demo", validFor: 30, on: connection))
+            }
         }
     }
 
@@ -125,4 +135,3 @@ struct DemoSeeder {
         return try connection.query("SELECT council_id FROM councils WHERE code = $1", [code]).first!.decode(UUID.self, at: 0)
     }
 }
-

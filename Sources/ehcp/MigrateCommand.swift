@@ -1,6 +1,6 @@
-import Foundation
 import ArgumentParser
 import EHCPStore
+import Foundation
 import Logging
 
 /// `ehcp migrate`: applies schema.sql and numbered migrations; running it again does nothing.
@@ -18,9 +18,10 @@ struct MigrateCommand: ParsableCommand {
             defer { connection.close() }
             let migrator = try Migrator()
             let applied = try migrator.migrate(on: connection)
-            print(applied.isEmpty
-                ? "Schema already at version \(migrator.latestVersion); nothing to do."
-                : "Applied schema version\(applied.count > 1 ? "s" : "") \(applied.map(String.init).joined(separator: ", ")).")
+            print(
+                applied.isEmpty
+                    ? "Schema already at version \(migrator.latestVersion); nothing to do."
+                    : "Applied schema version\(applied.count > 1 ? "s" : "") \(applied.map(String.init).joined(separator: ", ")).")
         }
     }
 }

@@ -19,7 +19,9 @@ struct ProjectionsCommand: ParsableCommand {
         @Option(help: "Only this council's cases (its code); default every council.")
         var council: String?
 
-        @Option(name: .customLong("settings"), help: "Local settings whose reminder offsets the rows should carry (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
+        @Option(
+            name: .customLong("settings"),
+            help: "Local settings whose reminder offsets the rows should carry (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
         var settingsPath: String?
         /// The option, else `$EHCP_SETTINGS`.
         var settings: String? { settingsPath ?? ProcessInfo.processInfo.environment["EHCP_SETTINGS"] }

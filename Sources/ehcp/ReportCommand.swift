@@ -72,11 +72,16 @@ struct ReportCommand: AsyncParsableCommand {
 
         func run() async throws {
             let today = LondonClock.today()
-            guard let measure = Measure(rawValue: measure) else { throw ValidationError("unknown --measure '\(measure)'; one of \(Measure.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard let measure = Measure(rawValue: measure) else {
+                throw ValidationError("unknown --measure '\(measure)'; one of \(Measure.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             guard let grouping = Grouping(rawValue: groupBy) else { throw ValidationError("unknown --group-by '\(groupBy)'") }
-            guard let exceptions = ExceptionsPolicy(rawValue: exceptions), let scope = Scope(rawValue: scope) else { throw ValidationError("--exceptions is excluded|included; --scope is dfe|all") }
+            guard let exceptions = ExceptionsPolicy(rawValue: exceptions), let scope = Scope(rawValue: scope) else {
+                throw ValidationError("--exceptions is excluded|included; --scope is dfe|all")
+            }
             let query = TimelinessReport.Query(
-                measure: measure, from: try ReportCommand.date(from, "from", default: today.adding(days: -365)), to: try ReportCommand.date(to, "to", default: today),
+                measure: measure, from: try ReportCommand.date(from, "from", default: today.adding(days: -365)),
+                to: try ReportCommand.date(to, "to", default: today),
                 grouping: grouping, exceptions: exceptions, scope: scope)
             let report = TimelinessReport(targets: try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets())
             if let cases {

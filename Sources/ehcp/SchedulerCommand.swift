@@ -33,8 +33,10 @@ struct SchedulerCommand: AsyncParsableCommand {
         defer { resolved.close() }
         let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 3, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
-        let repository = CaseRepository(decider: CaseDecider(engine: DeadlineEngine(
-            calendar: try WorkingDayCalendar.englandAndWales(), settings: try LocalSettings.from(settings))))
+        let repository = CaseRepository(
+            decider: CaseDecider(
+                engine: DeadlineEngine(
+                    calendar: try WorkingDayCalendar.englandAndWales(), settings: try LocalSettings.from(settings))))
         if let once {
             guard let today = CivilDate(iso: once) else { throw ValidationError("--once must be a date written YYYY-MM-DD, not '\(once)'") }
             let report = try await DeadlineSweeper(pool: pool, repository: repository).sweep(today: today)

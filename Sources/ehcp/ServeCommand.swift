@@ -31,7 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between deadline sweeps (a back-dated event also wakes the scheduler at once).")
     var sweepInterval = 60
 
-    @Option(name: .customLong("settings"), help: "Local settings: local targets and reminder offsets per rule (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
+    @Option(
+        name: .customLong("settings"),
+        help: "Local settings: local targets and reminder offsets per rule (JSON, see deploy/settings.json); default $EHCP_SETTINGS.")
     var settingsPath: String?
     /// The option, else `$EHCP_SETTINGS`.
     var settings: String? { settingsPath ?? ProcessInfo.processInfo.environment["EHCP_SETTINGS"] }
@@ -79,7 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
         if scheduler {
             let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 3, onConnect: ApplicationRole.assume))
             schedulerPool = pool
-            services.append(SchedulerCommand.service(pool: pool, repository: api.repository, conninfo: resolved.conninfo, interval: sweepInterval, logger: logger))
+            services.append(
+                SchedulerCommand.service(pool: pool, repository: api.repository, conninfo: resolved.conninfo, interval: sweepInterval, logger: logger)
+            )
         }
         defer { schedulerPool?.shutdown() }
         let app = buildApplication(ServerConfiguration(host: host, port: port), api: api, logger: logger, services: services) {
@@ -89,7 +93,8 @@ struct ServeCommand: AsyncParsableCommand {
             try await app.runService()
         } catch {
             if "\(error)".contains("Address already in use") {
-                FileHandle.standardError.write(Data("ehcp: port \(port) on \(host) is already in use; stop the other process or choose another with --port\n".utf8))
+                FileHandle.standardError.write(
+                    Data("ehcp: port \(port) on \(host) is already in use; stop the other process or choose another with --port\n".utf8))
                 throw ExitCode(1)
             }
             throw error
@@ -102,7 +107,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let caseworker = demoUsers.first(where: { $0.role == .caseworker }) {
             lines.append("Demo users (tokens are shown once; make more with 'ehcp tokens create --user NAME'):")
             for user in demoUsers {
-                lines.append("  \(user.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.token)")
+                lines.append(
+                    "  \(user.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.token)"
+                )
             }
             lines += [
                 "Try, as \(caseworker.name):",

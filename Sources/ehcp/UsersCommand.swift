@@ -31,7 +31,8 @@ struct UsersCommand: ParsableCommand {
 
 /// `ehcp tokens create|revoke`.
 struct TokensCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tokens", abstract: "Create or revoke bearer tokens.", subcommands: [Create.self, Revoke.self])
+    static let configuration = CommandConfiguration(
+        commandName: "tokens", abstract: "Create or revoke bearer tokens.", subcommands: [Create.self, Revoke.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a new token for an existing user.")
@@ -83,7 +84,8 @@ extension DatabaseOptions {
 
 /// `ehcp councils add CODE --name NAME` and `ehcp councils list`: the tenants.
 struct CouncilsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "councils", abstract: "Add or list councils (tenants).", subcommands: [Add.self, List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "councils", abstract: "Add or list councils (tenants).", subcommands: [Add.self, List.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a council.")
@@ -94,7 +96,8 @@ struct CouncilsCommand: ParsableCommand {
         func run() throws {
             try database.withDirectory { _, connection in
                 let added = try connection.query(
-                    "INSERT INTO councils (council_id, code, name) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING", [UUID(), code, name]).affected
+                    "INSERT INTO councils (council_id, code, name) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING", [UUID(), code, name]
+                ).affected
                 guard added == 1 else { throw CleanExit.message("a council with code '\(code)' already exists") }
                 print("council \(code) (\(name)) added; add its users with: ehcp users add NAME --role admin --council \(code)")
             }

@@ -46,13 +46,20 @@ struct DemoCaseloadTests {
 
     @Test("the distributions land within their stated tolerances")
     func distributions() {
-        var decided = 0, refused = 0, parents = 0, plans = 0, within20 = 0, over52 = 0
+        var decided = 0
+        var refused = 0
+        var parents = 0
+        var plans = 0
+        var within20 = 0
+        var over52 = 0
         var adviceOnTime: [AdviceType: (Int, Int)] = [:]
         for demo in Self.sample {
             let state = CaseState(history: demo.history)
             if case .requestReceived(let request) = demo.history[0].event, request.requestSource == .parent { parents += 1 }
             switch state.facts.assessment {
-            case .refused: decided += 1; refused += 1
+            case .refused:
+                decided += 1
+                refused += 1
             case .assess: decided += 1
             case .pending: break
             }
@@ -64,7 +71,7 @@ struct DemoCaseloadTests {
             }
             for recorded in demo.history {
                 guard case .adviceRequested(let advice) = recorded.event,
-                      let clock = deadlines.first(where: { $0.rule == .advice6W && $0.key == advice.adviceId }), clock.metOn != nil
+                    let clock = deadlines.first(where: { $0.rule == .advice6W && $0.key == advice.adviceId }), clock.metOn != nil
                 else { continue }
                 let (onTime, all) = adviceOnTime[advice.adviceType] ?? (0, 0)
                 adviceOnTime[advice.adviceType] = (onTime + (clock.status == .met ? 1 : 0), all + 1)

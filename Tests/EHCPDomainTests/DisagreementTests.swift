@@ -17,7 +17,10 @@ struct DisagreementTests {
 
     @Test("without an order, a second decision after a refusal is refused")
     func noReopenWithoutOrder() throws {
-        guard case .failure(let error) = when(try given(refused), "2025-05-01", .decidedToAssess) else { Issue.record("accepted"); return }
+        guard case .failure(let error) = when(try given(refused), "2025-05-01", .decidedToAssess) else {
+            Issue.record("accepted")
+            return
+        }
         #expect(error.code == .duplicate)
     }
 
@@ -48,8 +51,9 @@ struct ClosureSuggestionTests {
         ])
     }
 
-    @Test("advice requested inside a setting's closure window is suggested, and the suggestion is accepted by decide",
-          arguments: [("2025-07-16", true), ("2025-08-27", true), ("2025-07-15", false), ("2025-08-28", false)])
+    @Test(
+        "advice requested inside a setting's closure window is suggested, and the suggestion is accepted by decide",
+        arguments: [("2025-07-16", true), ("2025-08-27", true), ("2025-07-15", false), ("2025-08-28", false)])
     func suggestion(_ day: String, _ suggested: Bool) throws {
         let state = try caseWithAdvice(on: day, provider: "Oak Primary")
         let suggestions = state.suggestedClosureExceptions(SettingClosures(bySetting: ["Oak Primary": [summer]]))

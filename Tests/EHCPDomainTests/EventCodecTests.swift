@@ -6,8 +6,12 @@ import Testing
 struct EventCodecTests {
     static let samples: [CaseEvent] = [
         .requestReceived(RequestReceived(requestSource: .youngPerson, childId: "c1")), .decidedToAssess,
-        .adviceRequested(AdviceRequested(adviceId: "a", adviceType: .psychological, provider: "EP service", receivedByProviderOn: date("2025-04-14"))),
-        .exceptionRecorded(ExceptionRecorded(exceptionId: "x", ground: .closure, rules: [.final20W, .decide6W], adviceId: "a", from: date("2025-07-23"), to: date("2025-09-02"), setting: "Oak")),
+        .adviceRequested(
+            AdviceRequested(adviceId: "a", adviceType: .psychological, provider: "EP service", receivedByProviderOn: date("2025-04-14"))),
+        .exceptionRecorded(
+            ExceptionRecorded(
+                exceptionId: "x", ground: .closure, rules: [.final20W, .decide6W], adviceId: "a", from: date("2025-07-23"), to: date("2025-09-02"),
+                setting: "Oak")),
         .reviewDecisionMade(ReviewDecisionMade(reviewId: "r", decision: .amend)),
         .phaseTransferDue(PhaseTransferDue(transferYear: 2026, kind: .post16Other, transferOn: date("2026-01-05"))),
         .eventCorrected(EventCorrected(targetVersion: 2, occurredOn: date("2025-04-01"), data: .object(["adviceId": .string("a")]), reason: "typo")),
@@ -27,14 +31,19 @@ struct EventCodecTests {
         #expect(Set(EventKind.allCases.map(\.rawValue)).count == EventKind.allCases.count)
     }
 
-    @Test("bad input names the field and the value", arguments: [
-        ("RequestReceived", #"{"requestSource":"neighbour"}"#, "data.requestSource", "neighbour"),
-        ("AdviceRequested", #"{"adviceId":"a"}"#, "data.adviceType", nil),
-        ("AdviceRequested", #"{"adviceId":"a","adviceType":"health","receivedByProviderOn":"2025-02-30"}"#, "data.receivedByProviderOn", "2025-02-30"),
-        ("DecidedToAssess", #"{"surprise":1}"#, "data.surprise", nil),
-        ("ExceptionRecorded", #"{"exceptionId":"x","ground":"absence","rules":["R-NOPE"]}"#, "data.rules[0]", "R-NOPE"),
-        ("Teleported", "{}", "type", "Teleported"),
-    ] as [(String, String, String, String?)])
+    @Test(
+        "bad input names the field and the value",
+        arguments: [
+            ("RequestReceived", #"{"requestSource":"neighbour"}"#, "data.requestSource", "neighbour"),
+            ("AdviceRequested", #"{"adviceId":"a"}"#, "data.adviceType", nil),
+            (
+                "AdviceRequested", #"{"adviceId":"a","adviceType":"health","receivedByProviderOn":"2025-02-30"}"#, "data.receivedByProviderOn",
+                "2025-02-30"
+            ),
+            ("DecidedToAssess", #"{"surprise":1}"#, "data.surprise", nil),
+            ("ExceptionRecorded", #"{"exceptionId":"x","ground":"absence","rules":["R-NOPE"]}"#, "data.rules[0]", "R-NOPE"),
+            ("Teleported", "{}", "type", "Teleported"),
+        ] as [(String, String, String, String?)])
     func badInput(_ type: String, _ json: String, _ field: String, _ value: String?) throws {
         let data = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
         do {
@@ -68,7 +77,8 @@ extension EventCodecTests {
     @Test("stored reminders and breaches read as their Codable payloads read them", arguments: storedScheduleEvents)
     func storedScheduleEvent(_ stored: (type: String, data: String)) throws {
         let data = Data(stored.data.utf8)
-        let expected: CaseEvent? = stored.type == "DeadlineBreached"
+        let expected: CaseEvent? =
+            stored.type == "DeadlineBreached"
             ? (try? JSONDecoder().decode(DeadlineBreached.self, from: data)).map(CaseEvent.deadlineBreached)
             : (try? JSONDecoder().decode(DeadlineReminderSent.self, from: data)).map(CaseEvent.deadlineReminderSent)
         if let expected {
@@ -93,10 +103,11 @@ struct JSONParserTests {
         #expect(try JSONValue.parse(text) == expected)
     }
 
-    static let invalidDocuments: [[UInt8]] = [
-        "", " ", "{", "[1,]", #"{"a":1,}"#, "01", "1.", ".5", "-", "+1", "1e", "tru", "nul", #"{"a" 1}"#, #"{a:1}"#, #""open"#,
-        "\"tab\there\"", #""\x""#, #""\u12""#, #""\ud800""#, #""\udc00x""#, "[1] [2]", "{} x", "1e999", #"{"dup":1,"dup":2}"#,
-    ].map { Array($0.utf8) } + [[0x22, 0xC3, 0x28, 0x22], [0x22, 0xFF, 0x22]]
+    static let invalidDocuments: [[UInt8]] =
+        [
+            "", " ", "{", "[1,]", #"{"a":1,}"#, "01", "1.", ".5", "-", "+1", "1e", "tru", "nul", #"{"a" 1}"#, #"{a:1}"#, #""open"#,
+            "\"tab\there\"", #""\x""#, #""\u12""#, #""\ud800""#, #""\udc00x""#, "[1] [2]", "{} x", "1e999", #"{"dup":1,"dup":2}"#,
+        ].map { Array($0.utf8) } + [[0x22, 0xC3, 0x28, 0x22], [0x22, 0xFF, 0x22]]
 
     @Test("malformed documents are refused, as Foundation refuses them", arguments: invalidDocuments)
     func invalid(_ bytes: [UInt8]) {

@@ -9,7 +9,9 @@ struct ExceptionTests {
         .exceptionRecorded(ExceptionRecorded(exceptionId: "x", ground: .absence, rules: rules, from: date(from), to: date(to)))
     }
 
-    @Test("absence shorter than 4 weeks is rejected with the length and the rule", arguments: [("2025-05-01", "2025-05-27", false), ("2025-05-01", "2025-05-28", true)])
+    @Test(
+        "absence shorter than 4 weeks is rejected with the length and the rule",
+        arguments: [("2025-05-01", "2025-05-27", false), ("2025-05-01", "2025-05-28", true)])
     func absenceLength(_ from: String, _ to: String, _ fits: Bool) throws {
         let result = when(try given(base), "2025-06-01", absence(from, to))
         switch (result, fits) {
@@ -24,7 +26,10 @@ struct ExceptionTests {
     func absenceOutsidePeriod() throws {
         let state = try given(base + [("2025-09-01", .finalPlanIssued(PlanIssued()))], today: "2025-12-01")
         let result = when(state, "2025-11-01", absence("2025-09-01", "2025-10-15"), today: "2025-12-01")
-        guard case .failure(let error) = result else { Issue.record("accepted"); return }
+        guard case .failure(let error) = result else {
+            Issue.record("accepted")
+            return
+        }
         #expect(error.code == .exceptionDoesNotFit)
     }
 
@@ -39,15 +44,25 @@ struct ExceptionTests {
 
     @Test("rules without statutory exceptions refuse them")
     func noExceptionsForLocalRules() throws {
-        let result = when(try given(base), "2025-06-01", .exceptionRecorded(ExceptionRecorded(exceptionId: "x", ground: .personalCircumstances, rules: [.outcomesLocal])))
-        guard case .failure(let error) = result else { Issue.record("accepted"); return }
+        let result = when(
+            try given(base), "2025-06-01",
+            .exceptionRecorded(ExceptionRecorded(exceptionId: "x", ground: .personalCircumstances, rules: [.outcomesLocal])))
+        guard case .failure(let error) = result else {
+            Issue.record("accepted")
+            return
+        }
         #expect(error.code == .exceptionDoesNotFit && error.rule == .outcomesLocal)
     }
 
     @Test("an exception for a deadline the case does not have is refused")
     func noSuchClock() throws {
-        let result = when(try given(base), "2025-06-01", .exceptionRecorded(ExceptionRecorded(exceptionId: "x", ground: .personalCircumstances, rules: [.reassessFinal14W])))
-        guard case .failure(let error) = result else { Issue.record("accepted"); return }
+        let result = when(
+            try given(base), "2025-06-01",
+            .exceptionRecorded(ExceptionRecorded(exceptionId: "x", ground: .personalCircumstances, rules: [.reassessFinal14W])))
+        guard case .failure(let error) = result else {
+            Issue.record("accepted")
+            return
+        }
         #expect(error.code == .unknownReference)
     }
 }

@@ -10,16 +10,20 @@ struct PlanMaintenanceTests {
     @Test("review events need a plan")
     func reviewNeedsPlan() throws {
         let state = try given([opened])
-        guard case .failure(let error) = when(state, "2025-04-01", .reviewMeetingHeld(ReviewReference(reviewId: "r1"))) else { Issue.record("accepted"); return }
+        guard case .failure(let error) = when(state, "2025-04-01", .reviewMeetingHeld(ReviewReference(reviewId: "r1"))) else {
+            Issue.record("accepted")
+            return
+        }
         #expect(error.code == .impossibleInState)
     }
 
     @Test("a review decision restarts the 12 months from its own date")
     func reviewRestarts() throws {
-        let state = try given(planned + [
-            ("2026-06-01", .reviewMeetingHeld(ReviewReference(reviewId: "r1"))),
-            ("2026-06-15", .reviewDecisionMade(ReviewDecisionMade(reviewId: "r1", decision: .maintain))),
-        ])
+        let state = try given(
+            planned + [
+                ("2026-06-01", .reviewMeetingHeld(ReviewReference(reviewId: "r1"))),
+                ("2026-06-15", .reviewDecisionMade(ReviewDecisionMade(reviewId: "r1", decision: .maintain))),
+            ])
         let reviews = state.deadlines(Fixture.engine, asOf: date("2026-07-01")).deadlines.filter { $0.rule == .review12M }
         #expect(reviews.map(\.dueOn) == [date("2026-07-13"), date("2027-06-14")])
         #expect(reviews.map(\.status) == [.met, .open])
@@ -28,7 +32,8 @@ struct PlanMaintenanceTests {
     @Test("a decision not to amend needs an amendment notice first")
     func notToAmendNeedsNotice() throws {
         guard case .failure(let error) = when(try given(planned), "2025-09-01", .decidedNotToAmend(OptionalReviewReference())) else {
-            Issue.record("accepted"); return
+            Issue.record("accepted")
+            return
         }
         #expect(error.rule == .amendFinal8W)
     }
@@ -39,7 +44,10 @@ struct PlanMaintenanceTests {
         if (1...9).contains(reason) {
             #expect(throws: Never.self) { try result.get() }
         } else {
-            guard case .failure(let error) = result else { Issue.record("accepted \(reason)"); return }
+            guard case .failure(let error) = result else {
+                Issue.record("accepted \(reason)")
+                return
+            }
             #expect(error.field == "data.reason" && error.value == String(reason))
         }
     }

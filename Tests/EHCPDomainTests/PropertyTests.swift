@@ -48,8 +48,9 @@ struct PropertyTests {
         var random = SeededRandom(state: seed)
         var state = CaseState()
         var day = date("2025-01-06")
-        _ = try? Fixture.decider.decide(state, LogEvent(.requestReceived(RequestReceived(requestSource: .parent)), on: day, by: "p", today: today))
-            .forEach { state.evolve($0) }
+        let opened = try? Fixture.decider.decide(
+            state, LogEvent(.requestReceived(RequestReceived(requestSource: .parent)), on: day, by: "p", today: today))
+        for recorded in opened ?? [] { state.evolve(recorded) }
         for step in 0..<attempts {
             day = day.adding(days: Int.random(in: 0...12, using: &random))
             guard day <= today else { break }
@@ -89,8 +90,10 @@ struct PropertyTests {
         let original = state.deadlines(Fixture.engine, asOf: Self.today)
         let targets = state.history.filter { if case .requestReceived = $0.event { false } else { true } }
         guard let target = targets.randomElement(using: &random) else { return }
-        let correction = EventCorrected(targetVersion: target.version, occurredOn: target.occurredOn.adding(days: Int.random(in: -3...3, using: &random)), reason: "p")
-        guard let corrected = try? Fixture.decider.decide(state, LogEvent(.eventCorrected(correction), on: Self.today, by: "p", today: Self.today)) else {
+        let correction = EventCorrected(
+            targetVersion: target.version, occurredOn: target.occurredOn.adding(days: Int.random(in: -3...3, using: &random)), reason: "p")
+        guard let corrected = try? Fixture.decider.decide(state, LogEvent(.eventCorrected(correction), on: Self.today, by: "p", today: Self.today))
+        else {
             return  // the moved date would make the history impossible; refusing it is the property of another test
         }
         for event in corrected { state.evolve(event) }
@@ -109,7 +112,8 @@ struct PropertyTests {
             let live = state.deadlines(Fixture.engine, asOf: asOf).deadlines
             #expect(live.count == timeless.count)
             for (stored, expected) in zip(timeless, live) {
-                let aged = DeadlineStatus.asOf(asOf, stored: stored.status, kind: stored.rule.kind, dueOn: stored.dueOn, excepted: !stored.exceptionIds.isEmpty)
+                let aged = DeadlineStatus.asOf(
+                    asOf, stored: stored.status, kind: stored.rule.kind, dueOn: stored.dueOn, excepted: !stored.exceptionIds.isEmpty)
                 #expect(aged == expected.status, "\(stored.rule.rawValue) due \(stored.dueOn) as of \(asOf)")
             }
         }

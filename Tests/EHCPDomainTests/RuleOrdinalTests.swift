@@ -1,5 +1,6 @@
-@testable import EHCPDomain
 import Testing
+
+@testable import EHCPDomain
 
 @Suite("Rule ordinals")
 struct RuleOrdinalTests {

@@ -12,7 +12,10 @@ struct SchedulerRecordTests {
         let recorded = try when(state, "2025-04-15", breach, today: "2025-04-15").get()
         var after = state
         for event in recorded { after.evolve(event) }
-        guard case .failure(let error) = when(after, "2025-04-16", breach, today: "2025-04-16") else { Issue.record("duplicate accepted"); return }
+        guard case .failure(let error) = when(after, "2025-04-16", breach, today: "2025-04-16") else {
+            Issue.record("duplicate accepted")
+            return
+        }
         #expect(error.code == .duplicate)
     }
 

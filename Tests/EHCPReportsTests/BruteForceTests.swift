@@ -23,25 +23,30 @@ struct BruteForceTests {
         let council = harness.council
         _ = try await owner.transaction(council: council) { connection in
             try BulkLoader(engine: engine).load(
-                cases.map { BulkCase(caseId: $0.caseId, council: council, reference: $0.reference, child: $0.child, history: $0.history) }, on: connection)
+                cases.map { BulkCase(caseId: $0.caseId, council: council, reference: $0.reference, child: $0.child, history: $0.history) },
+                on: connection)
         }
         let states = cases.map { CaseState(history: $0.history) }
         let (from, to) = (date("2025-07-01"), date("2026-06-30"))
 
         for exceptions in [ExceptionsPolicy.excluded, .included] {
             for scope in [Scope.dfe, .all] {
-                var numerator = 0, denominator = 0
+                var numerator = 0
+                var denominator = 0
                 for state in states where state.facts.openedBy == .requestReceived {
                     let facts = ReportingFacts(state)
                     guard let first = facts.firstPlanOn, first >= from, first <= to else { continue }
-                    guard let clock = state.deadlines(engine, asOf: asOf).deadlines.first(where: { $0.rule == .final20W && $0.metOn == first }) else { continue }
+                    guard let clock = state.deadlines(engine, asOf: asOf).deadlines.first(where: { $0.rule == .final20W && $0.metOn == first }) else {
+                        continue
+                    }
                     if exceptions == .excluded && !clock.exceptionIds.isEmpty { continue }
                     if scope == .dfe && (facts.assessmentMediation || facts.assessmentTribunal) { continue }
                     denominator += 1
                     if first <= clock.dueOn { numerator += 1 }
                 }
                 let total = try await harness.read { connection in
-                    try TimelinessReport().run(.init(measure: .final20W, from: from, to: to, exceptions: exceptions, scope: scope), on: connection).total
+                    try TimelinessReport().run(.init(measure: .final20W, from: from, to: to, exceptions: exceptions, scope: scope), on: connection)
+                        .total
                 }
                 #expect(total.numerator == numerator && total.denominator == denominator, "K-20W \(exceptions) \(scope)")
                 #expect(denominator > 20)
@@ -62,14 +67,19 @@ struct BruteForceTests {
                 try TimelinessReport().run(.init(measure: measure, from: from, to: to), on: connection).rows
             }
             #expect(rows.map(\.group) == byMonth.keys.sorted(), "\(measure)")
-            #expect(rows.map { "\($0.numerator)/\($0.denominator)" } == byMonth.keys.sorted().map { "\(byMonth[$0]!.0)/\(byMonth[$0]!.1)" }, "\(measure)")
+            #expect(
+                rows.map { "\($0.numerator)/\($0.denominator)" } == byMonth.keys.sorted().map { "\(byMonth[$0]!.0)/\(byMonth[$0]!.1)" }, "\(measure)")
         }
 
-        var breached = 0, atRisk = 0
+        var breached = 0
+        var atRisk = 0
         var byRule: [String: Int] = [:]
         for state in states {
             for clock in state.deadlines(engine, asOf: asOf).deadlines where clock.rule.kind == .duty {
-                if clock.status == .breached { breached += 1; byRule[clock.rule.rawValue, default: 0] += 1 }
+                if clock.status == .breached {
+                    breached += 1
+                    byRule[clock.rule.rawValue, default: 0] += 1
+                }
                 if clock.status == .open && clock.dueOn.days(until: asOf) >= -14 && clock.startedOn <= asOf { atRisk += 1 }
             }
         }

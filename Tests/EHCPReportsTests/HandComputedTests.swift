@@ -21,12 +21,19 @@ struct HandComputedTests {
         let plan = CaseEvent.finalPlanIssued(PlanIssued())
         try await harness.record("A", [(request, "2025-01-06"), (.decidedToAssess, "2025-02-10"), (plan, "2025-05-26")])
         try await harness.record("B", [(request, "2025-01-06"), (.decidedToAssess, "2025-02-17"), (plan, "2025-05-27")])
-        try await harness.record("C", [
-            (request, "2025-01-13"), (.decidedToAssess, "2025-02-10"),
-            (.exceptionRecorded(ExceptionRecorded(exceptionId: "x1", ground: .personalCircumstances, rules: [.final20W], reason: "family bereavement")), "2025-05-01"),
-            (plan, "2025-07-01"),
-        ], team: "South")
-        try await harness.record("D", [(request, "2025-01-20"), (.decidedToAssess, "2025-03-10"), (.mediationRequested, "2025-04-01"), (plan, "2025-05-30")])
+        try await harness.record(
+            "C",
+            [
+                (request, "2025-01-13"), (.decidedToAssess, "2025-02-10"),
+                (
+                    .exceptionRecorded(
+                        ExceptionRecorded(exceptionId: "x1", ground: .personalCircumstances, rules: [.final20W], reason: "family bereavement")),
+                    "2025-05-01"
+                ),
+                (plan, "2025-07-01"),
+            ], team: "South")
+        try await harness.record(
+            "D", [(request, "2025-01-20"), (.decidedToAssess, "2025-03-10"), (.mediationRequested, "2025-04-01"), (plan, "2025-05-30")])
         try await harness.record("E", [(request, "2024-09-02"), (.decidedToAssess, "2024-10-07"), (plan, "2025-01-13")])
         try await harness.record("F", [(request, "2024-08-01"), (.decidedToAssess, "2024-09-05"), (plan, "2024-12-16")])
     }
@@ -39,7 +46,11 @@ struct HandComputedTests {
         let report = TimelinessReport()
         func figure(_ exceptions: ExceptionsPolicy, _ scope: Scope) async throws -> TimelinessReport.Row {
             try await harness.read { connection in
-                try report.run(.init(measure: .final20W, from: date("2025-01-01"), to: date("2025-12-31"), grouping: .none, exceptions: exceptions, scope: scope), on: connection).total
+                try report.run(
+                    .init(
+                        measure: .final20W, from: date("2025-01-01"), to: date("2025-12-31"), grouping: .none, exceptions: exceptions, scope: scope),
+                    on: connection
+                ).total
             }
         }
         let headline = try await figure(.excluded, .dfe)
@@ -78,7 +89,8 @@ struct HandComputedTests {
         #expect(result.rows.map(\.group) == ["North", "South"])
         #expect(result.rows.map(\.numerator) == [2, 1] && result.rows.map(\.denominator) == [3, 1])
         let late = try await harness.read { connection in
-            try TimelinessReport().trace(.init(measure: .decide6W, from: date("2025-01-01"), to: date("2025-12-31"), grouping: .team), group: "North", on: connection)
+            try TimelinessReport().trace(
+                .init(measure: .decide6W, from: date("2025-01-01"), to: date("2025-12-31"), grouping: .team), group: "North", on: connection)
         }
         #expect(late.filter { !$0.within }.map(\.reference) == ["D"])
     }
@@ -90,7 +102,8 @@ struct HandComputedTests {
         try await Self.load(harness)
         let targets = try Targets(json: Data(#"{"K-20W": {"2025-01": 50, "2025-05": 70, "2025-12": 100}}"#.utf8))
         let rows = try await harness.read { connection in
-            try TimelinessReport(targets: targets).run(.init(measure: .final20W, from: date("2025-01-01"), to: date("2025-12-31")), on: connection).rows
+            try TimelinessReport(targets: targets).run(.init(measure: .final20W, from: date("2025-01-01"), to: date("2025-12-31")), on: connection)
+                .rows
         }
         #expect(rows.map(\.target) == [50.0, 70.0])
         #expect(rows.map(\.percent) == [100.0, 50.0])
@@ -129,7 +142,8 @@ struct HandComputedTests {
         let requests = result.modules.first { $0.name == "requests" }!
         #expect(requests.rows.count == 5)  // A–E; F had no activity in 2025 but its plan is active at the census
         let assessments = result.modules.first { $0.name == "assessments" }!
-        let week20 = assessments.header.firstIndex(of: "week20")!, mediation = assessments.header.firstIndex(of: "assessmentmediation")!
+        let week20 = assessments.header.firstIndex(of: "week20")!
+        let mediation = assessments.header.firstIndex(of: "assessmentmediation")!
         #expect(assessments.rows.filter { $0[week20] == "1" }.count == 1)  // C
         #expect(assessments.rows.filter { $0[mediation] == "1" }.count == 1)  // D
         let active = result.modules.first { $0.name == "activeplans" }!

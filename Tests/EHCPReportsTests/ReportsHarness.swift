@@ -28,7 +28,8 @@ struct ReportsHarness {
         for (event, day) in all {
             let date = CivilDate(iso: day)!
             _ = try await repository.record(
-                council: council, caseId: caseId, command: LogEvent(event, on: date, by: "test", today: max(date, opening)), reference: reference, pool: pool)
+                council: council, caseId: caseId, command: LogEvent(event, on: date, by: "test", today: max(date, opening)), reference: reference,
+                pool: pool)
         }
         return caseId
     }

@@ -1,9 +1,10 @@
 import EHCPDomain
-@testable import EHCPScheduler
 import EHCPStore
 import Foundation
 import Postgres
 import TestSupport
+
+@testable import EHCPScheduler
 
 /// A database with one council, a caseworker and a manager in team North, and cases opened through the
 /// repository. The scheduler's today is always passed in: no test waits for a real day to pass.
@@ -32,7 +33,10 @@ struct SchedulerHarness {
     func openCase(on day: String = "2025-03-03") async throws -> UUID {
         let caseId = UUID()
         let date = CivilDate(iso: day)!
-        for event in [CaseEvent.requestReceived(RequestReceived(requestSource: .parent)), .caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North"))] {
+        for event in [
+            CaseEvent.requestReceived(RequestReceived(requestSource: .parent)),
+            .caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")),
+        ] {
             _ = try await repository.record(council: council, caseId: caseId, command: LogEvent(event, on: date, by: "Ann", today: date), pool: pool)
         }
         return caseId

@@ -1,9 +1,10 @@
 import EHCPDomain
-@testable import EHCPScheduler
 import EHCPStore
 import Foundation
 import Postgres
 import Testing
+
+@testable import EHCPScheduler
 
 @Suite("Deadline sweep: breaches and reminders exactly once")
 struct SweepTests {
@@ -113,8 +114,9 @@ struct SweepTests {
         }
         let due = DeadlineSweeper.due(state, engine: engine, today: day("2025-04-20")).map { "\($0.0.typeName) \($0.1)" }
         #expect(!due.contains { $0.contains("DeadlineBreached") })  // decided on time: R-DECIDE-6W met
-        #expect(DeadlineSweeper.due(state, engine: engine, today: day("2025-07-22")).contains { event, on in
-            if case .deadlineBreached(let breach) = event { breach.rule == .final20W && on == day("2025-07-22") } else { false }
-        })
+        #expect(
+            DeadlineSweeper.due(state, engine: engine, today: day("2025-07-22")).contains { event, on in
+                if case .deadlineBreached(let breach) = event { breach.rule == .final20W && on == day("2025-07-22") } else { false }
+            })
     }
 }

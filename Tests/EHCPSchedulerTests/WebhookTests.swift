@@ -1,6 +1,5 @@
 import Digest
 import EHCPDomain
-@testable import EHCPScheduler
 import EHCPStore
 import Foundation
 import Hummingbird
@@ -9,9 +8,16 @@ import Postgres
 import Synchronization
 import Testing
 
+@testable import EHCPScheduler
+
 /// A real HTTP receiver on loopback that fails the first `failures` posts of each delivery.
 final class Receiver: Sendable {
-    struct Post: Sendable { var delivery: String; var signature: String; var body: String; var status: Int }
+    struct Post: Sendable {
+        var delivery: String
+        var signature: String
+        var body: String
+        var status: Int
+    }
     let failures: Int
     let posts = Mutex<[Post]>([])
 
@@ -71,7 +77,10 @@ struct WebhookTests {
                 #expect(post.signature == "sha256=" + SHA256.hmac(key: Array(Self.secret.utf8), message: Array(post.body.utf8)).hex)
                 #expect(post.body.contains(#""deliveryId":"\#(post.delivery)""#))
             }
-            #expect(accepted.contains { $0.body.contains(#""kind":"breach""#) && $0.body.contains(#""daysOverdue":1"#) && $0.body.contains("R-DECIDE-6W") })
+            #expect(
+                accepted.contains {
+                    $0.body.contains(#""kind":"breach""#) && $0.body.contains(#""daysOverdue":1"#) && $0.body.contains("R-DECIDE-6W")
+                })
             #expect(try await harness.count("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL AND attempts = 3") == 4)
         }
     }

@@ -82,18 +82,25 @@ struct Client: Sendable {
     }
 
     /// Opens a case for a child and returns its id.
-    func openCase(as user: String = "Ann", on day: String = "2025-03-03", forename: String = "Ada", surname: String = "Lovelace", reference: String? = nil) async throws -> String {
+    func openCase(
+        as user: String = "Ann", on day: String = "2025-03-03", forename: String = "Ada", surname: String = "Lovelace", reference: String? = nil
+    ) async throws -> String {
         let referenceField = reference.map { #","reference":"\#($0)""# } ?? ""
-        let reply = try await send(.post, "/v1/cases", as: user, json: """
-            {"event":{"type":"RequestReceived","occurredOn":"\(day)","data":{"requestSource":"parent"}},
-             "child":{"forename":"\(forename)","surname":"\(surname)","bornOn":"2015-06-01"}\(referenceField)}
-            """)
+        let reply = try await send(
+            .post, "/v1/cases", as: user,
+            json: """
+                {"event":{"type":"RequestReceived","occurredOn":"\(day)","data":{"requestSource":"parent"}},
+                 "child":{"forename":"\(forename)","surname":"\(surname)","bornOn":"2015-06-01"}\(referenceField)}
+                """)
         guard reply.status == 201, let id = reply.string("caseId") else { throw Failure(reply: reply) }
         return id.lowercased()
     }
 
-    func log(_ caseId: String, _ type: String, on day: String, data: String = "{}", as user: String = "Ann", headers: [String: String] = [:]) async throws -> Reply {
-        try await send(.post, "/v1/cases/\(caseId)/events", as: user, json: #"{"type":"\#(type)","occurredOn":"\#(day)","data":\#(data)}"#, headers: headers)
+    func log(_ caseId: String, _ type: String, on day: String, data: String = "{}", as user: String = "Ann", headers: [String: String] = [:])
+        async throws -> Reply
+    {
+        try await send(
+            .post, "/v1/cases/\(caseId)/events", as: user, json: #"{"type":"\#(type)","occurredOn":"\#(day)","data":\#(data)}"#, headers: headers)
     }
 
     struct Failure: Error, CustomStringConvertible {

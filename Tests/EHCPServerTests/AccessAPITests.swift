@@ -46,7 +46,8 @@ struct AccessAPITests {
             #expect(try await client.log(caseId, "CaseworkerAssigned", on: "2025-03-04", data: assign, as: "Ann").status == 403)
             #expect(try await client.log(caseId, "CaseworkerAssigned", on: "2025-03-04", data: assign, as: "Meg").status == 201)
             // Nobody logs the scheduler's events by hand.
-            let breach = try await client.log(caseId, "DeadlineBreached", on: "2025-04-15", data: #"{"rule":"R-DECIDE-6W","dueOn":"2025-04-14"}"#, as: "Ada")
+            let breach = try await client.log(
+                caseId, "DeadlineBreached", on: "2025-04-15", data: #"{"rule":"R-DECIDE-6W","dueOn":"2025-04-14"}"#, as: "Ada")
             #expect(breach.status == 403 && breach.string("field") == "type")
             // Subject access is for managers, admins and auditors; erasure for admins; the access log for auditors and admins.
             let childId = try await client.send(.get, "/v1/cases/\(caseId)", as: "Ann")["child"]?.objectValue?["childId"]?.string ?? ""
@@ -67,7 +68,9 @@ struct AccessAPITests {
             #expect(try await client.send(.get, "/v1/cases/\(caseId)", as: "Bob").status == 404)
             #expect(try await client.send(.get, "/v1/cases/\(caseId)/timeline", as: "Bob").status == 404)
             #expect(try await client.log(caseId, "DecidedToAssess", on: "2025-04-01", as: "Bob").status == 404)
-            #expect(try await client.send(.post, "/v1/cases/\(caseId)/events/1/correction", as: "Bob", json: #"{"reason":"x","occurredOn":"2025-03-04"}"#).status == 404)
+            #expect(
+                try await client.send(.post, "/v1/cases/\(caseId)/events/1/correction", as: "Bob", json: #"{"reason":"x","occurredOn":"2025-03-04"}"#)
+                    .status == 404)
             #expect(try await client.send(.post, "/v1/cases/\(caseId)/events/1/retraction", as: "Bob", json: #"{"reason":"x"}"#).status == 404)
             #expect(try await client.send(.get, "/v1/cases?q=Secret", as: "Bob").array("cases").isEmpty)
             #expect(try await client.send(.get, "/v1/cases", as: "Bob").array("cases").isEmpty)

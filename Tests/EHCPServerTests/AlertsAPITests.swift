@@ -42,14 +42,24 @@ struct AlertsAPITests {
             let id = created.string("subscriptionId")?.lowercased() ?? ""
             let list = try await client.send(.get, "/v1/webhooks", as: "Ada")
             #expect(list.array("subscriptions").count == 1 && !list.text.contains("secret"))
-            #expect(try await client.send(.post, "/v1/webhooks", as: "Ada", json: #"{"url":"ftp://x","secret":"0123456789abcdef"}"#).string("field") == "url")
+            #expect(
+                try await client.send(.post, "/v1/webhooks", as: "Ada", json: #"{"url":"ftp://x","secret":"0123456789abcdef"}"#).string("field")
+                    == "url")
             // Alerts name children's cases: plain http only to a receiver on this machine.
-            #expect(try await client.send(.post, "/v1/webhooks", as: "Ada", json: #"{"url":"http://hooks.example.org/ehcp","secret":"0123456789abcdef"}"#).string("field") == "url")
-            let local = try await client.send(.post, "/v1/webhooks", as: "Ada", json: #"{"url":"http://127.0.0.1:9000/hook","secret":"0123456789abcdef"}"#)
+            #expect(
+                try await client.send(.post, "/v1/webhooks", as: "Ada", json: #"{"url":"http://hooks.example.org/ehcp","secret":"0123456789abcdef"}"#)
+                    .string("field") == "url")
+            let local = try await client.send(
+                .post, "/v1/webhooks", as: "Ada", json: #"{"url":"http://127.0.0.1:9000/hook","secret":"0123456789abcdef"}"#)
             #expect(local.status == 201)
             #expect(try await client.send(.delete, "/v1/webhooks/\(local.string("subscriptionId")?.lowercased() ?? "")", as: "Ada").status == 204)
-            #expect(try await client.send(.post, "/v1/webhooks", as: "Ada", json: #"{"url":"https://x.org","secret":"short"}"#).string("field") == "secret")
-            #expect(try await client.send(.post, "/v1/webhooks", as: "Ada", json: #"{"url":"https://x.org","secret":"0123456789abcdef","kinds":["gossip"]}"#).string("field") == "kinds")
+            #expect(
+                try await client.send(.post, "/v1/webhooks", as: "Ada", json: #"{"url":"https://x.org","secret":"short"}"#).string("field")
+                    == "secret")
+            #expect(
+                try await client.send(
+                    .post, "/v1/webhooks", as: "Ada", json: #"{"url":"https://x.org","secret":"0123456789abcdef","kinds":["gossip"]}"#
+                ).string("field") == "kinds")
             #expect(try await client.send(.get, "/v1/webhooks", as: "Bob").status == 403)
             #expect(try await client.send(.delete, "/v1/webhooks/\(id)", as: "Ada").status == 204)
             #expect(try await client.send(.delete, "/v1/webhooks/\(id)", as: "Ada").status == 404)
@@ -71,7 +81,8 @@ struct AlertsAPITests {
             #expect(first.headers[.init("Idempotent-Replayed")!] == nil)
             #expect(try await client.send(.get, "/v1/webhooks", as: "Ada").array("subscriptions").count == 1)
             // The same key with another body, or on another route, is another request: 422, nothing written.
-            let other = try await client.send(.post, "/v1/webhooks", as: "Ada", json: body.replacingOccurrences(of: "ehcp", with: "other"), headers: key)
+            let other = try await client.send(
+                .post, "/v1/webhooks", as: "Ada", json: body.replacingOccurrences(of: "ehcp", with: "other"), headers: key)
             #expect(other.status == 422 && other.string("code") == "idempotencyKeyReused")
             #expect(try await client.send(.post, "/v1/alerts/1/read", as: "Ada", headers: key).status == 422)
             #expect(try await client.send(.get, "/v1/webhooks", as: "Ada").array("subscriptions").count == 1)
@@ -79,8 +90,11 @@ struct AlertsAPITests {
             let caseId = try await client.openCase()
             _ = try await client.log(caseId, "DecidedToAssess", on: "2025-03-20", headers: ["Idempotency-Key": "case-1"])
             #expect(try await client.send(.post, "/v1/webhooks", as: "Ada", json: body, headers: ["Idempotency-Key": "case-1"]).status == 422)
-            #expect(try await client.send(.post, "/v1/webhooks/dead-letter/\(UUID().uuidString)/redrive", as: "Ada", headers: ["Idempotency-Key": "r-1"]).status == 404)
-            let retried = try await client.send(.post, "/v1/webhooks", as: "Ada", json: body.replacingOccurrences(of: "ehcp", with: "second"), headers: ["Idempotency-Key": "r-1"])
+            #expect(
+                try await client.send(.post, "/v1/webhooks/dead-letter/\(UUID().uuidString)/redrive", as: "Ada", headers: ["Idempotency-Key": "r-1"])
+                    .status == 404)
+            let retried = try await client.send(
+                .post, "/v1/webhooks", as: "Ada", json: body.replacingOccurrences(of: "ehcp", with: "second"), headers: ["Idempotency-Key": "r-1"])
             #expect(retried.status == 201)
             // Racing requests with one key: one subscription, the same answer for all.
             let raced = try await withThrowingTaskGroup(of: Client.Reply.self) { group in

@@ -31,13 +31,16 @@ struct CaseAPITests {
             #expect(afterDecision.array("deadlines").first { $0["rule"]?.string == "R-DECIDE-6W" }?["status"]?.string == "met")
 
             // The decision was really made on the 9th: correct it, then retract the advice request.
-            let corrected = try await client.send(.post, "/v1/cases/\(caseId)/events/2/correction", as: "Ann", json: #"{"occurredOn":"2025-04-09","reason":"typo"}"#)
+            let corrected = try await client.send(
+                .post, "/v1/cases/\(caseId)/events/2/correction", as: "Ann", json: #"{"occurredOn":"2025-04-09","reason":"typo"}"#)
             #expect(corrected.status == 201)
-            let retracted = try await client.send(.post, "/v1/cases/\(caseId)/events/3/retraction", as: "Ann", json: #"{"reason":"logged on the wrong case"}"#)
+            let retracted = try await client.send(
+                .post, "/v1/cases/\(caseId)/events/3/retraction", as: "Ann", json: #"{"reason":"logged on the wrong case"}"#)
             #expect(retracted.status == 201)
             let timeline = try await client.send(.get, "/v1/cases/\(caseId)/timeline", as: "Ann")
             let events = timeline.array("events")
-            #expect(events.map { $0["type"]?.string } == ["RequestReceived", "DecidedToAssess", "AdviceRequested", "EventCorrected", "EventRetracted"])
+            #expect(
+                events.map { $0["type"]?.string } == ["RequestReceived", "DecidedToAssess", "AdviceRequested", "EventCorrected", "EventRetracted"])
             #expect(events[1]["correctedBy"] == .array([.number(4)]))
             #expect(events[1]["effective"]?.objectValue?["occurredOn"]?.string == "2025-04-09")
             #expect(events[2]["retractedBy"]?.int == 5)
@@ -54,7 +57,8 @@ struct CaseAPITests {
         try await APIHarness().run { client in
             let caseId = try await client.openCase()
             // A response to a consultation that was never sent.
-            let impossible = try await client.log(caseId, "ConsultationResponseReceived", on: "2025-04-01", data: #"{"consultationId":"c-9","response":"agreed"}"#)
+            let impossible = try await client.log(
+                caseId, "ConsultationResponseReceived", on: "2025-04-01", data: #"{"consultationId":"c-9","response":"agreed"}"#)
             #expect(impossible.status == 422)
             #expect(impossible.headers[.contentType] == "application/problem+json")
             #expect(impossible.string("code") == "unknownReference" && impossible.string("rule") == "R-CONSULT-15D")
@@ -71,10 +75,12 @@ struct CaseAPITests {
             let early = try await client.log(caseId, "DecidedToAssess", on: "2025-03-02")
             #expect(early.status == 422)
             #expect(early.string("code") == "beforeCaseOpened")
-            let unknownDataField = try await client.log(caseId, "AdviceRequested", on: "2025-04-01", data: #"{"adviceId":"a","adviceType":"health","colour":"red"}"#)
+            let unknownDataField = try await client.log(
+                caseId, "AdviceRequested", on: "2025-04-01", data: #"{"adviceId":"a","adviceType":"health","colour":"red"}"#)
             #expect(unknownDataField.status == 422)
             #expect(unknownDataField.string("field") == "data.colour")
-            let unknownEnvelopeField = try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: #"{"type":"DecidedToAssess","occurredOn":"2025-04-01","note":"x"}"#)
+            let unknownEnvelopeField = try await client.send(
+                .post, "/v1/cases/\(caseId)/events", as: "Ann", json: #"{"type":"DecidedToAssess","occurredOn":"2025-04-01","note":"x"}"#)
             #expect(unknownEnvelopeField.status == 422)
             #expect(unknownEnvelopeField.string("field") == "note")
             let badAdviceType = try await client.log(caseId, "AdviceRequested", on: "2025-04-01", data: #"{"adviceId":"a","adviceType":"astrology"}"#)
@@ -88,12 +94,20 @@ struct CaseAPITests {
             #expect(notAnId.status == 400 && notAnId.string("field") == "caseId")
             let onMissing = try await client.log(UUID().uuidString, "DecidedToAssess", on: "2025-04-01")
             #expect(onMissing.status == 404)
-            let opening = try await client.send(.post, "/v1/cases", as: "Ann", json: #"{"event":{"type":"DecidedToAssess","occurredOn":"2025-04-01"},"child":{"forename":"A","surname":"B","bornOn":"2015-01-01"}}"#)
+            let opening = try await client.send(
+                .post, "/v1/cases", as: "Ann",
+                json: #"{"event":{"type":"DecidedToAssess","occurredOn":"2025-04-01"},"child":{"forename":"A","surname":"B","bornOn":"2015-01-01"}}"#)
             #expect(opening.status == 422 && opening.string("field") == "event.type")
-            let noChild = try await client.send(.post, "/v1/cases", as: "Ann", json: #"{"event":{"type":"RequestReceived","occurredOn":"2025-04-01","data":{"requestSource":"parent"}}}"#)
+            let noChild = try await client.send(
+                .post, "/v1/cases", as: "Ann",
+                json: #"{"event":{"type":"RequestReceived","occurredOn":"2025-04-01","data":{"requestSource":"parent"}}}"#)
             #expect(noChild.status == 400 && noChild.string("field") == "child")
             _ = try await client.openCase(reference: "EHC-DUP")
-            let duplicate = try await client.send(.post, "/v1/cases", as: "Ann", json: #"{"event":{"type":"RequestReceived","occurredOn":"2025-04-01","data":{"requestSource":"parent"}},"child":{"forename":"A","surname":"B","bornOn":"2015-01-01"},"reference":"EHC-DUP"}"#)
+            let duplicate = try await client.send(
+                .post, "/v1/cases", as: "Ann",
+                json:
+                    #"{"event":{"type":"RequestReceived","occurredOn":"2025-04-01","data":{"requestSource":"parent"}},"child":{"forename":"A","surname":"B","bornOn":"2015-01-01"},"reference":"EHC-DUP"}"#
+            )
             #expect(duplicate.status == 409 && duplicate.string("field") == "reference")
         }
     }
@@ -104,7 +118,9 @@ struct CaseAPITests {
             let caseId = try await client.openCase()
             let huge = #"{"type":"DecidedToAssess","occurredOn":"2025-04-01","data":{"x":""# + String(repeating: "a", count: 70_000) + #""}}"#
             #expect(try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: huge).status == 413)
-            let deep = #"{"type":"DecidedToAssess","occurredOn":"2025-04-01","data":"# + String(repeating: #"{"a":"#, count: 20) + "1" + String(repeating: "}", count: 21)
+            let deep =
+                #"{"type":"DecidedToAssess","occurredOn":"2025-04-01","data":"# + String(repeating: #"{"a":"#, count: 20) + "1"
+                + String(repeating: "}", count: 21)
             let deepReply = try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: deep)
             #expect(deepReply.status == 400 && deepReply.string("code") == "jsonTooDeep")
             let long = #"{"type":"DecidedToAssess","occurredOn":"2025-04-01","data":{"x":""# + String(repeating: "a", count: 5_000) + #""}}"#
@@ -112,14 +128,17 @@ struct CaseAPITests {
             #expect(try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: "{not json").status == 400)
             #expect(try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: "[1,2]").status == 400)
             let repeated = try await client.send(
-                .post, "/v1/cases/\(caseId)/events", as: "Ann", json: #"{"type":"DecidedToAssess","occurredOn":"2025-04-01","occurredOn":"2025-04-02"}"#)
+                .post, "/v1/cases/\(caseId)/events", as: "Ann",
+                json: #"{"type":"DecidedToAssess","occurredOn":"2025-04-01","occurredOn":"2025-04-02"}"#)
             #expect(repeated.status == 400 && repeated.string("code") == "malformedJSON")
             let typed = try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: "{}", headers: ["Content-Type": "text/plain"])
             #expect(typed.status == 415)
             #expect(try await client.send(.get, "/v1/cases?limit=100000", as: "Ann").status == 400)
             #expect(try await client.send(.get, "/v1/cases?colour=red", as: "Ann").status == 400)
             #expect(try await client.send(.get, "/v1/cases?q=a%00b", as: "Ann").status == 400)
-            let nul = try await client.send(.post, "/v1/cases/\(caseId)/events", as: "Ann", json: #"{"type":"RequestWithdrawn","occurredOn":"2025-04-01","data":{"reason":"a\u0000b"}}"#)
+            let nul = try await client.send(
+                .post, "/v1/cases/\(caseId)/events", as: "Ann",
+                json: #"{"type":"RequestWithdrawn","occurredOn":"2025-04-01","data":{"reason":"a\u0000b"}}"#)
             #expect(nul.status == 400 && nul.string("field") == "body")
             #expect(try await client.send(.get, "/v1/cases/\(caseId)", as: "Ann").headers[.eTag] == "\"1\"")
         }

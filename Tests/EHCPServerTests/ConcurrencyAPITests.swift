@@ -8,7 +8,9 @@ struct ConcurrencyAPITests {
     func ifMatch() async throws {
         try await APIHarness().run { client in
             let caseId = try await client.openCase()
-            #expect(try await client.log(caseId, "CaseworkerAssigned", on: "2025-03-04", data: #"{"caseworker":"Ann","team":"North"}"#, as: "Meg").status == 201)
+            #expect(
+                try await client.log(caseId, "CaseworkerAssigned", on: "2025-03-04", data: #"{"caseworker":"Ann","team":"North"}"#, as: "Meg").status
+                    == 201)
             let stale = try await client.log(caseId, "DecidedToAssess", on: "2025-04-01", headers: ["If-Match": "\"1\""])
             #expect(stale.status == 412)
             #expect(stale["currentVersion"]?.int == 2)
@@ -32,7 +34,8 @@ struct ConcurrencyAPITests {
             #expect(try await client.send(.get, "/v1/cases/\(caseId)/timeline", as: "Ann").array("events").count == 2)
 
             // Opening a case is idempotent too: one case, one child.
-            let body = #"{"event":{"type":"RequestReceived","occurredOn":"2025-04-01","data":{"requestSource":"school"}},"child":{"forename":"Idem","surname":"Potent","bornOn":"2016-01-01"}}"#
+            let body =
+                #"{"event":{"type":"RequestReceived","occurredOn":"2025-04-01","data":{"requestSource":"school"}},"child":{"forename":"Idem","surname":"Potent","bornOn":"2016-01-01"}}"#
             let open1 = try await client.send(.post, "/v1/cases", as: "Ann", json: body, headers: ["Idempotency-Key": "open-1"])
             let open2 = try await client.send(.post, "/v1/cases", as: "Ann", json: body, headers: ["Idempotency-Key": "open-1"])
             #expect(open1.status == 201 && open1.text == open2.text)
@@ -48,7 +51,8 @@ struct ConcurrencyAPITests {
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for n in 0..<12 {
                     group.addTask {
-                        try await client.log(caseId, "AdviceRequested", on: "2025-04-02", data: #"{"adviceId":"a\#(n)","adviceType":"educational"}"#).status
+                        try await client.log(caseId, "AdviceRequested", on: "2025-04-02", data: #"{"adviceId":"a\#(n)","adviceType":"educational"}"#)
+                            .status
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

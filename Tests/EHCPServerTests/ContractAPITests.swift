@@ -58,8 +58,11 @@ struct ContractAPITests {
         try await APIHarness().run { client in
             let caseId = try await client.openCase()
             let assign = #"{"caseworker":"Ann","team":"North"}"#
-            for (header, status) in [("\"1\"", 201), ("W/\"2\"", 201), ("3", 201), ("*", 201), ("\"3\"", 412), ("", 400), ("\"5", 400), ("W/", 400), ("1234567890", 400)] {
-                let reply = try await client.log(caseId, "CaseworkerAssigned", on: "2025-03-04", data: assign, as: "Meg", headers: ["If-Match": header])
+            for (header, status) in [
+                ("\"1\"", 201), ("W/\"2\"", 201), ("3", 201), ("*", 201), ("\"3\"", 412), ("", 400), ("\"5", 400), ("W/", 400), ("1234567890", 400),
+            ] {
+                let reply = try await client.log(
+                    caseId, "CaseworkerAssigned", on: "2025-03-04", data: assign, as: "Meg", headers: ["If-Match": header])
                 #expect(reply.status == status, "If-Match: \(header) → \(reply.status) \(reply.text)")
             }
         }

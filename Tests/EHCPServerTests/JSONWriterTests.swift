@@ -7,7 +7,11 @@ import Testing
 @Suite("Response JSON")
 struct JSONWriterTests {
     struct Sample: Encodable {
-        struct Row: Encodable { var day: CivilDate; var count: Int; var share: Double? }
+        struct Row: Encodable {
+            var day: CivilDate
+            var count: Int
+            var share: Double?
+        }
         var caseId: UUID
         var ids: [UUID]
         var reference: String
@@ -32,9 +36,11 @@ struct JSONWriterTests {
         encoder.dateEncodingStrategy = .iso8601
         let foundation = String(decoding: try encoder.encode(Self.sample), as: UTF8.self)
         let ours = String(decoding: JSONOutput.bytes(Self.sample), as: UTF8.self)
-        #expect(ours == foundation.replacingOccurrences(of: "D39F542A-05B7-412A-9698-3CAE08D7A70F", with: "d39f542a-05b7-412a-9698-3cae08d7a70f")
-            .replacingOccurrences(of: "AA17BC2F-28E6-42F9-828A-D8C974F52BE5", with: "aa17bc2f-28e6-42f9-828a-d8c974f52be5")
-            .replacingOccurrences(of: "\\u0001", with: "\\u0001"))
+        #expect(
+            ours
+                == foundation.replacingOccurrences(of: "D39F542A-05B7-412A-9698-3CAE08D7A70F", with: "d39f542a-05b7-412a-9698-3cae08d7a70f")
+                .replacingOccurrences(of: "AA17BC2F-28E6-42F9-828A-D8C974F52BE5", with: "aa17bc2f-28e6-42f9-828a-d8c974f52be5")
+                .replacingOccurrences(of: "\\u0001", with: "\\u0001"))
         #expect(ours.contains(#""reference":"EHC \"12\" \\ α/β\n\u0001""#))
         #expect(!ours.contains("missing"))
         // What we write, our strict parser reads back.

@@ -10,7 +10,10 @@ struct ReadAPITests {
         try await APIHarness().run { client in
             var ids: [String] = []
             for n in 0..<7 {
-                ids.append(try await client.openCase(on: "2025-04-\(String(format: "%02d", 10 + n))", forename: "Kid\(n)", surname: n < 3 ? "Smith" : "Jones", reference: "EHC-S-\(n)"))
+                ids.append(
+                    try await client.openCase(
+                        on: "2025-04-\(String(format: "%02d", 10 + n))", forename: "Kid\(n)", surname: n < 3 ? "Smith" : "Jones",
+                        reference: "EHC-S-\(n)"))
             }
             _ = try await client.log(ids[0], "CaseworkerAssigned", on: "2025-04-10", data: #"{"caseworker":"Ann","team":"North"}"#, as: "Meg")
             _ = try await client.log(ids[1], "DecidedToAssess", on: "2025-04-20")

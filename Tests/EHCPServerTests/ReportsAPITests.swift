@@ -10,13 +10,16 @@ struct ReportsAPITests {
             let caseId = try await client.openCase(on: "2025-01-06", reference: "EHC-R-1")
             _ = try await client.log(caseId, "DecidedToAssess", on: "2025-02-10")
             _ = try await client.log(caseId, "FinalPlanIssued", on: "2025-04-28")
-            let timeliness = try await client.send(.get, "/v1/reports/timeliness?measure=K-20W&from=2025-01-01&to=2025-04-30&groupBy=month", as: "Meg")
+            let timeliness = try await client.send(
+                .get, "/v1/reports/timeliness?measure=K-20W&from=2025-01-01&to=2025-04-30&groupBy=month", as: "Meg")
             #expect(timeliness.status == 200)
             #expect(timeliness["total"]?.objectValue?["numerator"]?.int == 1 && timeliness["total"]?.objectValue?["denominator"]?.int == 1)
-            let csv = try await client.send(.get, "/v1/reports/timeliness?measure=K-DECIDE-6W&from=2025-01-01&to=2025-04-30", as: "Aud", headers: ["Accept": "text/csv"])
+            let csv = try await client.send(
+                .get, "/v1/reports/timeliness?measure=K-DECIDE-6W&from=2025-01-01&to=2025-04-30", as: "Aud", headers: ["Accept": "text/csv"])
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
             #expect(csv.text.hasPrefix("group,numerator,denominator,percent,target,averageWeeks,over52Weeks\r\n2025-02,1,1,100.0"))
-            let cases = try await client.send(.get, "/v1/reports/timeliness/cases?measure=K-20W&from=2025-01-01&to=2025-04-30&group=2025-04", as: "Meg")
+            let cases = try await client.send(
+                .get, "/v1/reports/timeliness/cases?measure=K-20W&from=2025-01-01&to=2025-04-30&group=2025-04", as: "Meg")
             #expect(cases.array("cases").map { $0["reference"]?.string } == ["EHC-R-1"])
             #expect(try await client.send(.get, "/v1/reports/timeliness", as: "Ann").status == 403)
             #expect(try await client.send(.get, "/v1/reports/timeliness?measure=K-99", as: "Meg").string("field") == "measure")

@@ -13,11 +13,13 @@ struct SettingsFileTests {
         #expect(settings.reminderDays[.review12M] == [56, 14])
     }
 
-    @Test("unknown settings, unknown or non-duty rules and out-of-range values are refused by name", arguments: [
-        (#"{"draftPlanWeek": 14}"#, "draftPlanWeek"), (#"{"reminderDays": {"R-NOPE": [7]}}"#, "R-NOPE"),
-        (#"{"reminderDays": {"R-DRAFT-15D": [7]}}"#, "R-DRAFT-15D"), (#"{"reminderDays": {"R-FINAL-20W": [0]}}"#, "R-FINAL-20W"),
-        (#"{"outcomesMeetingWeeks": 99}"#, "outcomesMeetingWeeks"), ("[]", "not a JSON object"),
-    ])
+    @Test(
+        "unknown settings, unknown or non-duty rules and out-of-range values are refused by name",
+        arguments: [
+            (#"{"draftPlanWeek": 14}"#, "draftPlanWeek"), (#"{"reminderDays": {"R-NOPE": [7]}}"#, "R-NOPE"),
+            (#"{"reminderDays": {"R-DRAFT-15D": [7]}}"#, "R-DRAFT-15D"), (#"{"reminderDays": {"R-FINAL-20W": [0]}}"#, "R-FINAL-20W"),
+            (#"{"outcomesMeetingWeeks": 99}"#, "outcomesMeetingWeeks"), ("[]", "not a JSON object"),
+        ])
     func refuses(json: String, named: String) {
         #expect { try SettingsFile.parse(Data(json.utf8)) } throws: { "\($0)".contains(named) }
     }

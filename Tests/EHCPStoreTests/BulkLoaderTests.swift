@@ -3,8 +3,8 @@ import EHCPDomain
 import EHCPStore
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Bulk loading")
 struct BulkLoaderTests {
@@ -19,7 +19,11 @@ struct BulkLoaderTests {
         let bulk = cases.map { demo in
             BulkCase(
                 caseId: demo.caseId, council: council, reference: demo.reference,
-                child: { var child = demo.child; child.postcode = "tab\there \\ and\nnewline"; return child }(),
+                child: {
+                    var child = demo.child
+                    child.postcode = "tab\there \\ and\nnewline"
+                    return child
+                }(),
                 history: demo.history)
         }
         let owner = try database.pool(asApplication: false)

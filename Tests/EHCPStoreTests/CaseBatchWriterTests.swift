@@ -1,10 +1,11 @@
 import EHCPDemo
 import EHCPDomain
-@testable import EHCPStore
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
+
+@testable import EHCPStore
 
 @Suite("Batch writer: many commands per transaction, outcomes as if one at a time")
 struct CaseBatchWriterTests: CaseSuite {
@@ -14,7 +15,8 @@ struct CaseBatchWriterTests: CaseSuite {
     init() throws { (database, council) = try Self.freshCouncil() }
 
     func open(_ caseId: UUID, pool: PostgresPool) async throws {
-        _ = try await repository.record(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
+        _ = try await repository.record(
+            council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
     }
 
     /// A pool, a one-lane writer on it, and a case opened through the repository.
@@ -53,14 +55,17 @@ struct CaseBatchWriterTests: CaseSuite {
         for (demo, caseId) in zip(demos, caseIds) {
             let first = demo.history[0]
             _ = try await repository.record(
-                council: council, caseId: caseId, command: LogEvent(first.event, on: first.occurredOn, by: first.actor, today: first.occurredOn), pool: pool)
+                council: council, caseId: caseId, command: LogEvent(first.event, on: first.occurredOn, by: first.actor, today: first.occurredOn),
+                pool: pool)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (demo, caseId) in zip(demos, caseIds) {
                 group.addTask {
                     for recorded in demo.history.dropFirst() {
-                        let outcome = try await writer.record(CaseBatchWriter.Command(
-                            council: council, caseId: caseId, command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn)))
+                        let outcome = try await writer.record(
+                            CaseBatchWriter.Command(
+                                council: council, caseId: caseId,
+                                command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn)))
                         #expect(outcome.append.lastVersion == recorded.version)
                     }
                 }
@@ -88,7 +93,9 @@ struct CaseBatchWriterTests: CaseSuite {
             let state = CaseState(history: demo.history)
             let expected = CaseProjector.deadlineRows(
                 council: council, caseId: caseId, state: state, report: state.timelessDeadlines(engine), reminderDays: engine.settings.reminderDays)
-            let normalise = { (rows: [[String?]]) in rows.map { $0.map { $0 == "t" ? "true" : $0 == "f" ? "false" : $0 } }.sorted { "\($0)" < "\($1)" } }
+            let normalise = { (rows: [[String?]]) in
+                rows.map { $0.map { $0 == "t" ? "true" : $0 == "f" ? "false" : $0 } }.sorted { "\($0)" < "\($1)" }
+            }
             #expect(normalise(rows) == normalise(expected))
         }
         // Group commit happened: fewer transactions than events.
@@ -133,16 +140,30 @@ struct CaseBatchWriterTests: CaseSuite {
         for index in [0, 3, 4] {
             #expect((try? results[index]!.get())?.append.lastVersion == 2, "command \(index)")
         }
-        guard case .failure(CaseCommandError.rejected(let refusal)) = results[1]! else { Issue.record("\(results[1]!)"); return }
+        guard case .failure(CaseCommandError.rejected(let refusal)) = results[1]! else {
+            Issue.record("\(results[1]!)")
+            return
+        }
         #expect(refusal.code == .beforeCaseOpened)
-        guard case .failure(CaseCommandError.versionMismatch(expected: 4, actual: 1)) = results[2]! else { Issue.record("\(results[2]!)"); return }
-        guard case .failure(CaseCommandError.caseNotFound(caseIds[5])) = results[5]! else { Issue.record("\(results[5]!)"); return }
+        guard case .failure(CaseCommandError.versionMismatch(expected: 4, actual: 1)) = results[2]! else {
+            Issue.record("\(results[2]!)")
+            return
+        }
+        guard case .failure(CaseCommandError.caseNotFound(caseIds[5])) = results[5]! else {
+            Issue.record("\(results[5]!)")
+            return
+        }
         // Another council's writer cannot see council A's case, by any id.
-        guard case .failure(CaseCommandError.caseNotFound(caseIds[0])) = results[6]! else { Issue.record("\(results[6]!)"); return }
+        guard case .failure(CaseCommandError.caseNotFound(caseIds[0])) = results[6]! else {
+            Issue.record("\(results[6]!)")
+            return
+        }
         let council = council
         let versions = try await pool.transaction(council: council) { connection in
-            try connection.query("SELECT case_id, version FROM case_summary WHERE case_id = ANY($1::uuid[])", [PostgresArray(caseIds.map(\.postgresText))])
-                .rows.reduce(into: [UUID: Int]()) { $0[try $1.decode(UUID.self, at: 0)] = try $1.decode(Int.self, at: 1) }
+            try connection.query(
+                "SELECT case_id, version FROM case_summary WHERE case_id = ANY($1::uuid[])", [PostgresArray(caseIds.map(\.postgresText))]
+            )
+            .rows.reduce(into: [UUID: Int]()) { $0[try $1.decode(UUID.self, at: 0)] = try $1.decode(Int.self, at: 1) }
         }
         #expect(versions == [caseIds[0]: 2, caseIds[1]: 1, caseIds[2]: 1, caseIds[3]: 2, caseIds[4]: 2])
     }
@@ -156,13 +177,15 @@ struct CaseBatchWriterTests: CaseSuite {
         defer { other.close() }
         let opened = CaseState(history: try EventStore().readHistories(caseIds: [caseId], on: other)[caseId]!)
         let (theirs, _) = try repository.decide(
-            state: opened, command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Bea", team: "South")), on: "2025-03-04"), expectedVersion: nil)
+            state: opened, command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Bea", team: "South")), on: "2025-03-04"),
+            expectedVersion: nil)
         try other.execute("BEGIN")
         _ = try EventStore().append(council: council, caseId: caseId, expectedVersion: 1, events: theirs.map(\.newEvent), on: other)
 
         // The batch reads version 1 (the other append is not committed), decides version 2, and waits on the head.
         let command = CaseBatchWriter.Command(
-            council: council, caseId: caseId, command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-05"))
+            council: council, caseId: caseId,
+            command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-05"))
         let ours = Task { try await writer.record(command).append.lastVersion }
         let watcher = try database.connect()
         defer { watcher.close() }
@@ -172,9 +195,11 @@ struct CaseBatchWriterTests: CaseSuite {
         #expect(try await ours.value == 3)
         let stored = try EventStore().readHistories(caseIds: [caseId], on: watcher)[caseId]!
         #expect(stored.map(\.version) == [1, 2, 3])
-        #expect(stored.dropFirst().map(\.event) == [
-            .caseworkerAssigned(CaseworkerAssigned(caseworker: "Bea", team: "South")), .caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")),
-        ])
+        #expect(
+            stored.dropFirst().map(\.event) == [
+                .caseworkerAssigned(CaseworkerAssigned(caseworker: "Bea", team: "South")),
+                .caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")),
+            ])
         let summary = try watcher.query("SELECT version, caseworker FROM case_summary WHERE case_id = $1", [caseId]).first!
         #expect(try summary.decode(Int.self, at: 0) == 3)
         #expect(try summary.decode(String.self, at: 1) == "Ann")
@@ -227,14 +252,18 @@ struct CaseBatchWriterTests: CaseSuite {
         try owner.query("DELETE FROM case_summary WHERE case_id = $1", [caseId])
 
         // A reassignment changes the open duties' caseworker: both the summary and those rows are updates that find nothing.
-        _ = try await writer.record(CaseBatchWriter.Command(
-            council: council, caseId: caseId, command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04")))
+        _ = try await writer.record(
+            CaseBatchWriter.Command(
+                council: council, caseId: caseId,
+                command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04")))
         let summary = try owner.query("SELECT version, caseworker, reference FROM case_summary WHERE case_id = $1", [caseId]).first
         #expect(try summary?.decode(Int.self, at: 0) == 2)
         #expect(try summary?.decode(String.self, at: 1) == "Ann")
         #expect(try summary?.decode(String.self, at: 2) == CaseProjector.defaultReference(for: caseId))
-        let rules = try owner.query("SELECT rule, caseworker FROM deadlines WHERE case_id = $1 AND status = 'open' AND kind = 'duty' ORDER BY rule", [caseId])
-            .rows.map { try ($0.decode(String.self, at: 0), $0.decode(String.self, at: 1)) }
+        let rules = try owner.query(
+            "SELECT rule, caseworker FROM deadlines WHERE case_id = $1 AND status = 'open' AND kind = 'duty' ORDER BY rule", [caseId]
+        )
+        .rows.map { try ($0.decode(String.self, at: 0), $0.decode(String.self, at: 1)) }
         #expect(rules.map(\.0) == ["R-DECIDE-6W", "R-DRAFT-LOCAL", "R-FINAL-20W", "R-NOPLAN-16W"])
         #expect(rules.map(\.1) == ["Ann", "Ann", "Ann", "Ann"])
     }
@@ -266,8 +295,10 @@ struct CaseBatchWriterTests: CaseSuite {
         #expect(outcomes.contains { if case .failure(StoreError.idempotencyKeyReused("k-2")) = $0 { true } else { false } })
         let council = council
         let count = try await pool.transaction(council: council) { connection in
-            try connection.query("SELECT count(*) FROM events WHERE case_id = ANY($1::uuid[])", [PostgresArray([first.postgresText, second.postgresText])])
-                .first!.decode(Int.self, at: 0)
+            try connection.query(
+                "SELECT count(*) FROM events WHERE case_id = ANY($1::uuid[])", [PostgresArray([first.postgresText, second.postgresText])]
+            )
+            .first!.decode(Int.self, at: 0)
         }
         #expect(count == 4)  // two openings, k-1 once, k-2 once
     }

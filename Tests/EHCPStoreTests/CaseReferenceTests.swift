@@ -1,6 +1,7 @@
-@testable import EHCPStore
 import Foundation
 import Testing
+
+@testable import EHCPStore
 
 @Suite("Default case reference")
 struct CaseReferenceTests {

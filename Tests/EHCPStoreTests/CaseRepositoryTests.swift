@@ -1,10 +1,11 @@
 import EHCPDemo
 import EHCPDomain
-@testable import EHCPStore
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
+
+@testable import EHCPStore
 
 @Suite("Recording case events: decide, append and project in one transaction")
 struct CaseRepositoryTests: CaseSuite {
@@ -18,17 +19,26 @@ struct CaseRepositoryTests: CaseSuite {
         let pool = try database.pool()
         defer { pool.shutdown() }
         let caseId = UUID()
-        _ = try await repository.record(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .school)), on: "2025-03-03"), pool: pool)
-        _ = try await repository.record(council: council, caseId: caseId, command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04"), pool: pool)
+        _ = try await repository.record(
+            council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .school)), on: "2025-03-03"), pool: pool)
+        _ = try await repository.record(
+            council: council, caseId: caseId,
+            command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04"), pool: pool)
         let council = council
         let (summary, deadlines) = try await pool.transaction(council: council) { connection in
-            let summary = try connection.query("SELECT stage, version, caseworker, team, next_due_on::text FROM case_summary WHERE case_id = $1", [caseId]).first!
+            let summary = try connection.query(
+                "SELECT stage, version, caseworker, team, next_due_on::text FROM case_summary WHERE case_id = $1", [caseId]
+            ).first!
             let deadlines = try connection.query(
                 "SELECT rule, due_on::text, ehcp_deadline_status(status, kind, due_on, excepted, '2025-04-21'), caseworker, status FROM deadlines WHERE case_id = $1 ORDER BY rule",
                 [caseId])
             return (
-                [try summary.decode(String.self, at: 0), String(try summary.decode(Int.self, at: 1)), try summary.decode(String.self, at: 2), try summary.decode(String.self, at: 3), try summary.decode(String.self, at: 4)],
-                try deadlines.rows.map { row in try (0..<5).map { try row.decode(String.self, at: $0) } })
+                [
+                    try summary.decode(String.self, at: 0), String(try summary.decode(Int.self, at: 1)), try summary.decode(String.self, at: 2),
+                    try summary.decode(String.self, at: 3), try summary.decode(String.self, at: 4),
+                ],
+                try deadlines.rows.map { row in try (0..<5).map { try row.decode(String.self, at: $0) } }
+            )
         }
         // The stored status is timeless ('open' while unmet); aged as of 21 April the decision is breached.
         #expect(summary == ["awaitingDecision", "2", "Ann", "North", "2025-04-14"])
@@ -66,7 +76,8 @@ struct CaseRepositoryTests: CaseSuite {
         let pool = try database.pool()
         defer { pool.shutdown() }
         let caseId = UUID()
-        _ = try await repository.record(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
+        _ = try await repository.record(
+            council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
         do {
             _ = try await repository.record(council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-02-01"), pool: pool)
             Issue.record("accepted an event before the request")
@@ -89,16 +100,20 @@ struct CaseRepositoryTests: CaseSuite {
         let caseId = UUID()
         let repository = repository
         let council = council
-        _ = try await repository.record(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
+        _ = try await repository.record(
+            council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
         await #expect(throws: CaseCommandError.self) {
-            try await repository.record(council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-04-01"), expectedVersion: 5, pool: pool)
+            try await repository.record(
+                council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-04-01"), expectedVersion: 5, pool: pool)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<12 {
                 group.addTask {
                     _ = try await repository.record(
                         council: council, caseId: caseId,
-                        command: LogEvent(.caseworkerAssigned(CaseworkerAssigned(caseworker: "cw\(n)")), on: CivilDate(iso: "2025-03-04")!, by: "t", today: CivilDate(iso: "2025-04-21")!),
+                        command: LogEvent(
+                            .caseworkerAssigned(CaseworkerAssigned(caseworker: "cw\(n)")), on: CivilDate(iso: "2025-03-04")!, by: "t",
+                            today: CivilDate(iso: "2025-04-21")!),
                         pool: pool)
                 }
             }
@@ -121,7 +136,8 @@ struct CaseRepositoryTests: CaseSuite {
         let caseId = UUID()
         for recorded in demo.history {
             _ = try await repository.record(
-                council: council, caseId: caseId, command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn),
+                council: council, caseId: caseId,
+                command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn),
                 pool: pool)
         }
         let state = CaseState(history: demo.history)

@@ -1,8 +1,8 @@
 import EHCPStore
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Event store")
 struct EventStoreTests {
@@ -25,8 +25,16 @@ struct EventStoreTests {
         defer { pool.shutdown() }
         let caseId = UUID()
         let council = council
-        let first = try await pool.withConnection { try store.transaction(council: council, on: $0) { try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(1), event(2)], on: $0) } }
-        let second = try await pool.withConnection { try store.transaction(council: council, on: $0) { try store.append(council: council, caseId: caseId, expectedVersion: 2, events: [event(3)], on: $0) } }
+        let first = try await pool.withConnection {
+            try store.transaction(council: council, on: $0) {
+                try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(1), event(2)], on: $0)
+            }
+        }
+        let second = try await pool.withConnection {
+            try store.transaction(council: council, on: $0) {
+                try store.append(council: council, caseId: caseId, expectedVersion: 2, events: [event(3)], on: $0)
+            }
+        }
         #expect((first.firstVersion, first.lastVersion, second.firstVersion, second.lastVersion) == (1, 2, 3, 3))
         #expect(second.firstPosition > first.lastPosition)
         let stream = try await pool.transaction { connection in
@@ -44,15 +52,20 @@ struct EventStoreTests {
         defer { pool.shutdown() }
         let caseId = UUID()
         let council = council
-        _ = try await pool.withConnection { try store.transaction(council: council, on: $0) { try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(0)], on: $0) } }
+        _ = try await pool.withConnection {
+            try store.transaction(council: council, on: $0) {
+                try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(0)], on: $0)
+            }
+        }
         // Round one: everyone believes the case is at version 1.
         let outcomes = await withTaskGroup(of: Result<AppendResult, any Error>.self) { group in
             for n in 1...20 {
                 group.addTask {
                     do {
-                        return .success(try await pool.transaction(council: council) {
-                            try store.append(council: council, caseId: caseId, expectedVersion: 1, events: [event(n)], on: $0)
-                        })
+                        return .success(
+                            try await pool.transaction(council: council) {
+                                try store.append(council: council, caseId: caseId, expectedVersion: 1, events: [event(n)], on: $0)
+                            })
                     } catch { return .failure(error) }
                 }
             }
@@ -76,10 +89,14 @@ struct EventStoreTests {
                             _ = try await pool.transaction(council: council) { connection in
                                 try store.setCouncil(council, on: connection)
                                 let version = try store.readStream(caseId: caseId, on: connection).count
-                                return try store.append(council: council, caseId: caseId, expectedVersion: version, events: [event(n)], on: connection)
+                                return try store.append(
+                                    council: council, caseId: caseId, expectedVersion: version, events: [event(n)], on: connection)
                             }
                             return
-                        } catch StoreError.concurrencyConflict { continue } catch { Issue.record("\(error)"); return }
+                        } catch StoreError.concurrencyConflict { continue } catch {
+                            Issue.record("\(error)")
+                            return
+                        }
                     }
                 }
             }
@@ -98,16 +115,19 @@ struct EventStoreTests {
         let caseId = UUID()
         let council = council
         let first = try await pool.transaction(council: council) {
-            try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(1)], idempotencyKey: "k1", requestHash: "h1", on: $0)
+            try store.append(
+                council: council, caseId: caseId, expectedVersion: 0, events: [event(1)], idempotencyKey: "k1", requestHash: "h1", on: $0)
         }
         let replay = try await pool.transaction(council: council) {
-            try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(1)], idempotencyKey: "k1", requestHash: "h1", on: $0)
+            try store.append(
+                council: council, caseId: caseId, expectedVersion: 0, events: [event(1)], idempotencyKey: "k1", requestHash: "h1", on: $0)
         }
         #expect(replay.replayed)
         #expect((replay.firstPosition, replay.lastVersion) == (first.firstPosition, first.lastVersion))
         await #expect(throws: StoreError.self) {
             try await pool.transaction(council: council) {
-                try store.append(council: council, caseId: caseId, expectedVersion: 1, events: [event(2)], idempotencyKey: "k1", requestHash: "other", on: $0)
+                try store.append(
+                    council: council, caseId: caseId, expectedVersion: 1, events: [event(2)], idempotencyKey: "k1", requestHash: "other", on: $0)
             }
         }
         let count = try await pool.transaction { connection in

@@ -1,10 +1,11 @@
 import EHCPDemo
 import EHCPDomain
-@testable import EHCPStore
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
+
+@testable import EHCPStore
 
 @Suite("Rebuilding projections from the event log")
 struct ProjectionRebuilderTests: CaseSuite {
@@ -40,7 +41,8 @@ struct ProjectionRebuilderTests: CaseSuite {
             let (caseId, owner) = (UUID(), index < 6 ? council : other)
             for recorded in demo.history {
                 _ = try await repository.record(
-                    council: owner, caseId: caseId, command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn),
+                    council: owner, caseId: caseId,
+                    command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn),
                     reference: "REF-\(index)", pool: pool)
             }
             if index < 6 { ours.append(caseId) } else { theirs.append(caseId) }
@@ -52,9 +54,11 @@ struct ProjectionRebuilderTests: CaseSuite {
 
         let damage = { (caseIds: [UUID]) in
             let ids = PostgresArray(caseIds.map(\.postgresText))
-            try connection.query("UPDATE case_summary SET stage = 'withdrawn', caseworker = 'Nobody', next_due_on = NULL WHERE case_id = ANY($1::uuid[])", [ids])
+            try connection.query(
+                "UPDATE case_summary SET stage = 'withdrawn', caseworker = 'Nobody', next_due_on = NULL WHERE case_id = ANY($1::uuid[])", [ids])
             try connection.query("DELETE FROM deadlines WHERE case_id = ANY($1::uuid[]) AND rule = 'R-DECIDE-6W'", [ids])
-            try connection.query("UPDATE deadlines SET due_on = due_on + 3, next_alert_on = NULL WHERE case_id = ANY($1::uuid[]) AND rule = 'R-FINAL-20W'", [ids])
+            try connection.query(
+                "UPDATE deadlines SET due_on = due_on + 3, next_alert_on = NULL WHERE case_id = ANY($1::uuid[]) AND rule = 'R-FINAL-20W'", [ids])
             try connection.query(
                 """
                 INSERT INTO deadlines (case_id, council_id, rule, kind, key, start_version, started_on, due_on, status)

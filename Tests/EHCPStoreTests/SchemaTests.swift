@@ -2,8 +2,8 @@ import EHCPDomain
 import EHCPStore
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Schema and migrations")
 struct SchemaTests {
@@ -37,7 +37,8 @@ struct SchemaTests {
         let caseId = UUID()
         for (event, day) in [(CaseEvent.requestReceived(RequestReceived(requestSource: .school)), "2025-03-03"), (.decidedToAssess, "2025-03-20")] {
             _ = try await repository.record(
-                council: council, caseId: caseId, command: LogEvent(event, on: CivilDate(iso: day)!, by: "t", today: CivilDate(iso: "2025-04-01")!), pool: pool)
+                council: council, caseId: caseId, command: LogEvent(event, on: CivilDate(iso: day)!, by: "t", today: CivilDate(iso: "2025-04-01")!),
+                pool: pool)
         }
         let connection = try upgraded.connect()
         // Release 1: every deadline row carried the caseworker, and the policies called ehcp_council() per row.
@@ -56,7 +57,9 @@ struct SchemaTests {
         }
         #expect(carriers.contains("R-FINAL-20W open"))
         #expect(carriers.allSatisfy { $0.hasSuffix(" open") })
-        #expect(try connection.query("SELECT count(*) FROM deadlines WHERE rule = 'R-DECIDE-6W' AND caseworker IS NULL").first!.decode(Int.self, at: 0) == 1)
+        #expect(
+            try connection.query("SELECT count(*) FROM deadlines WHERE rule = 'R-DECIDE-6W' AND caseworker IS NULL").first!.decode(Int.self, at: 0)
+                == 1)
         let shape = { (database: TestDatabase) throws -> [String] in
             let connection = try database.connect()
             return try connection.query(

@@ -1,6 +1,7 @@
 import EHCPDomain
-@testable import EHCPStore
 import Testing
+
+@testable import EHCPStore
 
 @Suite("Decoded payloads reused by their stored text")
 struct StoredPayloadsTests {
@@ -20,7 +21,8 @@ struct StoredPayloadsTests {
         ]
         for _ in 0..<3 {
             for (type, data) in stored {
-                #expect(try payloads.event(type: type, schemaVersion: 1, data: data) == EventCodec.decodeStored(type: type, json: data, schemaVersion: 1))
+                #expect(
+                    try payloads.event(type: type, schemaVersion: 1, data: data) == EventCodec.decodeStored(type: type, json: data, schemaVersion: 1))
             }
         }
         #expect(payloads.count == stored.count)

@@ -1,8 +1,8 @@
 import EHCPStore
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Users and bearer tokens")
 struct UserDirectoryTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Postgres connection")
 struct PostgresConnectionTests {
@@ -24,14 +24,17 @@ struct PostgresConnectionTests {
         let connection = try database.connect()
         let id = UUID()
         let instant = Date(timeIntervalSince1970: 1_741_000_000.123456)
-        let row = try #require(try connection.query(
-            """
-            SELECT $1::text, $2::int, $3::bigint, $4::bool, $5::float8, $6::numeric, $7::date::text, $8::timestamptz,
-                   $9::uuid, $10::jsonb::text, $11::text
-            """,
-            ["it's \"quoted\" — ünïcode", 42, Int64(9_000_000_000), true, 2.5, 12.75, "2024-02-29", instant, id,
-             JSONText(#"{"a": [1, null]}"#), String?.none]
-        ).first)
+        let row = try #require(
+            try connection.query(
+                """
+                SELECT $1::text, $2::int, $3::bigint, $4::bool, $5::float8, $6::numeric, $7::date::text, $8::timestamptz,
+                       $9::uuid, $10::jsonb::text, $11::text
+                """,
+                [
+                    "it's \"quoted\" — ünïcode", 42, Int64(9_000_000_000), true, 2.5, 12.75, "2024-02-29", instant, id,
+                    JSONText(#"{"a": [1, null]}"#), String?.none,
+                ]
+            ).first)
         #expect(try row.decode(String.self, at: 0) == "it's \"quoted\" — ünïcode")
         #expect(try row.decode(Int.self, at: 1) == 42)
         #expect(try row.decode(Int64.self, at: 2) == 9_000_000_000)

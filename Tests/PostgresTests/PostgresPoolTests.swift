@@ -2,8 +2,8 @@ import EHCPStore
 import Foundation
 import Logging
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Postgres pool")
 struct PostgresPoolTests {

@@ -16,11 +16,13 @@ struct UUIDTextTests {
         #expect(edge.postgresText == "000ff0ff-0102-0304-0506-0708090a0b0c")
     }
 
-    @Test("malformed text is refused", arguments: [
-        "", "0", "000ff0ff01020304050607080 90a0b0c", "000ff0ff-0102-0304-0506-0708090a0b0", "000ff0ff-0102-0304-0506-0708090a0b0c0",
-        "000ff0ff-0102-0304-0506_0708090a0b0c", "000ff0fg-0102-0304-0506-0708090a0b0c", "{000ff0ff-0102-0304-0506-0708090a0b0c}",
-        "000ff0ff-0102-0304-0506-0708090a0b0é",
-    ])
+    @Test(
+        "malformed text is refused",
+        arguments: [
+            "", "0", "000ff0ff01020304050607080 90a0b0c", "000ff0ff-0102-0304-0506-0708090a0b0", "000ff0ff-0102-0304-0506-0708090a0b0c0",
+            "000ff0ff-0102-0304-0506_0708090a0b0c", "000ff0fg-0102-0304-0506-0708090a0b0c", "{000ff0ff-0102-0304-0506-0708090a0b0c}",
+            "000ff0ff-0102-0304-0506-0708090a0b0é",
+        ])
     func refusesMalformed(text: String) {
         #expect(UUID(postgresText: text) == nil)
     }

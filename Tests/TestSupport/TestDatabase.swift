@@ -32,9 +32,12 @@ public struct TestDatabase: Sendable {
 
     /// A pool as the table owner (no row-level security) or as the application role.
     public func pool(size: Int = 4, asApplication: Bool = true, acquireTimeout: Duration = .seconds(10)) throws -> PostgresPool {
-        try PostgresPool(.init(conninfo: conninfo, size: size, acquireTimeout: acquireTimeout, onConnect: { connection in
-            if asApplication { try ApplicationRole.assume(connection) }
-        }))
+        try PostgresPool(
+            .init(
+                conninfo: conninfo, size: size, acquireTimeout: acquireTimeout,
+                onConnect: { connection in
+                    if asApplication { try ApplicationRole.assume(connection) }
+                }))
     }
 
     /// A connection as the owner.

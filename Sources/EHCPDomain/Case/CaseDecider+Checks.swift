@@ -2,13 +2,17 @@
 extension CaseDecider {
     func requireAssessmentNotRefused(_ facts: CaseFacts, _ event: CaseEvent) throws(CaseError) {
         if case .refused(let on) = facts.assessment {
-            throw CaseError(.impossibleInState, rule: .final20W, field: "type", value: event.typeName, "the council decided not to assess on \(on); only a tribunal order or a conceded appeal reopens the assessment")
+            throw CaseError(
+                .impossibleInState, rule: .final20W, field: "type", value: event.typeName,
+                "the council decided not to assess on \(on); only a tribunal order or a conceded appeal reopens the assessment")
         }
     }
 
     func requireNoNoPlanDecision(_ facts: CaseFacts, _ event: CaseEvent) throws(CaseError) {
         if let noPlan = facts.noPlanOn {
-            throw CaseError(.impossibleInState, rule: .noPlan16W, field: "type", value: event.typeName, "the council decided not to issue a plan on \(noPlan); only a tribunal order or a conceded appeal reopens it")
+            throw CaseError(
+                .impossibleInState, rule: .noPlan16W, field: "type", value: event.typeName,
+                "the council decided not to issue a plan on \(noPlan); only a tribunal order or a conceded appeal reopens it")
         }
     }
 
@@ -28,30 +32,44 @@ extension CaseDecider {
         switch event {
         case .reviewInvitationsSent(let reference):
             if facts.reviews[reference.reviewId]?.invitedOn != nil {
-                throw CaseError(.duplicate, rule: .reviewNotice2W, field: "data.reviewId", value: reference.reviewId, "invitations for this review were already sent")
+                throw CaseError(
+                    .duplicate, rule: .reviewNotice2W, field: "data.reviewId", value: reference.reviewId,
+                    "invitations for this review were already sent")
             }
         case .reviewMeetingHeld(let reference):
             let review = facts.reviews[reference.reviewId]
             if let meeting = review?.meetingOn {
-                throw CaseError(.duplicate, rule: .reviewDecide4W, field: "data.reviewId", value: reference.reviewId, "the meeting for this review was already held on \(meeting)")
+                throw CaseError(
+                    .duplicate, rule: .reviewDecide4W, field: "data.reviewId", value: reference.reviewId,
+                    "the meeting for this review was already held on \(meeting)")
             }
             if let invited = review?.invitedOn, day < invited {
-                throw CaseError(.impossibleInState, rule: .reviewNotice2W, field: "occurredOn", value: day.description, "the meeting cannot be before its invitations were sent (\(invited))")
+                throw CaseError(
+                    .impossibleInState, rule: .reviewNotice2W, field: "occurredOn", value: day.description,
+                    "the meeting cannot be before its invitations were sent (\(invited))")
             }
         case .reviewReportReceived(let reference):
             guard let meeting = facts.reviews[reference.reviewId]?.meetingOn else {
-                throw CaseError(.unknownReference, rule: .reviewReport2W, field: "data.reviewId", value: reference.reviewId, "no review meeting was held with this id")
+                throw CaseError(
+                    .unknownReference, rule: .reviewReport2W, field: "data.reviewId", value: reference.reviewId,
+                    "no review meeting was held with this id")
             }
             if day < meeting {
-                throw CaseError(.impossibleInState, rule: .reviewReport2W, field: "occurredOn", value: day.description, "the report cannot come before the meeting (\(meeting))")
+                throw CaseError(
+                    .impossibleInState, rule: .reviewReport2W, field: "occurredOn", value: day.description,
+                    "the report cannot come before the meeting (\(meeting))")
             }
         case .reviewDecisionMade(let decision):
             let review = facts.reviews[decision.reviewId]
             if let decided = review?.decisionOn {
-                throw CaseError(.duplicate, rule: .reviewDecide4W, field: "data.reviewId", value: decision.reviewId, "a decision for this review was already made on \(decided)")
+                throw CaseError(
+                    .duplicate, rule: .reviewDecide4W, field: "data.reviewId", value: decision.reviewId,
+                    "a decision for this review was already made on \(decided)")
             }
             if let meeting = review?.meetingOn, day < meeting {
-                throw CaseError(.impossibleInState, rule: .reviewDecide4W, field: "occurredOn", value: day.description, "the decision cannot come before the meeting (\(meeting))")
+                throw CaseError(
+                    .impossibleInState, rule: .reviewDecide4W, field: "occurredOn", value: day.description,
+                    "the decision cannot come before the meeting (\(meeting))")
             }
         default:
             break
@@ -68,10 +86,14 @@ extension CaseDecider {
         let report = engine.report(for: effective, asOf: today)
         let match = report.deadlines.first { $0.rule == rule && $0.key == key && $0.dueOn == dueOn }
         guard let match else {
-            throw CaseError(.unknownReference, rule: rule, field: "data.dueOn", value: dueOn.description, "the case has no \(rule.rawValue) deadline due on that day")
+            throw CaseError(
+                .unknownReference, rule: rule, field: "data.dueOn", value: dueOn.description,
+                "the case has no \(rule.rawValue) deadline due on that day")
         }
         guard expecting.contains(match.status) else {
-            throw CaseError(.impossibleInState, rule: rule, field: "data.dueOn", value: dueOn.description, "the deadline is \(match.status.rawValue), not \(expecting.map(\.rawValue).sorted().joined(separator: " or "))")
+            throw CaseError(
+                .impossibleInState, rule: rule, field: "data.dueOn", value: dueOn.description,
+                "the deadline is \(match.status.rawValue), not \(expecting.map(\.rawValue).sorted().joined(separator: " or "))")
         }
     }
 }

@@ -11,7 +11,9 @@ extension CaseDecider {
                 throw CaseError(.caseAlreadyOpen, field: "type", value: event.typeName, "the case was already opened on \(facts.openedOn!)")
             }
         } else if facts.openedOn == nil {
-            throw CaseError(.caseNotOpen, field: "type", value: event.typeName, "the case has not been opened: record RequestReceived, BecameResponsible or TransferredIn first")
+            throw CaseError(
+                .caseNotOpen, field: "type", value: event.typeName,
+                "the case has not been opened: record RequestReceived, BecameResponsible or TransferredIn first")
         }
         switch event {
         case .requestReceived, .becameResponsible, .outcomesMeetingHeld, .familyToldOfException,
@@ -22,63 +24,87 @@ extension CaseDecider {
         case .decidedToAssess, .decidedNotToAssess:
             switch facts.assessment {
             case .assess(let on), .refused(let on):
-                throw CaseError(.duplicate, rule: .decide6W, field: "type", value: event.typeName, "the decision whether to assess was already recorded on \(on)")
+                throw CaseError(
+                    .duplicate, rule: .decide6W, field: "type", value: event.typeName, "the decision whether to assess was already recorded on \(on)")
             case .pending: break
             }
         case .adviceRequested(let advice):
             if facts.advice[advice.adviceId] != nil {
-                throw CaseError(.duplicate, rule: .advice6W, field: "data.adviceId", value: advice.adviceId, "an advice request with this id already exists on the case")
+                throw CaseError(
+                    .duplicate, rule: .advice6W, field: "data.adviceId", value: advice.adviceId,
+                    "an advice request with this id already exists on the case")
             }
             if let received = advice.receivedByProviderOn, received < day || received > today {
-                throw CaseError(.invalidField, rule: .advice6W, field: "data.receivedByProviderOn", value: received.description, "must be on or after the request (\(day)) and not after today (\(today))")
+                throw CaseError(
+                    .invalidField, rule: .advice6W, field: "data.receivedByProviderOn", value: received.description,
+                    "must be on or after the request (\(day)) and not after today (\(today))")
             }
         case .adviceReceived(let reference):
             guard let advice = facts.advice[reference.adviceId] else {
-                throw CaseError(.unknownReference, rule: .advice6W, field: "data.adviceId", value: reference.adviceId, "no advice was requested with this id")
+                throw CaseError(
+                    .unknownReference, rule: .advice6W, field: "data.adviceId", value: reference.adviceId, "no advice was requested with this id")
             }
             if let received = advice.receivedOn {
-                throw CaseError(.duplicate, rule: .advice6W, field: "data.adviceId", value: reference.adviceId, "this advice was already received on \(received)")
+                throw CaseError(
+                    .duplicate, rule: .advice6W, field: "data.adviceId", value: reference.adviceId, "this advice was already received on \(received)")
             }
             if day < advice.requestedOn {
-                throw CaseError(.impossibleInState, rule: .advice6W, field: "occurredOn", value: day.description, "advice cannot be received before it was requested (\(advice.requestedOn))")
+                throw CaseError(
+                    .impossibleInState, rule: .advice6W, field: "occurredOn", value: day.description,
+                    "advice cannot be received before it was requested (\(advice.requestedOn))")
             }
         case .decidedNotToIssuePlan:
             try requireAssessmentNotRefused(facts, event)
             if let plan = facts.planMadeOn {
-                throw CaseError(.impossibleInState, rule: .noPlan16W, field: "type", value: event.typeName, "a final plan was already issued on \(plan)")
+                throw CaseError(
+                    .impossibleInState, rule: .noPlan16W, field: "type", value: event.typeName, "a final plan was already issued on \(plan)")
             }
             if let noPlan = facts.noPlanOn {
-                throw CaseError(.duplicate, rule: .noPlan16W, field: "type", value: event.typeName, "a decision not to issue a plan was already recorded on \(noPlan)")
+                throw CaseError(
+                    .duplicate, rule: .noPlan16W, field: "type", value: event.typeName,
+                    "a decision not to issue a plan was already recorded on \(noPlan)")
             }
         case .draftPlanIssued:
             try requireAssessmentNotRefused(facts, event)
             try requireNoNoPlanDecision(facts, event)
         case .settingConsulted(let consultation):
             if facts.consultations[consultation.consultationId] != nil {
-                throw CaseError(.duplicate, rule: .consult15D, field: "data.consultationId", value: consultation.consultationId, "a consultation with this id already exists on the case")
+                throw CaseError(
+                    .duplicate, rule: .consult15D, field: "data.consultationId", value: consultation.consultationId,
+                    "a consultation with this id already exists on the case")
             }
         case .consultationResponseReceived(let response):
             guard let consultation = facts.consultations[response.consultationId] else {
-                throw CaseError(.unknownReference, rule: .consult15D, field: "data.consultationId", value: response.consultationId, "no setting was consulted with this id")
+                throw CaseError(
+                    .unknownReference, rule: .consult15D, field: "data.consultationId", value: response.consultationId,
+                    "no setting was consulted with this id")
             }
             if consultation.responded {
-                throw CaseError(.duplicate, rule: .consult15D, field: "data.consultationId", value: response.consultationId, "a response to this consultation was already recorded")
+                throw CaseError(
+                    .duplicate, rule: .consult15D, field: "data.consultationId", value: response.consultationId,
+                    "a response to this consultation was already recorded")
             }
             if day < consultation.sentOn {
-                throw CaseError(.impossibleInState, rule: .consult15D, field: "occurredOn", value: day.description, "a response cannot come before the consultation was sent (\(consultation.sentOn))")
+                throw CaseError(
+                    .impossibleInState, rule: .consult15D, field: "occurredOn", value: day.description,
+                    "a response cannot come before the consultation was sent (\(consultation.sentOn))")
             }
         case .finalPlanIssued:
             try requireAssessmentNotRefused(facts, event)
             try requireNoNoPlanDecision(facts, event)
             if let withdrawn = facts.withdrawnOn {
-                throw CaseError(.impossibleInState, rule: .final20W, field: "type", value: event.typeName, "the request was withdrawn on \(withdrawn)")
+                throw CaseError(
+                    .impossibleInState, rule: .final20W, field: "type", value: event.typeName, "the request was withdrawn on \(withdrawn)")
             }
             if let plan = facts.planMadeOn, !facts.reassessing, facts.hasActivePlan {
-                throw CaseError(.duplicate, rule: .final20W, field: "type", value: event.typeName, "a final plan was already issued on \(plan); record AmendedPlanIssued for changes")
+                throw CaseError(
+                    .duplicate, rule: .final20W, field: "type", value: event.typeName,
+                    "a final plan was already issued on \(plan); record AmendedPlanIssued for changes")
             }
         case .requestWithdrawn:
             if let plan = facts.planMadeOn {
-                throw CaseError(.impossibleInState, field: "type", value: event.typeName, "a final plan was already issued on \(plan); cease the plan instead")
+                throw CaseError(
+                    .impossibleInState, field: "type", value: event.typeName, "a final plan was already issued on \(plan); cease the plan instead")
             }
             if let withdrawn = facts.withdrawnOn {
                 throw CaseError(.duplicate, field: "type", value: event.typeName, "the request was already withdrawn on \(withdrawn)")
@@ -103,7 +129,9 @@ extension CaseDecider {
         case .decidedNotToAmend:
             try requirePlan(facts, event)
             if !facts.pendingAmendmentNotice {
-                throw CaseError(.impossibleInState, rule: .amendFinal8W, field: "type", value: event.typeName, "there is no amendment notice awaiting a decision (reg 22(4))")
+                throw CaseError(
+                    .impossibleInState, rule: .amendFinal8W, field: "type", value: event.typeName,
+                    "there is no amendment notice awaiting a decision (reg 22(4))")
             }
         case .amendedPlanIssued:
             try requirePlan(facts, event)
@@ -112,7 +140,9 @@ extension CaseDecider {
                 throw CaseError(.invalidField, field: "data.transferYear", value: String(transfer.transferYear), "must be a calendar year")
             }
             if transfer.kind == .post16Other && transfer.transferOn == nil {
-                throw CaseError(.invalidField, rule: .phasePost16_5M, field: "data.transferOn", "is required for a post16Other transfer (reg 18(2) counts back from the transfer date)")
+                throw CaseError(
+                    .invalidField, rule: .phasePost16FiveMonths, field: "data.transferOn",
+                    "is required for a post16Other transfer (reg 18(2) counts back from the transfer date)")
             }
         case .planCeased(let ceased):
             if !(1...9).contains(ceased.reason) {
@@ -122,7 +152,9 @@ extension CaseDecider {
         case .transferredIn(let transfer):
             for (field, date) in [("lastReviewedOn", transfer.lastReviewedOn), ("planMadeOn", transfer.planMadeOn)] {
                 if let date, date > day {
-                    throw CaseError(.invalidField, rule: .transferReview, field: "data.\(field)", value: date.description, "cannot be after the transfer (\(day))")
+                    throw CaseError(
+                        .invalidField, rule: .transferReview, field: "data.\(field)", value: date.description, "cannot be after the transfer (\(day))"
+                    )
                 }
             }
         case .moveNotified, .transferredOut:
@@ -133,14 +165,19 @@ extension CaseDecider {
                 throw CaseError(.invalidField, field: "data.caseworker", value: assigned.caseworker, "must name a caseworker")
             }
         case .deadlineBreached(let breach):
-            try validateSchedulerRecord(breach.rule, key: breach.key, dueOn: breach.dueOn, expecting: [.breached], effective: effective, today: today, replaying: replaying)
+            try validateSchedulerRecord(
+                breach.rule, key: breach.key, dueOn: breach.dueOn, expecting: [.breached], effective: effective, today: today, replaying: replaying)
             if facts.breaches.contains(breach) {
-                throw CaseError(.duplicate, rule: breach.rule, field: "data", "a breach of \(breach.rule.rawValue) due \(breach.dueOn) was already recorded")
+                throw CaseError(
+                    .duplicate, rule: breach.rule, field: "data", "a breach of \(breach.rule.rawValue) due \(breach.dueOn) was already recorded")
             }
         case .deadlineReminderSent(let reminder):
-            try validateSchedulerRecord(reminder.rule, key: reminder.key, dueOn: reminder.dueOn, expecting: [.open], effective: effective, today: today, replaying: replaying)
+            try validateSchedulerRecord(
+                reminder.rule, key: reminder.key, dueOn: reminder.dueOn, expecting: [.open], effective: effective, today: today, replaying: replaying)
             if facts.reminders.contains(reminder) {
-                throw CaseError(.duplicate, rule: reminder.rule, field: "data", "a \(reminder.daysBefore)-day reminder of \(reminder.rule.rawValue) due \(reminder.dueOn) was already sent")
+                throw CaseError(
+                    .duplicate, rule: reminder.rule, field: "data",
+                    "a \(reminder.daysBefore)-day reminder of \(reminder.rule.rawValue) due \(reminder.dueOn) was already sent")
             }
         }
     }

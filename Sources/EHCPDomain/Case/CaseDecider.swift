@@ -42,7 +42,8 @@ public struct CaseDecider: Sendable {
                 try validate(recorded, facts: facts, effective: prefix, today: today, replaying: true)
             } catch {
                 var wrapped = error
-                wrapped.message = "after this change, event v\(recorded.version) (\(recorded.event.typeName) on \(recorded.occurredOn)) would be invalid: \(error.message)"
+                wrapped.message =
+                    "after this change, event v\(recorded.version) (\(recorded.event.typeName) on \(recorded.occurredOn)) would be invalid: \(error.message)"
                 throw wrapped
             }
             facts.apply(recorded)
@@ -52,7 +53,8 @@ public struct CaseDecider: Sendable {
 
     private func checkTarget(_ target: Int, in state: CaseState, field: String, allowCorrection: Bool = false) throws(CaseError) {
         guard let recorded = state.history.first(where: { $0.version == target }) else {
-            throw CaseError(.unknownReference, field: field, value: String(target), "no event with that version on this case (latest is v\(state.version))")
+            throw CaseError(
+                .unknownReference, field: field, value: String(target), "no event with that version on this case (latest is v\(state.version))")
         }
         switch recorded.event {
         case .eventRetracted:
@@ -72,7 +74,9 @@ public struct CaseDecider: Sendable {
     /// Dates: never in the future; never before the case was opened.
     func checkDate(_ recorded: RecordedEvent, facts: CaseFacts?, today: CivilDate) throws(CaseError) {
         if recorded.occurredOn > today {
-            throw CaseError(.futureDate, field: "occurredOn", value: recorded.occurredOn.description, "is after today (\(today)); events record what has happened")
+            throw CaseError(
+                .futureDate, field: "occurredOn", value: recorded.occurredOn.description, "is after today (\(today)); events record what has happened"
+            )
         }
         if let facts, let opened = facts.openedOn, recorded.occurredOn < opened, !recorded.event.opensCase {
             throw CaseError(

@@ -1,7 +1,11 @@
 /// What `decide` needs to know about a case to tell possible events from impossible ones, folded from
 /// its effective history in version order. `apply` is total: it never fails.
 public struct CaseFacts: Sendable {
-    public enum AssessmentDecision: Sendable, Hashable { case pending, assess(CivilDate), refused(CivilDate) }
+    public enum AssessmentDecision: Sendable, Hashable {
+        case pending
+        case assess(CivilDate)
+        case refused(CivilDate)
+    }
 
     public struct Advice: Sendable, Hashable {
         public var requestedOn: CivilDate
@@ -78,9 +82,14 @@ public struct CaseFacts: Sendable {
         let day = recorded.occurredOn
         switch recorded.event {
         case .requestReceived(let request):
-            openedOn = day; openedBy = .requestReceived; requestSource = request.requestSource; childId = request.childId
+            openedOn = day
+            openedBy = .requestReceived
+            requestSource = request.requestSource
+            childId = request.childId
         case .becameResponsible(let responsible):
-            openedOn = day; openedBy = .becameResponsible; childId = responsible.childId
+            openedOn = day
+            openedBy = .becameResponsible
+            childId = responsible.childId
         case .decidedToAssess: assessment = .assess(day)
         case .decidedNotToAssess: assessment = .refused(day)
         case .adviceRequested(let request):
@@ -109,9 +118,12 @@ public struct CaseFacts: Sendable {
         case .decidedToReassess: reassessing = true
         case .planCeased: ceasedOn = day
         case .transferredIn(let transfer):
-            openedOn = openedOn ?? day; openedBy = openedBy ?? .transferredIn; childId = childId ?? transfer.childId
+            openedOn = openedOn ?? day
+            openedBy = openedBy ?? .transferredIn
+            childId = childId ?? transfer.childId
             planMadeOn = planMadeOn ?? transfer.planMadeOn ?? day
-            transferredOutOn = nil; ceasedOn = nil
+            transferredOutOn = nil
+            ceasedOn = nil
         case .transferredOut: transferredOutOn = day
         case .mediationRequested, .mediationHeld, .mediationCertificateIssued: mediation = true
         case .appealLodged: appealed = true
@@ -121,7 +133,9 @@ public struct CaseFacts: Sendable {
         case .appealConceded(let appeal):
             appealed = true
             reopen(for: appeal.appealType)
-        case .caseworkerAssigned(let assigned): caseworker = assigned.caseworker; team = assigned.team
+        case .caseworkerAssigned(let assigned):
+            caseworker = assigned.caseworker
+            team = assigned.team
         case .deadlineBreached(let breach): breaches.insert(breach)
         case .deadlineReminderSent(let reminder): reminders.insert(reminder)
         case .outcomesMeetingHeld, .familyToldOfException, .phaseTransferDue, .reassessmentRequested,

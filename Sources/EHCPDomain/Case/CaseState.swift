@@ -72,8 +72,9 @@ extension CaseState {
         let breach = DeadlineBreached(rule: deadline.rule, dueOn: deadline.dueOn, key: deadline.key)
         if facts.breaches.contains(breach) { return nil }
         let reminders = reminderDays.map { deadline.dueOn.adding(days: -$0) }.filter { day in
-            !facts.reminders.contains(DeadlineReminderSent(
-                rule: deadline.rule, dueOn: deadline.dueOn, daysBefore: deadline.dueOn.days(until: day) * -1, key: deadline.key))
+            !facts.reminders.contains(
+                DeadlineReminderSent(
+                    rule: deadline.rule, dueOn: deadline.dueOn, daysBefore: deadline.dueOn.days(until: day) * -1, key: deadline.key))
         }
         if let first = reminders.min() { return first }
         return deadline.exceptionIds.isEmpty ? deadline.dueOn.adding(days: 1) : nil

@@ -7,7 +7,9 @@ public enum EffectiveHistory {
         var hasCorrections = false
         for recorded in history {
             switch recorded.event {
-            case .eventRetracted(let retraction): retracted.insert(retraction.targetVersion); hasCorrections = true
+            case .eventRetracted(let retraction):
+                retracted.insert(retraction.targetVersion)
+                hasCorrections = true
             case .eventCorrected: hasCorrections = true
             default: break
             }

@@ -13,7 +13,8 @@ struct ExceptionRules {
         throws(CaseError)
     {
         if facts.exceptions[exception.exceptionId] != nil {
-            throw CaseError(.duplicate, field: "data.exceptionId", value: exception.exceptionId, "an exception with this id already exists on the case")
+            throw CaseError(
+                .duplicate, field: "data.exceptionId", value: exception.exceptionId, "an exception with this id already exists on the case")
         }
         guard !exception.rules.isEmpty else {
             throw CaseError(.invalidField, field: "data.rules", "must name at least one rule the exception excuses")
@@ -21,7 +22,9 @@ struct ExceptionRules {
         for rule in exception.rules {
             let grounds = rule.exceptionGrounds
             if grounds.isEmpty {
-                throw CaseError(.exceptionDoesNotFit, rule: rule, field: "data.rules", value: rule.rawValue, "the regulations give no exceptions to this time limit")
+                throw CaseError(
+                    .exceptionDoesNotFit, rule: rule, field: "data.rules", value: rule.rawValue,
+                    "the regulations give no exceptions to this time limit")
             }
             if !grounds.contains(exception.ground) {
                 throw CaseError(
@@ -35,7 +38,9 @@ struct ExceptionRules {
         for rule in exception.rules {
             let clocks = deadlines.filter { $0.rule == rule && (rule != .advice6W || exception.adviceId == nil || $0.key == exception.adviceId) }
             if clocks.isEmpty {
-                throw CaseError(.unknownReference, rule: rule, field: "data.rules", value: rule.rawValue, "the case has no \(rule.rawValue) deadline for this exception to excuse")
+                throw CaseError(
+                    .unknownReference, rule: rule, field: "data.rules", value: rule.rawValue,
+                    "the case has no \(rule.rawValue) deadline for this exception to excuse")
             }
             if exception.ground == .absence, let (from, to) = try period(exception) {
                 let overlaps = clocks.contains { from <= $0.dueOn && to >= $0.startedOn }
@@ -53,7 +58,9 @@ struct ExceptionRules {
         case .closure:
             guard let (from, to) = try period(exception) else { return }
             guard let advice else {
-                throw CaseError(.invalidField, field: "data.adviceId", "a closure exception must name the advice request sent to the closed setting (reg 10(4)(a)/(b))")
+                throw CaseError(
+                    .invalidField, field: "data.adviceId",
+                    "a closure exception must name the advice request sent to the closed setting (reg 10(4)(a)/(b))")
             }
             // From one week before the setting closed to one week before the day it re-opened.
             let windowStart = from.adding(days: -7)
@@ -61,7 +68,8 @@ struct ExceptionRules {
             if advice.requestedOn < windowStart || advice.requestedOn > windowEnd {
                 throw CaseError(
                     .exceptionDoesNotFit, field: "data.adviceId", value: exception.adviceId,
-                    "advice was requested on \(advice.requestedOn), outside the closure window \(windowStart) to \(windowEnd) (one week before the setting closed on \(from) to one week before it re-opened on \(to.adding(days: 1)))")
+                    "advice was requested on \(advice.requestedOn), outside the closure window \(windowStart) to \(windowEnd) (one week before the setting closed on \(from) to one week before it re-opened on \(to.adding(days: 1)))"
+                )
             }
         case .personalCircumstances, .missedAppointment:
             break

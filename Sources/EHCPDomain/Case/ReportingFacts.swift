@@ -30,7 +30,9 @@ public struct ReportingFacts: Sendable, Hashable {
         var refused = false
         switch facts.assessment {
         case .assess(let on): decidedOn = on
-        case .refused(let on): decidedOn = on; refused = true
+        case .refused(let on):
+            decidedOn = on
+            refused = true
         case .pending: break
         }
         let assessmentEnd = [firstPlanOn, facts.noPlanOn].compactMap { $0 }.min()

@@ -42,7 +42,7 @@ public enum EventCodec {
     public static func encode(_ event: CaseEvent) -> [String: JSONValue] {
         // Encoding our own Codable structs cannot fail.
         guard let payload = payload(of: event), let data = try? encoder.encode(payload),
-              let value = try? JSONValue.parse(Array(data))
+            let value = try? JSONValue.parse(Array(data))
         else { return [:] }
         return value.objectValue ?? [:]
     }
@@ -101,7 +101,9 @@ public enum EventCodec {
     }()
 
     /// The event of `kind` from its `data` object, and the members its payload type asked for.
-    private static func decodePayload(kind: EventKind, object: [String: JSONValue], recordRequests: Bool) throws(CaseError) -> (CaseEvent, Set<String>) {
+    private static func decodePayload(kind: EventKind, object: [String: JSONValue], recordRequests: Bool) throws(CaseError) -> (
+        CaseEvent, Set<String>
+    ) {
         if !recordRequests, let event = storedScheduleEvent(kind: kind, object: object) { return (event, []) }
         var requested: Set<String> = []
         func payload<T: Decodable>(_: T.Type) throws(CaseError) -> T {
@@ -115,51 +117,52 @@ public enum EventCodec {
                 throw CaseError(.invalidField, field: "data", "could not be read: \(error)")
             }
         }
-        let event: CaseEvent = switch kind {
-        case .requestReceived: .requestReceived(try payload(RequestReceived.self))
-        case .becameResponsible: .becameResponsible(try payload(BecameResponsible.self))
-        case .decidedToAssess: .decidedToAssess
-        case .decidedNotToAssess: .decidedNotToAssess
-        case .adviceRequested: .adviceRequested(try payload(AdviceRequested.self))
-        case .adviceReceived: .adviceReceived(try payload(AdviceReference.self))
-        case .outcomesMeetingHeld: .outcomesMeetingHeld
-        case .decidedNotToIssuePlan: .decidedNotToIssuePlan
-        case .draftPlanIssued: .draftPlanIssued
-        case .settingConsulted: .settingConsulted(try payload(SettingConsulted.self))
-        case .consultationResponseReceived: .consultationResponseReceived(try payload(ConsultationResponseReceived.self))
-        case .finalPlanIssued: .finalPlanIssued(try payload(PlanIssued.self))
-        case .requestWithdrawn: .requestWithdrawn(try payload(Reason.self))
-        case .exceptionRecorded: .exceptionRecorded(try payload(ExceptionRecorded.self))
-        case .exceptionWithdrawn: .exceptionWithdrawn(try payload(ExceptionReference.self))
-        case .familyToldOfException: .familyToldOfException(try payload(ExceptionReference.self))
-        case .reviewInvitationsSent: .reviewInvitationsSent(try payload(ReviewReference.self))
-        case .reviewMeetingHeld: .reviewMeetingHeld(try payload(ReviewReference.self))
-        case .reviewReportReceived: .reviewReportReceived(try payload(ReviewReference.self))
-        case .reviewDecisionMade: .reviewDecisionMade(try payload(ReviewDecisionMade.self))
-        case .amendmentNoticeIssued: .amendmentNoticeIssued(try payload(OptionalReviewReference.self))
-        case .decidedNotToAmend: .decidedNotToAmend(try payload(OptionalReviewReference.self))
-        case .amendedPlanIssued: .amendedPlanIssued(try payload(PlanIssued.self))
-        case .phaseTransferDue: .phaseTransferDue(try payload(PhaseTransferDue.self))
-        case .reassessmentRequested: .reassessmentRequested
-        case .decidedToReassess: .decidedToReassess
-        case .decidedNotToReassess: .decidedNotToReassess
-        case .planCeased: .planCeased(try payload(PlanCeased.self))
-        case .transferredIn: .transferredIn(try payload(TransferredIn.self))
-        case .transferNoticeSent: .transferNoticeSent
-        case .moveNotified: .moveNotified(try payload(MoveNotified.self))
-        case .transferredOut: .transferredOut(try payload(TransferredOut.self))
-        case .mediationRequested: .mediationRequested
-        case .mediationHeld: .mediationHeld
-        case .mediationCertificateIssued: .mediationCertificateIssued
-        case .appealLodged: .appealLodged(try payload(AppealReference.self))
-        case .tribunalOrderMade: .tribunalOrderMade(try payload(TribunalOrderMade.self))
-        case .appealConceded: .appealConceded(try payload(AppealReference.self))
-        case .caseworkerAssigned: .caseworkerAssigned(try payload(CaseworkerAssigned.self))
-        case .eventCorrected: .eventCorrected(try payload(EventCorrected.self))
-        case .eventRetracted: .eventRetracted(try payload(EventRetracted.self))
-        case .deadlineBreached: .deadlineBreached(try payload(DeadlineBreached.self))
-        case .deadlineReminderSent: .deadlineReminderSent(try payload(DeadlineReminderSent.self))
-        }
+        let event: CaseEvent =
+            switch kind {
+            case .requestReceived: .requestReceived(try payload(RequestReceived.self))
+            case .becameResponsible: .becameResponsible(try payload(BecameResponsible.self))
+            case .decidedToAssess: .decidedToAssess
+            case .decidedNotToAssess: .decidedNotToAssess
+            case .adviceRequested: .adviceRequested(try payload(AdviceRequested.self))
+            case .adviceReceived: .adviceReceived(try payload(AdviceReference.self))
+            case .outcomesMeetingHeld: .outcomesMeetingHeld
+            case .decidedNotToIssuePlan: .decidedNotToIssuePlan
+            case .draftPlanIssued: .draftPlanIssued
+            case .settingConsulted: .settingConsulted(try payload(SettingConsulted.self))
+            case .consultationResponseReceived: .consultationResponseReceived(try payload(ConsultationResponseReceived.self))
+            case .finalPlanIssued: .finalPlanIssued(try payload(PlanIssued.self))
+            case .requestWithdrawn: .requestWithdrawn(try payload(Reason.self))
+            case .exceptionRecorded: .exceptionRecorded(try payload(ExceptionRecorded.self))
+            case .exceptionWithdrawn: .exceptionWithdrawn(try payload(ExceptionReference.self))
+            case .familyToldOfException: .familyToldOfException(try payload(ExceptionReference.self))
+            case .reviewInvitationsSent: .reviewInvitationsSent(try payload(ReviewReference.self))
+            case .reviewMeetingHeld: .reviewMeetingHeld(try payload(ReviewReference.self))
+            case .reviewReportReceived: .reviewReportReceived(try payload(ReviewReference.self))
+            case .reviewDecisionMade: .reviewDecisionMade(try payload(ReviewDecisionMade.self))
+            case .amendmentNoticeIssued: .amendmentNoticeIssued(try payload(OptionalReviewReference.self))
+            case .decidedNotToAmend: .decidedNotToAmend(try payload(OptionalReviewReference.self))
+            case .amendedPlanIssued: .amendedPlanIssued(try payload(PlanIssued.self))
+            case .phaseTransferDue: .phaseTransferDue(try payload(PhaseTransferDue.self))
+            case .reassessmentRequested: .reassessmentRequested
+            case .decidedToReassess: .decidedToReassess
+            case .decidedNotToReassess: .decidedNotToReassess
+            case .planCeased: .planCeased(try payload(PlanCeased.self))
+            case .transferredIn: .transferredIn(try payload(TransferredIn.self))
+            case .transferNoticeSent: .transferNoticeSent
+            case .moveNotified: .moveNotified(try payload(MoveNotified.self))
+            case .transferredOut: .transferredOut(try payload(TransferredOut.self))
+            case .mediationRequested: .mediationRequested
+            case .mediationHeld: .mediationHeld
+            case .mediationCertificateIssued: .mediationCertificateIssued
+            case .appealLodged: .appealLodged(try payload(AppealReference.self))
+            case .tribunalOrderMade: .tribunalOrderMade(try payload(TribunalOrderMade.self))
+            case .appealConceded: .appealConceded(try payload(AppealReference.self))
+            case .caseworkerAssigned: .caseworkerAssigned(try payload(CaseworkerAssigned.self))
+            case .eventCorrected: .eventCorrected(try payload(EventCorrected.self))
+            case .eventRetracted: .eventRetracted(try payload(EventRetracted.self))
+            case .deadlineBreached: .deadlineBreached(try payload(DeadlineBreached.self))
+            case .deadlineReminderSent: .deadlineReminderSent(try payload(DeadlineReminderSent.self))
+            }
         return (event, requested)
     }
 
@@ -169,8 +172,8 @@ public enum EventCodec {
     /// `Decodable` path then reads or refuses by name, exactly as before.
     private static func storedScheduleEvent(kind: EventKind, object: [String: JSONValue]) -> CaseEvent? {
         guard kind == .deadlineBreached || kind == .deadlineReminderSent,
-              let rule = object["rule"]?.stringValue.flatMap(RuleID.init(rawValue:)),
-              let dueOn = object["dueOn"]?.stringValue.flatMap(CivilDate.init(iso:))
+            let rule = object["rule"]?.stringValue.flatMap(RuleID.init(rawValue:)),
+            let dueOn = object["dueOn"]?.stringValue.flatMap(CivilDate.init(iso:))
         else { return nil }
         let key: String?
         switch object["key"] {

@@ -69,7 +69,8 @@ private struct ValueDecoder: Decoder {
 /// Reads scalars from a value, with Foundation's type-mismatch errors.
 private func unbox<T: Decodable>(_ value: JSONValue, as _: T.Type, path: PathNode) throws -> T {
     func mismatch() -> DecodingError {
-        .typeMismatch(T.self, .init(codingPath: path.codingPath, debugDescription: "Expected to decode \(T.self) but found \(value.kindName) instead."))
+        .typeMismatch(
+            T.self, .init(codingPath: path.codingPath, debugDescription: "Expected to decode \(T.self) but found \(value.kindName) instead."))
     }
     if T.self == JSONValue.self { return value as! T }
     if T.self == String.self {
@@ -89,7 +90,8 @@ private func unbox<T: Decodable>(_ value: JSONValue, as _: T.Type, path: PathNod
         return flag as! T
     }
     if case .null = value {
-        throw DecodingError.valueNotFound(T.self, .init(codingPath: path.codingPath, debugDescription: "Expected \(T.self) value but found null instead."))
+        throw DecodingError.valueNotFound(
+            T.self, .init(codingPath: path.codingPath, debugDescription: "Expected \(T.self) value but found null instead."))
     }
     return try T(from: ValueDecoder(value: value, path: path, requested: nil))
 }
@@ -173,7 +175,8 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
 
     private mutating func next<T>(_ type: T.Type) throws -> (JSONValue, PathNode) {
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(type, .init(codingPath: path.appending(IndexKey(currentIndex)).codingPath, debugDescription: "Unkeyed container is at end."))
+            throw DecodingError.valueNotFound(
+                type, .init(codingPath: path.appending(IndexKey(currentIndex)).codingPath, debugDescription: "Unkeyed container is at end."))
         }
         defer { currentIndex += 1 }
         return (elements[currentIndex], path.appending(IndexKey(currentIndex)))

@@ -2,15 +2,18 @@
 extension DeadlineWalk {
     static let finalPlanMeets: [RuleID] = [.orderAssessFinal14W, .orderPlanFinal11W, .unopposedAssessFinal14W, .unopposedPlanFinal11W]
     static let finalPlanEnds: [RuleID] = [.noPlan16W, .orderAssessNoPlan10W, .unopposedAssessNoPlan10W]
-    static let phaseTransfers: [RuleID] = [.phase15Feb, .phase31Mar, .phasePost16_5M]
+    static let phaseTransfers: [RuleID] = [.phase15Feb, .phase31Mar, .phasePost16FiveMonths]
     static let amendedPlanMeets: [RuleID] = [.orderAmend5W, .orderPlacement2W, .unopposedAmend5W, .unopposedPlacement2W]
 
     mutating func finalPlanIssued(on day: CivilDate, version: Int) {
         if let draft = lastDraftOn {
             if day < draft.adding(days: 15) {
-                flags.append(Flag(
-                    rule: .draft15D, version: version,
-                    message: "final plan issued on \(day), inside the 15-day comment window on the draft served \(draft) (earliest lawful date \(draft.adding(days: 15)))"))
+                flags.append(
+                    Flag(
+                        rule: .draft15D, version: version,
+                        message:
+                            "final plan issued on \(day), inside the 15-day comment window on the draft served \(draft) (earliest lawful date \(draft.adding(days: 15)))"
+                    ))
             }
         } else {
             flags.append(Flag(rule: .draft15D, version: version, message: "final plan issued on \(day) with no draft plan recorded"))
@@ -33,9 +36,10 @@ extension DeadlineWalk {
     mutating func reviewMeetingHeld(_ reviewId: String, on day: CivilDate, version: Int) {
         meetingsOn[reviewId] = day
         if let invited = invitationsOn[reviewId], day < invited.adding(weeks: 2) {
-            flags.append(Flag(
-                rule: .reviewNotice2W, version: version,
-                message: "review meeting \(reviewId) held on \(day), less than 2 weeks after invitations sent on \(invited)"))
+            flags.append(
+                Flag(
+                    rule: .reviewNotice2W, version: version,
+                    message: "review meeting \(reviewId) held on \(day), less than 2 weeks after invitations sent on \(invited)"))
         }
         book.open(.reviewReport2W, key: reviewId, on: day, version: version, due: day.adding(weeks: 2))
         book.open(.reviewDecide4W, key: reviewId, on: day, version: version, due: day.adding(weeks: 4))
@@ -44,14 +48,16 @@ extension DeadlineWalk {
     mutating func reviewDecisionMade(_ decision: ReviewDecisionMade, on day: CivilDate, version: Int) {
         if let meeting = meetingsOn[decision.reviewId] {
             if day > meeting.adding(weeks: 4) {
-                flags.append(Flag(
-                    rule: .reviewDecide4W, version: version,
-                    message: "review decision \(decision.reviewId) made on \(day), more than 4 weeks after the meeting on \(meeting)"))
+                flags.append(
+                    Flag(
+                        rule: .reviewDecide4W, version: version,
+                        message: "review decision \(decision.reviewId) made on \(day), more than 4 weeks after the meeting on \(meeting)"))
             }
         } else {
-            flags.append(Flag(
-                rule: .reviewDecide4W, version: version,
-                message: "review decision \(decision.reviewId) made on \(day) with no review meeting recorded"))
+            flags.append(
+                Flag(
+                    rule: .reviewDecide4W, version: version,
+                    message: "review decision \(decision.reviewId) made on \(day) with no review meeting recorded"))
         }
         book.meet(.reviewDecide4W, key: decision.reviewId, on: day)
         // CFA s.44(1): the review is complete; the next 12-month period starts with the decision date.
@@ -76,9 +82,10 @@ extension DeadlineWalk {
 
     mutating func amendedPlanIssued(on day: CivilDate, version: Int) {
         if let index = book.latestIndex(.amend15D), day >= book.clocks[index].startedOn, day < book.clocks[index].dueOn {
-            flags.append(Flag(
-                rule: .amend15D, version: version,
-                message: "amended plan issued on \(day), inside the 15-day comment window on the notice of \(book.clocks[index].startedOn)"))
+            flags.append(
+                Flag(
+                    rule: .amend15D, version: version,
+                    message: "amended plan issued on \(day), inside the 15-day comment window on the notice of \(book.clocks[index].startedOn)"))
         }
         book.meet(.amendFinal8W, on: day)
         book.meet(.reassessFinal14W, on: day)
@@ -99,7 +106,7 @@ extension DeadlineWalk {
         case .post16Other:
             // Reg 18(2): at least five months before the transfer (validated to be present).
             let transferOn = transfer.transferOn ?? CivilDate(year: transfer.transferYear, month: 9, day: 1)!
-            book.open(.phasePost16_5M, key: key, on: day, version: version, due: transferOn.adding(months: -5))
+            book.open(.phasePost16FiveMonths, key: key, on: day, version: version, due: transferOn.adding(months: -5))
         }
     }
 

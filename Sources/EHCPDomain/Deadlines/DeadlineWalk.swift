@@ -71,7 +71,8 @@ struct DeadlineWalk {
             book.meet(.noPlan16W, on: day)
             book.meet(.orderAssessNoPlan10W, on: day)
             book.meet(.unopposedAssessNoPlan10W, on: day)
-            book.cancel(Self.refusedToIssue,
+            book.cancel(
+                Self.refusedToIssue,
                 on: day, dutyNeverArose: true)
             openAppealWindow(on: day, version: version, key: "refusalToIssue")
         case .draftPlanIssued:
@@ -89,7 +90,8 @@ struct DeadlineWalk {
         case .finalPlanIssued:
             finalPlanIssued(on: day, version: version)
         case .requestWithdrawn:
-            book.cancel(Self.initialAssessment,
+            book.cancel(
+                Self.initialAssessment,
                 on: day, dutyNeverArose: false)
         case .exceptionRecorded(let exception):
             exceptions[exception.exceptionId] = ExceptionFacts(recorded: exception)

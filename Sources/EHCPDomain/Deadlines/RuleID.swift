@@ -42,7 +42,7 @@ public enum RuleID: String, Sendable, Hashable, Codable, CaseIterable, Comparabl
     /// Reg 18(1)(a): secondary to post-16 transfer amended before 31 March of the transfer year.
     case phase31Mar = "R-PHASE-31MAR"
     /// Reg 18(2): post-16 to post-16 transfer at another time, at least 5 months before it.
-    case phasePost16_5M = "R-PHASE-POST16-5M"
+    case phasePost16FiveMonths = "R-PHASE-POST16-5M"
     // Moving between councils
     /// Reg 15(2): the old authority transfers the plan on the day of the move, or within 15 working days.
     case transferHandover15WD = "R-TRANSFER-HANDOVER-15WD"

@@ -10,7 +10,9 @@ public struct ScenarioRunner: Sendable {
         guard let asOf = CivilDate(iso: scenario.asOf) else {
             return ScenarioOutcome(
                 name: scenario.name, deadlines: [], flags: [],
-                error: .init(rule: nil, message: "asOf '\(scenario.asOf)' is not a YYYY-MM-DD date", code: CaseError.Code.invalidField.rawValue, field: "asOf", value: scenario.asOf))
+                error: .init(
+                    rule: nil, message: "asOf '\(scenario.asOf)' is not a YYYY-MM-DD date", code: CaseError.Code.invalidField.rawValue, field: "asOf",
+                    value: scenario.asOf))
         }
         for (index, input) in scenario.events.enumerated() {
             do throws(CaseError) {

@@ -39,22 +39,29 @@ public struct BulkLoader: Sendable {
             let state = CaseState(history: bulk.history)
             let report = state.timelessDeadlines(engine)
             if let child = bulk.child {
-                children.append(Self.line([
-                    child.id.postgresText, bulk.council.postgresText, child.forename, child.surname, child.bornOn.description,
-                    child.sex, child.postcode, child.upn,
-                ]))
+                children.append(
+                    Self.line([
+                        child.id.postgresText, bulk.council.postgresText, child.forename, child.surname, child.bornOn.description,
+                        child.sex, child.postcode, child.upn,
+                    ]))
             }
             streams.append(Self.line([bulk.caseId.postgresText, bulk.council.postgresText, String(state.version)]))
             for recorded in bulk.history {
                 let stored = recorded.newEvent
-                events.append(Self.line([
-                    bulk.council.postgresText, bulk.caseId.postgresText, String(recorded.version), stored.type,
-                    String(stored.schemaVersion), stored.data, stored.occurredOn, stored.occurredOn + " 10:00:00+00", stored.actor,
-                ]))
+                events.append(
+                    Self.line([
+                        bulk.council.postgresText, bulk.caseId.postgresText, String(recorded.version), stored.type,
+                        String(stored.schemaVersion), stored.data, stored.occurredOn, stored.occurredOn + " 10:00:00+00", stored.actor,
+                    ]))
             }
-            summaries.append(Self.line(CaseProjector.summaryRow(
-                council: bulk.council, caseId: bulk.caseId, reference: bulk.reference, childId: bulk.child?.id, state: state, report: report)))
-            deadlines += CaseProjector.deadlineRows(council: bulk.council, caseId: bulk.caseId, state: state, report: report, reminderDays: engine.settings.reminderDays).map(Self.line)
+            summaries.append(
+                Self.line(
+                    CaseProjector.summaryRow(
+                        council: bulk.council, caseId: bulk.caseId, reference: bulk.reference, childId: bulk.child?.id, state: state, report: report))
+            )
+            deadlines += CaseProjector.deadlineRows(
+                council: bulk.council, caseId: bulk.caseId, state: state, report: report, reminderDays: engine.settings.reminderDays
+            ).map(Self.line)
         }
         // Every case arrives whole (stream head, events, projections together), so the per-row foreign-key
         // triggers only re-check what this function just wrote. A superuser may skip them for the rest of

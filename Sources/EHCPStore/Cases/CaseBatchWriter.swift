@@ -37,7 +37,9 @@ public final class CaseBatchWriter: Sendable {
         public var idempotencyKey: String?
         public var requestHash: String
 
-        public init(council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil, requestHash: String = "") {
+        public init(
+            council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil, requestHash: String = ""
+        ) {
             self.council = council
             self.caseId = caseId
             self.command = command
@@ -234,7 +236,8 @@ public final class CaseBatchWriter: Sendable {
             do {
                 let state = CaseState(history: history)
                 guard state.version == history.count else {
-                    throw PostgresError(.query, message: "case \(command.caseId) has \(history.count) events but its last is version \(state.version)")
+                    throw PostgresError(
+                        .query, message: "case \(command.caseId) has \(history.count) events but its last is version \(state.version)")
                 }
                 let (events, next) = try repository.decide(state: state, command: command.command, expectedVersion: command.expectedVersion)
                 appends.add(caseId: command.caseId, from: state.version, events: events.map(\.newEvent))
@@ -261,15 +264,16 @@ public final class CaseBatchWriter: Sendable {
         var writes = [appends.statement(council: council)]
         if !keyRows.isEmpty {
             // The positions come from the events this pipeline has just inserted.
-            writes.append(.init(
-                """
-                INSERT INTO idempotency_keys (council_id, key, request_hash, case_id, first_version, last_version, first_position, last_position)
-                SELECT $1, k.key, k.hash, k.case_id, k.first, k.last, f.global_position, l.global_position
-                FROM unnest($2::text[], $3::text[], $4::uuid[], $5::int[], $6::int[]) AS k(key, hash, case_id, first, last)
-                JOIN events f ON f.case_id = k.case_id AND f.version = k.first
-                JOIN events l ON l.case_id = k.case_id AND l.version = k.last
-                """,
-                [council as any PostgresEncodable] + CaseProjector.columnArrays(keyRows, count: 5).map { $0 as any PostgresEncodable }))
+            writes.append(
+                .init(
+                    """
+                    INSERT INTO idempotency_keys (council_id, key, request_hash, case_id, first_version, last_version, first_position, last_position)
+                    SELECT $1, k.key, k.hash, k.case_id, k.first, k.last, f.global_position, l.global_position
+                    FROM unnest($2::text[], $3::text[], $4::uuid[], $5::int[], $6::int[]) AS k(key, hash, case_id, first, last)
+                    JOIN events f ON f.case_id = k.case_id AND f.version = k.first
+                    JOIN events l ON l.case_id = k.case_id AND l.version = k.last
+                    """,
+                    [council as any PostgresEncodable] + CaseProjector.columnArrays(keyRows, count: 5).map { $0 as any PostgresEncodable }))
         }
         writes += repository.projector.statements(projections)
         if notify { writes.append(.init("SELECT pg_notify($1, $2)", [CaseRepository.schedulerChannel, council.postgresText])) }
@@ -280,7 +284,7 @@ public final class CaseBatchWriter: Sendable {
             let caseId = commands[index].caseId
             let first = next.version - events.count + 1
             guard let firstPosition = positions[EventRows.Slot(caseId: caseId, version: first)],
-                  let lastPosition = positions[EventRows.Slot(caseId: caseId, version: next.version)]
+                let lastPosition = positions[EventRows.Slot(caseId: caseId, version: next.version)]
             else { throw PostgresError(.query, message: "the batch append did not return the positions of case \(caseId)") }
             let append = AppendResult(
                 caseId: caseId, firstVersion: first, lastVersion: next.version, firstPosition: firstPosition, lastPosition: lastPosition,

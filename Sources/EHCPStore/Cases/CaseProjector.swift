@@ -34,13 +34,20 @@ public struct CaseProjector: Sendable {
         var decidedOn: CivilDate?
         var assessed: Bool?
         switch facts.assessment {
-        case .assess(let on): decidedOn = on; assessed = true
-        case .refused(let on): decidedOn = on; assessed = false
+        case .assess(let on):
+            decidedOn = on
+            assessed = true
+        case .refused(let on):
+            decidedOn = on
+            assessed = false
         case .pending: break
         }
         var ceasedReason: Int?
         for recorded in state.effective.reversed() {
-            if case .planCeased(let ceased) = recorded.event { ceasedReason = ceased.reason; break }
+            if case .planCeased(let ceased) = recorded.event {
+                ceasedReason = ceased.reason
+                break
+            }
         }
         return [
             caseId.postgresText, council.postgresText, reference ?? defaultReference(for: caseId), childId?.postgresText,
@@ -65,7 +72,9 @@ public struct CaseProjector: Sendable {
     /// A case's deadline rows as column text, with their timeless status.
     static func deadlineRows(council: UUID, caseId: UUID, state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [[String?]] {
         let (caseText, councilText) = (caseId.postgresText, council.postgresText)
-        return DeadlineRow.rows(state: state, report: report, reminderDays: reminderDays).map { $0.columns(caseText: caseText, councilText: councilText) }
+        return DeadlineRow.rows(state: state, report: report, reminderDays: reminderDays).map {
+            $0.columns(caseText: caseText, councilText: councilText)
+        }
     }
 
     /// Upserts the summary and brings the case's deadline rows from `previous` to `state`, writing only the
@@ -99,12 +108,13 @@ public struct CaseProjector: Sendable {
             statements.append(.init(Self.writeSummaries, Self.columnArrays(changes.summaries, count: Self.summaryColumns.count)))
         }
         if !changes.removed.isEmpty {
-            statements.append(.init(
-                """
-                DELETE FROM deadlines d USING unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) AS r(case_id, rule, key, start_version)
-                WHERE d.case_id = r.case_id AND d.rule = r.rule AND d.key = r.key AND d.start_version = r.start_version
-                """,
-                Self.columnArrays(changes.removed, count: 4)))
+            statements.append(
+                .init(
+                    """
+                    DELETE FROM deadlines d USING unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) AS r(case_id, rule, key, start_version)
+                    WHERE d.case_id = r.case_id AND d.rule = r.rule AND d.key = r.key AND d.start_version = r.start_version
+                    """,
+                    Self.columnArrays(changes.removed, count: 4)))
         }
         if !changes.deadlines.isEmpty {
             statements.append(.init(Self.writeDeadlines, Self.columnArrays(changes.deadlines, count: Self.deadlineColumns.count)))
@@ -156,7 +166,9 @@ public struct CaseProjector: Sendable {
         "uuid", "uuid", "text", "uuid", "text", "date", "text", "text", "date", "bool", "date", "date", "date", "date", "date", "smallint",
         "text", "text", "bool", "bool", "bool", "int", "date", "date", "bool", "bool", "bool", "bool", "bool", "bool", "date", "date", "date",
     ]
-    static let deadlineTypes = ["uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text", "text", "text"]
+    static let deadlineTypes = [
+        "uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text", "text", "text",
+    ]
 
     static func arrayParameters(_ types: [String]) -> String {
         types.enumerated().map { "$\($0.offset + 1)::\($0.element)[]" }.joined(separator: ", ")
@@ -190,7 +202,8 @@ public struct ProjectionChanges: Sendable {
         summaries.append(summary)
         let reminders = engine.settings.reminderDays
         let rows = DeadlineRow.rows(state: state, report: report, reminderDays: reminders)
-        let before = previous.version == 0 ? [] : DeadlineRow.rows(state: previous, report: previous.timelessDeadlines(engine), reminderDays: reminders)
+        let before =
+            previous.version == 0 ? [] : DeadlineRow.rows(state: previous, report: previous.timelessDeadlines(engine), reminderDays: reminders)
         var old: [DeadlineRow.Identity: DeadlineRow] = [:]
         old.reserveCapacity(before.count)
         for row in before where old[row.identity] == nil { old[row.identity] = row }

@@ -108,9 +108,9 @@ extension CaseRepository {
                 return try await pool.withConnection { connection in
                     try store.transaction(council: council, genericPlans: true, on: connection) { connection in
                         try record(
-                        council: council, caseId: caseId, command: command, expectedVersion: expectedVersion,
-                        idempotencyKey: idempotencyKey, requestHash: requestHash, reference: reference, childId: childId,
-                        requireExisting: requireExisting, on: connection)
+                            council: council, caseId: caseId, command: command, expectedVersion: expectedVersion,
+                            idempotencyKey: idempotencyKey, requestHash: requestHash, reference: reference, childId: childId,
+                            requireExisting: requireExisting, on: connection)
                     }
                 }
             } catch StoreError.concurrencyConflict where expectedVersion == nil && attempt < attempts {

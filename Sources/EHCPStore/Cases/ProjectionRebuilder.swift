@@ -47,7 +47,9 @@ public struct ProjectionRebuilder: Sendable {
                     let history = histories[caseId] ?? []
                     events += history.count
                     // From nothing: every row is written, none kept from before.
-                    changes.add(council: council, caseId: caseId, reference: nil, childId: nil, previous: CaseState(), state: CaseState(history: history), engine: engine)
+                    changes.add(
+                        council: council, caseId: caseId, reference: nil, childId: nil, previous: CaseState(), state: CaseState(history: history),
+                        engine: engine)
                 }
                 try projector.write(changes, on: connection)
                 return (heads.count, events)

@@ -6,7 +6,8 @@ extension StoredEvent {
     /// The domain event, upcast from its stored schema version. Stored rows are read leniently.
     public func recorded() throws(CaseError) -> RecordedEvent {
         try RecordedEvent.stored(
-            version: version, event: EventCodec.decodeStored(type: type, json: data, schemaVersion: schemaVersion), occurredOn: occurredOn, actor: actor)
+            version: version, event: EventCodec.decodeStored(type: type, json: data, schemaVersion: schemaVersion), occurredOn: occurredOn,
+            actor: actor)
     }
 }
 
@@ -53,9 +54,10 @@ extension EventStore {
         var current: (text: String, id: UUID)?
         var events: [RecordedEvent] = []
         // Every payload of the batch in one call: the payload cache is locked twice, not once per event.
-        let decoded = try payloads.events(rows.rows.map { row throws(PostgresError) in
-            StoredPayloads.Key(type: try row.decode(at: 2), schemaVersion: try row.decode(at: 3), data: try row.decode(at: 4))
-        })
+        let decoded = try payloads.events(
+            rows.rows.map { row throws(PostgresError) in
+                StoredPayloads.Key(type: try row.decode(at: 2), schemaVersion: try row.decode(at: 3), data: try row.decode(at: 4))
+            })
         for (row, payload) in zip(rows.rows, decoded) {
             let text = row.values[0]
             if text != current?.text {
@@ -63,7 +65,9 @@ extension EventStore {
                 current = (text ?? "", try row.decode(UUID.self, at: 0))
                 events = []
             }
-            events.append(try RecordedEvent.stored(version: try row.decode(at: 1), event: payload, occurredOn: try row.decode(at: 5), actor: try row.decode(at: 6)))
+            events.append(
+                try RecordedEvent.stored(
+                    version: try row.decode(at: 1), event: payload, occurredOn: try row.decode(at: 5), actor: try row.decode(at: 6)))
         }
         if let current { histories[current.id] = events }
         return histories

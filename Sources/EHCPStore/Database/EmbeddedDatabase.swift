@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A private PostgreSQL cluster under `./.ehcp/`, started (or reused) when no `DATABASE_URL` is set.
@@ -75,16 +75,20 @@ public final class EmbeddedDatabase: @unchecked Sendable {
             logger.info("reusing the embedded PostgreSQL already running", metadata: ["directory": "\(dataDirectory.path)"])
         } else {
             logger.info("starting the embedded PostgreSQL", metadata: ["socket": "\(socketDirectory.path)"])
-            try run("pg_ctl", [
-                "start", "-D", dataDirectory.path, "-w", "-t", "60", "-l", logFile.path, "-o",
-                "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -p 5432",
-            ])
+            try run(
+                "pg_ctl",
+                [
+                    "start", "-D", dataDirectory.path, "-w", "-t", "60", "-l", logFile.path, "-o",
+                    "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -p 5432",
+                ])
             startedHere = true
         }
-        let exists = try run("psql", [
-            "-h", socketDirectory.path, "-p", "5432", "-U", Self.superuser, "-d", "postgres", "-qtA", "-c",
-            "SELECT count(*) FROM pg_database WHERE datname = '\(Self.databaseName)'",
-        ])
+        let exists = try run(
+            "psql",
+            [
+                "-h", socketDirectory.path, "-p", "5432", "-U", Self.superuser, "-d", "postgres", "-qtA", "-c",
+                "SELECT count(*) FROM pg_database WHERE datname = '\(Self.databaseName)'",
+            ])
         if exists.trimmingCharacters(in: .whitespacesAndNewlines) == "0" {
             try run("createdb", ["-h", socketDirectory.path, "-p", "5432", "-U", Self.superuser, Self.databaseName])
         }
@@ -103,7 +107,8 @@ public final class EmbeddedDatabase: @unchecked Sendable {
 
     @discardableResult
     private func run(_ program: String, _ arguments: [String]) throws -> String {
-        let executable = program == "psql" || program == "createdb"
+        let executable =
+            program == "psql" || program == "createdb"
             ? (EmbeddedDatabase.which(program) ?? binDirectory.appendingPathComponent(program))
             : binDirectory.appendingPathComponent(program)
         let command = runAsPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable.path] + arguments : [executable.path] + arguments
@@ -125,7 +130,9 @@ public final class EmbeddedDatabase: @unchecked Sendable {
 
     /// Server binaries: on PATH, else Debian's /usr/lib/postgresql/<newest>/bin.
     static func findServerBinaries() -> URL? {
-        if let initdb = which("initdb"), FileManager.default.isExecutableFile(atPath: initdb.deletingLastPathComponent().appendingPathComponent("pg_ctl").path) {
+        if let initdb = which("initdb"),
+            FileManager.default.isExecutableFile(atPath: initdb.deletingLastPathComponent().appendingPathComponent("pg_ctl").path)
+        {
             return initdb.resolvingSymlinksInPath().deletingLastPathComponent()
         }
         let root = URL(fileURLWithPath: "/usr/lib/postgresql")

@@ -69,7 +69,8 @@ public struct Migrator: Sendable {
             """)
         let current = try connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations").first!.decode(Int.self, at: 0)
         if let first = try connection.query("SELECT description FROM schema_migrations WHERE version = 1").first?.decode(String.self, at: 0),
-           first != Self.firstReleaseDescription {
+            first != Self.firstReleaseDescription
+        {
             throw IncompatibleDatabase(found: first)
         }
         if current == 0 {

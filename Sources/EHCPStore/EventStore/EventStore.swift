@@ -118,12 +118,14 @@ public struct EventStore: Sendable {
     /// The result of an earlier append with this idempotency key, or nil when the key is new.
     /// - Throws: `StoreError.idempotencyKeyReused` when the key was used with a different request.
     public func replayed(council: UUID, key: String, requestHash: String, on connection: PostgresConnection) throws -> AppendResult? {
-        guard let row = try connection.query(
-            """
-            SELECT request_hash, case_id, first_version, last_version, first_position, last_position
-            FROM idempotency_keys WHERE council_id = $1 AND key = $2
-            """, [council, key]
-        ).first else { return nil }
+        guard
+            let row = try connection.query(
+                """
+                SELECT request_hash, case_id, first_version, last_version, first_position, last_position
+                FROM idempotency_keys WHERE council_id = $1 AND key = $2
+                """, [council, key]
+            ).first
+        else { return nil }
         guard try row.decode(String.self, at: 0) == requestHash else { throw StoreError.idempotencyKeyReused(key: key) }
         return AppendResult(
             caseId: try row.decode(at: 1), firstVersion: try row.decode(at: 2), lastVersion: try row.decode(at: 3),

@@ -28,7 +28,8 @@ public struct AlertFeed: Sendable {
         ).rows.map { row throws(PostgresError) in
             Alert(
                 alertId: try row.decode(at: 0), kind: try row.decode(at: 1), caseId: try row.decode(at: 2), reference: try row.decode(at: 3),
-                rule: try row.decode(at: 4), key: try row.decodeIfPresent(at: 5), dueOn: try row.decode(at: 6), daysBefore: try row.decodeIfPresent(at: 7),
+                rule: try row.decode(at: 4), key: try row.decodeIfPresent(at: 5), dueOn: try row.decode(at: 6),
+                daysBefore: try row.decodeIfPresent(at: 7),
                 createdAt: try row.decode(at: 8), read: try row.decode(at: 9))
         }
     }
@@ -53,7 +54,9 @@ public struct OutboxQueries: Sendable {
         public var createdAt: Date
     }
 
-    public func subscribe(url: String, secret: String, kinds: [String], createdBy: String, on connection: PostgresConnection) throws(PostgresError) -> UUID {
+    public func subscribe(url: String, secret: String, kinds: [String], createdBy: String, on connection: PostgresConnection) throws(PostgresError)
+        -> UUID
+    {
         let id = UUID()
         try connection.query(
             "INSERT INTO webhook_subscriptions (subscription_id, council_id, url, secret, kinds, created_by) VALUES ($1, ehcp_council(), $2, $3, $4::text[], $5)",
@@ -77,7 +80,8 @@ public struct OutboxQueries: Sendable {
 
     /// Stops a subscription (its pending deliveries are left, and fail to the dead letter if never redriven).
     public func unsubscribe(_ id: UUID, on connection: PostgresConnection) throws(PostgresError) -> Bool {
-        try connection.query("UPDATE webhook_subscriptions SET disabled_at = now() WHERE subscription_id = $1 AND disabled_at IS NULL", [id]).affected == 1
+        try connection.query("UPDATE webhook_subscriptions SET disabled_at = now() WHERE subscription_id = $1 AND disabled_at IS NULL", [id]).affected
+            == 1
     }
 
     public struct DeadLetter: Sendable, Hashable, Encodable {

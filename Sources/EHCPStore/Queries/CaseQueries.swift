@@ -56,10 +56,14 @@ public struct CaseQueries: Sendable {
             ORDER BY s.reference
             LIMIT $9
             """,
-            [filter.caseworker, filter.team, filter.stage, pattern, filter.overdue, today.description, filter.dueWithinDays, filter.after, filter.limit])
+            [
+                filter.caseworker, filter.team, filter.stage, pattern, filter.overdue, today.description, filter.dueWithinDays, filter.after,
+                filter.limit,
+            ])
         return try rows.rows.map { row throws(PostgresError) in
             ListItem(
-                caseId: try row.decode(at: 0), reference: try row.decode(at: 1), stage: try row.decode(at: 2), caseworker: try row.decodeIfPresent(at: 3),
+                caseId: try row.decode(at: 0), reference: try row.decode(at: 1), stage: try row.decode(at: 2),
+                caseworker: try row.decodeIfPresent(at: 3),
                 team: try row.decodeIfPresent(at: 4), openedOn: try row.decode(at: 5), nextDueOn: try row.decodeIfPresent(at: 6),
                 childName: try row.decodeIfPresent(at: 7), version: try row.decode(at: 8))
         }
@@ -103,7 +107,8 @@ public struct CaseQueries: Sendable {
         return try rows.rows.map { row throws(PostgresError) in
             TrayItem(
                 caseId: try row.decode(at: 0), reference: try row.decode(at: 1), stage: try row.decode(at: 2), rule: try row.decode(at: 3),
-                key: try row.decodeIfPresent(at: 4), dueOn: try row.decode(at: 5), status: try row.decode(at: 6), daysRemaining: try row.decode(at: 7),
+                key: try row.decodeIfPresent(at: 4), dueOn: try row.decode(at: 5), status: try row.decode(at: 6),
+                daysRemaining: try row.decode(at: 7),
                 caseworker: try row.decodeIfPresent(at: 8), team: try row.decodeIfPresent(at: 9))
         }
     }

@@ -26,11 +26,14 @@ public struct ChildRecords: Sendable {
     }
 
     public func details(childId: UUID, on connection: PostgresConnection) throws(PostgresError) -> Details? {
-        guard let row = try connection.query(
-            "SELECT forename, surname, born_on::text, sex, postcode, upn, erased_at FROM children WHERE child_id = $1", [childId]
-        ).first else { return nil }
+        guard
+            let row = try connection.query(
+                "SELECT forename, surname, born_on::text, sex, postcode, upn, erased_at FROM children WHERE child_id = $1", [childId]
+            ).first
+        else { return nil }
         return Details(
-            childId: childId, forename: try row.decodeIfPresent(at: 0), surname: try row.decodeIfPresent(at: 1), bornOn: try row.decodeIfPresent(at: 2),
+            childId: childId, forename: try row.decodeIfPresent(at: 0), surname: try row.decodeIfPresent(at: 1),
+            bornOn: try row.decodeIfPresent(at: 2),
             sex: try row.decodeIfPresent(at: 3), postcode: try row.decodeIfPresent(at: 4), upn: try row.decodeIfPresent(at: 5),
             erasedAt: try row.decodeIfPresent(at: 6))
     }

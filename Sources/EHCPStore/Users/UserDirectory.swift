@@ -106,7 +106,7 @@ public struct UserDirectory: Sendable {
     /// The user a token belongs to, or nil when it is unknown, revoked or expired. Safe as the application role.
     public func authenticate(token: String, on connection: PostgresConnection) throws -> AuthenticatedUser? {
         guard let row = try connection.query("SELECT user_id, council_id, name, role, team FROM ehcp_authenticate($1)", [token]).first,
-              let role = UserRole(rawValue: try row.decode(String.self, at: 3))
+            let role = UserRole(rawValue: try row.decode(String.self, at: 3))
         else { return nil }
         return AuthenticatedUser(
             userId: try row.decode(at: 0), councilId: try row.decode(at: 1), name: try row.decode(at: 2), role: role,

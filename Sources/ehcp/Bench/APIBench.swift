@@ -62,12 +62,16 @@ struct APIBench: AsyncParsableCommand {
             ("one transaction per event", direct), ("raw INSERT", raw),
         ] {
             let count = Double(events / clients * clients)
-            print(name.padding(toLength: 36, withPad: " ", startingAt: 0), format(result.rate, 0).leftPad(10),
-                  format(result.samples.percentile(0.5) / 1e6, 2).leftPad(9), format(result.samples.percentile(0.99) / 1e6, 2).leftPad(9),
-                  format(1000 * result.cpu.process / count, 3).leftPad(19), (result.cpu.database.map { format(1000 * $0 / count, 3) } ?? "n/a").leftPad(11))
+            print(
+                name.padding(toLength: 36, withPad: " ", startingAt: 0), format(result.rate, 0).leftPad(10),
+                format(result.samples.percentile(0.5) / 1e6, 2).leftPad(9), format(result.samples.percentile(0.99) / 1e6, 2).leftPad(9),
+                format(1000 * result.cpu.process / count, 3).leftPad(19),
+                (result.cpu.database.map { format(1000 * $0 / count, 3) } ?? "n/a").leftPad(11))
         }
         let batches = after.batches - before.batches
-        print("HTTP: \(after.commands - before.commands) events in \(batches) batches, \(format(Double(after.commands - before.commands) / Double(max(batches, 1)), 1)) a commit")
+        print(
+            "HTTP: \(after.commands - before.commands) events in \(batches) batches, \(format(Double(after.commands - before.commands) / Double(max(batches, 1)), 1)) a commit"
+        )
         print("HTTP / raw: \(format(100 * http.rate / raw.rate, 0))%  (target: at least 2,000 events/s with p99 under 50 ms)")
         print("(CPU ms/event includes the benchmark's own clients; it varies less between runs than events/s does.)")
     }
@@ -140,19 +144,27 @@ struct APIBench: AsyncParsableCommand {
 
     /// The same command through the batch writer the server uses, without HTTP: what HTTP, JSON and
     /// authentication add.
-    private func measureWriter(api: APIDependencies, council: UUID, caseIds: [UUID], today: CivilDate) async throws -> (rate: Double, samples: Samples) {
+    private func measureWriter(api: APIDependencies, council: UUID, caseIds: [UUID], today: CivilDate) async throws -> (
+        rate: Double, samples: Samples
+    ) {
         try await concurrently { client, n, clients in
-            let command = LogEvent(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Batch \(client)", team: "North")), on: today, by: "bench", today: today)
-            _ = try await api.writer.record(CaseBatchWriter.Command(council: council, caseId: caseIds[(n * clients + client + 3) % caseIds.count], command: command))
+            let command = LogEvent(
+                .caseworkerAssigned(CaseworkerAssigned(caseworker: "Batch \(client)", team: "North")), on: today, by: "bench", today: today)
+            _ = try await api.writer.record(
+                CaseBatchWriter.Command(council: council, caseId: caseIds[(n * clients + client + 3) % caseIds.count], command: command))
         }
     }
 
     /// The same command through `CaseRepository`, one transaction (and one commit) per event: what batching gains.
-    private func measureRepository(api: APIDependencies, council: UUID, caseIds: [UUID], today: CivilDate) async throws -> (rate: Double, samples: Samples) {
+    private func measureRepository(api: APIDependencies, council: UUID, caseIds: [UUID], today: CivilDate) async throws -> (
+        rate: Double, samples: Samples
+    ) {
         try await concurrently { client, n, clients in
-            let command = LogEvent(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Direct \(client)", team: "North")), on: today, by: "bench", today: today)
+            let command = LogEvent(
+                .caseworkerAssigned(CaseworkerAssigned(caseworker: "Direct \(client)", team: "North")), on: today, by: "bench", today: today)
             _ = try await api.repository.record(
-                council: council, caseId: caseIds[(n * clients + client + 7) % caseIds.count], command: command, requireExisting: true, pool: api.pool)
+                council: council, caseId: caseIds[(n * clients + client + 7) % caseIds.count], command: command, requireExisting: true, pool: api.pool
+            )
         }
     }
 
@@ -167,13 +179,17 @@ struct APIBench: AsyncParsableCommand {
             _ = try await pool.withConnection { connection in
                 try connection.query(
                     "INSERT INTO bench_api_raw_events (council_id, case_id, version, type, data, occurred_on, actor) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
-                    [council, caseIds[(n * clients + client) % caseIds.count], n + 2, "CaseworkerAssigned", #"{"caseworker":"bench"}"#, "2025-03-03", "bench"])
+                    [
+                        council, caseIds[(n * clients + client) % caseIds.count], n + 2, "CaseworkerAssigned", #"{"caseworker":"bench"}"#,
+                        "2025-03-03", "bench",
+                    ])
             }
         }
     }
 
     /// Runs `operation(client, n, clients)` `events / clients` times in each of `clients` tasks; returns the rate and latencies.
-    private func concurrently(_ operation: @escaping @Sendable (Int, Int, Int) async throws -> Void) async throws -> (rate: Double, samples: Samples) {
+    private func concurrently(_ operation: @escaping @Sendable (Int, Int, Int) async throws -> Void) async throws -> (rate: Double, samples: Samples)
+    {
         let (perClient, clients) = (events / clients, clients)
         let started = ContinuousClock.now
         let samples = try await withThrowingTaskGroup(of: Samples.self) { group in

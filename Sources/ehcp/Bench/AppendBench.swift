@@ -26,7 +26,8 @@ struct AppendBench: AsyncParsableCommand {
         defer { resolved.close() }
         let owner = try database.connect(resolved)
         let council = UUID()
-        try owner.query("INSERT INTO councils (council_id, code, name) VALUES ($1, $2, 'Benchmark council')", [council, "BENCH-\(council.uuidString.prefix(8))"])
+        try owner.query(
+            "INSERT INTO councils (council_id, code, name) VALUES ($1, $2, 'Benchmark council')", [council, "BENCH-\(council.uuidString.prefix(8))"])
         try owner.execute("CREATE TABLE IF NOT EXISTS bench_raw_events (LIKE events INCLUDING ALL)")
         owner.close()
         let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: max(writers.max() ?? 16, 1)))
@@ -59,13 +60,14 @@ struct AppendBench: AsyncParsableCommand {
                         on: connection)
                 }
             }
-            print([
-                "\(writerCount)".padding(toLength: 7, withPad: " ", startingAt: 0),
-                format(stored.rate, 0).leftPad(12), format(stored.samples.percentile(0.5) / 1e6, 2).leftPad(8),
-                format(stored.samples.percentile(0.99) / 1e6, 2).leftPad(8), " | ",
-                format(raw.rate, 0).leftPad(16), format(raw.samples.percentile(0.5) / 1e6, 2).leftPad(8),
-                format(raw.samples.percentile(0.99) / 1e6, 2).leftPad(8), " | ", (format(100 * stored.rate / raw.rate, 0) + "%").leftPad(9),
-            ].joined(separator: " "))
+            print(
+                [
+                    "\(writerCount)".padding(toLength: 7, withPad: " ", startingAt: 0),
+                    format(stored.rate, 0).leftPad(12), format(stored.samples.percentile(0.5) / 1e6, 2).leftPad(8),
+                    format(stored.samples.percentile(0.99) / 1e6, 2).leftPad(8), " | ",
+                    format(raw.rate, 0).leftPad(16), format(raw.samples.percentile(0.5) / 1e6, 2).leftPad(8),
+                    format(raw.samples.percentile(0.99) / 1e6, 2).leftPad(8), " | ", (format(100 * stored.rate / raw.rate, 0) + "%").leftPad(9),
+                ].joined(separator: " "))
         }
     }
 
@@ -73,7 +75,8 @@ struct AppendBench: AsyncParsableCommand {
     private func seed(_ caseIds: [UUID], council: UUID, pool: PostgresPool) async throws {
         let ids = PostgresArray(caseIds.map { $0.uuidString.lowercased() })
         _ = try await pool.transaction { connection in
-            try connection.query("INSERT INTO case_streams (case_id, council_id, version) SELECT id, $2, 1 FROM unnest($1::uuid[]) AS id", [ids, council])
+            try connection.query(
+                "INSERT INTO case_streams (case_id, council_id, version) SELECT id, $2, 1 FROM unnest($1::uuid[]) AS id", [ids, council])
             try connection.query(
                 """
                 INSERT INTO events (council_id, case_id, version, type, data, occurred_on, actor)
@@ -82,7 +85,9 @@ struct AppendBench: AsyncParsableCommand {
         }
     }
 
-    private func measure(writers: Int, _ operation: @escaping @Sendable (Int, Int) async throws -> Void) async throws -> (rate: Double, samples: Samples) {
+    private func measure(writers: Int, _ operation: @escaping @Sendable (Int, Int) async throws -> Void) async throws -> (
+        rate: Double, samples: Samples
+    ) {
         let perWriter = events / writers
         let start = ContinuousClock.now
         let samples = try await withThrowingTaskGroup(of: Samples.self) { group in

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// CPU time spent by this process and by the embedded PostgreSQL cluster, so that a benchmark can report
@@ -37,12 +37,12 @@ struct CPUMeter {
         var total = 0.0
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")")
+                let close = stat.lastIndex(of: ")")
             else { continue }
             // proc_pid_stat(5): after "pid (comm)" come state, ppid … and, as fields 14 and 15, utime and stime.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             guard fields.count > 13, let parent = Int32(fields[1]), pid == postmaster || parent == postmaster,
-                  let user = Double(fields[11]), let system = Double(fields[12])
+                let user = Double(fields[11]), let system = Double(fields[12])
             else { continue }
             total += (user + system) / ticks
         }

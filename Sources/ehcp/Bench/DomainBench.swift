@@ -27,7 +27,9 @@ struct DomainBench: ParsableCommand {
                 sink &+= try body()
                 samples.record(ContinuousClock.now - start)
             }
-            print("\(label.padding(toLength: 50, withPad: " ", startingAt: 0)) mean \(format(samples.mean / 1000, 2)) µs   p50 \(format(samples.percentile(0.5) / 1000, 2)) µs   p99 \(format(samples.percentile(0.99) / 1000, 2)) µs")
+            print(
+                "\(label.padding(toLength: 50, withPad: " ", startingAt: 0)) mean \(format(samples.mean / 1000, 2)) µs   p50 \(format(samples.percentile(0.5) / 1000, 2)) µs   p99 \(format(samples.percentile(0.99) / 1000, 2)) µs"
+            )
         }
         let effective = CaseState(history: history).effective
         if deadlinesOnly {

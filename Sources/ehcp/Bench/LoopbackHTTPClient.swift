@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A minimal blocking HTTP/1.1 keep-alive client for benchmarks over loopback: one socket, one request at
@@ -26,7 +27,10 @@ final class LoopbackHTTPClient {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { close(socket); throw Failure(description: "cannot connect to 127.0.0.1:\(port)") }
+        guard connected == 0 else {
+            close(socket)
+            throw Failure(description: "cannot connect to 127.0.0.1:\(port)")
+        }
     }
 
     deinit { close(socket) }
@@ -46,7 +50,7 @@ final class LoopbackHTTPClient {
         let head = buffer[..<headerEnd]
         // "HTTP/1.1 201 Created": the status is the three digits after the first space.
         guard let space = head.firstIndex(of: UInt8(ascii: " ")), head.endIndex - space > 3,
-              let status = Self.number(head[(space + 1)..<(space + 4)])
+            let status = Self.number(head[(space + 1)..<(space + 4)])
         else { throw Failure(description: "bad status line: \(String(decoding: head.prefix(40), as: UTF8.self))") }
         let length = Self.contentLength(head) ?? 0
         buffer.removeFirst(headerEnd + 4)

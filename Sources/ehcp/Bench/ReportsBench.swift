@@ -44,7 +44,9 @@ struct ReportsBench: AsyncParsableCommand {
 
         let year = TimelinessReport.Query(measure: .final20W, from: today.adding(days: -365), to: today, grouping: .month)
         let timeliness = try await measure(pool, council) { try TimelinessReport().run(year, on: $0) }
-        let decide = try await measure(pool, council) { try TimelinessReport().run(.init(measure: .decide6W, from: year.from, to: today, grouping: .team), on: $0) }
+        let decide = try await measure(pool, council) {
+            try TimelinessReport().run(.init(measure: .decide6W, from: year.from, to: today, grouping: .team), on: $0)
+        }
         let breaches = try await measure(pool, council) { try BreachReport().run(BreachReport.Query(asOf: today), on: $0) }
         let roundTrip = try await measure(pool, council) { try $0.query("SELECT 1") }
         let scan = try await measure(pool, council, runs: 3) { try $0.query("SELECT count(*), sum(length(data::text)) FROM events") }
@@ -58,7 +60,9 @@ struct ReportsBench: AsyncParsableCommand {
         }
     }
 
-    private func measure<T: Sendable>(_ pool: PostgresPool, _ council: UUID, runs: Int? = nil, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> Double {
+    private func measure<T: Sendable>(
+        _ pool: PostgresPool, _ council: UUID, runs: Int? = nil, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> Double {
         var samples: [Double] = []
         for _ in 0..<(runs ?? self.runs) {
             let started = ContinuousClock.now

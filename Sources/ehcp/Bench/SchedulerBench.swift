@@ -39,11 +39,15 @@ struct SchedulerBench: AsyncParsableCommand {
         let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: workers + 1, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
         let sweeper = DeadlineSweeper(pool: pool, repository: repository, batchSize: batch, workers: workers)
-        let total = try await pool.transaction(council: council) { try $0.query("SELECT count(*) FROM deadlines WHERE status = 'open'").first!.decode(Int.self, at: 0) }
+        let total = try await pool.transaction(council: council) {
+            try $0.query("SELECT count(*) FROM deadlines WHERE status = 'open'").first!.decode(Int.self, at: 0)
+        }
         let dueRows = try await pool.transaction(council: council) {
             try $0.query("SELECT count(*) FROM deadlines WHERE next_alert_on <= $1::date", [today.description]).first!.decode(Int.self, at: 0)
         }
-        print("scheduler benchmark: \(total) open deadlines in the council, \(dueRows) due rows on \(dueRows > 0 ? "\(due) cases" : "no case"), \(workers) workers, \(batch) cases a transaction")
+        print(
+            "scheduler benchmark: \(total) open deadlines in the council, \(dueRows) due rows on \(dueRows > 0 ? "\(due) cases" : "no case"), \(workers) workers, \(batch) cases a transaction"
+        )
 
         var started = ContinuousClock.now
         let report = try await sweeper.sweep(council: council, today: today)
@@ -60,16 +64,22 @@ struct SchedulerBench: AsyncParsableCommand {
         let scanSeconds = (ContinuousClock.now - started).seconds
         started = ContinuousClock.now
         let touched = try await pool.transaction(council: council) { connection in
-            try connection.query("UPDATE deadlines SET team = team WHERE rule = 'R-DECIDE-6W' AND status = 'open' AND due_on < $1::date", [today.description]).affected
+            try connection.query(
+                "UPDATE deadlines SET team = team WHERE rule = 'R-DECIDE-6W' AND status = 'open' AND due_on < $1::date", [today.description]
+            ).affected
         }
         let touchSeconds = (ContinuousClock.now - started).seconds
 
         print("")
-        print("sweep raising the due work      \(format(sweepSeconds, 2)) s   \(report.breaches) breaches, \(report.reminders) reminders, \(report.alerts) alerts (target < 10 s)")
+        print(
+            "sweep raising the due work      \(format(sweepSeconds, 2)) s   \(report.breaches) breaches, \(report.reminders) reminders, \(report.alerts) alerts (target < 10 s)"
+        )
         print("sweep with nothing due          \(format(emptySeconds * 1000, 1)) ms   \(empty.cases) cases (target < 50 ms)")
         print("baseline: scan every deadline   \(format(scanSeconds * 1000, 1)) ms   (the not-due rows a sweep without its partial index would read)")
         print("baseline: one UPDATE of the     \(format(touchSeconds * 1000, 1)) ms   \(touched) overdue rows (the floor for touching them)")
-        print("per breach: \(format(sweepSeconds / Double(max(1, report.breaches)) * 1e6, 0)) µs recorded through decide, append, projections and alerts")
+        print(
+            "per breach: \(format(sweepSeconds / Double(max(1, report.breaches)) * 1e6, 0)) µs recorded through decide, append, projections and alerts"
+        )
     }
 
     /// A fresh council: `due` real cases whose decision deadline passed a week ago (bulk-loaded through
@@ -78,7 +88,9 @@ struct SchedulerBench: AsyncParsableCommand {
         let owner = try PostgresConnection(conninfo)
         defer { owner.close() }
         let council = UUID()
-        try owner.query("INSERT INTO councils (council_id, code, name) VALUES ($1, $2, 'Scheduler benchmark')", [council, "SCHED-\(council.uuidString.prefix(8))"])
+        try owner.query(
+            "INSERT INTO councils (council_id, code, name) VALUES ($1, $2, 'Scheduler benchmark')",
+            [council, "SCHED-\(council.uuidString.prefix(8))"])
         _ = try UserDirectory().addUser(name: "Bench Caseworker", role: .caseworker, team: "North", council: council, on: owner)
         _ = try UserDirectory().addUser(name: "Bench Manager", role: .manager, team: "North", council: council, on: owner)
         let requested = today.adding(days: -50)  // R-DECIDE-6W fell due 8 days ago; nothing else is due
@@ -86,7 +98,10 @@ struct SchedulerBench: AsyncParsableCommand {
         var cases: [BulkCase] = []
         for n in 0..<due {
             var state = CaseState()
-            for event in [CaseEvent.requestReceived(RequestReceived(requestSource: .parent)), .caseworkerAssigned(CaseworkerAssigned(caseworker: "Bench Caseworker", team: "North"))] {
+            for event in [
+                CaseEvent.requestReceived(RequestReceived(requestSource: .parent)),
+                .caseworkerAssigned(CaseworkerAssigned(caseworker: "Bench Caseworker", team: "North")),
+            ] {
                 for recorded in try decider.decide(state, LogEvent(event, on: requested, by: "bench", today: requested)) { state.evolve(recorded) }
             }
             cases.append(BulkCase(caseId: UUID(), council: council, reference: "SCHED-\(n)", child: nil, history: state.history))
