@@ -59,15 +59,8 @@ struct CaseView: Encodable {
         openedOn = facts.openedOn
         caseworker = facts.caseworker
         team = facts.team
-        switch facts.assessment {
-        case .assess(let on):
-            decidedOn = on
-            assessed = true
-        case .refused(let on):
-            decidedOn = on
-            assessed = false
-        case .pending: break
-        }
+        decidedOn = facts.assessment.decidedOn
+        assessed = facts.assessment.assessed
         draftOn = facts.draftOn
         planMadeOn = facts.planMadeOn
         mediation = facts.mediation

@@ -5,6 +5,23 @@ public struct CaseFacts: Sendable {
         case pending
         case assess(CivilDate)
         case refused(CivilDate)
+
+        /// The day of the decision, whichever it was; nil while pending.
+        public var decidedOn: CivilDate? {
+            switch self {
+            case .assess(let on), .refused(let on): on
+            case .pending: nil
+            }
+        }
+
+        /// Whether the council decided to assess; nil while pending.
+        public var assessed: Bool? {
+            switch self {
+            case .assess: true
+            case .refused: false
+            case .pending: nil
+            }
+        }
     }
 
     public struct Advice: Sendable, Hashable {

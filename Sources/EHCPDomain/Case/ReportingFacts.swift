@@ -26,15 +26,8 @@ public struct ReportingFacts: Sendable, Hashable {
             if case .finalPlanIssued = recorded.event, firstPlanOn == nil { firstPlanOn = recorded.occurredOn }
             if case .reviewDecisionMade = recorded.event { lastReviewOn = max(lastReviewOn ?? recorded.occurredOn, recorded.occurredOn) }
         }
-        var decidedOn: CivilDate?
-        var refused = false
-        switch facts.assessment {
-        case .assess(let on): decidedOn = on
-        case .refused(let on):
-            decidedOn = on
-            refused = true
-        case .pending: break
-        }
+        let decidedOn = facts.assessment.decidedOn
+        let refused = facts.assessment.assessed == false
         let assessmentEnd = [firstPlanOn, facts.noPlanOn].compactMap { $0 }.min()
         for recorded in state.effective {
             let isMediation: Bool

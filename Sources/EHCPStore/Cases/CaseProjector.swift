@@ -31,17 +31,6 @@ public struct CaseProjector: Sendable {
     static func summaryRow(council: UUID, caseId: UUID, reference: String?, childId: UUID?, state: CaseState, report: DeadlineReport) -> [String?] {
         let facts = state.facts
         let duties = report.deadlines.filter { $0.rule.kind == .duty }
-        var decidedOn: CivilDate?
-        var assessed: Bool?
-        switch facts.assessment {
-        case .assess(let on):
-            decidedOn = on
-            assessed = true
-        case .refused(let on):
-            decidedOn = on
-            assessed = false
-        case .pending: break
-        }
         var ceasedReason: Int?
         for recorded in state.effective.reversed() {
             if case .planCeased(let ceased) = recorded.event {
@@ -52,7 +41,8 @@ public struct CaseProjector: Sendable {
         return [
             caseId.postgresText, council.postgresText, reference ?? defaultReference(for: caseId), childId?.postgresText,
             facts.stage.rawValue, (facts.openedOn ?? CivilDate(dayNumber: 0)).description, facts.openedBy?.rawValue ?? "unknown",
-            facts.requestSource?.rawValue, decidedOn?.description, assessed?.postgresText, facts.draftOn?.description,
+            facts.requestSource?.rawValue, facts.assessment.decidedOn?.description, facts.assessment.assessed?.postgresText,
+            facts.draftOn?.description,
             facts.planMadeOn?.description, facts.noPlanOn?.description, facts.withdrawnOn?.description, facts.ceasedOn?.description,
             ceasedReason.map(String.init), facts.caseworker, facts.team, facts.mediation.postgresText, facts.appealed.postgresText,
             report.deadlines.contains { $0.rule == .final20W && !$0.exceptionIds.isEmpty }.postgresText, String(state.version),
