@@ -1,0 +1,57 @@
+import Foundation
+import Postgres
+
+/// The events of a batch, by case, appended with one statement that also moves each stream head.
+struct EventRows {
+    struct Slot: Hashable {
+        var caseId: UUID
+        var version: Int
+    }
+
+    private var columns: [[String?]] = Array(repeating: [], count: 7)
+    private var heads: [(caseId: UUID, version: Int)] = []
+
+    /// Adds a case's new events after its version `from`, as the batch read it.
+    mutating func add(caseId: UUID, from version: Int, events: [NewEvent]) {
+        let caseText = caseId.postgresText
+        for (offset, event) in events.enumerated() {
+            let row: [String?] = [
+                caseText, String(version + offset + 1), event.type, String(event.schemaVersion), event.data, event.occurredOn,
+                event.actor,
+            ]
+            for column in row.indices { columns[column].append(row[column]) }
+        }
+        heads.append((caseId, version + events.count))
+    }
+
+    /// The statement that moves the heads and inserts the events, returning each event's global position
+    /// (`positions(_:)` reads them). Heads are moved in case order, so two batches sharing cases lock
+    /// them in the same order.
+    func statement(council: UUID) -> PostgresConnection.Statement {
+        let heads = heads.map { (text: $0.caseId.postgresText!, version: $0.version) }.sorted { $0.text < $1.text }
+        return .init(
+            """
+            WITH moved AS (
+                UPDATE case_streams s SET version = h.version
+                FROM unnest($2::uuid[], $3::int[]) AS h(case_id, version) WHERE s.case_id = h.case_id
+            )
+            INSERT INTO events (council_id, case_id, version, type, schema_version, data, occurred_on, actor)
+            SELECT $1, e.case_id, e.version, e.type, e.schema_version, e.data::jsonb, e.occurred_on, e.actor
+            FROM unnest($4::uuid[], $5::int[], $6::text[], $7::smallint[], $8::text[], $9::date[], $10::text[])
+                WITH ORDINALITY AS e(case_id, version, type, schema_version, data, occurred_on, actor, n)
+            ORDER BY e.n
+            RETURNING case_id, version, global_position
+            """,
+            [council, PostgresArray(heads.map(\.text)), PostgresArray(heads.map { String($0.version) })]
+                + columns.map { PostgresArray($0) as any PostgresEncodable })
+    }
+
+    /// Each appended event's global position, from the rows `statement(council:)` returned.
+    static func positions(_ rows: PostgresRows) throws(PostgresError) -> [Slot: Int64] {
+        var positions: [Slot: Int64] = [:]
+        for row in rows.rows {
+            positions[Slot(caseId: try row.decode(at: 0), version: try row.decode(at: 1))] = try row.decode(at: 2)
+        }
+        return positions
+    }
+}
