@@ -277,9 +277,10 @@ public final class PostgresConnection: @unchecked Sendable {
                 PQresultErrorField(result, code).map { String(cString: $0) }
             }
             let message = field(Int32(UInt8(ascii: "M"))) ?? String(cString: PQresultErrorMessage(result))
+            let sqlState = field(Int32(UInt8(ascii: "C")))
             let connectionBroken = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
             throw PostgresError(
-                connectionBroken ? .connection : .query, sqlState: field(Int32(UInt8(ascii: "C"))),
+                PostgresError.kind(sqlState: sqlState, connectionBroken: connectionBroken), sqlState: sqlState,
                 message: message.trimmingCharacters(in: .whitespacesAndNewlines), detail: field(Int32(UInt8(ascii: "D"))),
                 constraint: field(Int32(UInt8(ascii: "n"))))
         }

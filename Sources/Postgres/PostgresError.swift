@@ -28,6 +28,16 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         self.constraint = constraint
     }
 
+    /// `.connection` when libpq has seen the connection break, or when the server says it is ending the
+    /// session (class 08, connection exception; 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
+    /// connect now). A server killed or restarting sends those just before it closes the socket, so libpq
+    /// may not have marked the connection bad yet: the error is about the server, not the statement.
+    public static func kind(sqlState: String?, connectionBroken: Bool) -> Kind {
+        if connectionBroken { return .connection }
+        guard let sqlState else { return .query }
+        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(sqlState) ? .connection : .query
+    }
+
     public var isUniqueViolation: Bool { sqlState == "23505" }
     public var isInsufficientPrivilege: Bool { sqlState == "42501" }
 

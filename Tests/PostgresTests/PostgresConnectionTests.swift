@@ -119,6 +119,26 @@ struct PostgresConnectionTests {
         #expect(try connection.query("SELECT 1").count == 1)
     }
 
+    @Test("a statement's error is a query error; the server ending the session is a connection error")
+    func serverEndingSessionIsConnectionError() throws {
+        let connection = try database.connect()
+        let victim = try database.connect()
+        let pid = try victim.query("SELECT pg_backend_pid()").first!.decode(Int.self, at: 0)
+        try connection.query("SELECT pg_terminate_backend($1)", [pid])
+        let terminated = try #require(throws: PostgresError.self) { try victim.query("SELECT 1") }
+        #expect(terminated.kind == .connection)
+        #expect(try #require(throws: PostgresError.self) { try connection.query("SELEC 1") }.kind == .query)
+        // What a killed or restarting server sends before closing the socket, whether or not libpq has seen
+        // the close yet: admin shutdown (a fast shutdown, or a backend told its postmaster died), crash
+        // shutdown, cannot connect now (recovery), and the connection-exception class.
+        for state in ["57P01", "57P02", "57P03", "08006"] {
+            #expect(PostgresError.kind(sqlState: state, connectionBroken: false) == .connection, "\(state)")
+        }
+        for state in ["23505", "40001", "42601", "57014"] {
+            #expect(PostgresError.kind(sqlState: state, connectionBroken: false) == .query, "\(state)")
+        }
+    }
+
     @Test("a malformed URL is rejected before connecting, with a clear message")
     func malformedURL() throws {
         let error = try #require(throws: PostgresError.self) { try PostgresConnection("this is not a url") }
