@@ -102,7 +102,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", "EHCPDomain", "EHCPStore"],
+            dependencies: ["Postgres", "EHCPDomain", "EHCPStore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),

@@ -105,7 +105,8 @@ extension Problem {
             case .database(let error): return from(error)
             }
         case let error as PostgresError:
-            if error.kind == .connection || error.kind == .poolTimeout || error.kind == .poolClosed { return .unavailable }
+            if error.kind == .poolTimeout || error.kind == .poolClosed { return .unavailable }
+            if error.kind == .connection { return .connectionLost }
             if error.sqlState == "23505", error.constraint == "case_summary_council_id_reference_key" {
                 return Problem(
                     .conflict, title: "Reference in use", detail: "another case in your council already has this reference",
@@ -134,6 +135,14 @@ extension Problem {
 
     static let unavailable = Problem(
         .serviceUnavailable, title: "Database unavailable", detail: "the database could not be reached; nothing was written, retry shortly",
+        code: "unavailable")
+
+    /// The connection broke during the request: if that was during a commit, the change may have been
+    /// recorded without its answer reaching here, so only a retry with the same key is safe.
+    static let connectionLost = Problem(
+        .serviceUnavailable, title: "Database unavailable",
+        detail:
+            "the connection to the database was lost; a change cut off while committing may have been recorded: retry with the same Idempotency-Key to record it exactly once",
         code: "unavailable")
 
     static func from(_ error: CaseError) -> Problem {

@@ -19,11 +19,11 @@ struct APIHarness: Sendable {
     let deps: APIDependencies
     static let today = CivilDate(iso: "2025-05-01")!
 
-    init(today: CivilDate = APIHarness.today) throws {
-        database = try TestDatabase.make()
-        councilA = try database.addCouncil(code: "A")
-        councilB = try database.addCouncil(code: "B")
-        let owner = try database.connect()
+    init(today: CivilDate = APIHarness.today, database: TestDatabase? = nil) throws {
+        self.database = try database ?? TestDatabase.make()
+        councilA = try self.database.addCouncil(code: "A")
+        councilB = try self.database.addCouncil(code: "B")
+        let owner = try self.database.connect()
         defer { owner.close() }
         let directory = UserDirectory()
         var tokens: [String: String] = [:]
@@ -35,7 +35,7 @@ struct APIHarness: Sendable {
             tokens[name] = try directory.createToken(userId: user, label: "test", validFor: 1, on: owner)
         }
         self.tokens = tokens
-        pool = try database.pool(size: 4)
+        pool = try self.database.pool(size: 4)
         let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())
         deps = APIDependencies(pool: pool, repository: CaseRepository(decider: CaseDecider(engine: engine)), today: { today })
     }

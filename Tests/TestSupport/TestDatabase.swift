@@ -14,9 +14,10 @@ public struct TestDatabase: Sendable {
     public let conninfo: String
     public let name: String
 
-    /// Creates a uniquely named database and applies the schema.
-    public static func make(migrate: Bool = true) throws -> TestDatabase {
-        guard let base = ProcessInfo.processInfo.environment["EHCP_TEST_DATABASE_URL"] else { throw NotConfigured() }
+    /// Creates a uniquely named database and applies the schema, in the throwaway cluster or in `cluster`
+    /// (a conninfo ending `dbname=postgres`).
+    public static func make(migrate: Bool = true, cluster: String? = nil) throws -> TestDatabase {
+        guard let base = cluster ?? ProcessInfo.processInfo.environment["EHCP_TEST_DATABASE_URL"] else { throw NotConfigured() }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         let admin = try PostgresConnection(base)
         try admin.execute("CREATE DATABASE \(name)")
