@@ -54,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
             resolved = try database.openMigrated(logger: logger)
             let owner = try database.connect(resolved)
             let empty = try owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
+            for risk in try DurabilityCheck.risks(on: owner) { logger.error("\(risk)") }
             owner.close()
             if demo && empty {
                 let seeder = DemoSeeder(conninfo: resolved.conninfo, seed: 1, asOf: LondonClock.today(), councils: 1)

@@ -108,8 +108,13 @@ public struct Migrator: Sendable {
 public enum ApplicationRole {
     public static let name = "ehcp_app"
 
-    /// Switches a new connection to the application role.
+    /// Switches a new connection to the application role, with commits that wait for their WAL flush.
+    ///
+    /// A 201 means the change is durable, so the session never runs with `synchronous_commit = off`, even
+    /// where the server, database or role sets it (an acknowledged commit could then vanish in a crash).
+    /// Stronger settings a DBA chose (`remote_write`, `remote_apply` for a standby) are kept.
     public static func assume(_ connection: PostgresConnection) throws {
-        try connection.execute("SET ROLE \(name)")
+        try connection.execute(
+            "SET ROLE \(name); SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'")
     }
 }
