@@ -86,7 +86,7 @@ extension Problem {
                     code: "versionMismatch", field: "If-Match", value: String(expected))
                 problem.extra["currentVersion"] = .number(Double(actual))
                 return problem
-            case .caseNotFound(let id): return .notFound("case", id.uuidString.lowercased())
+            case .caseNotFound(let id): return .notFound("caseId", id.uuidString.lowercased())
             case .store(let error): return from(error)
             }
         case let error as StoreError:
@@ -101,7 +101,7 @@ extension Problem {
                     .conflict, title: "Concurrent update",
                     detail: "another change landed first (expected version \(expected), found \(actual.map(String.init) ?? "none")); retry",
                     code: "concurrencyConflict")
-            case .caseNotFound(let id): return .notFound("case", id.uuidString.lowercased())
+            case .caseNotFound(let id): return .notFound("caseId", id.uuidString.lowercased())
             case .database(let error): return from(error)
             }
         case let error as PostgresError:

@@ -67,7 +67,10 @@ struct AccessAPITests {
             let childId = try await client.send(.get, "/v1/cases/\(caseId)", as: "Ann")["child"]?.objectValue?["childId"]?.string ?? ""
             #expect(try await client.send(.get, "/v1/cases/\(caseId)", as: "Bob").status == 404)
             #expect(try await client.send(.get, "/v1/cases/\(caseId)/timeline", as: "Bob").status == 404)
-            #expect(try await client.log(caseId, "DecidedToAssess", on: "2025-04-01", as: "Bob").status == 404)
+            let write = try await client.log(caseId, "DecidedToAssess", on: "2025-04-01", as: "Bob")
+            // A write says what a read says: no such case id in your council (nothing about the other council).
+            #expect(write.status == 404 && write.string("field") == "caseId")
+            #expect(write.string("detail") == (try await client.send(.get, "/v1/cases/\(caseId)", as: "Bob")).string("detail"))
             #expect(
                 try await client.send(.post, "/v1/cases/\(caseId)/events/1/correction", as: "Bob", json: #"{"reason":"x","occurredOn":"2025-03-04"}"#)
                     .status == 404)
