@@ -25,7 +25,7 @@ struct DurabilityAPITests {
         "PostgreSQL killed with SIGKILL under concurrent writes: every acknowledged event survives recovery with its projections, and a cut-off request retried with its Idempotency-Key is recorded exactly once"
     )
     func killNineLosesNoAcknowledgedWrite() async throws {
-        let cluster = try CrashableCluster()
+        let cluster = try PrivateCluster()
         defer { cluster.remove() }
         let harness = try APIHarness(database: try TestDatabase.make(cluster: cluster.conninfo))
         try await harness.run { client in

@@ -32,7 +32,7 @@ struct DurabilitySettingsTests {
         #expect(risks.count == 2)
         #expect(risks.contains { $0.contains("fsync = off") } && risks.contains { $0.contains("full_page_writes = off") })
 
-        let embedded = try CrashableCluster()
+        let embedded = try PrivateCluster()
         defer { embedded.remove() }
         let safe = try PostgresConnection(embedded.conninfo)
         defer { safe.close() }

@@ -7,15 +7,16 @@ import Postgres
     import Glibc
 #endif
 
-/// A PostgreSQL cluster made as the embedded database makes its own (initdb's defaults, so `fsync` and
-/// `synchronous_commit` are on), whose server a test can kill as `kill -9` would and start again on the
-/// same files.
+/// A PostgreSQL cluster of a test's own, made as the embedded database makes its own (initdb's defaults,
+/// so `fsync` and `synchronous_commit` are on): for what the shared throwaway cluster cannot show (its
+/// durability is traded for speed, and its roles are shared by every test). A test can kill its server as
+/// `kill -9` would and start it again on the same files.
 ///
 /// The server runs in the foreground as a child of this process (through `runuser` when root), not through
 /// `pg_ctl`: a server `pg_ctl` started belongs to init once `pg_ctl` exits, and where init does not reap
 /// (a container whose first process is not an init), a killed one stays a zombie whose PID in
 /// `postmaster.pid` stops the next start.
-public final class CrashableCluster: @unchecked Sendable {
+public final class PrivateCluster: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
@@ -31,7 +32,7 @@ public final class CrashableCluster: @unchecked Sendable {
             throw Failure(description: "EHCP_TEST_PG_BIN is not set: run the tests with 'make test' (scripts/test.sh)")
         }
         postgres = URL(fileURLWithPath: bin).appendingPathComponent("postgres")
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ehcp-crash-\(UUID().uuidString.prefix(8))")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ehcp-private-\(UUID().uuidString.prefix(8))")
         embedded = try EmbeddedDatabase(directory: directory, logger: Logger(label: "test"))
         _ = try embedded.start()  // initdb and the `ehcp` database, as `ehcp serve` would
         embedded.stop()
