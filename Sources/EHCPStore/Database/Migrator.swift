@@ -73,25 +73,31 @@ public struct Migrator: Sendable {
         {
             throw IncompatibleDatabase(found: first)
         }
+        var applied: [Int] = []
         if current == 0 {
-            try connection.transaction { connection in
-                try connection.execute(schema)
-                for migration in migrations {
+            do {
+                try connection.transaction { connection in
+                    try connection.execute(schema)
+                    for migration in migrations {
+                        try connection.query(
+                            "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)", [migration.version, migration.description])
+                    }
+                }
+            } catch let error as PostgresError where error.sqlState == "42501" && error.message.contains("create role") {
+                throw ApplicationRole.Unavailable(user: try ApplicationRole.currentUser(connection), roleExists: false)
+            }
+            applied = migrations.map(\.version)
+        } else {
+            for migration in migrations where migration.version > current {
+                try connection.transaction { connection in
+                    try connection.execute(migration.sql)
                     try connection.query(
                         "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)", [migration.version, migration.description])
                 }
+                applied.append(migration.version)
             }
-            return migrations.map(\.version)
         }
-        var applied: [Int] = []
-        for migration in migrations where migration.version > current {
-            try connection.transaction { connection in
-                try connection.execute(migration.sql)
-                try connection.query(
-                    "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)", [migration.version, migration.description])
-            }
-            applied.append(migration.version)
-        }
+        try ApplicationRole.ensureMember(connection)
         return applied
     }
 
@@ -105,8 +111,42 @@ public struct Migrator: Sendable {
 
 /// The role the application runs as: it does not own the tables, so row-level security applies and
 /// events cannot be updated or deleted.
+///
+/// The service connects as the database's owner (`DATABASE_URL`) and switches to this role with
+/// `SET ROLE`, which needs membership in it. Migrating creates the role and grants that membership when
+/// the owner may (a superuser, or a role with CREATEROLE); otherwise a DBA does it once, and the
+/// migration says exactly what to run rather than leaving a server that fails every request.
 public enum ApplicationRole {
     public static let name = "ehcp_app"
+
+    /// The owner may not create the application role, or may not switch to it.
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var user: String
+        public var roleExists: Bool
+        public var description: String {
+            let create = roleExists ? "" : "CREATE ROLE \(ApplicationRole.name) NOLOGIN; "
+            return "the database user '\(user)' owns the schema but cannot "
+                + (roleExists ? "switch to" : "create")
+                + " the role \(ApplicationRole.name) that the service runs as; ask a PostgreSQL superuser to run once: "
+                + "\(create)GRANT \(ApplicationRole.name) TO \"\(user)\";"
+        }
+    }
+
+    static func currentUser(_ connection: PostgresConnection) throws -> String {
+        try connection.query("SELECT current_user::text").first!.decode(String.self, at: 0)
+    }
+
+    /// Makes the connecting user a member of the application role, if it is not one already.
+    public static func ensureMember(_ connection: PostgresConnection) throws {
+        let member = try connection.query("SELECT pg_has_role(current_user, $1, 'MEMBER')", [name]).first!.decode(Bool.self, at: 0)
+        if member { return }
+        do {
+            try connection.execute("GRANT \(name) TO CURRENT_USER")
+        } catch {
+            guard error.sqlState == "42501" else { throw error }
+            throw Unavailable(user: try currentUser(connection), roleExists: true)
+        }
+    }
 
     /// Switches a new connection to the application role, with commits that wait for their WAL flush.
     ///
