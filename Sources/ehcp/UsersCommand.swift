@@ -6,7 +6,8 @@ import Postgres
 
 /// `ehcp users add NAME --role R [--council C]`: adds a user and prints a bearer token for them.
 struct UsersCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "users", abstract: "Manage users.", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(
+        commandName: "users", abstract: "Manage users.", subcommands: [Add.self, List.self, Disable.self, Enable.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user and print a new bearer token for them.")
@@ -24,6 +25,63 @@ struct UsersCommand: ParsableCommand {
                 let user = try directory.addUser(name: name, role: role, team: team, council: councilId, on: connection)
                 let token = try directory.createToken(userId: user, label: "created by ehcp users add", validFor: days, on: connection)
                 print("\(name) (\(role.rawValue)) token, valid \(days) days; it is shown only now:\n\(token)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a council's users, their roles and their live tokens.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Council code (optional when there is only one council).") var council: String?
+
+        func run() throws {
+            try database.withDirectory { directory, connection in
+                print(["name", "role", "team", "status", "live tokens", "last expires"].joined(separator: "\t"))
+                for user in try directory.list(council: try directory.council(code: council, on: connection), on: connection) {
+                    let fields = [
+                        user.name, user.role.rawValue, user.team ?? "-", user.disabled ? "disabled" : "active", String(user.liveTokens),
+                        user.lastExpiry ?? "-",
+                    ]
+                    print(fields.joined(separator: "\t"))
+                }
+            }
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user (a leaver): every token stops working within 5 seconds; lists what they still hold.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The user's name.") var name: String
+        @Option(help: "Council code (optional when there is only one council).") var council: String?
+
+        func run() throws {
+            try database.withDirectory { directory, connection in
+                let councilId = try directory.council(code: council, on: connection)
+                let userId = try directory.userId(name: name, council: councilId, on: connection)
+                let revoked = try directory.disable(userId: userId, on: connection)
+                print("\(name) disabled; \(revoked) live token\(revoked == 1 ? "" : "s") revoked.")
+                let open = try directory.openCases(assignedTo: name, council: councilId, on: connection)
+                if open > 0 {
+                    print(
+                        "\(open) open case\(open == 1 ? " is" : "s are") still assigned to \(name): a manager can list them with GET /v1/cases?caseworker=\(name) and reassign each."
+                    )
+                }
+            }
+        }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Let a disabled user back in (then give them a token with ehcp tokens create).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The user's name.") var name: String
+        @Option(help: "Council code (optional when there is only one council).") var council: String?
+
+        func run() throws {
+            try database.withDirectory { directory, connection in
+                let userId = try directory.userId(name: name, council: try directory.council(code: council, on: connection), on: connection)
+                try directory.enable(userId: userId, on: connection)
+                print("\(name) enabled; give them a token with: ehcp tokens create --user \(name)")
             }
         }
     }
@@ -50,14 +108,29 @@ struct TokensCommand: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token at once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a token, or with --user every live token of a user; it stops working within 5 seconds.")
         @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The token.") var token: String
+        @Argument(help: "The token.") var token: String?
+        @Option(help: "Revoke every live token of this user instead (a lost device).") var user: String?
+        @Option(help: "Council code, with --user (optional when there is only one council).") var council: String?
+
+        func validate() throws {
+            guard (token == nil) != (user == nil) else {
+                throw ValidationError("give one of: the token to revoke, or --user NAME to revoke all of that user's live tokens")
+            }
+        }
 
         func run() throws {
             try database.withDirectory { directory, connection in
-                try directory.revoke(token: token, on: connection)
-                print("Revoked.")
+                if let token {
+                    try directory.revoke(token: token, on: connection)
+                    print("Revoked.")
+                } else if let user {
+                    let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
+                    let revoked = try directory.revokeAll(userId: userId, on: connection)
+                    print("Revoked \(revoked) live token\(revoked == 1 ? "" : "s") of \(user).")
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+import EHCPDomain
 import EHCPStore
 import Foundation
 import Postgres
@@ -31,5 +32,59 @@ struct UserDirectoryTests {
         try directory.revoke(token: token, on: owner)
         #expect(try await pool.withConnection { try directory.authenticate(token: token, on: $0) } == nil)
         #expect(throws: UserDirectory.Failure.self) { try directory.revoke(token: token, on: owner) }
+    }
+
+    @Test("a leaver is disabled: their tokens stop at once, no new one is issued, their open cases are counted; enabling needs a new token")
+    func leaver() async throws {
+        let database = try TestDatabase.make()
+        let council = try database.addCouncil(code: "A")
+        let owner = try database.connect()
+        defer { owner.close() }
+        let directory = UserDirectory()
+        let ann = try directory.addUser(name: "Ann", role: .caseworker, team: "North", council: council, on: owner)
+        let ben = try directory.addUser(name: "Ben", role: .manager, team: "North", council: council, on: owner)
+        let annTokens = try (0..<2).map { _ in try directory.createToken(userId: ann, label: nil, validFor: 30, on: owner) }
+        _ = try directory.createToken(userId: ann, label: "expired", validFor: 0, on: owner)
+        let benToken = try directory.createToken(userId: ben, label: nil, validFor: 30, on: owner)
+        let pool = try database.pool()
+        defer { pool.shutdown() }
+        func authenticates(_ token: String) async throws -> Bool {
+            try await pool.withConnection { try directory.authenticate(token: token, on: $0) } != nil
+        }
+
+        // Ann holds two cases, one of them closed.
+        let repository = CaseRepository.englandAndWales
+        for withdrawn in [false, true] {
+            let caseId = UUID()
+            let today = CivilDate(iso: "2025-04-01")!
+            var events: [(CaseEvent, String)] = [
+                (.requestReceived(RequestReceived(requestSource: .school)), "2025-03-03"),
+                (.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), "2025-03-04"),
+            ]
+            if withdrawn { events.append((.requestWithdrawn(Reason(reason: "moved")), "2025-03-05")) }
+            for (event, day) in events {
+                _ = try await repository.record(
+                    council: council, caseId: caseId, command: LogEvent(event, on: CivilDate(iso: day)!, by: "t", today: today), pool: pool)
+            }
+        }
+        #expect(try directory.openCases(assignedTo: "Ann", council: council, on: owner) == 1)
+
+        #expect(try directory.disable(userId: ann, on: owner) == 2)  // the expired one is not counted
+        for token in annTokens { #expect(try await !authenticates(token)) }
+        #expect(try await authenticates(benToken))
+        #expect(throws: UserDirectory.Failure.self) { try directory.createToken(userId: ann, label: nil, validFor: 30, on: owner) }
+        let listing = try directory.list(council: council, on: owner)
+        #expect(listing.map(\.name) == ["Ann", "Ben"])
+        #expect(listing[0].disabled && listing[0].liveTokens == 0 && listing[0].lastExpiry == nil)
+        #expect(!listing[1].disabled && listing[1].liveTokens == 1 && listing[1].lastExpiry != nil)
+
+        try directory.enable(userId: ann, on: owner)
+        for token in annTokens { #expect(try await !authenticates(token)) }  // disabling revoked them for good
+        #expect(try await authenticates(try directory.createToken(userId: ann, label: nil, validFor: 30, on: owner)))
+
+        // A lost device: every live token of one user, no one else's.
+        #expect(try directory.revokeAll(userId: ben, on: owner) == 1)
+        #expect(try await !authenticates(benToken))
+        #expect(try directory.list(council: council, on: owner)[0].liveTokens == 1)
     }
 }

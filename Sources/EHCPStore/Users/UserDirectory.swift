@@ -39,6 +39,7 @@ public struct UserDirectory: Sendable {
         case noCouncil
         case unknownUser(String)
         case unknownToken
+        case disabledUser(String)
 
         public var description: String {
             switch self {
@@ -47,6 +48,7 @@ public struct UserDirectory: Sendable {
             case .noCouncil: "there are several councils: name one with --council"
             case .unknownUser(let name): "no user '\(name)' in that council"
             case .unknownToken: "no live token matches"
+            case .disabledUser(let name): "user '\(name)' is disabled; let them back in first with: ehcp users enable \(name)"
             }
         }
     }
@@ -83,6 +85,9 @@ public struct UserDirectory: Sendable {
 
     /// Creates a token for a user and returns it: the only time it exists outside the caller's hands.
     public func createToken(userId: UUID, label: String?, validFor days: Int, on connection: PostgresConnection) throws -> String {
+        if let disabled = try connection.query("SELECT name FROM users WHERE user_id = $1 AND disabled_at IS NOT NULL", [userId]).first {
+            throw Failure.disabledUser(try disabled.decode(String.self, at: 0))
+        }
         var generator = SystemRandomNumberGenerator()  // getrandom(2): cryptographically secure
         let token = "ehcp_" + (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
         try connection.query(
@@ -101,6 +106,73 @@ public struct UserDirectory: Sendable {
             [token]
         ).affected
         if revoked == 0 { throw Failure.unknownToken }
+    }
+
+    /// Revokes every live token of a user (a lost device, a suspected leak) and returns how many.
+    @discardableResult
+    public func revokeAll(userId: UUID, on connection: PostgresConnection) throws -> Int {
+        try connection.query(
+            "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()", [userId]
+        ).affected
+    }
+
+    /// Disables a user (a leaver): none of their tokens authenticates from now on, and as a manager they
+    /// get no more team alerts. Their name stays on the events they recorded, and on the cases they hold
+    /// until those are reassigned (`openCases(assignedTo:)`). Returns the live tokens revoked with it.
+    @discardableResult
+    public func disable(userId: UUID, on connection: PostgresConnection) throws -> Int {
+        try connection.transaction { connection in
+            try connection.query("UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE user_id = $1", [userId])
+            return try revokeAll(userId: userId, on: connection)
+        }
+    }
+
+    /// Open cases (not withdrawn, ceased or transferred out) whose caseworker is `name`: what a manager
+    /// must reassign when that caseworker leaves. Runs as the owner.
+    public func openCases(assignedTo name: String, council: UUID, on connection: PostgresConnection) throws -> Int {
+        try connection.query(
+            """
+            SELECT count(*)::int FROM case_summary
+            WHERE council_id = $1 AND caseworker = $2 AND stage NOT IN ('withdrawn', 'ceased', 'transferredOut')
+            """, [council, name]
+        ).first!.decode(Int.self, at: 0)
+    }
+
+    /// Lets a disabled user back in; they need a new token (`createToken`), since disabling revoked the old ones.
+    public func enable(userId: UUID, on connection: PostgresConnection) throws {
+        try connection.query("UPDATE users SET disabled_at = NULL WHERE user_id = $1", [userId])
+    }
+
+    /// One user as `ehcp users list` shows them.
+    public struct Listing: Sendable, Equatable {
+        public var name: String
+        public var role: UserRole
+        public var team: String?
+        public var disabled: Bool
+        /// Tokens neither revoked nor expired.
+        public var liveTokens: Int
+        /// When the last live token expires, as `YYYY-MM-DD` (UTC); nil without one.
+        public var lastExpiry: String?
+    }
+
+    /// A council's users, by name.
+    public func list(council: UUID, on connection: PostgresConnection) throws -> [Listing] {
+        try connection.query(
+            """
+            SELECT u.name, u.role, u.team, u.disabled_at IS NOT NULL,
+                   count(t.token_hash)::int, to_char(max(t.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+            FROM users u
+            LEFT JOIN api_tokens t ON t.user_id = u.user_id AND t.revoked_at IS NULL AND t.expires_at > now()
+            WHERE u.council_id = $1
+            GROUP BY u.user_id ORDER BY u.name
+            """, [council]
+        ).rows.map { row in
+            let role: String = try row.decode(at: 1)
+            guard let known = UserRole(rawValue: role) else { throw PostgresError(.decoding, message: "unknown role '\(role)' in users") }
+            return Listing(
+                name: try row.decode(at: 0), role: known, team: try row.decodeIfPresent(at: 2), disabled: try row.decode(at: 3),
+                liveTokens: try row.decode(at: 4), lastExpiry: try row.decodeIfPresent(at: 5))
+        }
     }
 
     /// The user a token belongs to, or nil when it is unknown, revoked or expired. Safe as the application role.
