@@ -97,6 +97,10 @@ struct CaseBatchWriterTests: CaseSuite {
                 rows.map { $0.map { $0 == "t" ? "true" : $0 == "f" ? "false" : $0 } }.sorted { "\($0)" < "\($1)" }
             }
             #expect(normalise(rows) == normalise(expected))
+            // The state the writer holds, built from the events it decided, is the state read back from storage.
+            let held = writer.states.states(of: [caseId], council: council)[0]
+            #expect(held?.history == CaseState(history: try stored.map { try $0.recorded() }).history)
+            #expect(held?.history == demo.history)
         }
         // Group commit happened: fewer transactions than events.
         let (events, transactions) = try await pool.transaction(council: council) { connection in

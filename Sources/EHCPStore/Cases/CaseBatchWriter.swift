@@ -14,9 +14,10 @@ import Synchronization
 /// folding with another's commit, but two half-size batches cost the database nearly twice the statements
 /// of one. A batch is one transaction in two round trips (libpq pipelines):
 ///
-/// 1. it opens the transaction for the council and reads the cases' streams in one query (no lock);
-/// 2. it folds each case and decides each command (a refusal, a stale `If-Match` or an unknown case
-///    fails that command alone);
+/// 1. it opens the transaction for the council and reads, in one query and without a lock, each case's
+///    events after the version the writer already holds folded (`CaseStateCache`), or its whole stream;
+/// 2. it folds those events onto the held state and decides each command (a refusal, a stale `If-Match`
+///    or an unknown case fails that command alone);
 /// 3. it appends every case's events and moves their heads in one statement, writes the idempotency keys
 ///    and the projections with one statement per table, and commits. The events' unique
 ///    `(case_id, version)` is the concurrency check: if another writer appended to one of the cases after
@@ -78,18 +79,24 @@ public final class CaseBatchWriter: Sendable {
     public let batchSize: Int
     /// Commands that must be waiting for a lane to run beside another (see the type's documentation).
     public let laneThreshold: Int
+    /// The folded states of cases this writer has read or written.
+    let states: CaseStateCache
     private let queue = Mutex(Queue())
 
     /// Commands queued and not yet in a batch.
     public var waiting: Int { queue.withLock { $0.pending.count } }
 
-    public init(repository: CaseRepository, pool: PostgresPool, lanes: Int = 2, batchSize: Int = 64, laneThreshold: Int = 6) {
+    /// - Parameter cachedCases: how many cases' folded states to hold, per generation (`CaseStateCache`).
+    public init(
+        repository: CaseRepository, pool: PostgresPool, lanes: Int = 2, batchSize: Int = 64, laneThreshold: Int = 6, cachedCases: Int = 16_384
+    ) {
         precondition(lanes > 0 && batchSize > 0 && laneThreshold > 0)
         self.repository = repository
         self.pool = pool
         self.lanes = lanes
         self.batchSize = batchSize
         self.laneThreshold = laneThreshold
+        self.states = CaseStateCache(generationSize: cachedCases)
     }
 
     /// Records `command` with the next batch; returns when that batch has committed.
@@ -155,8 +162,8 @@ public final class CaseBatchWriter: Sendable {
     private func write(_ commands: [Command]) async -> [Result<CaseRepository.Outcome, any Error>] {
         var results: [Result<CaseRepository.Outcome, any Error>?]
         do {
-            results = try await pool.withConnection { [repository] connection in
-                try Self.write(commands, repository: repository, on: connection)
+            results = try await pool.withConnection { [repository, states] connection in
+                try Self.write(commands, repository: repository, states: states, on: connection)
             }
         } catch let error as PostgresError where error.kind == .query && Self.isRolledBackWhole(error) {
             results = Array(repeating: nil, count: commands.count)
@@ -188,11 +195,11 @@ public final class CaseBatchWriter: Sendable {
     }
 
     /// The batch inside its council transaction. A nil result is a command to re-run through the repository.
-    static func write(_ commands: [Command], repository: CaseRepository, on connection: PostgresConnection) throws
+    static func write(_ commands: [Command], repository: CaseRepository, states: CaseStateCache, on connection: PostgresConnection) throws
         -> [Result<CaseRepository.Outcome, any Error>?]
     {
         do {
-            return try writeInTransaction(commands, repository: repository, on: connection)
+            return try writeInTransaction(commands, repository: repository, states: states, on: connection)
         } catch {
             if connection.isHealthy { try? connection.execute("ROLLBACK") }
             throw error
@@ -204,41 +211,45 @@ public final class CaseBatchWriter: Sendable {
     /// the check. An event another writer appended meanwhile holds a version this batch is about to use,
     /// so the append fails, the rest of the pipeline (COMMIT included) is skipped, and the caller rolls
     /// back and re-runs each command alone on fresh state.
-    private static func writeInTransaction(_ commands: [Command], repository: CaseRepository, on connection: PostgresConnection) throws
-        -> [Result<CaseRepository.Outcome, any Error>?]
-    {
+    private static func writeInTransaction(
+        _ commands: [Command], repository: CaseRepository, states: CaseStateCache, on connection: PostgresConnection
+    ) throws -> [Result<CaseRepository.Outcome, any Error>?] {
         let council = commands[0].council
         let keys = commands.compactMap(\.idempotencyKey)
+        let held = states.states(of: commands.map(\.caseId), council: council)
         var reads: [PostgresConnection.Statement] = [
             .init("BEGIN"),
             .init(EventStore.genericPlans),
             .init("SELECT set_config('ehcp.council_id', $1, true)", [council]),
-            EventStore.historiesStatement(caseIds: commands.map(\.caseId)),
+            EventStore.eventsStatement(after: zip(commands, held).map { ($0.caseId, $1?.version ?? 0) }),
         ]
         if !keys.isEmpty {
             reads.append(.init("SELECT key FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])", [council, PostgresArray(keys)]))
         }
         let answers = try connection.pipeline(reads)
-        let histories = try repository.store.histories(answers[3])
+        let newer = try repository.store.histories(answers[3])
         let usedKeys: Set<String> = keys.isEmpty ? [] : Set(try answers[4].rows.map { try $0.decode(String.self, at: 0) })
 
         var results: [Result<CaseRepository.Outcome, any Error>?] = Array(repeating: nil, count: commands.count)
         var appends = EventRows()
         var projections = ProjectionChanges()
         var decided: [(index: Int, state: CaseState, events: [RecordedEvent])] = []
+        var folded: [(UUID, CaseState)] = []
         var notify = false
         for (index, command) in commands.enumerated() {
             if let key = command.idempotencyKey, usedKeys.contains(key) { continue }
-            guard let history = histories[command.caseId] else {
+            let events = newer[command.caseId] ?? []
+            guard var state = held[index] ?? (events.isEmpty ? nil : CaseState()) else {
                 results[index] = .failure(CaseCommandError.caseNotFound(command.caseId))
                 continue
             }
+            for event in events { state.evolve(event) }
             do {
-                let state = CaseState(history: history)
-                guard state.version == history.count else {
+                guard state.version == state.history.count else {
                     throw PostgresError(
-                        .query, message: "case \(command.caseId) has \(history.count) events but its last is version \(state.version)")
+                        .query, message: "case \(command.caseId) has \(state.history.count) events but its last is version \(state.version)")
                 }
+                folded.append((command.caseId, state))
                 let (events, next) = try repository.decide(state: state, command: command.command, expectedVersion: command.expectedVersion)
                 appends.add(caseId: command.caseId, from: state.version, events: events.map(\.newEvent))
                 let firstAlert = projections.add(
@@ -252,6 +263,7 @@ public final class CaseBatchWriter: Sendable {
         }
         guard !decided.isEmpty else {
             try connection.execute("COMMIT")
+            states.hold(folded, council: council)
             return results
         }
 
@@ -291,6 +303,8 @@ public final class CaseBatchWriter: Sendable {
                 replayed: false)
             results[index] = .success(CaseRepository.Outcome(caseId: caseId, append: append, state: next))
         }
+        // Committed: the states after this batch's events replace those it read.
+        states.hold(folded + decided.map { (commands[$0.index].caseId, $0.state) }, council: council)
         return results
     }
 }

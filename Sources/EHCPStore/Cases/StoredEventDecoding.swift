@@ -47,7 +47,22 @@ extension EventStore {
             [PostgresArray(caseIds.map(\.postgresText))])
     }
 
-    /// The histories in the rows of `historiesStatement`.
+    /// Each case's events after a version (0 for its whole stream), for a caller that holds the earlier
+    /// ones folded (`CaseStateCache`). Its rows read as `historiesStatement`'s do; a case with no newer
+    /// events is absent.
+    static func eventsStatement<Cases: Sequence>(after versions: Cases) -> PostgresConnection.Statement where Cases.Element == (UUID, Int) {
+        let versions = Array(versions)
+        return .init(
+            """
+            SELECT e.case_id, e.version, e.type, e.schema_version, e.data::text, e.occurred_on::text, e.actor
+            FROM unnest($1::uuid[], $2::int[]) AS k(case_id, after)
+            JOIN events e ON e.case_id = k.case_id AND e.version > k.after
+            ORDER BY e.case_id, e.version
+            """,
+            [PostgresArray(versions.map(\.0.postgresText)), PostgresArray(versions.map { String($0.1) })])
+    }
+
+    /// The histories (or newer events) in the rows of `historiesStatement` (or `eventsStatement`).
     func histories(_ rows: PostgresRows) throws -> [UUID: [RecordedEvent]] {
         var histories: [UUID: [RecordedEvent]] = [:]
         // Rows come case by case: each case's id is read once and its events gathered before storing them.

@@ -49,6 +49,13 @@ struct APIBench: AsyncParsableCommand {
 
         print("api benchmark: \(caseIds.count) cases, \(clients) clients, \(events) events per measurement, \(connections) connections")
         let meter = CPUMeter(dataDirectory: resolved.embedded?.dataDirectory)
+        // First the server as it is just after a start, before it holds any case's state: each request reads
+        // and folds its case's whole history. Then as it runs once it holds them (ehcp serve reads them in
+        // the background at start, `holdOpenCases`; the first pass has also held the cases it wrote).
+        let cold = try await meter.measure { try await measureHTTP(caseIds: caseIds, token: token, today: today) }
+        let warming = ContinuousClock.now
+        let held = try await api.writer.holdOpenCases()
+        let warmed = (ContinuousClock.now - warming).seconds
         let before = api.writer.totals
         let http = try await meter.measure { try await measureHTTP(caseIds: caseIds, token: token, today: today) }
         let after = api.writer.totals
@@ -58,7 +65,7 @@ struct APIBench: AsyncParsableCommand {
         let raw = try await meter.measure { try await measureRaw(pool: pool, council: council, caseIds: caseIds) }
         print("                                      events/s    p50 ms    p99 ms   CPU ms/event: ehcp  PostgreSQL")
         for (name, result) in [
-            ("HTTP log event", http), ("HTTP floor: GET /healthz", floor), ("batch writer, no HTTP", batched),
+            ("HTTP log event, nothing held", cold), ("HTTP log event", http), ("HTTP floor: GET /healthz", floor), ("batch writer, no HTTP", batched),
             ("one transaction per event", direct), ("raw INSERT", raw),
         ] {
             let count = Double(events / clients * clients)
@@ -68,6 +75,9 @@ struct APIBench: AsyncParsableCommand {
                 format(1000 * result.cpu.process / count, 3).leftPad(19),
                 (result.cpu.database.map { format(1000 * $0 / count, 3) } ?? "n/a").leftPad(11))
         }
+        print(
+            "case states held: \(held) read and folded in \(format(warmed, 1)) s"
+        )
         let batches = after.batches - before.batches
         print(
             "HTTP: \(after.commands - before.commands) events in \(batches) batches, \(format(Double(after.commands - before.commands) / Double(max(batches, 1)), 1)) a commit"
