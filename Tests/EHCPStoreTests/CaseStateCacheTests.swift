@@ -74,6 +74,39 @@ struct CaseStateCacheTests: CaseSuite {
         #expect(writer.states.states(of: [caseId], council: other).map { $0 == nil } == [true])
     }
 
+    @Test(
+        "a held state ahead of the database (a restore under a running server) is forgotten; the command is decided on the stored stream, leaving no gap"
+    )
+    func heldStateAheadOfTheDatabase() async throws {
+        let pool = try database.pool(size: 4)
+        defer { pool.shutdown() }
+        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 16)
+        let caseId = UUID()
+        try await open(caseId, council: council, pool: pool)
+        _ = try await writer.record(.init(council: council, caseId: caseId, command: assign("Ann", on: "2025-03-04")))
+        #expect(writer.states.states(of: [caseId], council: council).first??.version == 2)
+
+        // The database goes back to version 1, as a restore from last night's backup would take it.
+        let owner = try database.connect()
+        defer { owner.close() }
+        try owner.execute("BEGIN")
+        try owner.query("DELETE FROM events WHERE case_id = $1 AND version = 2", [caseId])
+        try owner.query("UPDATE case_streams SET version = 1 WHERE case_id = $1", [caseId])
+        try owner.execute("COMMIT")
+
+        let outcome = try await writer.record(.init(council: council, caseId: caseId, command: assign("Bea", on: "2025-03-05")))
+        #expect(outcome.append.lastVersion == 2)
+        let versions = try owner.query("SELECT version FROM events WHERE case_id = $1 ORDER BY version", [caseId]).rows.map {
+            try $0.decode(Int.self, at: 0)
+        }
+        #expect(versions == [1, 2])
+        #expect(writer.states.states(of: [caseId], council: council).map { $0 == nil } == [true])
+        // The next command holds the stored state again.
+        _ = try await writer.record(.init(council: council, caseId: caseId, command: assign("Cal", on: "2025-03-06")))
+        let held = try #require(writer.states.states(of: [caseId], council: council).first ?? nil)
+        #expect(held.history == (try await storedState(caseId, council: council, pool: pool))?.history)
+    }
+
     @Test("reading ahead holds the open cases of every council, most recently changed first, up to one generation")
     func holdOpenCases() async throws {
         let pool = try database.pool(size: 4)
@@ -119,5 +152,7 @@ struct CaseStateCacheTests: CaseSuite {
         cache.insert([("d", 4), ("e", 5)])
         #expect(cache.count <= 4)
         #expect(cache.values(for: ["e"]) == [5])
+        cache.remove(["e", "c"])
+        #expect(cache.values(for: ["e", "c"]) == [nil, nil])
     }
 }

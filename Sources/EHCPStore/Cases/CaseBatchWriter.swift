@@ -16,7 +16,8 @@ import Synchronization
 ///
 /// 1. it opens the transaction for the council and reads, in one query and without a lock, each case's
 ///    events after the version the writer already holds folded (`CaseStateCache`), or its whole stream;
-/// 2. it folds those events onto the held state and decides each command (a refusal, a stale `If-Match`
+/// 2. it folds those events onto the held state, checks that the result is at the stream's head (a case
+///    that is not is left to the repository), and decides each command (a refusal, a stale `If-Match`
 ///    or an unknown case fails that command alone);
 /// 3. it appends every case's events and moves their heads in one statement, writes the idempotency keys
 ///    and the projections with one statement per table, and commits. The events' unique
@@ -222,13 +223,16 @@ public final class CaseBatchWriter: Sendable {
             .init(EventStore.genericPlans),
             .init("SELECT set_config('ehcp.council_id', $1, true)", [council]),
             EventStore.eventsStatement(after: zip(commands, held).map { ($0.caseId, $1?.version ?? 0) }),
+            .init("SELECT case_id, version FROM case_streams WHERE case_id = ANY($1::uuid[])", [PostgresArray(commands.map(\.caseId.postgresText))]),
         ]
         if !keys.isEmpty {
             reads.append(.init("SELECT key FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])", [council, PostgresArray(keys)]))
         }
         let answers = try connection.pipeline(reads)
         let newer = try repository.store.histories(answers[3])
-        let usedKeys: Set<String> = keys.isEmpty ? [] : Set(try answers[4].rows.map { try $0.decode(String.self, at: 0) })
+        var heads: [UUID: Int] = [:]
+        for row in answers[4].rows { heads[try row.decode(UUID.self, at: 0)] = try row.decode(Int.self, at: 1) }
+        let usedKeys: Set<String> = keys.isEmpty ? [] : Set(try answers[5].rows.map { try $0.decode(String.self, at: 0) })
 
         var results: [Result<CaseRepository.Outcome, any Error>?] = Array(repeating: nil, count: commands.count)
         var appends = EventRows()
@@ -244,6 +248,13 @@ public final class CaseBatchWriter: Sendable {
                 continue
             }
             for event in events { state.evolve(event) }
+            guard state.version == heads[command.caseId] else {
+                // A head that moved between the two reads, or a held state ahead of the database (restored
+                // from a backup, or a standby promoted before it had every commit): forget it, and let the
+                // repository decide on the stored stream alone.
+                states.forget([command.caseId])
+                continue
+            }
             do {
                 guard state.version == state.history.count else {
                     throw PostgresError(

@@ -13,6 +13,10 @@ import Foundation
 /// only for the council it was read under: row-level security decides what a council may see, and a
 /// held state is never shown to another.
 ///
+/// A held state is checked against the stream's head each time it is used, and forgotten when it is ahead
+/// (a database restored from a backup under a running server, or a standby promoted before it had every
+/// commit): it is never the ground for an event whose version would leave a gap.
+///
 /// Memory is bounded by `GenerationalCache`: at most two generations of `generationSize` cases.
 final class CaseStateCache: Sendable {
     private struct Held: Sendable {
@@ -37,6 +41,11 @@ final class CaseStateCache: Sendable {
     /// Holds committed states of cases read as `council`; a later one for the same case replaces an earlier.
     func hold(_ states: [(UUID, CaseState)], council: UUID) {
         cache.insert(states.map { ($0.0, Held(council: council, state: $0.1)) })
+    }
+
+    /// Drops what is held for `caseIds`.
+    func forget(_ caseIds: [UUID]) {
+        cache.remove(caseIds)
     }
 
     /// Cases held now (for tests).

@@ -36,6 +36,16 @@ final class GenerationalCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
         }
     }
 
+    /// Drops what is held for `keys`.
+    func remove(_ keys: [Key]) {
+        generations.withLock { generations in
+            for key in keys {
+                generations.current.removeValue(forKey: key)
+                generations.previous.removeValue(forKey: key)
+            }
+        }
+    }
+
     /// Entries held now, in both generations (for tests).
     var count: Int { generations.withLock { $0.current.count + $0.previous.count } }
 
