@@ -63,26 +63,28 @@ struct APIBench: AsyncParsableCommand {
         let batched = try await meter.measure { try await measureWriter(api: api, council: council, caseIds: caseIds, today: today) }
         let direct = try await meter.measure { try await measureRepository(api: api, council: council, caseIds: caseIds, today: today) }
         let raw = try await meter.measure { try await measureRaw(pool: pool, council: council, caseIds: caseIds) }
-        print("                                      events/s    p50 ms    p99 ms   CPU ms/event: ehcp  PostgreSQL")
+        print("                                          events/s    p50 ms    p99 ms   CPU ms/event: ehcp  PostgreSQL")
         for (name, result) in [
-            ("HTTP log event, nothing held", cold), ("HTTP log event", http), ("HTTP floor: GET /healthz", floor), ("batch writer, no HTTP", batched),
-            ("one transaction per event", direct), ("raw INSERT", raw),
+            ("HTTP log event (case states held)", http), ("HTTP log event, just after a start", cold), ("HTTP floor: GET /healthz", floor),
+            ("batch writer, no HTTP", batched), ("one transaction per event", direct), ("raw INSERT", raw),
         ] {
             let count = Double(events / clients * clients)
             print(
-                name.padding(toLength: 36, withPad: " ", startingAt: 0), format(result.rate, 0).leftPad(10),
+                name.padding(toLength: 40, withPad: " ", startingAt: 0), format(result.rate, 0).leftPad(10),
                 format(result.samples.percentile(0.5) / 1e6, 2).leftPad(9), format(result.samples.percentile(0.99) / 1e6, 2).leftPad(9),
                 format(1000 * result.cpu.process / count, 3).leftPad(19),
                 (result.cpu.database.map { format(1000 * $0 / count, 3) } ?? "n/a").leftPad(11))
         }
-        print(
-            "case states held: \(held) read and folded in \(format(warmed, 1)) s"
-        )
+        print("just after a start: no case state held yet, each request reads and folds its case's whole history;")
+        print("  then \(held) open cases' states read ahead in \(format(warmed, 1)) s, as ehcp serve does in the background at start")
         let batches = after.batches - before.batches
         print(
             "HTTP: \(after.commands - before.commands) events in \(batches) batches, \(format(Double(after.commands - before.commands) / Double(max(batches, 1)), 1)) a commit"
         )
-        print("HTTP / raw: \(format(100 * http.rate / raw.rate, 0))%  (target: at least 2,000 events/s with p99 under 50 ms)")
+        let met = http.rate >= 2_000 && http.samples.percentile(0.99) < 50e6
+        print(
+            "HTTP / raw: \(format(100 * http.rate / raw.rate, 0))%; target (at least 2,000 events/s with p99 under 50 ms, states held): \(met ? "met" : "not met")"
+        )
         print("(CPU ms/event includes the benchmark's own clients; it varies less between runs than events/s does.)")
     }
 
