@@ -22,6 +22,17 @@ struct CaseStateCacheTests: CaseSuite {
             council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
     }
 
+    /// A pool, a one-lane writer on it, and a case opened through the repository whose second event the
+    /// writer recorded (so the writer holds its state at version 2).
+    func caseWrittenByTheWriter() async throws -> (PostgresPool, CaseBatchWriter, UUID) {
+        let pool = try database.pool(size: 4)
+        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 16)
+        let caseId = UUID()
+        try await open(caseId, council: council, pool: pool)
+        _ = try await writer.record(.init(council: council, caseId: caseId, command: assign("Ann", on: "2025-03-04")))
+        return (pool, writer, caseId)
+    }
+
     /// The case's state folded from what is stored, as a fresh reader sees it.
     func storedState(_ caseId: UUID, council: UUID, pool: PostgresPool) async throws -> CaseState? {
         try await pool.transaction(council: council) { connection in try repository.load(caseId: caseId, on: connection) }
@@ -29,12 +40,8 @@ struct CaseStateCacheTests: CaseSuite {
 
     @Test("events another path appends after a batch are read and folded onto the held state before the next command is decided")
     func newerEventsFolded() async throws {
-        let pool = try database.pool(size: 4)
+        let (pool, writer, caseId) = try await caseWrittenByTheWriter()
         defer { pool.shutdown() }
-        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 16)
-        let caseId = UUID()
-        try await open(caseId, council: council, pool: pool)
-        _ = try await writer.record(.init(council: council, caseId: caseId, command: assign("Ann", on: "2025-03-04")))
         #expect(writer.states.states(of: [caseId], council: council).first??.version == 2)
 
         // One transaction outside the writer (as the scheduler or a new case's request does) appends version 3.
@@ -52,12 +59,8 @@ struct CaseStateCacheTests: CaseSuite {
 
     @Test("a state held for one council is not used for another council's command on the same case id: it is not found, and nothing is written")
     func councilsKeptApart() async throws {
-        let pool = try database.pool(size: 4)
+        let (pool, writer, caseId) = try await caseWrittenByTheWriter()
         defer { pool.shutdown() }
-        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 16)
-        let caseId = UUID()
-        try await open(caseId, council: council, pool: pool)
-        _ = try await writer.record(.init(council: council, caseId: caseId, command: assign("Ann", on: "2025-03-04")))
         #expect(writer.states.count == 1)
 
         let other = try database.addCouncil()
@@ -78,12 +81,8 @@ struct CaseStateCacheTests: CaseSuite {
         "a held state ahead of the database (a restore under a running server) is forgotten; the command is decided on the stored stream, leaving no gap"
     )
     func heldStateAheadOfTheDatabase() async throws {
-        let pool = try database.pool(size: 4)
+        let (pool, writer, caseId) = try await caseWrittenByTheWriter()
         defer { pool.shutdown() }
-        let writer = CaseBatchWriter(repository: repository, pool: pool, lanes: 1, batchSize: 16)
-        let caseId = UUID()
-        try await open(caseId, council: council, pool: pool)
-        _ = try await writer.record(.init(council: council, caseId: caseId, command: assign("Ann", on: "2025-03-04")))
         #expect(writer.states.states(of: [caseId], council: council).first??.version == 2)
 
         // The database goes back to version 1, as a restore from last night's backup would take it.
