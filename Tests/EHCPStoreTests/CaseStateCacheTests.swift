@@ -77,6 +77,30 @@ struct CaseStateCacheTests: CaseSuite {
         #expect(writer.states.states(of: [caseId], council: other).map { $0 == nil } == [true])
     }
 
+    @Test("corrections and retractions folded onto a held state give the state read back from storage")
+    func correctionsOnAHeldState() async throws {
+        let (pool, writer, caseId) = try await caseWrittenByTheWriter()
+        defer { pool.shutdown() }
+        let commands = [
+            assign("Bea", on: "2025-03-05"),
+            log(
+                .eventCorrected(
+                    EventCorrected(
+                        targetVersion: 2, occurredOn: CivilDate(iso: "2025-03-03"),
+                        data: .object(["caseworker": .string("Abe"), "team": .string("South")]), reason: "wrong name")),
+                on: "2025-03-06"),
+            log(.eventRetracted(EventRetracted(targetVersion: 3, reason: "logged on the wrong case")), on: "2025-03-06"),
+        ]
+        for command in commands { _ = try await writer.record(.init(council: council, caseId: caseId, command: command)) }
+        let held = try #require(writer.states.states(of: [caseId], council: council).first ?? nil)
+        let stored = try #require(try await storedState(caseId, council: council, pool: pool))
+        #expect(held.version == 5)
+        #expect(held.history == stored.history)
+        #expect(held.effective == stored.effective)
+        #expect(held.facts.caseworker == "Abe")
+        #expect(held.facts.team == "South")
+    }
+
     @Test(
         "a held state ahead of the database (a restore under a running server) is forgotten; the command is decided on the stored stream, leaving no gap"
     )
