@@ -20,8 +20,6 @@ final class StoredPayloads: Sendable {
 
     private let cache: GenerationalCache<Key, CaseEvent>
 
-    var generationSize: Int { cache.generationSize }
-
     init(generationSize: Int) {
         cache = GenerationalCache(generationSize: generationSize)
     }
