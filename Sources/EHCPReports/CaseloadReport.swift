@@ -52,15 +52,3 @@ public struct CaseloadReport: Sendable {
             ceasedByReason: Dictionary(reasons, uniquingKeysWith: +), mediations: try row.decode(at: 7), appeals: try row.decode(at: 8))
     }
 }
-
-/// RFC 4180 CSV.
-public enum CSV {
-    public static func render(header: [String], rows: [[String?]]) -> String {
-        ([header.map(field)] + rows.map { $0.map { field($0 ?? "") } }).map { $0.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-    }
-
-    static func field(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-}
