@@ -30,6 +30,10 @@ enum IdempotentWrite {
                     let responses = StoredResponses()
                     if let stored = try responses.stored(council: user.councilId, key: key, on: connection) {
                         guard stored.requestHash == hash else { throw StoreError.idempotencyKeyReused(key: key) }
+                        // HTTPResponse.Status traps outside 0...999: a stored row is trusted no further than its type.
+                        guard (100...599).contains(stored.status) else {
+                            throw PostgresError(.decoding, message: "stored response status \(stored.status) is not an HTTP status")
+                        }
                         return (Reply(status: .init(code: stored.status), json: stored.body.isEmpty ? nil : stored.body), true)
                     }
                     let reply = try write(connection)

@@ -2,22 +2,12 @@ import EHCPDomain
 import Foundation
 import Hummingbird
 
-/// The limits every request body must respect; each breach is a 4xx naming the limit, never a 500.
-public enum RequestLimits {
-    /// Largest body accepted (413 above it). An event is a few hundred bytes; a case opening under 2 KiB.
-    public static let bodyBytes = 64 * 1024
-    /// Deepest nesting of arrays and objects.
-    public static let depth = 8
-    /// Longest string (in bytes, after escapes are counted as written).
-    public static let stringBytes = 4_096
-    /// Most members in one object or array.
-    public static let members = 256
-}
-
 /// A request's JSON object, read under `RequestLimits`, with field accessors whose errors name the field.
 struct RequestBody: Sendable {
     let bytes: [UInt8]
     let object: [String: JSONValue]
+    /// Where this object sits in the body (`child.` for the child of a case opening): errors name `path + field`.
+    var path = ""
 
     /// Reads and parses the body. Requires `Content-Type: application/json` when a body is present.
     static func read(_ request: Request, context: APIContext) async throws -> RequestBody {
@@ -36,7 +26,9 @@ struct RequestBody: Sendable {
                 .unsupportedMediaType, title: "Unsupported media type", detail: "send the body as application/json", code: "unsupportedMediaType",
                 field: "Content-Type", value: type)
         }
-        try JSONLimitScanner.check(bytes)
+        do { try JSONLimitScanner.check(bytes) } catch {
+            throw Problem.invalid(field: "body", value: nil, error.message, code: error.code)
+        }
         let value: JSONValue
         do {
             value = try JSONValue.parse(bytes)
@@ -50,7 +42,7 @@ struct RequestBody: Sendable {
     }
 
     /// Refuses fields this endpoint does not define (the API's unknown-field policy: reject, docs/api.md).
-    func allowOnly(_ fields: Set<String>, in path: String = "") throws {
+    func allowOnly(_ fields: Set<String>) throws {
         for key in object.keys.sorted() where !fields.contains(key) {
             throw Problem(
                 .unprocessableContent, title: "Unknown field", detail: "'\(path + key)' is not a field of this request",
@@ -59,114 +51,30 @@ struct RequestBody: Sendable {
     }
 
     func string(_ field: String, required: Bool = true) throws -> String? {
+        let named = path + field
         switch object[field] {
         case .string(let value)?: return value
         case nil, .null?:
-            if required { throw Problem.invalid(field: field, value: nil, "'\(field)' is required") }
+            if required { throw Problem.invalid(field: named, value: nil, "'\(named)' is required") }
             return nil
-        case let other?: throw Problem.invalid(field: field, value: other.compactDescription, "'\(field)' must be a string")
+        case let other?: throw Problem.invalid(field: named, value: other.compactDescription, "'\(named)' must be a string")
         }
     }
 
     func date(_ field: String, required: Bool = true) throws -> CivilDate? {
         guard let text = try string(field, required: required) else { return nil }
-        guard let date = CivilDate(iso: text) else {
-            throw Problem.invalid(field: field, value: text, "'\(field)' must be a real date written YYYY-MM-DD", code: "malformedDate")
+        guard let date = CivilDate(iso: text), CivilDate.acceptedYears.contains(date.year) else {
+            throw Problem.malformedDate(field: path + field, value: text)
         }
         return date
     }
 
     func nested(_ field: String) throws -> RequestBody? {
+        let named = path + field
         switch object[field] {
-        case .object(let inner)?: return RequestBody(bytes: [], object: inner)
+        case .object(let inner)?: return RequestBody(bytes: [], object: inner, path: named + ".")
         case nil, .null?: return nil
-        case let other?: throw Problem.invalid(field: field, value: other.compactDescription, "'\(field)' must be an object")
-        }
-    }
-}
-
-extension JSONValue {
-    /// A short rendering for error messages.
-    var compactDescription: String {
-        switch self {
-        case .null: "null"
-        case .bool(let value): String(value)
-        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-        case .string(let value): value
-        case .array: "[…]"
-        case .object: "{…}"
-        }
-    }
-}
-
-/// Checks nesting depth, string length and member counts in one pass over the raw bytes, before any
-/// parser allocates for them.
-enum JSONLimitScanner {
-    static func check(_ bytes: [UInt8]) throws {
-        // PostgreSQL text and jsonb cannot hold NUL: refuse it here rather than fail in the database.
-        if let index = bytes.firstIndex(of: 0) ?? Self.escapedNUL(in: bytes) {
-            throw Problem.invalid(
-                field: "body", value: nil, "the body contains a NUL character (at byte \(index)), which cannot be stored", code: "malformedJSON")
-        }
-        try checkShape(bytes)
-    }
-
-    /// Where `\u0000` (an escaped NUL) starts, by a plain scan (the generic `firstRange(of:)` is slow).
-    static func escapedNUL(in bytes: [UInt8]) -> Int? {
-        let pattern = Array("\\u0000".utf8)
-        guard bytes.count >= pattern.count else { return nil }
-        for start in 0...(bytes.count - pattern.count) where bytes[start] == pattern[0] {
-            if bytes[start + 1] == pattern[1] && bytes[start + 2...start + 5].elementsEqual(pattern[2...5]) { return start }
-        }
-        return nil
-    }
-
-    private static func checkShape(_ bytes: [UInt8]) throws {
-        var depth = 0
-        var members: [Int] = []
-        var inString = false
-        var escaped = false
-        var stringLength = 0
-        for byte in bytes {
-            if inString {
-                stringLength += 1
-                if stringLength > RequestLimits.stringBytes {
-                    throw Problem.invalid(
-                        field: "body", value: nil, "a string in the body is longer than \(RequestLimits.stringBytes) bytes", code: "jsonTooLong")
-                }
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""):
-                inString = true
-                stringLength = 0
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                depth += 1
-                members.append(0)
-                if depth > RequestLimits.depth {
-                    throw Problem.invalid(field: "body", value: nil, "the body nests deeper than \(RequestLimits.depth) levels", code: "jsonTooDeep")
-                }
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                depth -= 1
-                _ = members.popLast()
-            case UInt8(ascii: ","):
-                if let last = members.indices.last {
-                    members[last] += 1
-                    if members[last] >= RequestLimits.members {
-                        throw Problem.invalid(
-                            field: "body", value: nil, "an object or array in the body has more than \(RequestLimits.members) members",
-                            code: "jsonTooLong")
-                    }
-                }
-            default: break
-            }
+        case let other?: throw Problem.invalid(field: named, value: other.compactDescription, "'\(named)' must be an object")
         }
     }
 }

@@ -165,7 +165,9 @@ public struct Targets: Sendable, Hashable, Codable {
     /// "YYYY-MM" as a month count.
     static func index(_ month: String) -> Int? {
         let parts = month.split(separator: "-")
-        guard parts.count == 2, let year = Int(parts[0]), let number = Int(parts[1]), (1...12).contains(number) else { return nil }
+        guard parts.count == 2, let year = Int(parts[0]), (1...9999).contains(year), let number = Int(parts[1]), (1...12).contains(number) else {
+            return nil
+        }
         return year * 12 + number - 1
     }
 }

@@ -8,6 +8,10 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public init(dayNumber: Int) { self.dayNumber = dayNumber }
 
+    /// The years a date from outside may name (a request, a query, an event's data). Anything else is
+    /// refused where it arrives, with the field named, before it can reach a clock or the database.
+    public static let acceptedYears = 1900...2100
+
     /// Builds a date, returning nil when the fields do not name a real day (e.g. 2025-02-29).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year) else {

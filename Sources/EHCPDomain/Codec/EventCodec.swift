@@ -201,11 +201,8 @@ public enum EventCodec {
                 }
             }
             switch current {
-            case .string(let text): return text
-            case .number(let number): return number == number.rounded() ? String(Int64(number)) : String(number)
-            case .bool(let flag): return String(flag)
-            case .null: return nil
-            default: return nil
+            case .string, .number, .bool: return current.compactDescription
+            case .null, .array, .object: return nil
             }
         }
         switch error {

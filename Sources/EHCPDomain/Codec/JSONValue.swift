@@ -49,4 +49,17 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public var stringValue: String? {
         if case .string(let value) = self { value } else { nil }
     }
+
+    /// A short rendering for error messages. Whole numbers of up to 15 digits print without a decimal
+    /// point; any other number (1e19, say, which no integer type holds) prints as a double, never trapping.
+    public var compactDescription: String {
+        switch self {
+        case .null: "null"
+        case .bool(let value): String(value)
+        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .string(let value): value
+        case .array: "[…]"
+        case .object: "{…}"
+        }
+    }
 }

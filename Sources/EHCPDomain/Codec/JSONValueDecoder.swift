@@ -89,6 +89,8 @@ private func unbox<T: Decodable>(_ value: JSONValue, as _: T.Type, path: PathNod
         guard case .bool(let flag) = value else { throw mismatch() }
         return flag as! T
     }
+    // Any other standard scalar would come back here through `T(from:)` for ever: refuse it instead.
+    if T.self is any (BinaryInteger & Decodable).Type || T.self is any (BinaryFloatingPoint & Decodable).Type { throw mismatch() }
     if case .null = value {
         throw DecodingError.valueNotFound(
             T.self, .init(codingPath: path.codingPath, debugDescription: "Expected \(T.self) value but found null instead."))

@@ -159,14 +159,16 @@ public final class CaseBatchWriter: Sendable {
         }
     }
 
-    /// Writes one batch; falls back to one transaction per command when the server rolled the batch back.
+    /// Writes one batch; falls back to one transaction per command when the server rolled the batch back,
+    /// so one command's failure (a value PostgreSQL refuses, a unique violation, a deadlock) is that
+    /// command's alone and never its neighbours'.
     private func write(_ commands: [Command]) async -> [Result<CaseRepository.Outcome, any Error>] {
         var results: [Result<CaseRepository.Outcome, any Error>?]
         do {
             results = try await pool.withConnection { [repository, states] connection in
                 try Self.write(commands, repository: repository, states: states, on: connection)
             }
-        } catch let error as PostgresError where error.kind == .query && Self.isRolledBackWhole(error) {
+        } catch let error as PostgresError where Self.isRolledBackWhole(error) {
             results = Array(repeating: nil, count: commands.count)
         } catch {
             return commands.map { _ in .failure(error) }
@@ -188,11 +190,11 @@ public final class CaseBatchWriter: Sendable {
     }
 
     /// Errors after which the server has rolled the transaction back and nothing of the batch was
-    /// written, so each command may safely run again: unique violations (an event version or an idempotency
-    /// key another writer inserted since the batch read) and the transaction-rollback class (serialization failure, deadlock).
+    /// written, so each command may safely run again on its own: any error a statement or the commit
+    /// answered with a SQLSTATE (a unique violation from another writer, a deadlock, a value refused).
+    /// A lost connection is not one: whether the commit happened is unknown, so its commands fail.
     static func isRolledBackWhole(_ error: PostgresError) -> Bool {
-        guard let state = error.sqlState else { return false }
-        return state == "23505" || state.hasPrefix("40")
+        error.kind == .query && error.sqlState != nil
     }
 
     /// The batch inside its council transaction. A nil result is a command to re-run through the repository.
@@ -217,41 +219,56 @@ public final class CaseBatchWriter: Sendable {
     ) throws -> [Result<CaseRepository.Outcome, any Error>?] {
         let council = commands[0].council
         let keys = commands.compactMap(\.idempotencyKey)
-        let held = states.states(of: commands.map(\.caseId), council: council)
+        let held = states.held(commands.map(\.caseId), council: council)
+        let after = zip(commands, held).map { ($0.caseId, $1?.state.version ?? 0) }
         var reads: [PostgresConnection.Statement] = [
             .init("BEGIN"),
             .init(EventStore.genericPlans),
             .init("SELECT set_config('ehcp.council_id', $1, true)", [council]),
-            EventStore.eventsStatement(after: zip(commands, held).map { ($0.caseId, $1?.version ?? 0) }),
-            .init("SELECT case_id, version FROM case_streams WHERE case_id = ANY($1::uuid[])", [PostgresArray(commands.map(\.caseId.postgresText))]),
+            EventStore.eventsStatement(after: after),
+            // Each stream's head and its last event's position, and the position of the event at the held
+            // version: the identity a held state must still match.
+            .init(
+                """
+                SELECT s.case_id, s.version, t.global_position, h.global_position
+                FROM unnest($1::uuid[], $2::int[]) AS k(case_id, held)
+                JOIN case_streams s ON s.case_id = k.case_id
+                JOIN events t ON t.case_id = s.case_id AND t.version = s.version
+                LEFT JOIN events h ON h.case_id = k.case_id AND h.version = k.held
+                """, [PostgresArray(after.map(\.0.postgresText)), PostgresArray(after.map { String($0.1) })]),
         ]
         if !keys.isEmpty {
             reads.append(.init("SELECT key FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])", [council, PostgresArray(keys)]))
         }
         let answers = try connection.pipeline(reads)
         let newer = try repository.store.histories(answers[3])
-        var heads: [UUID: Int] = [:]
-        for row in answers[4].rows { heads[try row.decode(UUID.self, at: 0)] = try row.decode(Int.self, at: 1) }
+        var heads: [UUID: (version: Int, position: Int64, heldPosition: Int64?)] = [:]
+        for row in answers[4].rows {
+            heads[try row.decode(UUID.self, at: 0)] = (try row.decode(at: 1), try row.decode(at: 2), try row.decodeIfPresent(at: 3))
+        }
         let usedKeys: Set<String> = keys.isEmpty ? [] : Set(try answers[5].rows.map { try $0.decode(String.self, at: 0) })
 
         var results: [Result<CaseRepository.Outcome, any Error>?] = Array(repeating: nil, count: commands.count)
         var appends = EventRows()
         var projections = ProjectionChanges()
         var decided: [(index: Int, state: CaseState, events: [RecordedEvent])] = []
-        var folded: [(UUID, CaseState)] = []
+        var folded: [(UUID, CaseState, Int64)] = []
         var notify = false
         for (index, command) in commands.enumerated() {
             if let key = command.idempotencyKey, usedKeys.contains(key) { continue }
             let events = newer[command.caseId] ?? []
-            guard var state = held[index] ?? (events.isEmpty ? nil : CaseState()) else {
+            guard var state = held[index]?.state ?? (events.isEmpty ? nil : CaseState()) else {
                 results[index] = .failure(CaseCommandError.caseNotFound(command.caseId))
                 continue
             }
             for event in events { state.evolve(event) }
-            guard state.version == heads[command.caseId] else {
-                // A head that moved between the two reads, or a held state ahead of the database (restored
-                // from a backup, or a standby promoted before it had every commit): forget it, and let the
-                // repository decide on the stored stream alone.
+            guard let head = heads[command.caseId], state.version == head.version,
+                held[index].map({ $0.lastPosition == head.heldPosition }) ?? true
+            else {
+                // A head that moved between the two reads, or a held state the database no longer has
+                // (restored from a backup, or a standby promoted before it had every commit, perhaps with
+                // other events at the same versions since): forget it, and let the repository decide on
+                // the stored stream alone.
                 states.forget([command.caseId])
                 continue
             }
@@ -260,7 +277,7 @@ public final class CaseBatchWriter: Sendable {
                     throw PostgresError(
                         .query, message: "case \(command.caseId) has \(state.history.count) events but its last is version \(state.version)")
                 }
-                folded.append((command.caseId, state))
+                folded.append((command.caseId, state, head.position))
                 let (events, next) = try repository.decide(state: state, command: command.command, expectedVersion: command.expectedVersion)
                 appends.add(caseId: command.caseId, from: state.version, events: events.map(\.newEvent))
                 let firstAlert = projections.add(
@@ -303,6 +320,7 @@ public final class CaseBatchWriter: Sendable {
         writes.append(.init("COMMIT"))
         let positions = try EventRows.positions(try connection.pipeline(writes)[0])
 
+        var written: [(UUID, CaseState, Int64)] = []
         for (index, next, events) in decided {
             let caseId = commands[index].caseId
             let first = next.version - events.count + 1
@@ -313,9 +331,10 @@ public final class CaseBatchWriter: Sendable {
                 caseId: caseId, firstVersion: first, lastVersion: next.version, firstPosition: firstPosition, lastPosition: lastPosition,
                 replayed: false)
             results[index] = .success(CaseRepository.Outcome(caseId: caseId, append: append, state: next))
+            written.append((caseId, next, lastPosition))
         }
         // Committed: the states after this batch's events replace those it read.
-        states.hold(folded + decided.map { (commands[$0.index].caseId, $0.state) }, council: council)
+        states.hold(folded + written, council: council)
         return results
     }
 }
