@@ -1,3 +1,4 @@
+import EHCPDomain
 import EHCPStore
 import Foundation
 import Hummingbird
@@ -23,7 +24,11 @@ public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated caller; nil only before `Authentication` has run (health, metrics, OpenAPI).
     public var user: AuthenticatedUser?
+    /// The server's own id for the request: in logs, the access log and the `X-Request-Id` response header.
     public var requestId: String
+    /// An `X-Request-Id` the client sent, kept beside ours (never instead of it: a client cannot choose
+    /// which id an access-log entry carries).
+    public var clientRequestId: String?
     /// Who the request turned out to be from, filled in by `Authentication` and read by `RequestLog`
     /// (contexts are values, so the outer middleware cannot see the inner one's copy).
     let actor = ActorBox()
@@ -33,6 +38,9 @@ public struct APIContext: RequestContext {
         requestId = UUID.randomVersion4().lowercased
     }
 
+    /// This request, as the access log records it.
+    var accessRequest: AccessLog.Request { AccessLog.Request(id: requestId, clientId: clientRequestId) }
+
     /// Bodies are read through `RequestBody.read`, which enforces its own limit; this bounds the rest.
     public var maxUploadSize: Int { RequestLimits.bodyBytes }
 
@@ -40,13 +48,7 @@ public struct APIContext: RequestContext {
     /// - Throws: 401 when nobody is authenticated, 403 when the role does not allow the action.
     func require(_ roles: Set<UserRole>, to action: String) throws -> AuthenticatedUser {
         guard let user else { throw Problem.unauthenticated }
-        guard roles.contains(user.role) else {
-            throw Problem(
-                .forbidden, title: "Not allowed for your role",
-                detail:
-                    "\(user.role == .admin || user.role == .auditor ? "an" : "a") \(user.role.rawValue) may not \(action); this needs one of: \(roles.map(\.rawValue).sorted().joined(separator: ", "))",
-                code: "forbidden")
-        }
+        guard roles.contains(user.role) else { throw Problem.forbidden(user, to: action, roles: roles) }
         return user
     }
 }
@@ -59,6 +61,15 @@ enum Roles {
     static let reports: Set<UserRole> = [.manager, .admin, .auditor]
     static let subjectAccess: Set<UserRole> = [.manager, .admin, .auditor]
     static let administer: Set<UserRole> = [.admin]
+
+    /// What a role may do on a case, for the decider (nil: writes nothing).
+    static func authority(_ role: UserRole) -> Authority? {
+        switch role {
+        case .caseworker: .logEvents
+        case .manager, .admin: .assignCases
+        case .auditor: nil
+        }
+    }
 }
 
 /// The authenticated actor's name and council, shared by the middlewares of one request.

@@ -15,10 +15,12 @@ public struct APIDependencies: Sendable {
     public var metrics: RequestMetrics
     /// Monthly targets shown beside the timeliness figures.
     public var targets: Targets
+    /// The shape case references must have (the settings file's `caseReferencePattern`).
+    public var caseReferences: CaseReferencePattern
 
     public init(
         pool: PostgresPool, repository: CaseRepository, today: @escaping @Sendable () -> CivilDate, metrics: RequestMetrics = RequestMetrics(),
-        targets: Targets = Targets(), writer: CaseBatchWriter? = nil
+        targets: Targets = Targets(), caseReferences: CaseReferencePattern = CaseReferencePattern(), writer: CaseBatchWriter? = nil
     ) {
         self.pool = pool
         self.repository = repository
@@ -26,6 +28,7 @@ public struct APIDependencies: Sendable {
         self.today = today
         self.metrics = metrics
         self.targets = targets
+        self.caseReferences = caseReferences
     }
 
     var engine: DeadlineEngine { repository.decider.engine }

@@ -1,5 +1,6 @@
-import Digest
+import Crypto
 import EHCPDomain
+import EHCPStore
 import Foundation
 import Hummingbird
 import Postgres
@@ -43,34 +44,42 @@ enum CaseRequests {
             throw Problem.invalid(field: "Idempotency-Key", value: String(key.prefix(40)), "Idempotency-Key must be 1 to 200 characters")
         }
         var hasher = SHA256()
-        hasher.update(Array("\(request.method.rawValue) \(request.uri.path)\n".utf8))
-        hasher.update(body)
+        hasher.update(data: Array("\(request.method.rawValue) \(request.uri.path)\n".utf8))
+        hasher.update(data: body)
         return (key, hasher.finalize().hex)
     }
 
     /// An event envelope `{type, occurredOn, data}`, decoded strictly (unknown fields are refused).
-    static func event(_ body: RequestBody, path: String = "") throws -> (CaseEvent, CivilDate) {
-        try body.allowOnly(["type", "occurredOn", "data"], in: path)
-        let type = try body.string("type")!
-        let occurredOn = try body.date("occurredOn")!
+    static func event(_ body: RequestBody) throws -> (CaseEvent, CivilDate) {
         do {
-            return (try EventCodec.decode(type: type, data: body.object["data"] ?? .object([:])), occurredOn)
+            let envelope = try EventEnvelope.decode(body.object, path: body.path)
+            return (envelope.event, envelope.occurredOn)
         } catch {
-            throw Problem.from(error)
+            switch error {
+            case .unknownField(let field):
+                throw Problem(
+                    .unprocessableContent, title: "Unknown field", detail: "'\(field)' is not a field of this request", code: "unknownField",
+                    field: field)
+            case .missing(let field): throw Problem.invalid(field: field, value: nil, "'\(field)' is required")
+            case .notAString(let field, let value): throw Problem.invalid(field: field, value: value, "'\(field)' must be a string")
+            case .malformedDate(let field, let value): throw Problem.malformedDate(field: field, value: value)
+            case .invalidEvent(let error): throw Problem.from(error)
+            }
         }
     }
 
-    /// Events only some roles may log, and events nobody logs by hand.
-    static func authorise(_ event: CaseEvent, user: APIContext) throws {
-        switch event {
-        case _ where event.isSchedulerRecord:
-            throw Problem(
-                .forbidden, title: "Recorded by the scheduler", detail: "\(event.typeName) is recorded only by the deadline scheduler",
-                code: "forbidden", field: "type", value: event.typeName)
-        case .caseworkerAssigned:
-            _ = try user.require(Roles.assign, to: "assign cases")
-        default:
-            _ = try user.require(Roles.writeCases, to: "log case events")
+    /// Events only some roles may log, and events nobody logs by hand (`CaseEvent.requiredAuthority`),
+    /// refused before the case is read; the decider checks a correction's target the same way.
+    static func authorise(_ event: CaseEvent, user: AuthenticatedUser) throws {
+        guard let authority = Roles.authority(user.role), event.mayBeLogged(with: authority) else {
+            switch event.requiredAuthority {
+            case .scheduler:
+                throw Problem(
+                    .forbidden, title: "Recorded by the scheduler", detail: "\(event.typeName) is recorded only by the deadline scheduler",
+                    code: "forbidden", field: "type", value: event.typeName)
+            case .assignCases: throw Problem.forbidden(user, to: "assign cases", roles: Roles.assign)
+            case .logEvents: throw Problem.forbidden(user, to: "log case events", roles: Roles.writeCases)
+            }
         }
     }
 

@@ -23,7 +23,7 @@ struct CasesController: Sendable {
         let body = try await RequestBody.read(request, context: context)
         try body.allowOnly(["event", "child", "reference"])
         guard let envelope = try body.nested("event") else { throw Problem.invalid(field: "event", value: nil, "'event' is required") }
-        let (event, occurredOn) = try CaseRequests.event(envelope, path: "event.")
+        let (event, occurredOn) = try CaseRequests.event(envelope)
         guard event.kind == .requestReceived || event.kind == .becameResponsible else {
             throw Problem(
                 .unprocessableContent, title: "Not an opening event",
@@ -32,12 +32,15 @@ struct CasesController: Sendable {
         }
         let child = try Self.child(try body.nested("child"))
         let reference = try body.string("reference", required: false)
-        if let reference, reference.isEmpty || reference.count > 40 {
-            throw Problem.invalid(field: "reference", value: reference, "'reference' must be 1 to 40 characters")
+        if let reference, !deps.caseReferences.accepts(reference) {
+            // The value is not echoed: a refused reference may be a child's name typed in the wrong box.
+            throw Problem.invalid(
+                field: "reference", value: nil,
+                "'reference' must match the council's pattern \(deps.caseReferences) (at most \(CaseReferencePattern.maxLength) characters)")
         }
         let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes)
-        let command = LogEvent(event, on: occurredOn, by: user.name, today: deps.today())
-        let (caseId, repository, requestId) = (UUID.randomVersion4(), deps.repository, context.requestId)
+        let command = LogEvent(event, on: occurredOn, by: user.name, today: deps.today(), authority: Roles.authority(user.role))
+        let (caseId, repository, access) = (UUID.randomVersion4(), deps.repository, context.accessRequest)
         let result: RecordedResponse = try await deps.inCouncil(user) { connection in
             if let key, let earlier = try repository.store.replayed(council: user.councilId, key: key, requestHash: hash, on: connection) {
                 return Self.recorded(
@@ -49,7 +52,7 @@ struct CasesController: Sendable {
                 council: user.councilId, caseId: caseId, command: command, idempotencyKey: key, requestHash: hash,
                 reference: reference, childId: child.id, on: connection)
             try AccessLog().record(
-                .openCase, user: user.userId, actor: user.name, caseId: caseId, childId: child.id, requestId: requestId, on: connection)
+                .openCase, user: user.userId, actor: user.name, caseId: caseId, childId: child.id, request: access, on: connection)
             return Self.recorded(
                 caseId, first: outcome.append.firstVersion, last: outcome.append.lastVersion,
                 reference: reference ?? CaseProjector.defaultReference(for: caseId))
@@ -61,7 +64,7 @@ struct CasesController: Sendable {
 
     static func child(_ body: RequestBody?) throws -> ChildRecord {
         guard let body else { throw Problem.invalid(field: "child", value: nil, "'child' is required: forename, surname, bornOn") }
-        try body.allowOnly(["forename", "surname", "bornOn", "sex", "postcode", "upn"], in: "child.")
+        try body.allowOnly(["forename", "surname", "bornOn", "sex", "postcode", "upn"])
         let forename = try body.string("forename")!
         let surname = try body.string("surname")!
         for (field, value) in [("child.forename", forename), ("child.surname", surname)]
@@ -104,8 +107,13 @@ struct CasesController: Sendable {
             }
             filter.after = after
         }
-        let today = deps.today()
-        let items = try await deps.inCouncil(user) { [filter] in try CaseQueries().list(filter, today: today, on: $0) }
+        let (today, access) = (deps.today(), context.accessRequest)
+        let items = try await deps.inCouncil(user) { [filter] connection in
+            let items = try CaseQueries().list(filter, today: today, on: connection)
+            // A page of names is a read of each child's details (UK GDPR Art. 30 record of processing).
+            try AccessLog().record(.listCases, user: user.userId, actor: user.name, casesOf: items.map(\.caseId), request: access, on: connection)
+            return items
+        }
         struct Page: Encodable {
             var cases: [CaseQueries.ListItem]
             var nextCursor: String?
@@ -118,14 +126,14 @@ struct CasesController: Sendable {
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.readCases, to: "read cases")
         let caseId = try CaseRequests.caseId(context)
-        let (today, repository, engine, requestId) = (deps.today(), deps.repository, deps.engine, context.requestId)
+        let (today, repository, engine, access) = (deps.today(), deps.repository, deps.engine, context.accessRequest)
         let view: CaseView = try await deps.inCouncil(user) { connection in
             guard let header = try CaseQueries().header(caseId: caseId, on: connection),
                 let state = try repository.load(caseId: caseId, on: connection)
             else { throw Problem.notFound("caseId", caseId.lowercased) }
             let child = try header.childId.flatMap { try ChildRecords().details(childId: $0, on: connection) }
             try AccessLog().record(
-                .readCase, user: user.userId, actor: user.name, caseId: caseId, childId: header.childId, requestId: requestId, on: connection)
+                .readCase, user: user.userId, actor: user.name, caseId: caseId, childId: header.childId, request: access, on: connection)
             let report = state.deadlines(engine, asOf: today, childBornOn: child?.bornOn.flatMap(CivilDate.init(iso:)))
             return CaseView(caseId: caseId, reference: header.reference, state: state, child: child, report: report, today: today)
         }
@@ -134,10 +142,12 @@ struct CasesController: Sendable {
 
     /// Logs one event of any type in events.md, validated by the domain.
     @Sendable func logEvent(_ request: Request, context: APIContext) async throws -> Response {
+        // Who may write is settled before the body is read: an auditor's request reaches no decoder.
+        let user = try context.require(Roles.writeCases, to: "log case events")
         let caseId = try CaseRequests.caseId(context)
         let body = try await RequestBody.read(request, context: context)
         let (event, occurredOn) = try CaseRequests.event(body)
-        try CaseRequests.authorise(event, user: context)
+        try CaseRequests.authorise(event, user: user)
         return try await record(event, on: occurredOn, caseId: caseId, body: body, request: request, context: context)
     }
 
@@ -178,14 +188,15 @@ struct CasesController: Sendable {
     private func record(
         _ event: CaseEvent, on occurredOn: CivilDate, caseId: UUID, body: RequestBody, request: Request, context: APIContext
     ) async throws -> Response {
-        guard let user = context.user else { throw Problem.unauthenticated }
+        guard let user = context.user, let authority = Roles.authority(user.role) else { throw Problem.unauthenticated }
         let expected = try CaseRequests.expectedVersion(request)
         let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes)
         let outcome: CaseRepository.Outcome
         do {
             outcome = try await deps.writer.record(
                 CaseBatchWriter.Command(
-                    council: user.councilId, caseId: caseId, command: LogEvent(event, on: occurredOn, by: user.name, today: deps.today()),
+                    council: user.councilId, caseId: caseId,
+                    command: LogEvent(event, on: occurredOn, by: user.name, today: deps.today(), authority: authority),
                     expectedVersion: expected, idempotencyKey: key, requestHash: hash))
         } catch {
             throw Problem.from(error)

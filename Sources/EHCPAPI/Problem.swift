@@ -51,6 +51,23 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         Problem(.badRequest, title: "Invalid request", detail: detail, code: code, field: field, value: value)
     }
 
+    /// The caller's role does not allow `action`.
+    static func forbidden(_ user: AuthenticatedUser, to action: String, roles: Set<UserRole>) -> Problem {
+        Problem(
+            .forbidden, title: "Not allowed for your role",
+            detail:
+                "\(user.role == .admin || user.role == .auditor ? "an" : "a") \(user.role.rawValue) may not \(action); this needs one of: \(roles.map(\.rawValue).sorted().joined(separator: ", "))",
+            code: "forbidden")
+    }
+
+    /// A date that is not `YYYY-MM-DD`, not a real day, or outside the years the service accepts.
+    static func malformedDate(field: String, value: String) -> Problem {
+        invalid(
+            field: field, value: value,
+            "'\(field)' must be a real date written YYYY-MM-DD, in the years \(CivilDate.acceptedYears.lowerBound) to \(CivilDate.acceptedYears.upperBound)",
+            code: "malformedDate")
+    }
+
     var json: JSONValue {
         var object: [String: JSONValue] = [
             "type": .string("https://ehcp.example/problems/\(code)"), "title": .string(title), "status": .number(Double(status.code)),
@@ -150,6 +167,7 @@ extension Problem {
             switch error.code {
             case .caseNotOpen: .notFound
             case .caseAlreadyOpen, .duplicate: .conflict
+            case .forbidden: .forbidden
             default: .unprocessableContent
             }
         return Problem(

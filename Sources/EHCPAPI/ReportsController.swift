@@ -45,8 +45,8 @@ struct ReportsController: Sendable {
                 if let value { return value }
                 throw Problem.invalid(field: name, value: nil, "'\(name)' is required (YYYY-MM-DD)")
             }
-            guard let date = CivilDate(iso: text) else {
-                throw Problem.invalid(field: name, value: text, "'\(name)' must be a date written YYYY-MM-DD", code: "malformedDate")
+            guard let date = CivilDate(iso: text), CivilDate.acceptedYears.contains(date.year) else {
+                throw Problem.malformedDate(field: name, value: text)
             }
             return date
         }
@@ -146,7 +146,13 @@ struct ReportsController: Sendable {
         guard let text = parameters.query["year"], let year = Int(text), (2014...2100).contains(year) else {
             throw Problem.invalid(field: "year", value: parameters.query["year"], "'year' is required: the calendar year of the return, e.g. 2025")
         }
-        let result = try await deps.inCouncil(user) { try SEN2Export().run(year: year, on: $0) }
+        let access = context.accessRequest
+        let result = try await deps.inCouncil(user) { connection in
+            let result = try SEN2Export().run(year: year, on: connection)
+            // The return reads every child's name, birth date, postcode and UPN: each is an access.
+            try AccessLog().record(.exportSEN2, user: user.userId, actor: user.name, children: result.children, request: access, on: connection)
+            return result
+        }
         guard let module = parameters.query["module"] else { return JSONOutput.response(result) }
         if module == "validation" {
             return Self.csv(result.validationCSV, filename: "sen2-\(year)-validation.csv")

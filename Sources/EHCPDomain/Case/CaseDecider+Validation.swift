@@ -136,8 +136,10 @@ extension CaseDecider {
         case .amendedPlanIssued:
             try requirePlan(facts, event)
         case .phaseTransferDue(let transfer):
-            if !(2000...2200).contains(transfer.transferYear) {
-                throw CaseError(.invalidField, field: "data.transferYear", value: String(transfer.transferYear), "must be a calendar year")
+            if !CivilDate.acceptedYears.contains(transfer.transferYear) {
+                throw CaseError(
+                    .invalidField, field: "data.transferYear", value: String(transfer.transferYear),
+                    "must be a calendar year from \(CivilDate.acceptedYears.lowerBound) to \(CivilDate.acceptedYears.upperBound)")
             }
             if transfer.kind == .post16Other && transfer.transferOn == nil {
                 throw CaseError(

@@ -21,6 +21,9 @@ public struct CaseError: Error, Sendable, Hashable, CustomStringConvertible {
         case impossibleInState
         /// An exception whose evidence does not fit its ground (statutory-timescales.md §3).
         case exceptionDoesNotFit
+        /// The actor may not log this event, or change its target (a reassignment needs a manager; the
+        /// scheduler's records are changed by nobody).
+        case forbidden
     }
 
     public var code: Code

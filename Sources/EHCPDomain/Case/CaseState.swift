@@ -47,12 +47,18 @@ public struct LogEvent: Sendable, Hashable {
     public var actor: String
     /// Today in Europe/London, supplied by the caller: the domain never reads the clock.
     public var today: CivilDate
+    /// What the actor may do: checked against the event, and a correction's or retraction's target.
+    public var authority: Authority
 
-    public init(_ event: CaseEvent, on occurredOn: CivilDate, by actor: String, today: CivilDate) {
+    /// - Parameter authority: the API passes what the signed-in user's role allows. By default the
+    ///   scheduler's records are logged with the scheduler's authority and everything else with a
+    ///   manager's (demo loads, scenarios, the command line).
+    public init(_ event: CaseEvent, on occurredOn: CivilDate, by actor: String, today: CivilDate, authority: Authority? = nil) {
         self.event = event
         self.occurredOn = occurredOn
         self.actor = actor
         self.today = today
+        self.authority = authority ?? (event.requiredAuthority == .scheduler ? .scheduler : .assignCases)
     }
 }
 

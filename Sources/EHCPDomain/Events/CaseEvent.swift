@@ -185,3 +185,17 @@ extension CaseEvent {
         }
     }
 }
+
+extension CaseEvent {
+    /// Every date in the event's data, by field name (`dueOn`, `to`, `moveOn` …), found by reflection so
+    /// that a new payload field of type `CivilDate` is covered without a list to keep up to date.
+    public var payloadDates: [(String, CivilDate)] {
+        guard let payload = Mirror(reflecting: self).children.first?.value else { return [] }
+        return Mirror(reflecting: payload).children.compactMap { child in
+            guard let name = child.label else { return nil }
+            if let date = child.value as? CivilDate { return (name, date) }
+            if let optional = child.value as? CivilDate?, let date = optional { return (name, date) }
+            return nil
+        }
+    }
+}
