@@ -24,13 +24,13 @@ struct ChildrenController: Sendable {
     @Sendable func export(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.subjectAccess, to: "export a child's record")
         let childId = try CaseRequests.uuid(context, "childId")
-        let requestId = context.requestId
+        let access = context.accessRequest
         let export: Export = try await deps.inCouncil(user) { connection in
             guard let child = try ChildRecords().details(childId: childId, on: connection) else {
                 throw Problem.notFound("childId", childId.lowercased)
             }
             try AccessLog().record(
-                .exportChild, user: user.userId, actor: user.name, caseId: nil, childId: childId, requestId: requestId, on: connection)
+                .exportChild, user: user.userId, actor: user.name, caseId: nil, childId: childId, request: access, on: connection)
             let cases = try ChildRecords().caseIds(childId: childId, on: connection).map { caseId in
                 try TimelineController.build(caseId: caseId, stored: try EventStore().readStream(caseId: caseId, on: connection))
             }
@@ -46,7 +46,7 @@ struct ChildrenController: Sendable {
         let body = try await RequestBody.read(request, context: context)
         try body.allowOnly(["reason"])
         let reason = try body.string("reason")!
-        let requestId = context.requestId
+        let access = context.accessRequest
         struct Erased: Encodable {
             var childId: UUID
             var erased: Bool
@@ -54,7 +54,7 @@ struct ChildrenController: Sendable {
         return try await IdempotentWrite.run(request, body: body.bytes, user: user, deps: deps) { connection in
             guard try ChildRecords().erase(childId: childId, on: connection) else { throw Problem.notFound("childId", childId.lowercased) }
             try AccessLog().record(
-                .eraseChild, user: user.userId, actor: "\(user.name): \(reason)", caseId: nil, childId: childId, requestId: requestId, on: connection)
+                .eraseChild, user: user.userId, actor: user.name, caseId: nil, childId: childId, request: access, reason: reason, on: connection)
             return IdempotentWrite.json(Erased(childId: childId, erased: true))
         }
     }

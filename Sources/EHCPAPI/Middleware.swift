@@ -81,7 +81,7 @@ struct RequestLog: RouterMiddleware {
         let started = ContinuousClock.now
         var context = context
         if let given = request.headers[.init("X-Request-Id")!], given.utf8.count <= 64, !given.isEmpty {
-            context.requestId = given
+            context.clientRequestId = given
         }
         var response: Response
         do {
@@ -116,6 +116,7 @@ struct RequestLog: RouterMiddleware {
     /// metadata re-renders all of it at once in swift-log's stream handler (3% of the CPU under load).
     static func metadata(_ context: APIContext) -> Logger.Metadata {
         var metadata: Logger.Metadata = ["request": "\(context.requestId)", "actor": "\(context.actor.value?.name ?? "-")"]
+        if let client = context.clientRequestId { metadata["clientRequest"] = "\(client)" }
         if let council = context.actor.value?.council { metadata["council"] = "\(council.lowercased)" }
         return metadata
     }

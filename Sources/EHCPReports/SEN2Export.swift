@@ -28,6 +28,10 @@ public struct SEN2Export: Sendable {
         public var census: CivilDate
         public var modules: [Module]
         public var validation: [Issue]
+        /// Every child whose personal details the export read: each is written to the access log.
+        public var children: [UUID] = []
+
+        enum CodingKeys: String, CodingKey { case year, census, modules, validation }
     }
 
     public init() {}
@@ -166,6 +170,6 @@ public struct SEN2Export: Sendable {
                         "requesttableid", "transferla", "reviewmeeting", "reviewoutcome", "reviewdraft", "phasetransferduedate",
                         "phasetransferfinaldate", "lastreview",
                     ], rows: active),
-            ], validation: issues)
+            ], validation: issues, children: seenPeople.compactMap(UUID.init(uuidString:)).sorted { $0.uuidString < $1.uuidString })
     }
 }

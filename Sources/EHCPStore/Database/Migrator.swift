@@ -36,6 +36,9 @@ public struct Migrator: Sendable {
             Migration(
                 version: 3, description: "Idempotency-Key on every POST: stored responses for writes that record no case event",
                 sql: try resource("0003", in: "migrations")),
+            Migration(
+                version: 4, description: "access log: the server's request id with the client's beside it, and a reason column",
+                sql: try resource("0004", in: "migrations")),
         ]
     }
 

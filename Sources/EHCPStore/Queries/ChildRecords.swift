@@ -64,17 +64,60 @@ public struct AccessLog: Sendable {
 
     public enum Action: String, Sendable {
         case readCase, readTimeline, exportChild, eraseChild, openCase
+        /// A page of the case list or a search: names of many children at once.
+        case listCases
+        /// The SEN2 return: every child in the year's modules.
+        case exportSEN2
+    }
+
+    /// The request an entry belongs to: the server's id, and the client's `X-Request-Id` if it sent one.
+    public struct Request: Sendable, Hashable {
+        public var id: String
+        public var clientId: String?
+        public init(id: String, clientId: String? = nil) {
+            self.id = id
+            self.clientId = clientId
+        }
     }
 
     public func record(
-        _ action: Action, user: UUID, actor: String, caseId: UUID?, childId: UUID?, requestId: String, on connection: PostgresConnection
+        _ action: Action, user: UUID, actor: String, caseId: UUID?, childId: UUID?, request: Request, reason: String? = nil,
+        on connection: PostgresConnection
     ) throws(PostgresError) {
         try connection.query(
             """
-            INSERT INTO access_log (council_id, user_id, actor, action, case_id, child_id, request_id)
-            VALUES (ehcp_council(), $1, $2, $3, $4, $5, $6)
+            INSERT INTO access_log (council_id, user_id, actor, action, case_id, child_id, request_id, client_request_id, reason)
+            VALUES (ehcp_council(), $1, $2, $3, $4, $5, $6, $7, $8)
             """,
-            [user, actor, action.rawValue, caseId, childId, requestId])
+            [user, actor, action.rawValue, caseId, childId, request.id, request.clientId, reason])
+    }
+
+    /// One entry per child behind `caseIds` (cases without a child record are skipped): a bulk read,
+    /// logged in one statement.
+    public func record(
+        _ action: Action, user: UUID, actor: String, casesOf caseIds: [UUID], request: Request, on connection: PostgresConnection
+    ) throws(PostgresError) {
+        guard !caseIds.isEmpty else { return }
+        try connection.query(
+            """
+            INSERT INTO access_log (council_id, user_id, actor, action, case_id, child_id, request_id, client_request_id)
+            SELECT ehcp_council(), $1, $2, $3, s.case_id, s.child_id, $4, $5
+            FROM case_summary s WHERE s.case_id = ANY($6::uuid[]) AND s.child_id IS NOT NULL
+            """,
+            [user, actor, action.rawValue, request.id, request.clientId, PostgresArray(caseIds.map(\.postgresText))])
+    }
+
+    /// One entry per child in `childIds`: a bulk read of children not reached through one case each.
+    public func record(
+        _ action: Action, user: UUID, actor: String, children childIds: [UUID], request: Request, on connection: PostgresConnection
+    ) throws(PostgresError) {
+        guard !childIds.isEmpty else { return }
+        try connection.query(
+            """
+            INSERT INTO access_log (council_id, user_id, actor, action, child_id, request_id, client_request_id)
+            SELECT ehcp_council(), $1, $2, $3, c, $4, $5 FROM unnest($6::uuid[]) AS c
+            """,
+            [user, actor, action.rawValue, request.id, request.clientId, PostgresArray(childIds.map(\.postgresText))])
     }
 
     public struct Entry: Sendable, Hashable, Encodable {
@@ -84,19 +127,22 @@ public struct AccessLog: Sendable {
         public var caseId: UUID?
         public var childId: UUID?
         public var requestId: String
+        public var clientRequestId: String?
+        public var reason: String?
     }
 
     /// The most recent entries, newest first, optionally for one child.
     public func entries(childId: UUID?, limit: Int, on connection: PostgresConnection) throws(PostgresError) -> [Entry] {
         try connection.query(
             """
-            SELECT at, actor, action, case_id, child_id, request_id FROM access_log
+            SELECT at, actor, action, case_id, child_id, request_id, client_request_id, reason FROM access_log
             WHERE $1::uuid IS NULL OR child_id = $1 ORDER BY access_id DESC LIMIT $2
             """, [childId, limit]
         ).rows.map { row throws(PostgresError) in
             Entry(
                 at: try row.decode(at: 0), actor: try row.decode(at: 1), action: try row.decode(at: 2), caseId: try row.decodeIfPresent(at: 3),
-                childId: try row.decodeIfPresent(at: 4), requestId: try row.decode(at: 5))
+                childId: try row.decodeIfPresent(at: 4), requestId: try row.decode(at: 5), clientRequestId: try row.decodeIfPresent(at: 6),
+                reason: try row.decodeIfPresent(at: 7))
         }
     }
 }

@@ -337,7 +337,9 @@ CREATE TABLE access_log (
     action      text NOT NULL,
     case_id     uuid,
     child_id    uuid,
-    request_id  text NOT NULL
+    request_id  text NOT NULL,                 -- the server's own id for the request
+    client_request_id text,                    -- X-Request-Id as the client sent it, kept only beside ours
+    reason      text                           -- why, where the action needs one (an erasure)
 );
 CREATE INDEX access_log_child ON access_log (council_id, child_id, access_id);
 
