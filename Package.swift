@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Pure domain: events, decide/evolve, statutory rules, calendar. No I/O, no clock.
@@ -48,13 +49,12 @@ let package = Package(
             resources: [.copy("Resources/schema.sql"), .copy("Resources/migrations")],
             swiftSettings: strict
         ),
-        // SHA-256 and HMAC-SHA256: request fingerprints and webhook signatures.
-        .target(name: "Digest", swiftSettings: strict),
         // HTTP routes, request/response types, authentication, error mapping (Hummingbird).
         .target(
             name: "EHCPAPI",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "EHCPReports", "Postgres", "Digest",
+                "EHCPDomain", "EHCPStore", "EHCPReports", "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -65,8 +65,9 @@ let package = Package(
         .target(
             name: "EHCPScheduler",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "Postgres", "Digest",
+                "EHCPDomain", "EHCPStore", "Postgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,13 +101,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The request-body fuzz target (docs/security.md): a corpus replayer, or libFuzzer's with -DFUZZING.
+        .executableTarget(
+            name: "ehcp-fuzz-request-body", dependencies: ["EHCPDomain"], path: "Fuzz/RequestBody", exclude: ["corpus"], swiftSettings: strict),
         .target(
             name: "TestSupport",
             dependencies: ["Postgres", "EHCPDomain", "EHCPStore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: strict),
         .testTarget(name: "EHCPDomainTests", dependencies: ["EHCPDomain"], swiftSettings: strict),
         .testTarget(name: "EHCPDemoTests", dependencies: ["EHCPDemo", "EHCPDomain"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
@@ -123,7 +126,8 @@ let package = Package(
         .testTarget(
             name: "EHCPSchedulerTests",
             dependencies: [
-                "EHCPScheduler", "EHCPStore", "EHCPDomain", "Digest", "Postgres", "TestSupport",
+                "EHCPScheduler", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -132,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "EHCPServerTests",
             dependencies: [
-                "EHCPServer", "EHCPAPI", "EHCPStore", "EHCPDomain", "Digest", "Postgres", "TestSupport",
+                "EHCPServer", "EHCPAPI", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

@@ -37,20 +37,30 @@ public struct DeadlineSweeper: Sendable {
         public var breaches = 0
         public var reminders = 0
         public var alerts = 0
+        /// Councils whose sweep failed (logged; retried at the next sweep). The others were still swept.
+        public var councilsFailed = 0
 
         static func + (a: Report, b: Report) -> Report {
-            Report(cases: a.cases + b.cases, breaches: a.breaches + b.breaches, reminders: a.reminders + b.reminders, alerts: a.alerts + b.alerts)
+            Report(
+                cases: a.cases + b.cases, breaches: a.breaches + b.breaches, reminders: a.reminders + b.reminders, alerts: a.alerts + b.alerts,
+                councilsFailed: a.councilsFailed + b.councilsFailed)
         }
     }
 
-    /// Sweeps every council as of `today` (Europe/London).
+    /// Sweeps every council as of `today` (Europe/London). A council whose sweep fails is logged and
+    /// counted, and the others are swept all the same: one council's bad row never stalls another's breaches.
     public func sweep(today: CivilDate) async throws -> Report {
         let councils = try await pool.withConnection { connection in
             try connection.query("SELECT council_id FROM councils ORDER BY code").rows.map { try $0.decode(UUID.self, at: 0) }
         }
         var total = Report()
         for council in councils {
-            total = total + (try await sweep(council: council, today: today))
+            do {
+                total = total + (try await sweep(council: council, today: today))
+            } catch {
+                total.councilsFailed += 1
+                logger.error("the sweep of one council failed; the others go on", metadata: ["council": "\(council)", "error": "\(error)"])
+            }
         }
         return total
     }

@@ -9,6 +9,9 @@ import Synchronization
 /// The scheduler as a long-running service: a sweep every `interval` and whenever an append NOTIFYs
 /// that something is already due, and webhook delivery every few seconds. Runs inside `ehcp serve`
 /// or alone as `ehcp scheduler`; several may run at once (see `DeadlineSweeper`).
+///
+/// Sweeping and delivery are two loops that never wait for each other: a receiver that holds every
+/// POST until its timeout delays only webhooks, never a council's breaches.
 public struct SchedulerService: Service {
     public let sweeper: DeadlineSweeper
     public let dispatcher: AlertDispatcher
@@ -31,41 +34,58 @@ public struct SchedulerService: Service {
     }
 
     public func run() async throws {
-        let woken = Mutex(false)
+        let woken = WakeUp()
         let listener = NotificationListener(conninfo: conninfo, channel: CaseRepository.schedulerChannel, logger: logger) {
-            woken.withLock { $0 = true }
+            woken.flag.withLock { $0 = true }
         }
         listener.start()
         defer { listener.stop() }
         await cancelWhenGracefulShutdown {
-            var nextSweep = ContinuousClock.now
-            var nextDelivery = ContinuousClock.now
-            while !Task.isCancelled {
-                if woken.withLock({
-                    let was = $0
-                    $0 = false
-                    return was
-                }) {
-                    nextSweep = .now
-                }
-                if ContinuousClock.now >= nextSweep {
-                    await runLogged("sweep") {
-                        let report = try await sweeper.sweep(today: today())
-                        if report.cases > 0 {
-                            logger.info(
-                                "swept",
-                                metadata: ["breaches": "\(report.breaches)", "reminders": "\(report.reminders)", "alerts": "\(report.alerts)"])
-                        }
-                    }
-                    nextSweep = ContinuousClock.now + interval
-                }
-                if ContinuousClock.now >= nextDelivery {
-                    await runLogged("webhook delivery") { _ = try await dispatcher.dispatchOnce() }
-                    nextDelivery = ContinuousClock.now + .seconds(5)
-                }
-                // A short tick: a NOTIFY is noticed within a quarter of a second.
-                try? await Task.sleep(for: .milliseconds(250))
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await sweepLoop(woken: woken) }
+                group.addTask { await deliveryLoop() }
             }
+        }
+    }
+
+    /// Set by a NOTIFY, taken by the sweep loop.
+    final class WakeUp: Sendable {
+        let flag = Mutex(false)
+    }
+
+    private func sweepLoop(woken: WakeUp) async {
+        var nextSweep = ContinuousClock.now
+        while !Task.isCancelled {
+            if woken.flag.withLock({
+                let was = $0
+                $0 = false
+                return was
+            }) {
+                nextSweep = .now
+            }
+            if ContinuousClock.now >= nextSweep {
+                await runLogged("sweep") {
+                    let report = try await sweeper.sweep(today: today())
+                    if report.cases > 0 || report.councilsFailed > 0 {
+                        logger.info(
+                            "swept",
+                            metadata: [
+                                "breaches": "\(report.breaches)", "reminders": "\(report.reminders)", "alerts": "\(report.alerts)",
+                                "councilsFailed": "\(report.councilsFailed)",
+                            ])
+                    }
+                }
+                nextSweep = ContinuousClock.now + interval
+            }
+            // A short tick: a NOTIFY is noticed within a quarter of a second.
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    private func deliveryLoop() async {
+        while !Task.isCancelled {
+            await runLogged("webhook delivery") { _ = try await dispatcher.dispatchOnce() }
+            try? await Task.sleep(for: .seconds(5))
         }
     }
 

@@ -1,18 +1,30 @@
 import EHCPDomain
+import EHCPScheduler
 import Foundation
+
+/// What the settings file configures: the council's local statutory settings, which webhook hosts an
+/// operator allows on private addresses, and the pattern case references must match.
+public struct ServiceSettings: Sendable {
+    public var local = LocalSettings()
+    public var webhookAddresses = WebhookAddressPolicy()
+    public var caseReferences = CaseReferencePattern()
+    public init() {}
+}
 
 /// A council's local settings from a JSON file (deploy/settings.json), merged over the defaults:
 ///
 ///     {"draftPlanWeeks": 14, "outcomesMeetingWeeks": 6, "underFiveReviewMonths": 6,
-///      "reminderDays": {"R-FINAL-20W": [28, 7], "R-REVIEW-12M": [56, 14]}}
+///      "reminderDays": {"R-FINAL-20W": [28, 7], "R-REVIEW-12M": [56, 14]},
+///      "webhookAllowedHosts": ["hooks.council.internal"], "caseReferencePattern": "^EHC-[0-9]{4,8}$"}
 ///
 /// `reminderDays` replaces the offsets of the rules it names and keeps the defaults of the others.
+/// `webhookAllowedHosts` lets webhooks reach those hosts even on private or loopback addresses.
 public enum SettingsFile {
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
     }
 
-    public static func load(path: String) throws -> LocalSettings {
+    public static func load(path: String) throws -> ServiceSettings {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw Invalid(description: "cannot read the settings file '\(path)'")
@@ -20,10 +32,11 @@ public enum SettingsFile {
         return try parse(data, source: path)
     }
 
-    public static func parse(_ data: Data, source: String = "settings") throws -> LocalSettings {
+    public static func parse(_ data: Data, source: String = "settings") throws -> ServiceSettings {
         guard let object = (try? JSONDecoder().decode(JSONValue.self, from: data))?.objectValue else {
             throw Invalid(description: "\(source): not a JSON object")
         }
+        var service = ServiceSettings()
         var settings = LocalSettings()
         for (key, value) in object {
             switch (key, value) {
@@ -46,14 +59,31 @@ public enum SettingsFile {
                         return Int(n)
                     }
                 }
-            case ("draftPlanWeeks", _), ("outcomesMeetingWeeks", _), ("underFiveReviewMonths", _), ("reminderDays", _):
+            case ("webhookAllowedHosts", .array(let hosts)):
+                service.webhookAddresses = WebhookAddressPolicy(
+                    allowedHosts: Set(
+                        try hosts.map { host in
+                            guard case .string(let name) = host, !name.isEmpty else {
+                                throw Invalid(description: "\(source): webhookAllowedHosts must hold host names, as written in the webhook URLs")
+                            }
+                            return name
+                        }))
+            case ("caseReferencePattern", .string(let pattern)):
+                guard let compiled = CaseReferencePattern(pattern) else {
+                    throw Invalid(description: "\(source): caseReferencePattern '\(pattern)' is not a valid regular expression")
+                }
+                service.caseReferences = compiled
+            case ("draftPlanWeeks", _), ("outcomesMeetingWeeks", _), ("underFiveReviewMonths", _), ("reminderDays", _), ("webhookAllowedHosts", _),
+                ("caseReferencePattern", _):
                 throw Invalid(description: "\(source): '\(key)' has a value out of range or of the wrong type")
             default:
                 throw Invalid(
                     description:
-                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, reminderDays")
+                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, reminderDays, webhookAllowedHosts, caseReferencePattern"
+                )
             }
         }
-        return settings
+        service.local = settings
+        return service
     }
 }

@@ -82,10 +82,10 @@ enum CleanExit: Error, CustomStringConvertible {
     }
 }
 
-extension LocalSettings {
+extension ServiceSettings {
     /// The settings file's contents over the defaults, or the defaults; a bad file exits with its message.
-    static func from(_ path: String?) throws -> LocalSettings {
-        guard let path else { return LocalSettings() }
+    static func from(_ path: String?) throws -> ServiceSettings {
+        guard let path else { return ServiceSettings() }
         do { return try SettingsFile.load(path: path) } catch let invalid as SettingsFile.Invalid {
             FileHandle.standardError.write(Data("ehcp: \(invalid)\n".utf8))
             throw ExitCode(1)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EHCPDomain
+import EHCPServer
 import EHCPStore
 import Foundation
 import Logging
@@ -34,7 +35,7 @@ struct ProjectionsCommand: ParsableCommand {
                 let connection = try database.connect(resolved)
                 defer { connection.close() }
                 let councilId = try council.map { try UserDirectory().council(code: $0, on: connection) }
-                let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: try LocalSettings.from(settings))
+                let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: try ServiceSettings.from(settings).local)
                 let started = ContinuousClock.now
                 let done = try ProjectionRebuilder(engine: engine).rebuild(council: councilId, on: connection) { progress in
                     if progress.cases % 10_000 < 500 { print("rebuilt \(progress.cases) cases…") }

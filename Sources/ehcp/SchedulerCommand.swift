@@ -33,25 +33,31 @@ struct SchedulerCommand: AsyncParsableCommand {
         defer { resolved.close() }
         let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 3, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
+        let service = try ServiceSettings.from(settings)
         let repository = CaseRepository(
-            decider: CaseDecider(
-                engine: DeadlineEngine(
-                    calendar: try WorkingDayCalendar.englandAndWales(), settings: try LocalSettings.from(settings))))
+            decider: CaseDecider(engine: DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: service.local)))
         if let once {
             guard let today = CivilDate(iso: once) else { throw ValidationError("--once must be a date written YYYY-MM-DD, not '\(once)'") }
             let report = try await DeadlineSweeper(pool: pool, repository: repository).sweep(today: today)
             print("swept as of \(today): \(report.cases) cases, \(report.breaches) breaches, \(report.reminders) reminders, \(report.alerts) alerts")
             return
         }
-        let service = Self.service(pool: pool, repository: repository, conninfo: resolved.conninfo, interval: sweepInterval, logger: logger)
-        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let scheduler = Self.service(
+            pool: pool, repository: repository, conninfo: resolved.conninfo, interval: sweepInterval, webhooks: service.webhookAddresses,
+            logger: logger)
+        let group = ServiceGroup(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         logger.info("scheduler running", metadata: ["sweepInterval": "\(sweepInterval)s"])
         try await group.run()
     }
 
-    static func service(pool: PostgresPool, repository: CaseRepository, conninfo: String, interval: Int, logger: Logger) -> SchedulerService {
-        SchedulerService(
-            sweeper: DeadlineSweeper(pool: pool, repository: repository, logger: logger), dispatcher: AlertDispatcher(pool: pool, logger: logger),
+    static func service(
+        pool: PostgresPool, repository: CaseRepository, conninfo: String, interval: Int, webhooks: WebhookAddressPolicy, logger: Logger
+    ) -> SchedulerService {
+        var delivery = AlertDispatcher.Settings()
+        delivery.addresses = webhooks
+        return SchedulerService(
+            sweeper: DeadlineSweeper(pool: pool, repository: repository, logger: logger),
+            dispatcher: AlertDispatcher(pool: pool, settings: delivery, logger: logger),
             interval: .seconds(max(1, interval)), conninfo: conninfo, today: { LondonClock.today() }, logger: logger)
     }
 }

@@ -74,7 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
         defer { resolved.close() }
         let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: connections, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
-        let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: try LocalSettings.from(settings))
+        let service = try ServiceSettings.from(settings)
+        let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: service.local)
         let monthlyTargets: Targets
         do { monthlyTargets = try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets() } catch {
             FileHandle.standardError.write(Data("ehcp: cannot read the targets file '\(targets ?? "")': \(error)\n".utf8))
@@ -82,7 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let repository = CaseRepository(decider: CaseDecider(engine: engine))
         let api = APIDependencies(
-            pool: pool, repository: repository, today: { LondonClock.today() }, targets: monthlyTargets,
+            pool: pool, repository: repository, today: { LondonClock.today() }, targets: monthlyTargets, caseReferences: service.caseReferences,
             writer: CaseBatchWriter(repository: repository, pool: pool, cachedCases: cachedCases))
         let welcome = Self.welcome(base: "http://\(host):\(port)", demoUsers: demoUsers)
         var services: [any Service] = []
@@ -91,7 +92,9 @@ struct ServeCommand: AsyncParsableCommand {
             let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 3, onConnect: ApplicationRole.assume))
             schedulerPool = pool
             services.append(
-                SchedulerCommand.service(pool: pool, repository: api.repository, conninfo: resolved.conninfo, interval: sweepInterval, logger: logger)
+                SchedulerCommand.service(
+                    pool: pool, repository: api.repository, conninfo: resolved.conninfo, interval: sweepInterval,
+                    webhooks: service.webhookAddresses, logger: logger)
             )
         }
         defer { schedulerPool?.shutdown() }

@@ -78,16 +78,18 @@ public struct OutboxQueries: Sendable {
         }
     }
 
-    /// Stops a subscription (its pending deliveries are left, and fail to the dead letter if never redriven).
+    /// Stops a subscription, and with it every delivery not yet made: the dispatcher claims only rows of
+    /// live subscriptions, and a dead delivery of a stopped subscription cannot be redriven.
     public func unsubscribe(_ id: UUID, on connection: PostgresConnection) throws(PostgresError) -> Bool {
         try connection.query("UPDATE webhook_subscriptions SET disabled_at = now() WHERE subscription_id = $1 AND disabled_at IS NULL", [id]).affected
             == 1
     }
 
+    /// A delivery that ran out of attempts. Never carries the subscription's URL or secret: a URL can
+    /// hold a receiver's own token, and the dead letter is read by managers and auditors too.
     public struct DeadLetter: Sendable, Hashable, Encodable {
         public var deliveryId: UUID
         public var subscriptionId: UUID
-        public var url: String
         public var attempts: Int
         public var lastError: String?
         public var deadAt: Date
@@ -97,14 +99,14 @@ public struct OutboxQueries: Sendable {
     public func deadLetters(limit: Int, on connection: PostgresConnection) throws(PostgresError) -> [DeadLetter] {
         try connection.query(
             """
-            SELECT o.delivery_id, o.subscription_id, w.url, o.attempts, o.last_error, o.dead_at, o.payload
+            SELECT o.delivery_id, o.subscription_id, o.attempts, o.last_error, o.dead_at, o.payload
             FROM outbox o JOIN webhook_subscriptions w USING (subscription_id)
-            WHERE o.dead_at IS NOT NULL ORDER BY o.dead_at DESC LIMIT $1
+            WHERE o.dead_at IS NOT NULL AND w.disabled_at IS NULL ORDER BY o.dead_at DESC LIMIT $1
             """, [limit]
         ).rows.map { row throws(PostgresError) in
             DeadLetter(
-                deliveryId: try row.decode(at: 0), subscriptionId: try row.decode(at: 1), url: try row.decode(at: 2), attempts: try row.decode(at: 3),
-                lastError: try row.decodeIfPresent(at: 4), deadAt: try row.decode(at: 5), payload: try row.decode(at: 6))
+                deliveryId: try row.decode(at: 0), subscriptionId: try row.decode(at: 1), attempts: try row.decode(at: 2),
+                lastError: try row.decodeIfPresent(at: 3), deadAt: try row.decode(at: 4), payload: try row.decode(at: 5))
         }
     }
 
@@ -112,8 +114,9 @@ public struct OutboxQueries: Sendable {
     public func redrive(deliveryId: UUID, on connection: PostgresConnection) throws(PostgresError) -> Bool {
         try connection.query(
             """
-            UPDATE outbox SET dead_at = NULL, attempts = 0, available_at = now(), leased_until = NULL, last_error = NULL
-            WHERE delivery_id = $1 AND dead_at IS NOT NULL
+            UPDATE outbox o SET dead_at = NULL, attempts = 0, available_at = now(), leased_until = NULL, last_error = NULL
+            FROM webhook_subscriptions w
+            WHERE o.delivery_id = $1 AND o.dead_at IS NOT NULL AND w.subscription_id = o.subscription_id AND w.disabled_at IS NULL
             """, [deliveryId]
         ).affected == 1
     }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
-import Digest
+import Crypto
+import EHCPDomain
 import EHCPStore
 import Foundation
 import Logging
@@ -8,7 +9,9 @@ import NIOHTTP1
 import Postgres
 
 /// Delivers webhook alerts from the outbox: signed POSTs, retried with exponential backoff and jitter,
-/// dead-lettered after `maxAttempts`.
+/// dead-lettered after `maxAttempts`. Each receiver's address is checked when it is sent to
+/// (`WebhookAddressPolicy`), redirects are never followed, and what is stored of a failure is a short
+/// reason, never the client's own error (which would turn the dead letter into a port scanner).
 ///
 /// Claiming: rows are picked with `FOR UPDATE SKIP LOCKED` and leased (`leased_until`) in one short
 /// transaction; the POST happens outside it; the result is written in another. No two dispatchers hold
@@ -26,6 +29,8 @@ public struct AlertDispatcher: Sendable {
         public var timeout: Duration = .seconds(10)
         /// Rows claimed per round.
         public var batchSize = 20
+        /// Which receivers may be reached.
+        public var addresses = WebhookAddressPolicy()
 
         public init() {}
     }
@@ -35,7 +40,9 @@ public struct AlertDispatcher: Sendable {
     let http: HTTPClient
     let logger: Logger
 
-    public init(pool: PostgresPool, settings: Settings = Settings(), http: HTTPClient = .shared, logger: Logger = Logger(label: "ehcp.alerts")) {
+    public init(
+        pool: PostgresPool, settings: Settings = Settings(), http: HTTPClient = AlertDispatcher.client, logger: Logger = Logger(label: "ehcp.alerts")
+    ) {
         self.pool = pool
         self.settings = settings
         self.http = http
@@ -46,21 +53,45 @@ public struct AlertDispatcher: Sendable {
         public var delivered = 0
         public var failed = 0
         public var dead = 0
+        /// Councils whose round failed as a whole (logged; the others were still served).
+        public var councilsFailed = 0
         public var claimed: Int { delivered + failed + dead }
     }
 
-    /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`: the `X-EHCP-Signature` header.
-    public static func signature(body: String, secret: String) -> String {
-        "sha256=" + SHA256.hmac(key: Array(secret.utf8), message: Array(body.utf8)).hex
+    /// The HTTP client of every delivery: it never follows a redirect (a receiver could otherwise point
+    /// the POST at an address the policy refuses). Lives as long as the process.
+    public static let client = HTTPClient(
+        eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
+    /// The `X-EHCP-Signature` header: `t=` the Unix time of sending and `v1=` the hex HMAC-SHA256, under
+    /// the subscription's secret, of the time, a full stop and the body. A receiver recomputes it and
+    /// refuses a time more than a few minutes old, so a captured delivery cannot be replayed later
+    /// (docs/api.md, "Verifying a delivery", works an example).
+    public static func signature(body: String, secret: String, at time: Int) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(time).\(body)".utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        return "t=\(time),v1=" + mac.hex
     }
 
-    /// Claims what is due in every council and tries each once. Returns what happened.
+    /// Claims what is due in every council and tries each once. Returns what happened. A council whose
+    /// deliveries fail to claim or settle (its database rows, say) is logged and skipped; the others go on.
     public func dispatchOnce() async throws -> Report {
         let councils = try await pool.withConnection { connection in
             try connection.query("SELECT council_id FROM councils").rows.map { try $0.decode(UUID.self, at: 0) }
         }
         var report = Report()
         for council in councils {
+            do {
+                try await dispatch(council: council, into: &report)
+            } catch {
+                report.councilsFailed += 1
+                logger.error("webhook delivery failed for one council; the others go on", metadata: ["council": "\(council)", "error": "\(error)"])
+            }
+        }
+        return report
+    }
+
+    private func dispatch(council: UUID, into report: inout Report) async throws {
+        do {
             while true {
                 let claimed = try await claim(council: council)
                 guard !claimed.isEmpty else { break }
@@ -76,7 +107,6 @@ public struct AlertDispatcher: Sendable {
                 if claimed.count < settings.batchSize { break }
             }
         }
-        return report
     }
 
     /// Records each POST's result: delivered, scheduled for a retry after backoff, or dead after the last
@@ -121,7 +151,7 @@ public struct AlertDispatcher: Sendable {
                 """
                 UPDATE outbox o SET leased_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
                 FROM webhook_subscriptions w
-                WHERE w.subscription_id = o.subscription_id AND o.delivery_id IN (
+                WHERE w.subscription_id = o.subscription_id AND w.disabled_at IS NULL AND o.delivery_id IN (
                     SELECT delivery_id FROM outbox
                     WHERE delivered_at IS NULL AND dead_at IS NULL AND available_at <= now()
                       AND (leased_until IS NULL OR leased_until < now())
@@ -139,26 +169,41 @@ public struct AlertDispatcher: Sendable {
         }
     }
 
-    /// Posts one delivery; nil on a 2xx answer, otherwise why it failed.
+    /// Posts one delivery; nil on a 2xx answer, otherwise a short reason fit to show an administrator.
     func post(_ delivery: Delivery) async -> String? {
+        if let refusal = await settings.addresses.refusal(for: delivery.url) { return refusal }
         var request = HTTPClientRequest(url: delivery.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "ehcp-alerts/1")
         request.headers.add(name: "X-EHCP-Delivery", value: delivery.id.uuidString.lowercased())
         request.headers.add(name: "X-EHCP-Attempt", value: String(delivery.attempts))
-        request.headers.add(name: "X-EHCP-Signature", value: Self.signature(body: delivery.payload, secret: delivery.secret))
+        let now = Int(Date().timeIntervalSince1970)
+        request.headers.add(name: "X-EHCP-Signature", value: Self.signature(body: delivery.payload, secret: delivery.secret, at: now))
         request.body = .bytes(ByteBuffer(string: delivery.payload))
         do {
             let response = try await http.execute(request, timeout: .seconds(Int64(settings.timeout.components.seconds)))
             _ = try? await response.body.collect(upTo: 64 * 1024)
-            guard (200..<300).contains(Int(response.status.code)) else {
-                return "HTTP \(response.status.code)"
+            switch response.status.code {
+            case 200..<300: return nil
+            case 300..<400: return "failed: the receiver answered HTTP \(response.status.code), a redirect, which is not followed"
+            default: return "failed: the receiver answered HTTP \(response.status.code)"
             }
-            return nil
         } catch {
             logger.info("webhook delivery failed", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
-            return "\(error)"
+            return Self.reason(error)
+        }
+    }
+
+    /// A client error in a few words. The raw error can say which ports answer on which hosts.
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout:
+            "failed: the receiver did not answer in time"
+        case let error as HTTPClientError where error == .remoteConnectionClosed:
+            "failed: the receiver closed the connection"
+        default:
+            "failed: could not connect to the receiver or complete the request"
         }
     }
 
