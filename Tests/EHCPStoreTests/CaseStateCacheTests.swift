@@ -130,6 +130,35 @@ struct CaseStateCacheTests: CaseSuite {
         #expect(held.history == (try await storedState(caseId, council: council, pool: pool))?.history)
     }
 
+    @Test(
+        "a held state whose last event the database lost and replaced by another at the same version is not decided on"
+    )
+    func heldStateReplacedAtTheSameVersion() async throws {
+        let (pool, writer, caseId) = try await caseWrittenByTheWriter()
+        defer { pool.shutdown() }
+        #expect(writer.states.states(of: [caseId], council: council).first??.facts.caseworker == "Ann")
+
+        // A failover loses version 2 (Ann assigned); another writer then stores a different version 2
+        // (Zoe assigned) on the new primary, so the head is at version 2 again but with other facts.
+        let owner = try database.connect()
+        defer { owner.close() }
+        try owner.execute("BEGIN")
+        try owner.query("DELETE FROM events WHERE case_id = $1 AND version = 2", [caseId])
+        try owner.query("UPDATE case_streams SET version = 1 WHERE case_id = $1", [caseId])
+        try owner.execute("COMMIT")
+        _ = try await repository.record(council: council, caseId: caseId, command: assign("Zoe", on: "2025-03-04"), pool: pool)
+
+        _ = try await writer.record(.init(council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-03-05")))
+        let stored = try #require(try await storedState(caseId, council: council, pool: pool))
+        #expect(stored.version == 3 && stored.facts.caseworker == "Zoe")
+        // Decided on the stored stream: what the writer holds now is what storage says, not Ann's lost assignment.
+        let held = writer.states.states(of: [caseId], council: council).first ?? nil
+        #expect(held == nil || held?.history == stored.history)
+        _ = try await writer.record(.init(council: council, caseId: caseId, command: assign("Cal", on: "2025-03-06")))
+        let after = try #require(writer.states.states(of: [caseId], council: council).first ?? nil)
+        #expect(after.history == (try await storedState(caseId, council: council, pool: pool))?.history)
+    }
+
     @Test("reading ahead holds the open cases of every council, most recently changed first, up to one generation")
     func holdOpenCases() async throws {
         let pool = try database.pool(size: 4)

@@ -32,10 +32,22 @@ extension CaseBatchWriter {
             for start in stride(from: 0, to: caseIds.count, by: chunk) {
                 try Task.checkCancellation()
                 let ids = Array(caseIds[start..<min(start + chunk, caseIds.count)])
-                let histories = try await pool.transaction(council: council) { [repository] connection in
-                    try repository.store.readHistories(caseIds: ids, on: connection)
+                let (histories, heads) = try await pool.transaction(council: council) { [repository] connection in
+                    let heads = try connection.query(
+                        """
+                        SELECT s.case_id, s.version, e.global_position FROM case_streams s
+                        JOIN events e ON e.case_id = s.case_id AND e.version = s.version WHERE s.case_id = ANY($1::uuid[])
+                        """, [PostgresArray(ids.map(\.postgresText))]
+                    ).rows.map { row throws(PostgresError) in
+                        (try row.decode(UUID.self, at: 0), (try row.decode(Int.self, at: 1), try row.decode(Int64.self, at: 2)))
+                    }
+                    return (try repository.store.readHistories(caseIds: ids, on: connection), Dictionary(heads, uniquingKeysWith: { a, _ in a }))
                 }
-                let folded = histories.map { ($0.key, CaseState(history: $0.value)) }.filter { $0.1.version == $0.1.history.count }
+                let folded = histories.compactMap { caseId, history -> (UUID, CaseState, Int64)? in
+                    let state = CaseState(history: history)
+                    guard state.version == state.history.count, let head = heads[caseId], head.0 == state.version else { return nil }
+                    return (caseId, state, head.1)
+                }
                 states.hold(folded, council: council)
                 held += folded.count
             }

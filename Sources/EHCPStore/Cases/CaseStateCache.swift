@@ -13,15 +13,19 @@ import Foundation
 /// only for the council it was read under: row-level security decides what a council may see, and a
 /// held state is never shown to another.
 ///
-/// A held state is checked against the stream's head each time it is used, and forgotten when it is ahead
-/// (a database restored from a backup under a running server, or a standby promoted before it had every
-/// commit): it is never the ground for an event whose version would leave a gap.
+/// A held state is checked against the database each time it is used: the event at its version must
+/// still be the one it folded (the same `global_position`), and the stream's head must be where the
+/// state ends after folding what is newer. Otherwise it is forgotten (a database restored from a backup
+/// under a running server, or a standby promoted before it had every commit, may have lost versions 9
+/// and 10 and then stored a different 9 and 10): it is never the ground for a decision on lost facts.
 ///
 /// Memory is bounded by `GenerationalCache`: at most two generations of `generationSize` cases.
 final class CaseStateCache: Sendable {
-    private struct Held: Sendable {
+    struct Held: Sendable {
         var council: UUID
         var state: CaseState
+        /// The `global_position` of the state's last event: its identity in this database.
+        var lastPosition: Int64
     }
 
     private let cache: GenerationalCache<UUID, Held>
@@ -35,12 +39,18 @@ final class CaseStateCache: Sendable {
 
     /// The states held for `caseIds` as `council` (nil where none is, or where it was read for another council).
     func states(of caseIds: [UUID], council: UUID) -> [CaseState?] {
-        cache.values(for: caseIds).map { held in held?.council == council ? held?.state : nil }
+        held(caseIds, council: council).map { $0?.state }
     }
 
-    /// Holds committed states of cases read as `council`; a later one for the same case replaces an earlier.
-    func hold(_ states: [(UUID, CaseState)], council: UUID) {
-        cache.insert(states.map { ($0.0, Held(council: council, state: $0.1)) })
+    /// What is held for `caseIds` as `council`, with each state's last position.
+    func held(_ caseIds: [UUID], council: UUID) -> [Held?] {
+        cache.values(for: caseIds).map { held in held?.council == council ? held : nil }
+    }
+
+    /// Holds committed states of cases read as `council`, each with the position of its last event; a
+    /// later one for the same case replaces an earlier.
+    func hold(_ states: [(UUID, CaseState, Int64)], council: UUID) {
+        cache.insert(states.map { ($0.0, Held(council: council, state: $0.1, lastPosition: $0.2)) })
     }
 
     /// Drops what is held for `caseIds`.
