@@ -111,4 +111,22 @@ struct SecurityAPITests {
             #expect(try await client.openCase(reference: "EHC-2025/001").isEmpty == false)
         }
     }
+
+    @Test("a page of the case list and a SEN2 export log one entry per child; the server's request id is kept, the client's beside it")
+    func bulkReadsAreLogged() async throws {
+        try await APIHarness().run { client in
+            for surname in ["Ames", "Baker", "Cole"] { _ = try await client.openCase(surname: surname) }
+            let page = try await client.send(.get, "/v1/cases?q=a&limit=2", as: "Ann", headers: ["X-Request-Id": "client-chosen-1"])
+            #expect(page.status == 200)
+            let listed = page.array("cases").count
+            #expect(listed == 2)
+            #expect(try await client.send(.get, "/v1/exports/sen2?year=2025", as: "Meg").status == 200)
+            let log = try await client.send(.get, "/v1/access-log?limit=100", as: "Aud").array("entries")
+            let lists = log.filter { $0["action"]?.string == "listCases" }
+            #expect(lists.count == listed)
+            #expect(lists.allSatisfy { $0["clientRequestId"]?.string == "client-chosen-1" && $0["requestId"]?.string != "client-chosen-1" })
+            #expect(lists.allSatisfy { $0["childId"]?.string != nil && $0["caseId"]?.string != nil })
+            #expect(log.filter { $0["action"]?.string == "exportSEN2" }.count == 3)
+        }
+    }
 }
