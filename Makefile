@@ -5,4 +5,4 @@ run:
 test:
 	scripts/test.sh
 format:
-	swift format format --in-place --recursive --parallel Sources Tests Package.swift
+	swift format format --in-place --recursive --parallel Sources Tests Fuzz Package.swift

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 echo "==> Checking the format (swift format lint, configuration in .swift-format)"
-swift format lint --strict --recursive --parallel Sources Tests Package.swift || {
+swift format lint --strict --recursive --parallel Sources Tests Fuzz Package.swift || {
     echo "Format check failed: run 'make format' (swift format format --in-place) and commit the result." >&2
     exit 1
 }
