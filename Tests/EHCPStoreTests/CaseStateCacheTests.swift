@@ -33,6 +33,15 @@ struct CaseStateCacheTests: CaseSuite {
         return (pool, writer, caseId)
     }
 
+    /// Takes the case back to version 1, as a restore from last night's backup, or a failover to a
+    /// standby that had not received version 2, would.
+    func loseVersion2(of caseId: UUID, on owner: PostgresConnection) throws {
+        try owner.execute("BEGIN")
+        try owner.query("DELETE FROM events WHERE case_id = $1 AND version = 2", [caseId])
+        try owner.query("UPDATE case_streams SET version = 1 WHERE case_id = $1", [caseId])
+        try owner.execute("COMMIT")
+    }
+
     /// The case's state folded from what is stored, as a fresh reader sees it.
     func storedState(_ caseId: UUID, council: UUID, pool: PostgresPool) async throws -> CaseState? {
         try await pool.transaction(council: council) { connection in try repository.load(caseId: caseId, on: connection) }
@@ -112,10 +121,7 @@ struct CaseStateCacheTests: CaseSuite {
         // The database goes back to version 1, as a restore from last night's backup would take it.
         let owner = try database.connect()
         defer { owner.close() }
-        try owner.execute("BEGIN")
-        try owner.query("DELETE FROM events WHERE case_id = $1 AND version = 2", [caseId])
-        try owner.query("UPDATE case_streams SET version = 1 WHERE case_id = $1", [caseId])
-        try owner.execute("COMMIT")
+        try loseVersion2(of: caseId, on: owner)
 
         let outcome = try await writer.record(.init(council: council, caseId: caseId, command: assign("Bea", on: "2025-03-05")))
         #expect(outcome.append.lastVersion == 2)
@@ -142,10 +148,7 @@ struct CaseStateCacheTests: CaseSuite {
         // (Zoe assigned) on the new primary, so the head is at version 2 again but with other facts.
         let owner = try database.connect()
         defer { owner.close() }
-        try owner.execute("BEGIN")
-        try owner.query("DELETE FROM events WHERE case_id = $1 AND version = 2", [caseId])
-        try owner.query("UPDATE case_streams SET version = 1 WHERE case_id = $1", [caseId])
-        try owner.execute("COMMIT")
+        try loseVersion2(of: caseId, on: owner)
         _ = try await repository.record(council: council, caseId: caseId, command: assign("Zoe", on: "2025-03-04"), pool: pool)
 
         _ = try await writer.record(.init(council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-03-05")))
