@@ -6,14 +6,19 @@ import Foundation
 import Logging
 import Postgres
 
-/// Where the database is: `DATABASE_URL`, or the embedded cluster under `./.ehcp/`.
+/// Where the database is: `DATABASE_URL` (with `DATABASE_OWNER_URL` for the schema's owner), or the
+/// embedded cluster under `./.ehcp/`.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Folder for the embedded database when DATABASE_URL is unset.")
     var dataDirectory = ".ehcp"
 
-    /// A running database and how to reach it; `close()` stops an embedded cluster this process started.
+    /// A running database and how to reach it as each role (`ApplicationRole`); `close()` stops an
+    /// embedded cluster this process started.
     struct Connection {
-        var conninfo: String
+        /// The tables' owner: migrations and maintenance across councils.
+        var owner: String
+        /// The service's login: every pool that serves requests, sweeps or reports.
+        var service: String
         var embedded: EmbeddedDatabase?
         func close() { embedded?.stop() }
     }
@@ -27,11 +32,16 @@ struct DatabaseOptions: ParsableArguments {
                 throw CleanExit.message(
                     "DATABASE_URL is not a valid PostgreSQL URL (\(error.message)); expected e.g. postgresql://user@host:5432/ehcp")
             }
-            return Connection(conninfo: url, embedded: nil)
+            let owner = ProcessInfo.processInfo.environment["DATABASE_OWNER_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            if let owner, (try? PostgresConnection.validate(conninfo: owner)) == nil {
+                throw CleanExit.message("DATABASE_OWNER_URL is not a valid PostgreSQL URL")
+            }
+            return Connection(owner: owner ?? url, service: url, embedded: nil)
         }
         do {
             let embedded = try EmbeddedDatabase(directory: URL(fileURLWithPath: dataDirectory, isDirectory: true), logger: logger)
-            return Connection(conninfo: try embedded.start(), embedded: embedded)
+            let owner = try embedded.start()
+            return Connection(owner: owner, service: embedded.conninfo(user: ApplicationRole.embeddedLogin), embedded: embedded)
         } catch let failure as EmbeddedDatabase.Failure {
             throw CleanExit.message("cannot start the embedded database: \(failure)")
         }
@@ -39,22 +49,30 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Resolves the database and brings its schema up to date: the prologue of every command that uses it.
     /// `openMigrated`, or exit with status 1 after one clear line on stderr (for long-running commands).
-    func openMigratedOrExit(logger: Logger) throws -> Connection {
-        do { return try openMigrated(logger: logger) } catch let exit as CleanExit {
+    func openMigratedOrExit(logger: Logger, serving: Bool = true) throws -> Connection {
+        do { return try openMigrated(logger: logger, serving: serving) } catch let exit as CleanExit {
             FileHandle.standardError.write(Data((exit.description + "\n").utf8))
             throw ExitCode(1)
         }
     }
 
-    func openMigrated(logger: Logger) throws -> Connection {
+    /// Resolves the database, brings its schema up to date as the owner and, unless `serving` is false,
+    /// checks that the service's login holds no more than `ehcp_app` (`ApplicationRole.assume`).
+    func openMigrated(logger: Logger, serving: Bool = true) throws -> Connection {
         let resolved = try open(logger: logger)
         do {
-            let owner = try connect(resolved)
+            let owner = try connect(resolved.owner)
             defer { owner.close() }
             try Migrator().migrate(on: owner)
-        } catch let incompatible as Migrator.IncompatibleDatabase {
+            if resolved.embedded != nil { try ApplicationRole.provisionLogin(on: owner) }
+            if serving {
+                let service = try connect(resolved.service)
+                defer { service.close() }
+                try ApplicationRole.assume(service)
+            }
+        } catch let refusal as any DatabaseRefusal {
             resolved.close()
-            throw CleanExit.message(incompatible.description)
+            throw CleanExit.message(refusal.description)
         } catch {
             resolved.close()
             throw error
@@ -63,9 +81,9 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Connects once, with a clear message when the server cannot be reached.
-    func connect(_ connection: Connection) throws -> PostgresConnection {
+    func connect(_ conninfo: String) throws -> PostgresConnection {
         do {
-            return try PostgresConnection(connection.conninfo)
+            return try PostgresConnection(conninfo)
         } catch {
             throw CleanExit.message("\(error.message); check that the server is running and DATABASE_URL is right")
         }

@@ -33,10 +33,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "ehcp.demo")
-        let resolved = try database.openMigrated(logger: logger)
+        let resolved = try database.openMigrated(logger: logger, serving: false)
         defer { resolved.close() }
         let seeder = DemoSeeder(
-            conninfo: resolved.conninfo, seed: seed, asOf: asOf.flatMap { CivilDate(iso: $0) } ?? LondonClock.today(), councils: councils)
+            conninfo: resolved.owner, seed: seed, asOf: asOf.flatMap { CivilDate(iso: $0) } ?? LondonClock.today(), councils: councils)
         try await seeder.seed(cases: cases, progress: true)
     }
 }

@@ -14,7 +14,7 @@ struct MigrateCommand: ParsableCommand {
         try reportingCleanly {
             let resolved = try database.open(logger: logger)
             defer { resolved.close() }
-            let connection = try database.connect(resolved)
+            let connection = try database.connect(resolved.owner)
             defer { connection.close() }
             let migrator = try Migrator()
             let applied = try migrator.migrate(on: connection)

@@ -30,9 +30,9 @@ struct ProjectionsCommand: ParsableCommand {
         func run() throws {
             let logger = Logger(label: "ehcp.projections")
             try reportingCleanly {
-                let resolved = try database.openMigratedOrExit(logger: logger)
+                let resolved = try database.openMigratedOrExit(logger: logger, serving: false)
                 defer { resolved.close() }
-                let connection = try database.connect(resolved)
+                let connection = try database.connect(resolved.owner)
                 defer { connection.close() }
                 let councilId = try council.map { try UserDirectory().council(code: $0, on: connection) }
                 let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: try ServiceSettings.from(settings).local)

@@ -27,7 +27,7 @@ struct ReportCommand: AsyncParsableCommand {
             let logger = Logger(label: "ehcp.report")
             let resolved = try database.openMigratedOrExit(logger: logger)
             defer { resolved.close() }
-            let owner = try database.connect(resolved)
+            let owner = try database.connect(resolved.owner)
             let councilId: UUID
             do { councilId = try UserDirectory().council(code: council, on: owner) } catch {
                 owner.close()
@@ -35,7 +35,7 @@ struct ReportCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             owner.close()
-            let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 1, onConnect: ApplicationRole.assume))
+            let pool = try PostgresPool(.init(conninfo: resolved.service, size: 1, onConnect: ApplicationRole.assume))
             defer { pool.shutdown() }
             return try await pool.transaction(council: councilId, body)
         }

@@ -31,7 +31,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         let logger = Logger(label: "ehcp.scheduler")
         let resolved = try database.openMigratedOrExit(logger: logger)
         defer { resolved.close() }
-        let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 3, onConnect: ApplicationRole.assume))
+        let pool = try PostgresPool(.init(conninfo: resolved.service, size: 3, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
         let service = try ServiceSettings.from(settings)
         let repository = CaseRepository(
@@ -43,7 +43,7 @@ struct SchedulerCommand: AsyncParsableCommand {
             return
         }
         let scheduler = Self.service(
-            pool: pool, repository: repository, conninfo: resolved.conninfo, interval: sweepInterval, webhooks: service.webhookAddresses,
+            pool: pool, repository: repository, conninfo: resolved.service, interval: sweepInterval, webhooks: service.webhookAddresses,
             logger: logger)
         let group = ServiceGroup(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         logger.info("scheduler running", metadata: ["sweepInterval": "\(sweepInterval)s"])

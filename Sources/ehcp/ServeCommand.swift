@@ -58,12 +58,12 @@ struct ServeCommand: AsyncParsableCommand {
         var demoUsers: [(name: String, role: UserRole, token: String)] = []
         do {
             resolved = try database.openMigrated(logger: logger)
-            let owner = try database.connect(resolved)
+            let owner = try database.connect(resolved.owner)
             let empty = try owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
             for risk in try DurabilityCheck.risks(on: owner) { logger.error("\(risk)") }
             owner.close()
             if demo && empty {
-                let seeder = DemoSeeder(conninfo: resolved.conninfo, seed: 1, asOf: LondonClock.today(), councils: 1)
+                let seeder = DemoSeeder(conninfo: resolved.owner, seed: 1, asOf: LondonClock.today(), councils: 1)
                 try await seeder.seed(cases: 2_000, progress: false)
                 demoUsers = try await seeder.demoUsers()
             }
@@ -72,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         defer { resolved.close() }
-        let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: connections, onConnect: ApplicationRole.assume))
+        let pool = try PostgresPool(.init(conninfo: resolved.service, size: connections, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
         let service = try ServiceSettings.from(settings)
         let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: service.local)
@@ -89,11 +89,11 @@ struct ServeCommand: AsyncParsableCommand {
         var services: [any Service] = []
         var schedulerPool: PostgresPool?
         if scheduler {
-            let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 3, onConnect: ApplicationRole.assume))
+            let pool = try PostgresPool(.init(conninfo: resolved.service, size: 3, onConnect: ApplicationRole.assume))
             schedulerPool = pool
             services.append(
                 SchedulerCommand.service(
-                    pool: pool, repository: api.repository, conninfo: resolved.conninfo, interval: sweepInterval,
+                    pool: pool, repository: api.repository, conninfo: resolved.service, interval: sweepInterval,
                     webhooks: service.webhookAddresses, logger: logger)
             )
         }

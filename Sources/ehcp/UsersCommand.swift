@@ -142,9 +142,9 @@ extension DatabaseOptions {
     /// Runs a user or token command as the owner, reporting every failure as one clean line.
     func withDirectory(_ body: (UserDirectory, PostgresConnection) throws -> Void) throws {
         try reportingCleanly {
-            let resolved = try openMigrated(logger: Logger(label: "ehcp.users"))
+            let resolved = try openMigrated(logger: Logger(label: "ehcp.users"), serving: false)
             defer { resolved.close() }
-            let connection = try connect(resolved)
+            let connection = try connect(resolved.owner)
             defer { connection.close() }
             do {
                 try body(UserDirectory(), connection)

@@ -12,7 +12,7 @@ struct DurabilitySettingsTests {
         defer { owner.close() }
         func setting(after databaseSetting: String) throws -> String {
             try owner.execute("ALTER DATABASE \(database.name) SET synchronous_commit = \(databaseSetting)")
-            let connection = try database.connect()
+            let connection = try PostgresConnection(database.serviceConninfo)
             defer { connection.close() }
             try ApplicationRole.assume(connection)
             return try connection.query("SHOW synchronous_commit").first!.decode(String.self, at: 0)

@@ -20,13 +20,13 @@ struct SchemaTests {
         let database = try TestDatabase.make(migrate: false)
         let connection = try database.connect()
         let migrator = try Migrator()
-        #expect(try migrator.migrate(on: connection) == [1, 2, 3, 4])
+        #expect(try migrator.migrate(on: connection) == [1, 2, 3, 4, 5])
         #expect(try migrator.migrate(on: connection) == [])
-        #expect(try migrator.currentVersion(on: connection) == 4)
-        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 4)
+        #expect(try migrator.currentVersion(on: connection) == 5)
+        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 5)
     }
 
-    @Test("a release-1 database is upgraded by migrations 2, 3 and 4 to exactly the shape of schema.sql")
+    @Test("a release-1 database is upgraded by migrations 2 to 5 to exactly the shape of schema.sql")
     func upgradeFromRelease1() async throws {
         let current = try TestDatabase.make()
         let upgraded = try TestDatabase.make()
@@ -51,9 +51,14 @@ struct SchemaTests {
         try connection.execute("DROP TABLE idempotent_responses")
         // … nor the access log's client request id and reason.
         try connection.execute("ALTER TABLE access_log DROP COLUMN client_request_id, DROP COLUMN reason")
+        // … nor forced row-level security, nor a pinned search path on the sign-in function.
+        for table in try connection.query("SELECT relname::text FROM pg_class WHERE relforcerowsecurity").rows {
+            try connection.execute("ALTER TABLE \(try table.decode(String.self, at: 0)) NO FORCE ROW LEVEL SECURITY")
+        }
+        try connection.execute("ALTER FUNCTION ehcp_authenticate(text) SET search_path = public; REVOKE SELECT ON schema_migrations FROM ehcp_app")
         try connection.execute("DELETE FROM schema_migrations WHERE version > 1")
 
-        #expect(try Migrator().migrate(on: connection) == [2, 3, 4])
+        #expect(try Migrator().migrate(on: connection) == [2, 3, 4, 5])
         let carriers = try connection.query("SELECT rule, status FROM deadlines WHERE caseworker = 'Ann' ORDER BY rule").rows.map {
             "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
         }
@@ -70,7 +75,10 @@ struct SchemaTests {
                 UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
                 UNION ALL SELECT 'policy ' || tablename || ' ' || policyname || ' ' || qual || ' ' || with_check FROM pg_policies WHERE schemaname = 'public'
                 UNION ALL SELECT 'grant ' || table_name || ' ' || privilege_type FROM information_schema.role_table_grants WHERE grantee = 'ehcp_app'
-                UNION ALL SELECT 'row security ' || relname || ' ' || relrowsecurity FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
+                UNION ALL SELECT 'row security ' || relname || ' ' || relrowsecurity || ' forced ' || relforcerowsecurity
+                    FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
+                UNION ALL SELECT 'function ' || proname || ' ' || prosecdef || ' ' || coalesce(array_to_string(proconfig, ';'), '')
+                    FROM pg_proc WHERE pronamespace = 'public'::regnamespace
                 ORDER BY 1
                 """
             ).rows.map { try $0.decode(String.self, at: 0) }
@@ -78,6 +86,17 @@ struct SchemaTests {
         let (expected, actual) = (try shape(current), try shape(upgraded))
         #expect(expected.count > 100)
         #expect(actual == expected)
+        // Every council table's policies bind its owner too, and no SECURITY DEFINER function can be steered by pg_temp.
+        #expect(
+            expected.filter {
+                $0.hasPrefix("row security") && !$0.hasPrefix("row security councils") && !$0.hasPrefix("row security api_tokens")
+                    && !$0.hasPrefix("row security schema_migrations")
+            }.allSatisfy { $0.hasSuffix("true forced true") })
+        #expect(
+            expected.filter { $0.hasPrefix("function ") && $0.contains(" true ") }.allSatisfy {
+                $0.hasSuffix("search_path=pg_catalog, public, pg_temp")
+            })
+        #expect(expected.contains { $0.hasPrefix("function ehcp_authenticate true") })
     }
 
     @Test("a database made by a pre-release build of schema 1 is refused with a message, not half-used")

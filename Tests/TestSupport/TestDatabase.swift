@@ -26,16 +26,20 @@ public struct TestDatabase: Sendable {
         if migrate {
             let connection = try PostgresConnection(conninfo)
             try Migrator().migrate(on: connection)
+            try ApplicationRole.provisionLogin(on: connection)
             connection.close()
         }
         return TestDatabase(conninfo: conninfo, name: name)
     }
 
-    /// A pool as the table owner (no row-level security) or as the application role.
+    /// The service's login (`ApplicationRole.embeddedLogin`) to this database, as the embedded one provisions it.
+    public var serviceConninfo: String { conninfo.replacingOccurrences(of: "user=ehcp ", with: "user=\(ApplicationRole.embeddedLogin) ") }
+
+    /// A pool as the table owner (a superuser, so no row-level security) or as the service.
     public func pool(size: Int = 4, asApplication: Bool = true, acquireTimeout: Duration = .seconds(10)) throws -> PostgresPool {
         try PostgresPool(
             .init(
-                conninfo: conninfo, size: size, acquireTimeout: acquireTimeout,
+                conninfo: asApplication ? serviceConninfo : conninfo, size: size, acquireTimeout: acquireTimeout,
                 onConnect: { connection in
                     if asApplication { try ApplicationRole.assume(connection) }
                 }))

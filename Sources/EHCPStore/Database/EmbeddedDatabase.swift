@@ -51,9 +51,9 @@ public final class EmbeddedDatabase: @unchecked Sendable {
     public var socketDirectory: URL { baseDirectory.appendingPathComponent("run") }
     public var logFile: URL { baseDirectory.appendingPathComponent("postgres.log") }
 
-    /// A conninfo string for the `ehcp` database over the private socket.
-    public var conninfo: String {
-        "host=\(socketDirectory.path) port=5432 user=\(Self.superuser) dbname=\(Self.databaseName)"
+    /// A conninfo string for the `ehcp` database over the private socket, as `user` (default the superuser).
+    public func conninfo(user: String = EmbeddedDatabase.superuser) -> String {
+        "host=\(socketDirectory.path) port=5432 user=\(user) dbname=\(Self.databaseName)"
     }
 
     /// Initialises the cluster on first use, starts it unless it is already running, creates the
@@ -92,7 +92,7 @@ public final class EmbeddedDatabase: @unchecked Sendable {
         if exists.trimmingCharacters(in: .whitespacesAndNewlines) == "0" {
             try run("createdb", ["-h", socketDirectory.path, "-p", "5432", "-U", Self.superuser, Self.databaseName])
         }
-        return conninfo
+        return conninfo()
     }
 
     /// Stops the cluster if this process started it.

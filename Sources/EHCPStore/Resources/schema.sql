@@ -1,4 +1,4 @@
--- EHCP case-workflow service: the database schema, current as of migration 2.
+-- EHCP case-workflow service: the database schema, current as of migration 5.
 --
 -- Applied by `ehcp migrate` (idempotent; it records each applied version in schema_migrations). A new
 -- database gets this file whole; a database made by an earlier release gets the numbered migrations
@@ -10,10 +10,15 @@
 --   * `case_summary` and `deadlines` are projections written in the same transaction as the events
 --     they derive from; `ehcp projections rebuild` can recreate them from `events`.
 --   * Personal data lives only in `children`, so it can be exported or erased without touching events.
---   * Every council-owned row carries council_id and is guarded by row-level security: the application
---     runs as ehcp_app (not the owner) and sets `ehcp.council_id` for each transaction.
+--   * Every council-owned row carries council_id and is guarded by row-level security, forced even on the
+--     owner: the application runs as ehcp_app (not the owner) and sets `ehcp.council_id` for each
+--     transaction.
+--   * Three roles (docs/operations.md): the owner, which migrates and maintains across councils (so it
+--     must be a superuser or BYPASSRLS); ehcp_app, the privileges the service has; and the login the
+--     service connects as (the embedded database's is ehcp_service), a member of ehcp_app that owns
+--     nothing, so that RESET ROLE leaves it no stronger.
 
--- The application role: no login of its own; the service switches to it with SET ROLE after connecting.
+-- The application role: no login of its own; the service's login role is a member of it.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ehcp_app') THEN
@@ -63,7 +68,7 @@ CREATE TABLE api_tokens (
 -- before it knows the council, without being able to read any other user's row.
 CREATE FUNCTION ehcp_authenticate(p_token text)
     RETURNS TABLE (user_id uuid, council_id uuid, name text, role text, team text)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
     AS $$
         SELECT u.user_id, u.council_id, u.name, u.role, u.team
         FROM api_tokens t JOIN users u USING (user_id)
@@ -344,20 +349,33 @@ CREATE TABLE access_log (
 CREATE INDEX access_log_child ON access_log (council_id, child_id, access_id);
 
 -- Row-level security: a row is visible only to transactions that set its council. The council is read
--- once per statement (the sub-select is an init plan), not once per row scanned.
+-- once per statement (the sub-select is an init plan), not once per row scanned. FORCE makes the
+-- policies bind the tables' owner too, unless it is explicitly a superuser or BYPASSRLS.
 ALTER TABLE access_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE access_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY council_access_log ON access_log USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE users FORCE ROW LEVEL SECURITY;
 ALTER TABLE children ENABLE ROW LEVEL SECURITY;
+ALTER TABLE children FORCE ROW LEVEL SECURITY;
 ALTER TABLE case_streams ENABLE ROW LEVEL SECURITY;
+ALTER TABLE case_streams FORCE ROW LEVEL SECURITY;
 ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE events FORCE ROW LEVEL SECURITY;
 ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
 ALTER TABLE idempotent_responses ENABLE ROW LEVEL SECURITY;
+ALTER TABLE idempotent_responses FORCE ROW LEVEL SECURITY;
 ALTER TABLE case_summary ENABLE ROW LEVEL SECURITY;
+ALTER TABLE case_summary FORCE ROW LEVEL SECURITY;
 ALTER TABLE deadlines ENABLE ROW LEVEL SECURITY;
+ALTER TABLE deadlines FORCE ROW LEVEL SECURITY;
 ALTER TABLE outbox ENABLE ROW LEVEL SECURITY;
+ALTER TABLE outbox FORCE ROW LEVEL SECURITY;
 ALTER TABLE alerts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE alerts FORCE ROW LEVEL SECURITY;
 ALTER TABLE webhook_subscriptions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE webhook_subscriptions FORCE ROW LEVEL SECURITY;
 CREATE POLICY council_users ON users USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 CREATE POLICY council_children ON children USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 CREATE POLICY council_streams ON case_streams USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
@@ -380,3 +398,5 @@ GRANT SELECT, INSERT, UPDATE ON case_streams, children TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON case_summary, deadlines TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON outbox, alerts, webhook_subscriptions TO ehcp_app;
 GRANT EXECUTE ON FUNCTION ehcp_append(uuid, uuid, integer, text[], smallint[], text[], date[], text[]) TO ehcp_app;
+-- The service reads which schema version the database is at, and refuses to run on a stale one.
+GRANT SELECT ON schema_migrations TO ehcp_app;

@@ -33,8 +33,8 @@ struct APIBench: AsyncParsableCommand {
         let logger = Logger(label: "ehcp.bench")
         let resolved = try database.openMigrated(logger: logger)
         defer { resolved.close() }
-        let (caseIds, token, council) = try await prepare(conninfo: resolved.conninfo)
-        let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: connections, onConnect: ApplicationRole.assume))
+        let (caseIds, token, council) = try await prepare(conninfo: resolved.owner)
+        let pool = try PostgresPool(.init(conninfo: resolved.service, size: connections, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
         var quiet = Logger(label: "ehcp.bench.server")
         quiet.logLevel = .warning  // per-request access logs would measure the terminal, not the server
@@ -62,7 +62,7 @@ struct APIBench: AsyncParsableCommand {
         let floor = try await meter.measure { try await measureHealthz() }
         let batched = try await meter.measure { try await measureWriter(api: api, council: council, caseIds: caseIds, today: today) }
         let direct = try await meter.measure { try await measureRepository(api: api, council: council, caseIds: caseIds, today: today) }
-        let raw = try await meter.measure { try await measureRaw(pool: pool, council: council, caseIds: caseIds) }
+        let raw = try await meter.measure { try await measureRaw(pool: pool, owner: resolved.owner, council: council, caseIds: caseIds) }
         print("                                          events/s    p50 ms    p99 ms   CPU ms/event: ehcp  PostgreSQL")
         for (name, result) in [
             ("HTTP log event (case states held)", http), ("HTTP log event, just after a start", cold), ("HTTP floor: GET /healthz", floor),
@@ -181,8 +181,10 @@ struct APIBench: AsyncParsableCommand {
     }
 
     /// The baseline: one single-row INSERT of the same event per request, same number of concurrent writers.
-    private func measureRaw(pool: PostgresPool, council: UUID, caseIds: [UUID]) async throws -> (rate: Double, samples: Samples) {
-        let owner = try PostgresConnection(pool.configuration.conninfo)
+    private func measureRaw(pool: PostgresPool, owner conninfo: String, council: UUID, caseIds: [UUID]) async throws -> (
+        rate: Double, samples: Samples
+    ) {
+        let owner = try PostgresConnection(conninfo)
         try owner.execute("DROP TABLE IF EXISTS bench_api_raw_events")
         try owner.execute("CREATE TABLE bench_api_raw_events (LIKE events INCLUDING ALL)")
         try owner.execute("GRANT INSERT ON bench_api_raw_events TO ehcp_app")

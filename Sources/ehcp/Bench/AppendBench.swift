@@ -24,13 +24,13 @@ struct AppendBench: AsyncParsableCommand {
         let logger = Logger(label: "ehcp.bench")
         let resolved = try database.openMigrated(logger: logger)
         defer { resolved.close() }
-        let owner = try database.connect(resolved)
+        let owner = try database.connect(resolved.owner)
         let council = UUID()
         try owner.query(
             "INSERT INTO councils (council_id, code, name) VALUES ($1, $2, 'Benchmark council')", [council, "BENCH-\(council.uuidString.prefix(8))"])
         try owner.execute("CREATE TABLE IF NOT EXISTS bench_raw_events (LIKE events INCLUDING ALL)")
         owner.close()
-        let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: max(writers.max() ?? 16, 1)))
+        let pool = try PostgresPool(.init(conninfo: resolved.owner, size: max(writers.max() ?? 16, 1)))
         defer { pool.shutdown() }
         print("append benchmark: \(cases) cases, \(events) events per measurement, pool of \(pool.configuration.size)")
         print("writers   store ev/s   p50 ms   p99 ms  |  raw INSERT ev/s   p50 ms   p99 ms  |  store/raw")

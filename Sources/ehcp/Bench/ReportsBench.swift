@@ -25,19 +25,19 @@ struct ReportsBench: AsyncParsableCommand {
         let logger = Logger(label: "ehcp.bench")
         let resolved = try database.openMigrated(logger: logger)
         defer { resolved.close() }
-        let owner = try PostgresConnection(resolved.conninfo)
+        let owner = try PostgresConnection(resolved.owner)
         let council = try DemoSeeder.council(0, on: owner)
         let existing = try owner.query("SELECT count(*) FROM case_summary WHERE council_id = $1", [council]).first!.decode(Int.self, at: 0)
         let today = LondonClock.today()
         if existing < cases {
             print("generating \(cases - existing) demo cases (about 2 minutes per 100,000)…")
-            try await DemoSeeder(conninfo: resolved.conninfo, seed: UInt64.random(in: 1...UInt64.max), asOf: today, councils: 1)
+            try await DemoSeeder(conninfo: resolved.owner, seed: UInt64.random(in: 1...UInt64.max), asOf: today, councils: 1)
                 .seed(cases: cases - existing, progress: false)
         }
         try owner.execute("VACUUM ANALYZE")  // what autovacuum does in service: index-only scans need the visibility map
         let events = try owner.query("SELECT count(*) FROM events WHERE council_id = $1", [council]).first!.decode(Int.self, at: 0)
         owner.close()
-        let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: 1, onConnect: ApplicationRole.assume))
+        let pool = try PostgresPool(.init(conninfo: resolved.service, size: 1, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
         let total = try await pool.transaction(council: council) { try $0.query("SELECT count(*) FROM case_summary").first!.decode(Int.self, at: 0) }
         print("reports benchmark: \(total) cases, \(events) events, median of \(runs) runs")

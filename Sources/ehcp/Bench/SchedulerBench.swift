@@ -34,9 +34,9 @@ struct SchedulerBench: AsyncParsableCommand {
         let today = LondonClock.today()
         let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())
         let repository = CaseRepository(decider: CaseDecider(engine: engine))
-        let council = try await prepare(conninfo: resolved.conninfo, today: today, repository: repository)
+        let council = try await prepare(conninfo: resolved.owner, today: today, repository: repository)
 
-        let pool = try PostgresPool(.init(conninfo: resolved.conninfo, size: workers + 1, onConnect: ApplicationRole.assume))
+        let pool = try PostgresPool(.init(conninfo: resolved.service, size: workers + 1, onConnect: ApplicationRole.assume))
         defer { pool.shutdown() }
         let sweeper = DeadlineSweeper(pool: pool, repository: repository, batchSize: batch, workers: workers)
         let total = try await pool.transaction(council: council) {
