@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "EHCPServerTests",
             dependencies: [
-                "EHCPServer", "EHCPAPI", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport",
+                "EHCPServer", "EHCPAPI", "EHCPScheduler", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
