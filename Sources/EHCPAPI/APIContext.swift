@@ -32,10 +32,23 @@ public struct APIContext: RequestContext {
     /// Who the request turned out to be from, filled in by `Authentication` and read by `RequestLog`
     /// (contexts are values, so the outer middleware cannot see the inner one's copy).
     let actor = ActorBox()
+    /// The connected peer's IP address; nil over a Unix socket (or in the router's tests).
+    let peerAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         requestId = UUID.randomVersion4().lowercased
+        peerAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// The client's address, for limits: the peer's, unless the peer is a proxy on this machine (loopback or
+    /// a Unix socket), whose `X-Forwarded-For` ends with the address it received the request from.
+    func clientAddress(forwardedFor: [String]) -> String {
+        let local = peerAddress.map { $0 == "::1" || $0.hasPrefix("127.") || $0.hasPrefix("::ffff:127.") } ?? true
+        guard local, let last = forwardedFor.last?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty,
+            last.utf8.count <= 45
+        else { return peerAddress ?? "local" }
+        return last
     }
 
     /// This request, as the access log records it.

@@ -43,6 +43,16 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         return problem
     }()
 
+    /// 429 for a client address that presented too many refused tokens (`FailedSignIns`).
+    static func tooManyFailedSignIns(retryAfter wait: Duration) -> Problem {
+        var problem = Problem(
+            .tooManyRequests, title: "Too many failed sign-ins",
+            detail: "this address presented \(FailedSignIns.limit) tokens that were refused within a minute; try again after the time in Retry-After",
+            code: "tooManyFailedSignIns")
+        problem.headers[.retryAfter] = String(max(1, Int(wait.components.seconds) + 1))
+        return problem
+    }
+
     static func notFound(_ what: String, _ id: String) -> Problem {
         Problem(.notFound, title: "Not found", detail: "no \(what) '\(id)' in your council", code: "notFound", field: what, value: id)
     }

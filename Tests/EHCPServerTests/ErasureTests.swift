@@ -26,7 +26,8 @@ struct ErasureTests {
     static func dump(_ database: TestDatabase) throws -> String {
         let server = ProcessInfo.processInfo.environment["EHCP_TEST_PG_BIN"].map { "\($0)/pg_dump" }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: server.flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil } ?? "/usr/bin/pg_dump")
+        process.executableURL = URL(
+            fileURLWithPath: server.flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil } ?? "/usr/bin/pg_dump")
         process.arguments = ["--no-owner", "-d", database.conninfo]
         let output = Pipe()
         process.standardOutput = output
