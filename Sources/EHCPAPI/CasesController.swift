@@ -38,28 +38,30 @@ struct CasesController: Sendable {
                 field: "reference", value: nil,
                 "'reference' must match the council's pattern \(deps.caseReferences) (at most \(CaseReferencePattern.maxLength) characters)")
         }
-        let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes)
+        let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes, user: user)
         let command = LogEvent(event, on: occurredOn, by: user.name, today: deps.today(), authority: Roles.authority(user.role))
         let (caseId, repository, access) = (UUID.randomVersion4(), deps.repository, context.accessRequest)
-        let result: RecordedResponse = try await deps.inCouncil(user) { connection in
+        let (result, replayed) = try await IdempotentWrite.inCouncil(user, deps: deps) { connection -> (RecordedResponse, Bool) in
             if let key, let earlier = try repository.store.replayed(council: user.councilId, key: key, requestHash: hash, on: connection) {
-                return Self.recorded(
-                    earlier.caseId, first: earlier.firstVersion, last: earlier.lastVersion,
-                    reference: try CaseQueries().header(caseId: earlier.caseId, on: connection)?.reference)
+                let reference = try CaseQueries().header(caseId: earlier.caseId, on: connection)?.reference
+                return (Self.recorded(earlier.caseId, first: earlier.firstVersion, last: earlier.lastVersion, reference: reference), true)
             }
             try ChildRecords().insert(child, council: user.councilId, on: connection)
             let outcome = try repository.record(
                 council: user.councilId, caseId: caseId, command: command, idempotencyKey: key, requestHash: hash,
                 reference: reference, childId: child.id, on: connection)
+            // A request with the same key committed since the check above: roll back this child, and replay it on the next pass.
+            guard !outcome.append.replayed else { throw IdempotentWrite.SameKeyCommittedFirst() }
             try AccessLog().record(
                 .openCase, user: user.userId, actor: user.name, caseId: caseId, childId: child.id, request: access, on: connection)
-            return Self.recorded(
+            let recorded = Self.recorded(
                 caseId, first: outcome.append.firstVersion, last: outcome.append.lastVersion,
                 reference: reference ?? CaseProjector.defaultReference(for: caseId))
+            return (recorded, false)
         }
-        return JSONOutput.response(
-            result, status: .created,
-            headers: [.location: "/v1/cases/\(result.caseId.lowercased)", .eTag: CaseRequests.etag(result.version)])
+        var headers: HTTPFields = [.location: "/v1/cases/\(result.caseId.lowercased)", .eTag: CaseRequests.etag(result.version)]
+        if replayed { headers[.init("Idempotent-Replayed")!] = "true" }
+        return JSONOutput.response(result, status: .created, headers: headers)
     }
 
     static func child(_ body: RequestBody?) throws -> ChildRecord {
@@ -190,7 +192,7 @@ struct CasesController: Sendable {
     ) async throws -> Response {
         guard let user = context.user, let authority = Roles.authority(user.role) else { throw Problem.unauthenticated }
         let expected = try CaseRequests.expectedVersion(request)
-        let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes)
+        let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes, user: user)
         let outcome: CaseRepository.Outcome
         do {
             outcome = try await deps.writer.record(

@@ -6,7 +6,7 @@ import Postgres
 
 /// `Idempotency-Key` for the POSTs that record no case event: subscribing a webhook, erasing a child's
 /// details, marking an alert read, redriving a delivery. The change and the response it gave commit in
-/// one transaction, so a replay (same key, method, path and body) returns that response with
+/// one transaction, so a replay (same key, user, method, path and body) returns that response with
 /// `Idempotent-Replayed: true` and changes nothing again; the same key with a different request is 422.
 /// Case events keep their keys beside the events they wrote (`EventStore.append`).
 enum IdempotentWrite {
@@ -20,35 +20,58 @@ enum IdempotentWrite {
         _ request: Request, body: [UInt8] = [], user: AuthenticatedUser, deps: APIDependencies,
         _ write: @escaping @Sendable (PostgresConnection) throws -> Reply
     ) async throws -> Response {
-        let (key, hash) = try CaseRequests.idempotency(request, body: body)
+        let (key, hash) = try CaseRequests.idempotency(request, body: body, user: user)
         guard let key else { return response(try await deps.inCouncil(user, write), replayed: false) }
+        let (reply, replayed) = try await inCouncil(user, deps: deps) { connection -> (Reply, Bool) in
+            let responses = StoredResponses()
+            if let stored = try responses.stored(council: user.councilId, key: key, on: connection) {
+                guard stored.requestHash == hash else { throw StoreError.idempotencyKeyReused(key: key) }
+                // HTTPResponse.Status traps outside 0...999: a stored row is trusted no further than its type.
+                guard (100...599).contains(stored.status) else {
+                    throw PostgresError(.decoding, message: "stored response status \(stored.status) is not an HTTP status")
+                }
+                return (Reply(status: .init(code: stored.status), json: stored.body.isEmpty ? nil : stored.body), true)
+            }
+            let reply = try write(connection)
+            try responses.keep(
+                council: user.councilId, key: key, requestHash: hash, status: Int(reply.status.code), body: reply.json ?? "", on: connection)
+            return (reply, false)
+        }
+        return response(reply, replayed: replayed)
+    }
+
+    /// `body` in a transaction acting for the user's council, run a second time when a concurrent request
+    /// with the same Idempotency-Key committed first: the key's unique index rolled this one back, and the
+    /// second pass finds the first request's key and replays it.
+    static func inCouncil<T: Sendable>(
+        _ user: AuthenticatedUser, deps: APIDependencies, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                let (reply, replayed) = try await deps.pool.transaction(council: user.councilId) { connection -> (Reply, Bool) in
-                    let responses = StoredResponses()
-                    if let stored = try responses.stored(council: user.councilId, key: key, on: connection) {
-                        guard stored.requestHash == hash else { throw StoreError.idempotencyKeyReused(key: key) }
-                        // HTTPResponse.Status traps outside 0...999: a stored row is trusted no further than its type.
-                        guard (100...599).contains(stored.status) else {
-                            throw PostgresError(.decoding, message: "stored response status \(stored.status) is not an HTTP status")
-                        }
-                        return (Reply(status: .init(code: stored.status), json: stored.body.isEmpty ? nil : stored.body), true)
-                    }
-                    let reply = try write(connection)
-                    try responses.keep(
-                        council: user.councilId, key: key, requestHash: hash, status: Int(reply.status.code), body: reply.json ?? "",
-                        on: connection)
-                    return (reply, false)
-                }
-                return response(reply, replayed: replayed)
-            } catch let error as PostgresError where error.sqlState == "23505" && error.constraint == "idempotent_responses_pkey" && attempt == 1 {
-                continue  // A request with the same key committed first and this one rolled back: the next pass replays it.
+                return try await deps.pool.transaction(council: user.councilId, body)
+            } catch  where attempt == 1 && isKeyRace(error) {
+                continue
             } catch {
                 throw Problem.from(error)
             }
         }
+    }
+
+    /// Thrown inside a write that finds, part-way, that a request with its key has committed meanwhile.
+    struct SameKeyCommittedFirst: Error {}
+
+    private static func isKeyRace(_ error: any Error) -> Bool {
+        if error is SameKeyCommittedFirst { return true }
+        let postgres: PostgresError? =
+            switch error {
+            case let error as PostgresError: error
+            case StoreError.database(let error): error
+            default: nil
+            }
+        guard let postgres, postgres.isUniqueViolation, let constraint = postgres.constraint else { return false }
+        return constraint == "idempotency_keys_pkey" || constraint == "idempotent_responses_pkey"
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Reply {

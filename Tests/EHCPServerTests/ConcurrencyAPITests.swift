@@ -43,6 +43,55 @@ struct ConcurrencyAPITests {
         }
     }
 
+    @Test("concurrent openings and concurrent events with one Idempotency-Key: one write, and every other request gets its replay")
+    func concurrentReplays() async throws {
+        try await APIHarness().run { client in
+            let body =
+                #"{"event":{"type":"RequestReceived","occurredOn":"2025-04-01","data":{"requestSource":"school"}},"child":{"forename":"Rac","surname":"Ingtwins","bornOn":"2016-01-01"}}"#
+            let openings = try await withThrowingTaskGroup(of: Client.Reply.self) { group in
+                for _ in 0..<6 {
+                    group.addTask { try await client.send(.post, "/v1/cases", as: "Ann", json: body, headers: ["Idempotency-Key": "race-open"]) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(openings.map(\.status) == Array(repeating: 201, count: 6))
+            #expect(Set(openings.map(\.text)).count == 1)
+            #expect(openings.filter { $0.headers[.init("Idempotent-Replayed")!] == "true" }.count == 5)
+            #expect(try await client.send(.get, "/v1/cases?q=Ingtwins", as: "Ann").array("cases").count == 1)
+
+            let caseId = try #require(openings.first?.string("caseId")).lowercased()
+            let events = try await withThrowingTaskGroup(of: Client.Reply.self) { group in
+                for _ in 0..<6 {
+                    group.addTask { try await client.log(caseId, "DecidedToAssess", on: "2025-04-10", headers: ["Idempotency-Key": "race-event"]) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(events.map(\.status) == Array(repeating: 201, count: 6))
+            #expect(Set(events.map(\.text)).count == 1)
+            #expect(try await client.send(.get, "/v1/cases/\(caseId)/timeline", as: "Ann").array("events").count == 2)
+        }
+    }
+
+    @Test("an Idempotency-Key belongs to one route and one user: reused on another route, or by another user, it is refused")
+    func keyBoundToRouteAndUser() async throws {
+        try await APIHarness().run { client in
+            let caseId = try await client.openCase()
+            #expect(try await client.log(caseId, "DecidedToAssess", on: "2025-04-01", headers: ["Idempotency-Key": "k-route"]).status == 201)
+            // The same key on a write that records no case event.
+            let hook = #"{"url":"https://receiver.example/hook","secret":"0123456789abcdef0123"}"#
+            let elsewhere = try await client.send(.post, "/v1/webhooks", as: "Ada", json: hook, headers: ["Idempotency-Key": "k-route"])
+            #expect(elsewhere.status == 422 && elsewhere.string("code") == "idempotencyKeyReused")
+            #expect(try await client.send(.get, "/v1/webhooks", as: "Ada").array("subscriptions").isEmpty)
+            // … and the other way round.
+            #expect(try await client.send(.post, "/v1/webhooks", as: "Ada", json: hook, headers: ["Idempotency-Key": "k-hook"]).status == 201)
+            let back = try await client.log(caseId, "MediationRequested", on: "2025-04-02", headers: ["Idempotency-Key": "k-hook"])
+            #expect(back.status == 422 && back.string("code") == "idempotencyKeyReused")
+            // Another user sending the very same request with the same key does not get the first user's response.
+            let byBen = try await client.log(caseId, "DecidedToAssess", on: "2025-04-01", as: "Ben", headers: ["Idempotency-Key": "k-route"])
+            #expect(byBen.status == 422 && byBen.string("code") == "idempotencyKeyReused")
+        }
+    }
+
     @Test("without If-Match, writers racing on one case all land, with no gaps in the versions")
     func racingWriters() async throws {
         try await APIHarness().run { client in

@@ -238,7 +238,13 @@ public final class CaseBatchWriter: Sendable {
                 """, [PostgresArray(after.map(\.0.postgresText)), PostgresArray(after.map { String($0.1) })]),
         ]
         if !keys.isEmpty {
-            reads.append(.init("SELECT key FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])", [council, PostgresArray(keys)]))
+            // Keys used before, by a case event or by a write that recorded none: the repository replays or refuses them.
+            reads.append(
+                .init(
+                    """
+                    SELECT key FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])
+                    UNION ALL SELECT key FROM idempotent_responses WHERE council_id = $1 AND key = ANY($2::text[])
+                    """, [council, PostgresArray(keys)]))
         }
         let answers = try connection.pipeline(reads)
         let newer = try repository.store.histories(answers[3])

@@ -94,7 +94,8 @@ extension CaseRepository {
     }
 
     /// Records a command through a pool, re-running it on fresh state when another writer won a race
-    /// (only when the client did not pin a version with `If-Match`). Every round of a race has a winner,
+    /// (only when the client did not pin a version with `If-Match`), or when a request with the same
+    /// idempotency key committed first (the re-run replays it). Every round of a race has a winner,
     /// so `attempts` bounds how many writers may contend at once before the caller sees the conflict.
     public func record(
         council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
@@ -115,6 +116,8 @@ extension CaseRepository {
                 }
             } catch StoreError.concurrencyConflict where expectedVersion == nil && attempt < attempts {
                 continue
+            } catch StoreError.database(let error) where error.constraint == "idempotency_keys_pkey" && attempt < attempts {
+                continue  // a concurrent request with the same key committed first: the next pass replays it
             }
         }
     }

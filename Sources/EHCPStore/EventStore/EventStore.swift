@@ -75,8 +75,9 @@ public struct EventStore: Sendable {
         } catch let error as StoreError {
             throw error
         } catch let error as PostgresError {
-            // Two writers that raced past the checks meet at a unique index: the loser has a conflict.
-            if error.isUniqueViolation {
+            // Two writers that raced past the checks meet at a unique index: the loser has a conflict, unless
+            // the index is the idempotency key's (the caller runs again and replays the winner).
+            if error.isUniqueViolation && error.constraint != "idempotency_keys_pkey" {
                 throw .concurrencyConflict(caseId: caseId, expected: expectedVersion, actual: nil)
             }
             throw .database(error)
@@ -123,9 +124,11 @@ public struct EventStore: Sendable {
                 """
                 SELECT request_hash, case_id, first_version, last_version, first_position, last_position
                 FROM idempotency_keys WHERE council_id = $1 AND key = $2
+                UNION ALL SELECT 'not a case event', NULL, NULL, NULL, NULL, NULL FROM idempotent_responses WHERE council_id = $1 AND key = $2
                 """, [council, key]
             ).first
         else { return nil }
+        // A key kept for a write that recorded no case event counts as used by another request (StoredResponses).
         guard try row.decode(String.self, at: 0) == requestHash else { throw StoreError.idempotencyKeyReused(key: key) }
         return AppendResult(
             caseId: try row.decode(at: 1), firstVersion: try row.decode(at: 2), lastVersion: try row.decode(at: 3),
