@@ -87,10 +87,10 @@ struct UsersCommand: ParsableCommand {
     }
 }
 
-/// `ehcp tokens create|revoke`.
+/// `ehcp tokens create|list|revoke`.
 struct TokensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tokens", abstract: "Create or revoke bearer tokens.", subcommands: [Create.self, Revoke.self])
+        commandName: "tokens", abstract: "Create, list or revoke bearer tokens.", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a new token for an existing user.")
@@ -102,34 +102,60 @@ struct TokensCommand: ParsableCommand {
         func run() throws {
             try database.withDirectory { directory, connection in
                 let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
-                print(try directory.createToken(userId: userId, label: "created by ehcp tokens create", validFor: days, on: connection))
+                let token = try directory.createToken(userId: userId, label: "created by ehcp tokens create", validFor: days, on: connection)
+                print(token)
+                let id = try directory.tokenId(of: token, on: connection)
+                FileHandle.standardError.write(Data("Token id \(id): revoke it with 'ehcp tokens revoke --id \(id)'.\n".utf8))
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a user's tokens by id (never the tokens themselves).")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The user's name.") var user: String
+        @Option(help: "Council code (optional when there is only one council).") var council: String?
+
+        func run() throws {
+            try database.withDirectory { directory, connection in
+                let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
+                print("id            state    expires     label")
+                for token in try directory.tokens(userId: userId, on: connection) {
+                    print("\(token.id)  \(token.state.padding(toLength: 7, withPad: " ", startingAt: 0))  \(token.expiresOn)  \(token.label ?? "")")
+                }
             }
         }
     }
 
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Revoke a token, or with --user every live token of a user; it stops working within 5 seconds.")
+            abstract: "Revoke a token read from standard input, or by --id, or every live token of a --user; it stops working within 5 seconds.",
+            discussion: "The token itself is never an argument, where it would show in the process list and the shell's history.")
         @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The token.") var token: String?
+        @Option(help: "Revoke the token with this id (from 'ehcp tokens list' or 'ehcp tokens create').") var id: String?
         @Option(help: "Revoke every live token of this user instead (a lost device).") var user: String?
         @Option(help: "Council code, with --user (optional when there is only one council).") var council: String?
 
         func validate() throws {
-            guard (token == nil) != (user == nil) else {
-                throw ValidationError("give one of: the token to revoke, or --user NAME to revoke all of that user's live tokens")
-            }
+            if id != nil && user != nil { throw ValidationError("give --id or --user, not both (or neither, and the token on standard input)") }
         }
 
         func run() throws {
             try database.withDirectory { directory, connection in
-                if let token {
-                    try directory.revoke(token: token, on: connection)
+                if let id {
+                    try directory.revoke(id: id, on: connection)
                     print("Revoked.")
                 } else if let user {
                     let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
                     let revoked = try directory.revokeAll(userId: userId, on: connection)
                     print("Revoked \(revoked) live token\(revoked == 1 ? "" : "s") of \(user).")
+                } else {
+                    if isatty(STDIN_FILENO) != 0 { FileHandle.standardError.write(Data("Paste the token to revoke and press Enter: ".utf8)) }
+                    guard let token = readLine()?.trimmingCharacters(in: .whitespaces), !token.isEmpty else {
+                        throw CleanExit.message("no token on standard input; or give --id ID or --user NAME")
+                    }
+                    try directory.revoke(token: token, on: connection)
+                    print("Revoked.")
                 }
             }
         }

@@ -34,6 +34,37 @@ struct UserDirectoryTests {
         #expect(throws: UserDirectory.Failure.self) { try directory.revoke(token: token, on: owner) }
     }
 
+    @Test("a token is listed and revoked by its id, never shown again; a short or malformed id revokes nothing")
+    func revokeById() async throws {
+        let database = try TestDatabase.make()
+        let council = try database.addCouncil(code: "A")
+        let owner = try database.connect()
+        defer { owner.close() }
+        let directory = UserDirectory()
+        let ann = try directory.addUser(name: "Ann", role: .caseworker, team: "North", council: council, on: owner)
+        let (laptop, phone) = (
+            try directory.createToken(userId: ann, label: "laptop", validFor: 30, on: owner),
+            try directory.createToken(userId: ann, label: "phone", validFor: 30, on: owner)
+        )
+        let phoneId = try directory.tokenId(of: phone, on: owner)
+        #expect(phoneId.count == UserDirectory.tokenIdLength)
+        let listed = try directory.tokens(userId: ann, on: owner)
+        #expect(Set(listed.map(\.label)) == ["laptop", "phone"] && listed.allSatisfy { $0.state == "live" })
+        #expect(listed.contains { $0.id == phoneId } && !listed.contains { phone.contains($0.id) || laptop.contains($0.id) })
+
+        for refused in [String(phoneId.prefix(8)), "zz" + phoneId, ""] {
+            #expect(throws: UserDirectory.Failure.self) { try directory.revoke(id: refused, on: owner) }
+        }
+        #expect(try directory.tokens(userId: ann, on: owner).allSatisfy { $0.state == "live" })
+        try directory.revoke(id: phoneId.uppercased(), on: owner)
+        #expect(try directory.tokens(userId: ann, on: owner).first { $0.id == phoneId }?.state == "revoked")
+        let pool = try database.pool()
+        defer { pool.shutdown() }
+        #expect(try await pool.withConnection { try directory.authenticate(token: phone, on: $0) } == nil)
+        #expect(try await pool.withConnection { try directory.authenticate(token: laptop, on: $0) } != nil)
+        #expect(throws: UserDirectory.Failure.self) { try directory.revoke(id: phoneId, on: owner) }  // already revoked
+    }
+
     @Test("a leaver is disabled: their tokens stop at once, no new one is issued, their open cases are counted; enabling needs a new token")
     func leaver() async throws {
         let database = try TestDatabase.make()

@@ -39,6 +39,8 @@ public struct UserDirectory: Sendable {
         case noCouncil
         case unknownUser(String)
         case unknownToken
+        case ambiguousTokenId(String)
+        case malformedTokenId(String)
         case disabledUser(String)
 
         public var description: String {
@@ -48,6 +50,9 @@ public struct UserDirectory: Sendable {
             case .noCouncil: "there are several councils: name one with --council"
             case .unknownUser(let name): "no user '\(name)' in that council"
             case .unknownToken: "no live token matches"
+            case .ambiguousTokenId(let id): "more than one live token has an id beginning '\(id)'; give more of it"
+            case .malformedTokenId(let id):
+                "'\(id)' is not a token id: ids are at least \(UserDirectory.tokenIdLength) hex digits, as 'ehcp tokens list' shows them"
             case .disabledUser(let name): "user '\(name)' is disabled; let them back in first with: ehcp users enable \(name)"
             }
         }
@@ -97,6 +102,57 @@ public struct UserDirectory: Sendable {
             """,
             [token, userId, label, days])
         return token
+    }
+
+    /// Digits of a token's SHA-256 that name it: enough to revoke it without ever showing the token again.
+    public static let tokenIdLength = 12
+
+    /// A token's id (`tokenIdLength` hex digits of the hash the database keeps).
+    public func tokenId(of token: String, on connection: PostgresConnection) throws -> String {
+        try connection.query("SELECT left(encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2)", [token, Self.tokenIdLength]).first!.decode(at: 0)
+    }
+
+    /// One of a user's tokens, as `ehcp tokens list` shows it; never the token itself.
+    public struct TokenListing: Sendable, Equatable {
+        public var id: String
+        public var label: String?
+        public var expiresOn: String
+        /// live, revoked or expired.
+        public var state: String
+    }
+
+    /// A user's tokens, newest first.
+    public func tokens(userId: UUID, on connection: PostgresConnection) throws -> [TokenListing] {
+        try connection.query(
+            """
+            SELECT left(token_hash, $2), label, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                   CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN expires_at <= now() THEN 'expired' ELSE 'live' END
+            FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, token_hash
+            """, [userId, Self.tokenIdLength]
+        ).rows.map { row in
+            TokenListing(
+                id: try row.decode(at: 0), label: try row.decodeIfPresent(at: 1), expiresOn: try row.decode(at: 2), state: try row.decode(at: 3))
+        }
+    }
+
+    /// Revokes the live token whose id begins `id`; throws when none, or more than one, does.
+    public func revoke(id: String, on connection: PostgresConnection) throws {
+        let id = id.lowercased()
+        guard id.utf8.count >= Self.tokenIdLength, id.utf8.count <= 64,
+            id.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
+        else {
+            throw Failure.malformedTokenId(id)
+        }
+        let revoked = try connection.transaction { connection in
+            let matches = try connection.query(
+                "SELECT count(*) FROM api_tokens WHERE left(token_hash, length($1)) = $1 AND revoked_at IS NULL", [id]
+            ).first!.decode(Int.self, at: 0)
+            if matches > 1 { throw Failure.ambiguousTokenId(id) }
+            return try connection.query(
+                "UPDATE api_tokens SET revoked_at = now() WHERE left(token_hash, length($1)) = $1 AND revoked_at IS NULL", [id]
+            ).affected
+        }
+        if revoked == 0 { throw Failure.unknownToken }
     }
 
     /// Revokes a token; throws when no live token matches.
