@@ -114,7 +114,6 @@ extension Problem {
                 problem.extra["currentVersion"] = .number(Double(actual))
                 return problem
             case .caseNotFound(let id): return .notFound("caseId", id.uuidString.lowercased())
-            case .store(let error): return from(error)
             }
         case let error as StoreError:
             switch error {

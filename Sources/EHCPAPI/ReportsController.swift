@@ -71,7 +71,7 @@ struct ReportsController: Sendable {
         let to = try parameters.date("to", default: max(today, given ?? today))
         let query = TimelinessReport.Query(
             measure: try parameters.choice("measure", default: Measure.final20W),
-            from: given ?? CivilDate(year: to.year - 1, month: to.month, day: 1) ?? to,
+            from: given ?? TimelinessReport.Query.defaultFrom(to: to),
             to: to, grouping: try parameters.choice("groupBy", default: Grouping.month),
             exceptions: try parameters.choice("exceptions", default: ExceptionsPolicy.excluded),
             scope: try parameters.choice("scope", default: Scope.dfe))

@@ -7,6 +7,10 @@ import Postgres
 /// to the cases behind it.
 public struct TimelinessReport: Sendable {
     public struct Query: Sendable, Hashable {
+        /// The period shown when none is given: from the first of the month a year before `to`, so that
+        /// a monthly chart has twelve whole months and the current one.
+        public static func defaultFrom(to: CivilDate) -> CivilDate { CivilDate(year: to.year - 1, month: to.month, day: 1) ?? to }
+
         public var measure: Measure
         public var from: CivilDate
         public var to: CivilDate

@@ -224,10 +224,6 @@ public final class PostgresConnection: @unchecked Sendable {
         try execute("LISTEN " + quoteIdentifier(channel))
     }
 
-    public func notify(_ channel: String, payload: String = "") throws(PostgresError) {
-        try query("SELECT pg_notify($1, $2)", [channel, payload])
-    }
-
     /// Waits up to `timeout` for notifications on channels this connection listens to.
     public func waitForNotifications(timeout: Duration) throws(PostgresError) -> [PostgresNotification] {
         guard let handle else { throw PostgresError(.connection, message: "connection is closed") }

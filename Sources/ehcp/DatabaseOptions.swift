@@ -49,21 +49,29 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Resolves the database and brings its schema up to date: the prologue of every command that uses it.
     /// `openMigrated`, or exit with status 1 after one clear line on stderr (for long-running commands).
-    func openMigratedOrExit(logger: Logger, serving: Bool = true) throws -> Connection {
-        do { return try openMigrated(logger: logger, serving: serving) } catch let exit as CleanExit {
+    func openMigratedOrExit(logger: Logger, migrating: Bool = true, serving: Bool = true) throws -> Connection {
+        do { return try openMigrated(logger: logger, migrating: migrating, serving: serving) } catch let exit as CleanExit {
             FileHandle.standardError.write(Data((exit.description + "\n").utf8))
             throw ExitCode(1)
         }
     }
 
-    /// Resolves the database, brings its schema up to date as the owner and, unless `serving` is false,
+    /// Resolves the database, brings its schema up to date as the owner (or, for a command that only
+    /// reads, with `migrating` false, refuses a schema behind this build) and, unless `serving` is false,
     /// checks that the service's login holds no more than `ehcp_app` (`ApplicationRole.assume`).
-    func openMigrated(logger: Logger, serving: Bool = true) throws -> Connection {
+    func openMigrated(logger: Logger, migrating: Bool = true, serving: Bool = true) throws -> Connection {
         let resolved = try open(logger: logger)
         do {
             let owner = try connect(resolved.owner)
             defer { owner.close() }
-            try Migrator().migrate(on: owner)
+            let migrator = try Migrator()
+            if migrating {
+                try migrator.migrate(on: owner)
+            } else if try migrator.currentVersion(on: owner) != migrator.latestVersion {
+                throw CleanExit.message(
+                    "the database's schema is at version \(try migrator.currentVersion(on: owner)) and this build needs \(migrator.latestVersion); "
+                        + "this command only reads: run 'ehcp migrate' first")
+            }
             if resolved.embedded != nil { try ApplicationRole.provisionLogin(on: owner) }
             if serving {
                 let service = try connect(resolved.service)

@@ -25,7 +25,7 @@ struct ReportCommand: AsyncParsableCommand {
         /// Runs `body` in a transaction acting for the council, as the application role.
         func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
             let logger = Logger(label: "ehcp.report")
-            let resolved = try database.openMigratedOrExit(logger: logger)
+            let resolved = try database.openMigratedOrExit(logger: logger, migrating: false)
             defer { resolved.close() }
             let owner = try database.connect(resolved.owner)
             let councilId: UUID
@@ -62,7 +62,7 @@ struct ReportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A timeliness measure (K-20W, K-DECIDE-6W, …) for a period.")
         @OptionGroup var common: Common
         @Option(help: "K-20W, K-DECIDE-6W, K-ADVICE-6W, K-NOPLAN-16W, K-REVIEW-12M, K-REVIEW-DECIDE-4W, K-AMEND-8W or K-PHASE.") var measure = "K-20W"
-        @Option(help: "First day (YYYY-MM-DD); default a year ago.") var from: String?
+        @Option(help: "First day (YYYY-MM-DD); default the first of the month a year before --to.") var from: String?
         @Option(help: "Last day (YYYY-MM-DD); default today.") var to: String?
         @Option(help: "none, month, team, caseworker, adviceType, provider or phase.") var groupBy = "month"
         @Option(help: "excluded (the headline) or included.") var exceptions = "excluded"
@@ -79,9 +79,11 @@ struct ReportCommand: AsyncParsableCommand {
             guard let exceptions = ExceptionsPolicy(rawValue: exceptions), let scope = Scope(rawValue: scope) else {
                 throw ValidationError("--exceptions is excluded|included; --scope is dfe|all")
             }
+            // The API's defaults: `to` today, or `from` when that is later; `from` the first of the month a year before `to`.
+            let given = try from.map { try ReportCommand.date($0, "from", default: today) }
+            let end = try ReportCommand.date(to, "to", default: max(today, given ?? today))
             let query = TimelinessReport.Query(
-                measure: measure, from: try ReportCommand.date(from, "from", default: today.adding(days: -365)),
-                to: try ReportCommand.date(to, "to", default: today),
+                measure: measure, from: given ?? TimelinessReport.Query.defaultFrom(to: end), to: end,
                 grouping: grouping, exceptions: exceptions, scope: scope)
             let report = TimelinessReport(targets: try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets())
             if let cases {

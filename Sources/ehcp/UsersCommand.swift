@@ -35,7 +35,7 @@ struct UsersCommand: ParsableCommand {
         @Option(help: "Council code (optional when there is only one council).") var council: String?
 
         func run() throws {
-            try database.withDirectory { directory, connection in
+            try database.withDirectory(migrating: false) { directory, connection in
                 print(["name", "role", "team", "status", "live tokens", "last expires"].joined(separator: "\t"))
                 for user in try directory.list(council: try directory.council(code: council, on: connection), on: connection) {
                     let fields = [
@@ -117,7 +117,7 @@ struct TokensCommand: ParsableCommand {
         @Option(help: "Council code (optional when there is only one council).") var council: String?
 
         func run() throws {
-            try database.withDirectory { directory, connection in
+            try database.withDirectory(migrating: false) { directory, connection in
                 let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
                 print("id            state    expires     label")
                 for token in try directory.tokens(userId: userId, on: connection) {
@@ -166,9 +166,10 @@ extension UserRole: ExpressibleByArgument {}
 
 extension DatabaseOptions {
     /// Runs a user or token command as the owner, reporting every failure as one clean line.
-    func withDirectory(_ body: (UserDirectory, PostgresConnection) throws -> Void) throws {
+    /// `migrating` false for the commands that only list: they refuse a stale schema rather than change it.
+    func withDirectory(migrating: Bool = true, _ body: (UserDirectory, PostgresConnection) throws -> Void) throws {
         try reportingCleanly {
-            let resolved = try openMigrated(logger: Logger(label: "ehcp.users"), serving: false)
+            let resolved = try openMigrated(logger: Logger(label: "ehcp.users"), migrating: migrating, serving: false)
             defer { resolved.close() }
             let connection = try connect(resolved.owner)
             defer { connection.close() }
@@ -208,7 +209,7 @@ struct CouncilsCommand: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
-            try database.withDirectory { _, connection in
+            try database.withDirectory(migrating: false) { _, connection in
                 for row in try connection.query("SELECT code, name FROM councils ORDER BY code").rows {
                     print("\(try row.decode(String.self, at: 0))\t\(try row.decode(String.self, at: 1))")
                 }

@@ -155,7 +155,7 @@ struct PostgresConnectionTests {
         let listener = try database.connect()
         let sender = try database.connect()
         try listener.listen("deadline_due")
-        try sender.notify("deadline_due", payload: "case-42")
+        try sender.query("SELECT pg_notify($1, $2)", ["deadline_due", "case-42"])
         var received: [PostgresNotification] = []
         let deadline = ContinuousClock.now + .seconds(10)
         while received.isEmpty && ContinuousClock.now < deadline {

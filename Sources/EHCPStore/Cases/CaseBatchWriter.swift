@@ -322,7 +322,7 @@ public final class CaseBatchWriter: Sendable {
                     [council as any PostgresEncodable] + CaseProjector.columnArrays(keyRows, count: 5).map { $0 as any PostgresEncodable }))
         }
         writes += repository.projector.statements(projections)
-        if notify { writes.append(.init("SELECT pg_notify($1, $2)", [CaseRepository.schedulerChannel, council.postgresText])) }
+        if notify { writes.append(CaseRepository.wakeScheduler(council: council)) }
         writes.append(.init("COMMIT"))
         let positions = try EventRows.positions(try connection.pipeline(writes)[0])
 

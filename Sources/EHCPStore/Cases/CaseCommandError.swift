@@ -8,14 +8,12 @@ public enum CaseCommandError: Error, Sendable, CustomStringConvertible {
     /// The client's `If-Match` version is stale.
     case versionMismatch(expected: Int, actual: Int)
     case caseNotFound(UUID)
-    case store(StoreError)
 
     public var description: String {
         switch self {
         case .rejected(let error): error.description
         case .versionMismatch(let expected, let actual): "the case is at version \(actual), not \(expected)"
         case .caseNotFound(let id): "no case \(id)"
-        case .store(let error): error.description
         }
     }
 }

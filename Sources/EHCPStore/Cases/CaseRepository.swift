@@ -13,6 +13,11 @@ public struct CaseRepository: Sendable {
     /// The NOTIFY channel that wakes the deadline scheduler.
     public static let schedulerChannel = "ehcp_scheduler"
 
+    /// Wakes the deadline scheduler for a council when the transaction commits (the one NOTIFY the service sends).
+    static func wakeScheduler(council: UUID) -> PostgresConnection.Statement {
+        .init("SELECT pg_notify($1, $2)", [schedulerChannel, council.postgresText])
+    }
+
     /// What recording an event produced.
     public struct Outcome: Sendable {
         public var caseId: UUID
@@ -62,7 +67,8 @@ public struct CaseRepository: Sendable {
             council: council, caseId: caseId, reference: reference, childId: childId, previous: state, state: next, engine: decider.engine,
             on: connection)
         if Self.wakesScheduler(firstAlert: firstAlert, events: newEvents, today: command.today) {
-            try connection.query("SELECT pg_notify($1, $2)", [Self.schedulerChannel, council.postgresText])
+            let wake = Self.wakeScheduler(council: council)
+            try connection.query(wake.sql, wake.parameters)
         }
         return Outcome(caseId: caseId, append: append, state: next)
     }
