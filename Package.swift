@@ -10,7 +10,8 @@ let package = Package(
     name: "ehcp",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "ehcp", targets: ["ehcp"])
+        .executable(name: "ehcp", targets: ["ehcp"]),
+        .executable(name: "ehcp-bench", targets: ["ehcp-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -92,10 +93,30 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What both command-line programs share: where the database is, and loading a demo caseload.
+        .target(
+            name: "EHCPCommandLine",
+            dependencies: [
+                "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPServer", "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "ehcp",
             dependencies: [
-                "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPAPI", "EHCPScheduler", "EHCPReports", "EHCPServer", "Postgres",
+                "EHCPCommandLine", "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPAPI", "EHCPScheduler", "EHCPReports", "EHCPServer", "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Benchmark programs (docs/performance.md), kept out of the product's binary.
+        .executableTarget(
+            name: "ehcp-bench",
+            dependencies: [
+                "EHCPCommandLine", "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPScheduler", "EHCPReports", "EHCPServer", "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

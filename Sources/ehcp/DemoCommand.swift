@@ -1,4 +1,5 @@
 import ArgumentParser
+import EHCPCommandLine
 import EHCPDemo
 import EHCPDomain
 import EHCPServer
@@ -38,100 +39,5 @@ struct DemoCommand: AsyncParsableCommand {
         let seeder = DemoSeeder(
             conninfo: resolved.owner, seed: seed, asOf: asOf.flatMap { CivilDate(iso: $0) } ?? LondonClock.today(), councils: councils)
         try await seeder.seed(cases: cases, progress: true)
-    }
-}
-
-/// Generates and loads a demo caseload; shared by `ehcp demo` and `ehcp serve --demo`.
-struct DemoSeeder {
-    let conninfo: String
-    let seed: UInt64
-    let asOf: CivilDate
-    let councils: Int
-
-    func seed(cases: Int, progress: Bool) async throws {
-        let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())
-        let caseload = DemoCaseload(seed: seed, asOf: asOf, councils: councils, decider: CaseDecider(engine: engine))
-        let pool = try PostgresPool(.init(conninfo: conninfo, size: 2, acquireTimeout: .seconds(600)))
-        defer { pool.shutdown() }
-        let councilIds = try await pool.withConnection { connection in try (0..<councils).map { try Self.council($0, on: connection) } }
-        let firstId = caseload.generate(0).caseId
-        if try await pool.withConnection({ try $0.query("SELECT 1 FROM case_streams WHERE case_id = $1", [firstId]).count }) > 0 {
-            print("The demo caseload for seed \(seed) is already loaded; nothing to do (use another --seed for more).")
-            return
-        }
-        print(
-            "Generating \(cases) cases as of \(asOf) (seed \(seed), \(councils) council\(councils == 1 ? "" : "s")); every event goes through decide."
-        )
-        let start = ContinuousClock.now
-        let chunk = 1_000
-        var loadedCases = 0
-        var loadedEvents = 0
-        var refused = 0
-        try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
-            var next = 0
-            func submit() {
-                guard next < cases else { return }
-                let range = next..<min(cases, next + chunk)
-                next = range.upperBound
-                group.addTask {
-                    let generated = range.map { caseload.generate($0) }
-                    let bulk = generated.map { demo in
-                        BulkCase(
-                            caseId: demo.caseId, council: councilIds[demo.council], reference: demo.reference,
-                            child: demo.child, history: demo.history)
-                    }
-                    let events = try await pool.transaction { try BulkLoader(engine: engine).load(bulk, on: $0) }
-                    for refusal in generated.flatMap(\.refused).prefix(3) { print("warning: decide refused a planned event: \(refusal)") }
-                    return (range.count, events, generated.reduce(0) { $0 + $1.refused.count })
-                }
-            }
-            for _ in 0..<3 { submit() }  // two cores: generate one chunk while another loads
-            while let (count, events, rejected) = try await group.next() {
-                loadedCases += count
-                loadedEvents += events
-                refused += rejected
-                if progress {
-                    let seconds = (ContinuousClock.now - start).seconds
-                    print("  \(loadedCases) / \(cases) cases, \(loadedEvents) events, \(Int(Double(loadedEvents) / seconds)) events/s")
-                }
-                submit()
-            }
-        }
-        try await pool.withConnection { try $0.execute("ANALYZE events; ANALYZE case_summary; ANALYZE deadlines; ANALYZE children") }
-        let seconds = (ContinuousClock.now - start).seconds
-        print(
-            "Loaded \(loadedCases) cases and \(loadedEvents) events in \(String(format: "%.1f", seconds)) s (\(Int(Double(loadedEvents) / seconds)) events/s, projections included)."
-        )
-        if refused > 0 { print("warning: \(refused) planned events were refused by decide and left out") }
-    }
-
-    /// Demo users of the first council, one per role, each with a fresh 30-day token.
-    func demoUsers() async throws -> [(name: String, role: UserRole, token: String)] {
-        let pool = try PostgresPool(.init(conninfo: conninfo, size: 1))
-        defer { pool.shutdown() }
-        return try await pool.withConnection { connection in
-            let council = try Self.council(0, on: connection)
-            let directory = UserDirectory()
-            // The demo caseworker is one of the generated caseload's caseworkers, so their work tray is full.
-            let first = DemoCaseload(seed: seed, asOf: asOf, decider: CaseDecider(engine: DeadlineEngine(calendar: .init(bankHolidays: []))))
-                .caseworkers(council: 0)[0]
-            return try [
-                (first.name, UserRole.caseworker, first.team), ("demo-manager", .manager, first.team), ("demo-admin", .admin, nil),
-                ("demo-auditor", .auditor, nil),
-            ]
-            .map { name, role, team in
-                let user = try directory.addUser(name: name, role: role, team: team, council: council, on: connection)
-                return (name, role, try directory.createToken(userId: user, label: "demo", validFor: 30, on: connection))
-            }
-        }
-    }
-
-    /// The demo council with this index, created if missing.
-    static func council(_ index: Int, on connection: PostgresConnection) throws -> UUID {
-        let code = "DEMO-\(index + 1)"
-        try connection.query(
-            "INSERT INTO councils (council_id, code, name) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING",
-            [UUID(), code, "Demo Council \(index + 1)"])
-        return try connection.query("SELECT council_id FROM councils WHERE code = $1", [code]).first!.decode(UUID.self, at: 0)
     }
 }

@@ -8,7 +8,7 @@ struct EHCP: AsyncParsableCommand {
         abstract: "The EHC needs assessment and plan case-workflow service.",
         subcommands: [
             ServeCommand.self, SchedulerCommand.self, ReportCommand.self, ExportCommand.self, MigrateCommand.self, ProjectionsCommand.self,
-            DemoCommand.self, UsersCommand.self, TokensCommand.self, CouncilsCommand.self, ScenarioCommand.self, BenchCommand.self,
+            DemoCommand.self, UsersCommand.self, TokensCommand.self, CouncilsCommand.self, ScenarioCommand.self,
         ]
     )
 }

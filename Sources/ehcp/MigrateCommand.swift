@@ -1,4 +1,5 @@
 import ArgumentParser
+import EHCPCommandLine
 import EHCPStore
 import Foundation
 import Logging
@@ -23,15 +24,5 @@ struct MigrateCommand: ParsableCommand {
                     ? "Schema already at version \(migrator.latestVersion); nothing to do."
                     : "Applied schema version\(applied.count > 1 ? "s" : "") \(applied.map(String.init).joined(separator: ", ")).")
         }
-    }
-}
-
-/// Runs `body`, printing a `CleanExit` as one line on standard error and exiting 1.
-func reportingCleanly(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let exit as CleanExit {
-        FileHandle.standardError.write(Data((exit.description + "\n").utf8))
-        throw ExitCode(1)
     }
 }

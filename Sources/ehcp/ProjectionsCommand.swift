@@ -1,4 +1,5 @@
 import ArgumentParser
+import EHCPCommandLine
 import EHCPDomain
 import EHCPServer
 import EHCPStore

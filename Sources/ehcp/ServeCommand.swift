@@ -1,5 +1,6 @@
 import ArgumentParser
 import EHCPAPI
+import EHCPCommandLine
 import EHCPDomain
 import EHCPReports
 import EHCPServer
@@ -67,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
                 try await seeder.seed(cases: 2_000, progress: false)
                 demoUsers = try await seeder.demoUsers()
             }
-        } catch let exit as CleanExit {
+        } catch let exit as ExitMessage {
             FileHandle.standardError.write(Data((exit.description + "\n").utf8))
             throw ExitCode(1)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EHCPCommandLine
 import EHCPStore
 import Foundation
 import Logging
@@ -152,7 +153,7 @@ struct TokensCommand: ParsableCommand {
                 } else {
                     if isatty(STDIN_FILENO) != 0 { FileHandle.standardError.write(Data("Paste the token to revoke and press Enter: ".utf8)) }
                     guard let token = readLine()?.trimmingCharacters(in: .whitespaces), !token.isEmpty else {
-                        throw CleanExit.message("no token on standard input; or give --id ID or --user NAME")
+                        throw ExitMessage.message("no token on standard input; or give --id ID or --user NAME")
                     }
                     try directory.revoke(token: token, on: connection)
                     print("Revoked.")
@@ -176,7 +177,7 @@ extension DatabaseOptions {
             do {
                 try body(UserDirectory(), connection)
             } catch let failure as UserDirectory.Failure {
-                throw CleanExit.message(failure.description)
+                throw ExitMessage.message(failure.description)
             }
         }
     }
@@ -198,7 +199,7 @@ struct CouncilsCommand: ParsableCommand {
                 let added = try connection.query(
                     "INSERT INTO councils (council_id, code, name) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING", [UUID(), code, name]
                 ).affected
-                guard added == 1 else { throw CleanExit.message("a council with code '\(code)' already exists") }
+                guard added == 1 else { throw ExitMessage.message("a council with code '\(code)' already exists") }
                 print("council \(code) (\(name)) added; add its users with: ehcp users add NAME --role admin --council \(code)")
             }
         }

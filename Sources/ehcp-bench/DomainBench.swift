@@ -2,7 +2,7 @@ import ArgumentParser
 import EHCPDomain
 import Foundation
 
-/// `ehcp bench domain`: folding a 60-event history and computing its deadlines (target < 50 µs).
+/// `ehcp-bench domain`: folding a 60-event history and computing its deadlines (target < 50 µs).
 struct DomainBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "domain", abstract: "Fold + deadlines for a 60-event case.")
 

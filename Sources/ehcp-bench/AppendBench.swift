@@ -1,10 +1,11 @@
 import ArgumentParser
+import EHCPCommandLine
 import EHCPStore
 import Foundation
 import Logging
 import Postgres
 
-/// `ehcp bench append`: events/s and latency for 1, 4 and 16 writers appending through the event store
+/// `ehcp-bench append`: events/s and latency for 1, 4 and 16 writers appending through the event store
 /// to 10,000 cases, beside a raw single-row INSERT into an identically shaped table, same pool, same run.
 struct AppendBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "append", abstract: "Event store append throughput against raw INSERT.")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EHCPCommandLine
 import EHCPDomain
 import EHCPScheduler
 import EHCPServer
@@ -7,7 +8,7 @@ import Foundation
 import Logging
 import Postgres
 
-/// `ehcp bench scheduler`: a sweep over 1,000,000 open deadlines of which 10,000 are due, then a sweep
+/// `ehcp-bench scheduler`: a sweep over 1,000,000 open deadlines of which 10,000 are due, then a sweep
 /// with nothing due; beside, in the same run, the cost of touching the due rows in one statement and
 /// of scanning every deadline (what a sweep without its partial index would pay).
 struct SchedulerBench: AsyncParsableCommand {

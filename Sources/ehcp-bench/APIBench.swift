@@ -1,5 +1,6 @@
 import ArgumentParser
 import EHCPAPI
+import EHCPCommandLine
 import EHCPDomain
 import EHCPServer
 import EHCPStore
@@ -7,7 +8,7 @@ import Foundation
 import Logging
 import Postgres
 
-/// `ehcp bench api`: the real server on loopback, 16 clients logging events to 10,000 demo cases over
+/// `ehcp-bench api`: the real server on loopback, 16 clients logging events to 10,000 demo cases over
 /// keep-alive HTTP, beside raw single-row INSERTs through a pool of the same size, in the same run.
 struct APIBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "api", abstract: "HTTP event logging throughput and latency against raw INSERT.")

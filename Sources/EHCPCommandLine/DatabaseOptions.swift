@@ -8,33 +8,35 @@ import Postgres
 
 /// Where the database is: `DATABASE_URL` (with `DATABASE_OWNER_URL` for the schema's owner), or the
 /// embedded cluster under `./.ehcp/`.
-struct DatabaseOptions: ParsableArguments {
+public struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Folder for the embedded database when DATABASE_URL is unset.")
     var dataDirectory = ".ehcp"
 
+    public init() {}
+
     /// A running database and how to reach it as each role (`ApplicationRole`); `close()` stops an
     /// embedded cluster this process started.
-    struct Connection {
+    public struct Connection {
         /// The tables' owner: migrations and maintenance across councils.
-        var owner: String
+        public var owner: String
         /// The service's login: every pool that serves requests, sweeps or reports.
-        var service: String
-        var embedded: EmbeddedDatabase?
-        func close() { embedded?.stop() }
+        public var service: String
+        public var embedded: EmbeddedDatabase?
+        public func close() { embedded?.stop() }
     }
 
     /// Resolves the database. Every failure is one clear line naming the problem and what to do.
-    func open(logger: Logger) throws -> Connection {
+    public func open(logger: Logger) throws -> Connection {
         if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
             do {
                 try PostgresConnection.validate(conninfo: url)
             } catch {
-                throw CleanExit.message(
+                throw ExitMessage.message(
                     "DATABASE_URL is not a valid PostgreSQL URL (\(error.message)); expected e.g. postgresql://user@host:5432/ehcp")
             }
             let owner = ProcessInfo.processInfo.environment["DATABASE_OWNER_URL"].flatMap { $0.isEmpty ? nil : $0 }
             if let owner, (try? PostgresConnection.validate(conninfo: owner)) == nil {
-                throw CleanExit.message("DATABASE_OWNER_URL is not a valid PostgreSQL URL")
+                throw ExitMessage.message("DATABASE_OWNER_URL is not a valid PostgreSQL URL")
             }
             return Connection(owner: owner ?? url, service: url, embedded: nil)
         }
@@ -43,14 +45,14 @@ struct DatabaseOptions: ParsableArguments {
             let owner = try embedded.start()
             return Connection(owner: owner, service: embedded.conninfo(user: ApplicationRole.embeddedLogin), embedded: embedded)
         } catch let failure as EmbeddedDatabase.Failure {
-            throw CleanExit.message("cannot start the embedded database: \(failure)")
+            throw ExitMessage.message("cannot start the embedded database: \(failure)")
         }
     }
 
     /// Resolves the database and brings its schema up to date: the prologue of every command that uses it.
     /// `openMigrated`, or exit with status 1 after one clear line on stderr (for long-running commands).
-    func openMigratedOrExit(logger: Logger, migrating: Bool = true, serving: Bool = true) throws -> Connection {
-        do { return try openMigrated(logger: logger, migrating: migrating, serving: serving) } catch let exit as CleanExit {
+    public func openMigratedOrExit(logger: Logger, migrating: Bool = true, serving: Bool = true) throws -> Connection {
+        do { return try openMigrated(logger: logger, migrating: migrating, serving: serving) } catch let exit as ExitMessage {
             FileHandle.standardError.write(Data((exit.description + "\n").utf8))
             throw ExitCode(1)
         }
@@ -59,7 +61,7 @@ struct DatabaseOptions: ParsableArguments {
     /// Resolves the database, brings its schema up to date as the owner (or, for a command that only
     /// reads, with `migrating` false, refuses a schema behind this build) and, unless `serving` is false,
     /// checks that the service's login holds no more than `ehcp_app` (`ApplicationRole.assume`).
-    func openMigrated(logger: Logger, migrating: Bool = true, serving: Bool = true) throws -> Connection {
+    public func openMigrated(logger: Logger, migrating: Bool = true, serving: Bool = true) throws -> Connection {
         let resolved = try open(logger: logger)
         do {
             let owner = try connect(resolved.owner)
@@ -68,7 +70,7 @@ struct DatabaseOptions: ParsableArguments {
             if migrating {
                 try migrator.migrate(on: owner)
             } else if try migrator.currentVersion(on: owner) != migrator.latestVersion {
-                throw CleanExit.message(
+                throw ExitMessage.message(
                     "the database's schema is at version \(try migrator.currentVersion(on: owner)) and this build needs \(migrator.latestVersion); "
                         + "this command only reads: run 'ehcp migrate' first")
             }
@@ -80,7 +82,7 @@ struct DatabaseOptions: ParsableArguments {
             }
         } catch let refusal as any DatabaseRefusal {
             resolved.close()
-            throw CleanExit.message(refusal.description)
+            throw ExitMessage.message(refusal.description)
         } catch {
             resolved.close()
             throw error
@@ -89,19 +91,19 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Connects once, with a clear message when the server cannot be reached.
-    func connect(_ conninfo: String) throws -> PostgresConnection {
+    public func connect(_ conninfo: String) throws -> PostgresConnection {
         do {
             return try PostgresConnection(conninfo)
         } catch {
-            throw CleanExit.message("\(error.message); check that the server is running and DATABASE_URL is right")
+            throw ExitMessage.message("\(error.message); check that the server is running and DATABASE_URL is right")
         }
     }
 }
 
 /// A failure the user can act on: printed as one line, exit status 1.
-enum CleanExit: Error, CustomStringConvertible {
+public enum ExitMessage: Error, CustomStringConvertible {
     case message(String)
-    var description: String {
+    public var description: String {
         switch self {
         case .message(let text): "ehcp: " + text
         }
@@ -110,11 +112,21 @@ enum CleanExit: Error, CustomStringConvertible {
 
 extension ServiceSettings {
     /// The settings file's contents over the defaults, or the defaults; a bad file exits with its message.
-    static func from(_ path: String?) throws -> ServiceSettings {
+    public static func from(_ path: String?) throws -> ServiceSettings {
         guard let path else { return ServiceSettings() }
         do { return try SettingsFile.load(path: path) } catch let invalid as SettingsFile.Invalid {
             FileHandle.standardError.write(Data("ehcp: \(invalid)\n".utf8))
             throw ExitCode(1)
         }
+    }
+}
+
+/// Runs `body`, printing a `ExitMessage` as one line on standard error and exiting 1.
+public func reportingCleanly(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let exit as ExitMessage {
+        FileHandle.standardError.write(Data((exit.description + "\n").utf8))
+        throw ExitCode(1)
     }
 }

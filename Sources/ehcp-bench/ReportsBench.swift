@@ -1,4 +1,5 @@
 import ArgumentParser
+import EHCPCommandLine
 import EHCPDomain
 import EHCPReports
 import EHCPServer
@@ -7,7 +8,7 @@ import Foundation
 import Logging
 import Postgres
 
-/// `ehcp bench reports`: the year's timeliness report by month and the breach report's first page over a
+/// `ehcp-bench reports`: the year's timeliness report by month and the breach report's first page over a
 /// generated caseload of 100,000 cases, beside a round trip and a scan of the event log (what a report
 /// that replayed events would at least pay), measured in the same run.
 struct ReportsBench: AsyncParsableCommand {

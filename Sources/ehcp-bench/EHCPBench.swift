@@ -1,9 +1,12 @@
 import ArgumentParser
+import EHCPCommandLine
 
-/// `ehcp bench …`: benchmark programs. Each prints its figures beside a baseline measured in the same run.
+/// `ehcp-bench …`: benchmark programs, kept out of the product's `ehcp`. Each prints its figures beside a
+/// baseline measured in the same run.
+@main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks (see docs/performance.md).",
+        commandName: "ehcp-bench", abstract: "Benchmarks (see docs/performance.md).",
         subcommands: [DomainBench.self, AppendBench.self, APIBench.self, SchedulerBench.self, ReportsBench.self])
 }
 
@@ -32,7 +35,3 @@ func format(_ value: Double, _ digits: Int = 1) -> String {
 }
 
 private func pow10(_ n: Int) -> Double { (0..<n).reduce(1.0) { value, _ in value * 10 } }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
