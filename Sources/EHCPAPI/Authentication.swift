@@ -4,6 +4,10 @@ import Hummingbird
 import Postgres
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Resolves `Authorization: Bearer …` to a user (401 when missing, unknown, revoked or expired).
 ///
 /// Refusals are cheap, so that guessing tokens costs the guesser more than the database:
@@ -11,8 +15,9 @@ import Synchronization
 ///   every few seconds; revoking a token therefore takes effect within 5 s;
 /// - a token found unknown is remembered for `TokenCache.unknownLifetime` (30 s), so repeating it costs
 ///   no database round trip;
-/// - a client address that presents `FailedSignIns.limit` refused tokens within a minute gets 429 until
-///   the minute is over, for every token not already remembered as live.
+/// - a client address that presents `FailedSignIns.limit` unknown tokens within a minute gets 429 until
+///   the minute is over, for every token not remembered as live (seen live in the last 5 s). Tokens not
+///   even in the right shape cost nothing and are not counted, so they cannot lock an address out.
 struct Authentication: RouterMiddleware {
     typealias Context = APIContext
     let pool: PostgresPool
@@ -32,9 +37,9 @@ struct Authentication: RouterMiddleware {
         case .unknown:
             try refuse(address)
         case nil:
-            if let wait = failures.retryAfter(address) { throw Problem.tooManyFailedSignIns(retryAfter: wait) }
             // Tokens are "ehcp_" and 64 hex digits: anything else is refused without a database round trip.
-            guard token.utf8.count == 69, token.hasPrefix("ehcp_") else { try refuse(address) }
+            guard token.utf8.count == 69, token.hasPrefix("ehcp_") else { throw Problem.unauthenticated }
+            if let wait = failures.retryAfter(address) { throw Problem.tooManyFailedSignIns(retryAfter: wait) }
             let found: AuthenticatedUser?
             do {
                 found = try await pool.withConnection { try UserDirectory().authenticate(token: token, on: $0) }
@@ -102,17 +107,20 @@ final class TokenCache: Sendable {
     }
 }
 
-/// Refused tokens per client address, counted in fixed one-minute windows.
+/// Unknown tokens per client address, counted in fixed one-minute windows. An IPv6 client is counted by
+/// its /64, the block one subscriber holds, so that rotating addresses within it gains nothing.
 final class FailedSignIns: Sendable {
     static let limit = 20
     static let window = Duration.seconds(60)
+    /// Addresses kept at most; past it the count starts again empty (memory stays bounded under a flood).
     static let capacity = 10_000
     private let windows = Mutex<[String: (count: Int, ends: ContinuousClock.Instant)]>([:])
 
-    func count(_ address: String) {
+    func count(_ client: String) {
+        let address = Self.block(client)
         let now = ContinuousClock.now
         windows.withLock { windows in
-            if windows.count >= Self.capacity { windows = windows.filter { $0.value.ends > now } }
+            if windows.count >= Self.capacity { windows.removeAll() }
             if let current = windows[address], current.ends > now {
                 windows[address]!.count = current.count + 1
             } else {
@@ -122,11 +130,21 @@ final class FailedSignIns: Sendable {
     }
 
     /// How long until `address` may try again, when it has used up its refusals for this window.
-    func retryAfter(_ address: String) -> Duration? {
+    func retryAfter(_ client: String) -> Duration? {
+        let address = Self.block(client)
         let now = ContinuousClock.now
         return windows.withLock { windows in
             guard let current = windows[address], current.ends > now, current.count >= Self.limit else { return nil }
             return current.ends - now
         }
+    }
+
+    /// The key an address is counted under: an IPv4 address as it is, an IPv6 address by its first 64 bits.
+    static func block(_ address: String) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
+        if bytes[0..<12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] { return bytes[12...].map(String.init).joined(separator: ".") }
+        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":")
+            + "::/64"
     }
 }

@@ -26,20 +26,24 @@ public struct DatabaseOptions: ParsableArguments {
     }
 
     /// Resolves the database. Every failure is one clear line naming the problem and what to do.
+    ///
+    /// An external server is named by `DATABASE_URL` (the service's login), `DATABASE_OWNER_URL` (the
+    /// owner's), or both; either stands in for the other when it is the only one set, so that the
+    /// migration unit needs only the owner's and the service only its own.
     public func open(logger: Logger) throws -> Connection {
-        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
+        let environment = ProcessInfo.processInfo.environment
+        func url(_ name: String) throws -> String? {
+            guard let value = environment[name], !value.isEmpty else { return nil }
             do {
-                try PostgresConnection.validate(conninfo: url)
+                try PostgresConnection.validate(conninfo: value)
             } catch {
                 throw ExitMessage.message(
-                    "DATABASE_URL is not a valid PostgreSQL URL (\(error.message)); expected e.g. postgresql://user@host:5432/ehcp")
+                    "\(name) is not a valid PostgreSQL URL (\(error.message)); expected e.g. postgresql://user@host:5432/ehcp")
             }
-            let owner = ProcessInfo.processInfo.environment["DATABASE_OWNER_URL"].flatMap { $0.isEmpty ? nil : $0 }
-            if let owner, (try? PostgresConnection.validate(conninfo: owner)) == nil {
-                throw ExitMessage.message("DATABASE_OWNER_URL is not a valid PostgreSQL URL")
-            }
-            return Connection(owner: owner ?? url, service: url, embedded: nil)
+            return value
         }
+        let (service, owner) = (try url("DATABASE_URL"), try url("DATABASE_OWNER_URL"))
+        if let external = service ?? owner { return Connection(owner: owner ?? external, service: service ?? external, embedded: nil) }
         do {
             let embedded = try EmbeddedDatabase(directory: URL(fileURLWithPath: dataDirectory, isDirectory: true), logger: logger)
             let owner = try embedded.start()

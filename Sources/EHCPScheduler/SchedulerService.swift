@@ -127,6 +127,7 @@ final class NotificationListener: @unchecked Sendable {
         while !shouldStop {
             do {
                 let connection = try PostgresConnection(conninfo)
+                try ApplicationRole.assume(connection)  // the same login checks as every other connection of the service
                 try connection.listen(channel)
                 while !shouldStop {
                     if !(try connection.waitForNotifications(timeout: .seconds(1))).isEmpty { onNotify() }

@@ -60,10 +60,11 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             resolved = try database.openMigrated(logger: logger)
             let owner = try database.connect(resolved.owner)
-            let empty = try owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
+            // Only the owner sees every council's cases (the service's login, with no council set, sees none).
+            let empty = try demo && owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
             for risk in try DurabilityCheck.risks(on: owner) { logger.error("\(risk)") }
             owner.close()
-            if demo && empty {
+            if empty {
                 let seeder = DemoSeeder(conninfo: resolved.owner, seed: 1, asOf: LondonClock.today(), councils: 1)
                 try await seeder.seed(cases: 2_000, progress: false)
                 demoUsers = try await seeder.demoUsers()

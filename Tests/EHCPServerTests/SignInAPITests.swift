@@ -26,10 +26,9 @@ struct SignInAPITests {
     func failuresPerAddress() async throws {
         try await APIHarness().run { (client: Client) async throws in
             let attacker = ["X-Forwarded-For": "198.51.100.1, 203.0.113.7"]  // the proxy appends the address it saw last
-            for attempt in 0..<20 {
-                let token = attempt == 0 ? "not-even-a-token" : Self.madeUpToken()
-                #expect(try await client.send(.get, "/v1/cases", as: token, headers: attacker).status == 401)
-            }
+            // Tokens not even in the right shape cost nothing and are not counted.
+            for _ in 0..<30 { #expect(try await client.send(.get, "/v1/cases", as: "not-even-a-token", headers: attacker).status == 401) }
+            for _ in 0..<20 { #expect(try await client.send(.get, "/v1/cases", as: Self.madeUpToken(), headers: attacker).status == 401) }
             let limited = try await client.send(.get, "/v1/cases", as: Self.madeUpToken(), headers: attacker)
             #expect(limited.status == 429 && limited.string("code") == "tooManyFailedSignIns")
             #expect((1...61).contains(Int(limited.headers[.retryAfter] ?? "") ?? 0))
@@ -42,6 +41,20 @@ struct SignInAPITests {
             // Another address is not limited: the first entry of X-Forwarded-For is the client's to write, so it is ignored.
             #expect(try await client.send(.get, "/v1/cases", as: Self.madeUpToken(), headers: other).status == 401)
             #expect(try await client.send(.get, "/v1/cases", as: "Ben", headers: other).status == 200)
+        }
+    }
+
+    @Test("an IPv6 client is counted by its /64, so rotating addresses within it does not escape the limit")
+    func ipv6Blocks() async throws {
+        try await APIHarness().run { (client: Client) async throws in
+            for n in 1...20 {
+                let from = ["X-Forwarded-For": "2001:db8:0:7::\(String(n, radix: 16))"]
+                #expect(try await client.send(.get, "/v1/cases", as: Self.madeUpToken(), headers: from).status == 401)
+            }
+            let sameBlock = ["X-Forwarded-For": "2001:0db8:0000:0007:ffff:ffff:ffff:fffe"]
+            #expect(try await client.send(.get, "/v1/cases", as: Self.madeUpToken(), headers: sameBlock).status == 429)
+            let nextBlock = ["X-Forwarded-For": "2001:db8:0:8::1"]
+            #expect(try await client.send(.get, "/v1/cases", as: Self.madeUpToken(), headers: nextBlock).status == 401)
         }
     }
 }

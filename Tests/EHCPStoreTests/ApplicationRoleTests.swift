@@ -42,13 +42,23 @@ struct ApplicationRoleTests {
         #expect(try service.query("SELECT count(*) FROM case_summary").first!.decode(Int.self, at: 0) == 0)
     }
 
-    @Test("a superuser is refused as the service's login")
-    func superuserRefused() throws {
+    @Test("a superuser, or a login that could make itself more than ehcp_app, is refused as the service's login")
+    func strongLoginsRefused() throws {
         let database = try TestDatabase.make()
         let connection = try database.connect()
         defer { connection.close() }
         let error = try #require(throws: ApplicationRole.LoginTooStrong.self) { try ApplicationRole.assume(connection) }
         #expect(error.description.contains("is a superuser"))
+        for (attributes, reason) in [
+            ("CREATEROLE", "may create and grant roles"), ("IN ROLE ehcp_app, pg_write_all_data", "besides ehcp_app (pg_write_all_data)"),
+        ] {
+            let login = "strong_" + UUID().uuidString.prefix(8).lowercased()
+            try connection.execute("CREATE ROLE \(login) LOGIN \(attributes)")
+            let strong = try PostgresConnection(database.conninfo.replacingOccurrences(of: "user=ehcp ", with: "user=\(login) "))
+            defer { strong.close() }
+            let refused = try #require(throws: ApplicationRole.LoginTooStrong.self) { try ApplicationRole.assume(strong) }
+            #expect(refused.description.contains(reason), "\(refused)")
+        }
     }
 
     @Test("an owner the forced policies would bind is told the one ALTER ROLE a superuser must run; after it, all works")
@@ -58,11 +68,12 @@ struct ApplicationRoleTests {
         defer { connection.close() }
         let error = try #require(throws: ApplicationRole.OwnerBoundByPolicies.self) { try Migrator().migrate(on: connection) }
         #expect(error.description.contains(#"ALTER ROLE "\#(owner)" BYPASSRLS;"#))
+        #expect(try connection.query("SELECT to_regclass('events') IS NULL").first!.decode(Bool.self, at: 0))
 
         let admin = try PostgresConnection(conninfo.replacingOccurrences(of: "user=\(owner) ", with: "user=ehcp "))
         defer { admin.close() }
         try admin.execute("ALTER ROLE \(owner) BYPASSRLS")
-        #expect(try Migrator().migrate(on: connection) == [])  // the schema was applied the first time; only the attribute was missing
+        #expect(try Migrator().migrate(on: connection) == [1, 2, 3, 4, 5])  // nothing was applied before the attribute
     }
 
     @Test("a database behind this build, reached only by the service's login, is refused with the variable to set")
@@ -76,6 +87,9 @@ struct ApplicationRoleTests {
         let error = try #require(throws: Migrator.NotOwner.self) { try Migrator().migrate(on: service) }
         #expect(error.description.contains("at version 4 and this build needs version 5"))
         #expect(error.description.contains("DATABASE_OWNER_URL"))
+        // A schema a newer build has taken further is used as it is (schemas only grow).
+        try owner.execute("INSERT INTO schema_migrations (version, description) VALUES (5, 'five'), (6, 'a later build')")
+        #expect(try Migrator().migrate(on: service) == [])
     }
 
     @Test("on a cluster without the application role, an owner that may not create it is told the statement, and nothing is half-made")

@@ -120,8 +120,8 @@ extension CaseRepository {
                             requireExisting: requireExisting, on: connection)
                     }
                 }
-            } catch StoreError.concurrencyConflict where expectedVersion == nil && attempt < attempts {
-                continue
+            } catch StoreError.concurrencyConflict where (expectedVersion == nil || idempotencyKey != nil) && attempt < attempts {
+                continue  // with If-Match, only a keyed request runs again: a request with its key may have won, and is replayed
             } catch StoreError.database(let error) where error.constraint == "idempotency_keys_pkey" && attempt < attempts {
                 continue  // a concurrent request with the same key committed first: the next pass replays it
             }

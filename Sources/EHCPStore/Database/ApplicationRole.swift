@@ -51,6 +51,12 @@ public enum ApplicationRole {
         try connection.query("SELECT current_user::text").first!.decode(String.self, at: 0)
     }
 
+    /// Refuses, before anything is applied, a migrating user that would own tables the forced policies bind.
+    static func checkMigrator(_ connection: PostgresConnection) throws {
+        let row = try connection.query("SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user").first!
+        if !(try row.decode(Bool.self, at: 1)) { throw OwnerBoundByPolicies(owner: try row.decode(String.self, at: 0)) }
+    }
+
     /// Refuses a schema whose owner the forced policies would bind.
     static func checkOwner(_ connection: PostgresConnection) throws {
         let row = try connection.query(
@@ -76,8 +82,10 @@ public enum ApplicationRole {
             """)
     }
 
-    /// Prepares a new connection of the service: refuses a login that owns the tables, is a superuser or
-    /// bypasses row-level security; then switches to `ehcp_app`, with commits that wait for their WAL flush.
+    /// Prepares a new connection of the service: refuses a login that could become more than `ehcp_app`
+    /// (a superuser; the tables' owner or a member of it; `BYPASSRLS`, `CREATEROLE` or `REPLICATION`; a member
+    /// of any other role, such as `pg_write_all_data`); then switches to `ehcp_app`, with commits that wait
+    /// for their WAL flush.
     ///
     /// A 201 means the change is durable, so the session never runs with `synchronous_commit = off`, even
     /// where the server, database or role sets it (an acknowledged commit could then vanish in a crash).
@@ -85,14 +93,20 @@ public enum ApplicationRole {
     public static func assume(_ connection: PostgresConnection) throws {
         let login = try connection.query(
             """
-            SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, pg_has_role(r.oid, c.relowner, 'MEMBER')
+            SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolreplication,
+                   pg_has_role(r.oid, c.relowner, 'MEMBER'),
+                   (SELECT string_agg(g.rolname, ', ' ORDER BY g.rolname) FROM pg_roles g
+                    WHERE g.oid <> r.oid AND g.rolname <> $1 AND pg_has_role(r.oid, g.oid, 'MEMBER'))
             FROM pg_roles r, pg_class c WHERE r.rolname = session_user AND c.oid = 'public.events'::regclass
-            """
+            """, [name]
         ).first!
-        let reasons = [(1, "is a superuser"), (3, "owns the tables"), (2, "bypasses row-level security")]
-        if let reason = try reasons.first(where: { try login.decode(Bool.self, at: $0.0) })?.1 {
-            throw LoginTooStrong(login: try login.decode(String.self, at: 0), reason: reason)
-        }
+        let reasons = [
+            (1, "is a superuser"), (5, "owns the tables"), (2, "bypasses row-level security"), (3, "may create and grant roles"),
+            (4, "may replicate"),
+        ]
+        var reason = try reasons.first(where: { try login.decode(Bool.self, at: $0.0) })?.1
+        if reason == nil, let others: String = try login.decodeIfPresent(at: 6) { reason = "is a member of roles besides \(name) (\(others))" }
+        if let reason { throw LoginTooStrong(login: try login.decode(String.self, at: 0), reason: reason) }
         try connection.execute(
             "SET ROLE \(name); SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'")
     }

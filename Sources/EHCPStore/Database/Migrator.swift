@@ -80,7 +80,8 @@ public struct Migrator: Sendable {
     public func migrate(on connection: PostgresConnection) throws -> [Int] {
         var applied: [Int] = []
         do {
-            if try currentVersion(on: connection) == latestVersion {
+            // A newer build may have migrated further; this one runs on its schema, which only ever grows.
+            if try currentVersion(on: connection) >= latestVersion {
                 try refusePreRelease(connection)
                 try ApplicationRole.checkOwner(connection)
                 return []
@@ -97,6 +98,9 @@ public struct Migrator: Sendable {
                 """)
             let current = try currentVersion(on: connection)
             try refusePreRelease(connection)
+            // Before anything is applied, so that forcing the policies can never lock sign-in out: the owner
+            // to be (a new database's migrating user) or the tables' owner must be able to read past them.
+            if current == 0 { try ApplicationRole.checkMigrator(connection) } else { try ApplicationRole.checkOwner(connection) }
             if current == 0 {
                 try connection.transaction { connection in
                     try connection.execute(schema)
