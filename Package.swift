@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "EHCPServer",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPScheduler", "Postgres",
+                "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPScheduler", "EHCPReports", "Postgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -159,6 +159,7 @@ let package = Package(
             dependencies: [
                 "EHCPServer", "EHCPAPI", "EHCPScheduler", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -36,7 +36,7 @@ struct ProjectionsCommand: ParsableCommand {
                 let connection = try database.connect(resolved.owner)
                 defer { connection.close() }
                 let councilId = try council.map { try UserDirectory().council(code: $0, on: connection) }
-                let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: try ServiceSettings.from(settings).local)
+                let engine = try ServiceSettings.from(settings).engine()
                 let started = ContinuousClock.now
                 let done = try ProjectionRebuilder(engine: engine).rebuild(council: councilId, on: connection) { progress in
                     if progress.cases % 10_000 < 500 { print("rebuilt \(progress.cases) cases…") }

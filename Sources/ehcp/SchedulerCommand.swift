@@ -32,33 +32,19 @@ struct SchedulerCommand: AsyncParsableCommand {
         let logger = Logger(label: "ehcp.scheduler")
         let resolved = try database.openMigratedOrExit(logger: logger)
         defer { resolved.close() }
-        let pool = try PostgresPool(.init(conninfo: resolved.service, size: 3, onConnect: ApplicationRole.assume))
-        defer { pool.shutdown() }
-        let service = try ServiceSettings.from(settings)
-        let repository = CaseRepository(
-            decider: CaseDecider(engine: DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: service.local)))
+        var configuration = ServiceConfiguration(conninfo: resolved.service)
+        configuration.settings = try ServiceSettings.from(settings)
+        configuration.sweepInterval = .seconds(max(1, sweepInterval))
+        configuration.connections = 1
+        let service = try EHCPService(configuration, logger: logger)
+        defer { service.shutdown() }
         if let once {
             guard let today = CivilDate(iso: once) else { throw ValidationError("--once must be a date written YYYY-MM-DD, not '\(once)'") }
-            let report = try await DeadlineSweeper(pool: pool, repository: repository).sweep(today: today)
+            let report = try await service.scheduler!.sweeper.sweep(today: today)
             print("swept as of \(today): \(report.cases) cases, \(report.breaches) breaches, \(report.reminders) reminders, \(report.alerts) alerts")
             return
         }
-        let scheduler = Self.service(
-            pool: pool, repository: repository, conninfo: resolved.service, interval: sweepInterval, webhooks: service.webhookAddresses,
-            logger: logger)
-        let group = ServiceGroup(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         logger.info("scheduler running", metadata: ["sweepInterval": "\(sweepInterval)s"])
-        try await group.run()
-    }
-
-    static func service(
-        pool: PostgresPool, repository: CaseRepository, conninfo: String, interval: Int, webhooks: WebhookAddressPolicy, logger: Logger
-    ) -> SchedulerService {
-        var delivery = AlertDispatcher.Settings()
-        delivery.addresses = webhooks
-        return SchedulerService(
-            sweeper: DeadlineSweeper(pool: pool, repository: repository, logger: logger),
-            dispatcher: AlertDispatcher(pool: pool, settings: delivery, logger: logger),
-            interval: .seconds(max(1, interval)), conninfo: conninfo, today: { LondonClock.today() }, logger: logger)
+        try await service.schedulerGroup(logger: logger)!.run()
     }
 }

@@ -74,36 +74,22 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         defer { resolved.close() }
-        let pool = try PostgresPool(.init(conninfo: resolved.service, size: connections, onConnect: ApplicationRole.assume))
-        defer { pool.shutdown() }
-        let service = try ServiceSettings.from(settings)
-        let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: service.local)
-        let monthlyTargets: Targets
-        do { monthlyTargets = try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets() } catch {
+        var configuration = ServiceConfiguration(conninfo: resolved.service)
+        configuration.server = ServerConfiguration(host: host, port: port)
+        configuration.connections = connections
+        configuration.settings = try ServiceSettings.from(settings)
+        configuration.runsScheduler = scheduler
+        configuration.sweepInterval = .seconds(max(1, sweepInterval))
+        configuration.cachedCases = cachedCases
+        do { configuration.targets = try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets() } catch {
             FileHandle.standardError.write(Data("ehcp: cannot read the targets file '\(targets ?? "")': \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let repository = CaseRepository(decider: CaseDecider(engine: engine))
-        let api = APIDependencies(
-            pool: pool, repository: repository, today: { LondonClock.today() }, targets: monthlyTargets, caseReferences: service.caseReferences,
-            writer: CaseBatchWriter(repository: repository, pool: pool, cachedCases: cachedCases))
+        let service = try EHCPService(configuration, logger: logger)
+        defer { service.shutdown() }
         let welcome = Self.welcome(base: "http://\(host):\(port)", demoUsers: demoUsers)
-        var services: [any Service] = []
-        var schedulerPool: PostgresPool?
-        if scheduler {
-            let pool = try PostgresPool(.init(conninfo: resolved.service, size: 3, onConnect: ApplicationRole.assume))
-            schedulerPool = pool
-            services.append(
-                SchedulerCommand.service(
-                    pool: pool, repository: api.repository, conninfo: resolved.service, interval: sweepInterval,
-                    webhooks: service.webhookAddresses, logger: logger)
-            )
-        }
-        defer { schedulerPool?.shutdown() }
-        let app = buildApplication(ServerConfiguration(host: host, port: port), api: api, logger: logger, services: services) {
-            FileHandle.standardOutput.write(Data(welcome.utf8))
-        }
-        let warming = Task { [writer = api.writer] in
+        let app = service.application(logger: logger) { FileHandle.standardOutput.write(Data(welcome.utf8)) }
+        let warming = Task { [writer = service.api.writer] in
             let started = ContinuousClock.now
             do {
                 let held = try await writer.holdOpenCases()

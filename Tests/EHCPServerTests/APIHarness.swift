@@ -1,9 +1,11 @@
 import EHCPAPI
 import EHCPDomain
+import EHCPServer
 import EHCPStore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Postgres
 import TestSupport
 
@@ -35,12 +37,19 @@ struct APIHarness: Sendable {
             tokens[name] = try directory.createToken(userId: user, label: "test", validFor: 1, on: owner)
         }
         self.tokens = tokens
-        pool = try self.database.pool(size: 4)
-        let engine = DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales())
-        deps = APIDependencies(pool: pool, repository: CaseRepository(decider: CaseDecider(engine: engine)), today: { today })
+        // Wired as `ehcp serve` wires it (the composition root), without the scheduler and without sockets.
+        var configuration = ServiceConfiguration(conninfo: self.database.serviceConninfo)
+        configuration.connections = 4
+        configuration.runsScheduler = false
+        configuration.today = { today }
+        service = try EHCPService(configuration)
+        deps = service.api
+        pool = deps.pool
     }
 
-    var app: some ApplicationProtocol { Application(router: APIRouter.build(deps)) }
+    let service: EHCPService
+
+    var app: some ApplicationProtocol { service.application(logger: Logger(label: "ehcp.test")) }
 
     /// Runs `body` against the router (no sockets) and shuts the pool down afterwards.
     func run(_ body: @Sendable (Client) async throws -> Void) async throws {

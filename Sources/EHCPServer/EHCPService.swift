@@ -1,0 +1,91 @@
+import EHCPAPI
+import EHCPDomain
+import EHCPReports
+import EHCPScheduler
+import EHCPStore
+import Foundation
+import Hummingbird
+import Logging
+import Postgres
+import ServiceLifecycle
+
+/// Everything the running service is built from, in one value: `ehcp serve`, `ehcp scheduler` and the
+/// API tests each fill one in and hand it to `EHCPService`.
+public struct ServiceConfiguration: Sendable {
+    /// The service's login (`ApplicationRole`); never the owner's.
+    public var conninfo: String
+    /// Where the HTTP server listens.
+    public var server = ServerConfiguration()
+    /// Connections in the API's pool.
+    public var connections = 8
+    /// The settings file's contents: local rules, webhook hosts, the case-reference pattern.
+    public var settings = ServiceSettings()
+    /// Monthly KPI targets shown beside the timeliness figures.
+    public var targets = Targets()
+    /// Run the deadline sweep and webhook delivery in this process.
+    public var runsScheduler = true
+    /// Time between deadline sweeps (a back-dated event also wakes the scheduler at once).
+    public var sweepInterval = Duration.seconds(60)
+    /// Case states held folded in memory, per generation (`CaseStateCache`).
+    public var cachedCases = 16_384
+    /// Today in Europe/London; tests fix it.
+    public var today: @Sendable () -> CivilDate = { LondonClock.today() }
+
+    public init(conninfo: String) { self.conninfo = conninfo }
+}
+
+/// The composition root: the pools, the deadline engine, the repository and the batch writer, wired
+/// once from a `ServiceConfiguration`, with the HTTP application and the scheduler built on them.
+public final class EHCPService: Sendable {
+    public let configuration: ServiceConfiguration
+    public let api: APIDependencies
+    /// The scheduler's own small pool, so that a long sweep never waits behind requests.
+    private let schedulerPool: PostgresPool?
+    public let scheduler: SchedulerService?
+
+    public init(_ configuration: ServiceConfiguration, logger: Logger = Logger(label: "ehcp")) throws {
+        self.configuration = configuration
+        let engine = try configuration.settings.engine()
+        let repository = CaseRepository(decider: CaseDecider(engine: engine))
+        let pool = try PostgresPool(.init(conninfo: configuration.conninfo, size: configuration.connections, onConnect: ApplicationRole.assume))
+        api = APIDependencies(
+            pool: pool, repository: repository, today: configuration.today, targets: configuration.targets,
+            caseReferences: configuration.settings.caseReferences,
+            writer: CaseBatchWriter(repository: repository, pool: pool, cachedCases: configuration.cachedCases))
+        if configuration.runsScheduler {
+            let pool = try PostgresPool(.init(conninfo: configuration.conninfo, size: 3, onConnect: ApplicationRole.assume))
+            var delivery = AlertDispatcher.Settings()
+            delivery.addresses = configuration.settings.webhookAddresses
+            schedulerPool = pool
+            scheduler = SchedulerService(
+                sweeper: DeadlineSweeper(pool: pool, repository: repository, logger: logger),
+                dispatcher: AlertDispatcher(pool: pool, settings: delivery, logger: logger),
+                interval: configuration.sweepInterval, conninfo: configuration.conninfo, today: configuration.today, logger: logger)
+        } else {
+            (schedulerPool, scheduler) = (nil, nil)
+        }
+    }
+
+    /// The HTTP application, with the scheduler (when it runs here) as one of its services.
+    public func application(logger: Logger, onListening: @escaping @Sendable () async -> Void = {}) -> some ApplicationProtocol {
+        buildApplication(configuration.server, api: api, logger: logger, services: scheduler.map { [$0] } ?? [], onListening: onListening)
+    }
+
+    /// The scheduler alone (`ehcp scheduler`), stopped by SIGTERM or SIGINT.
+    public func schedulerGroup(logger: Logger) -> ServiceGroup? {
+        scheduler.map { ServiceGroup(services: [$0], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger) }
+    }
+
+    /// Closes the pools once the work in hand is done.
+    public func shutdown() {
+        api.pool.shutdown()
+        schedulerPool?.shutdown()
+    }
+}
+
+extension ServiceSettings {
+    /// The deadline engine under these settings, on England and Wales's bank holidays.
+    public func engine() throws -> DeadlineEngine {
+        DeadlineEngine(calendar: try WorkingDayCalendar.englandAndWales(), settings: local)
+    }
+}
