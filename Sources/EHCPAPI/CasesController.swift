@@ -42,21 +42,19 @@ struct CasesController: Sendable {
         let command = LogEvent(event, on: occurredOn, by: user.name, today: deps.today(), authority: Roles.authority(user.role))
         let (caseId, repository, access) = (UUID.randomVersion4(), deps.repository, context.accessRequest)
         let (result, replayed) = try await IdempotentWrite.inCouncil(user, deps: deps) { connection -> (RecordedResponse, Bool) in
-            if let key, let earlier = try repository.store.replayed(council: user.councilId, key: key, requestHash: hash, on: connection) {
-                let reference = try CaseQueries().header(caseId: earlier.caseId, on: connection)?.reference
-                return (Self.recorded(earlier.caseId, first: earlier.firstVersion, last: earlier.lastVersion, reference: reference), true)
-            }
-            try ChildRecords().insert(child, council: user.councilId, on: connection)
             let outcome = try repository.record(
                 council: user.councilId, caseId: caseId, command: command, idempotencyKey: key, requestHash: hash,
-                reference: reference, childId: child.id, on: connection)
-            // A request with the same key committed since the check above: roll back this child, and replay it on the next pass.
-            guard !outcome.append.replayed else { throw IdempotentWrite.SameKeyCommittedFirst() }
+                reference: reference, childId: child.id, beforeAppend: { try ChildRecords().insert(child, council: user.councilId, on: $0) },
+                on: connection)
+            let append = outcome.append
+            if append.replayed {
+                let reference = try CaseQueries().header(caseId: outcome.caseId, on: connection)?.reference
+                return (Self.recorded(outcome.caseId, first: append.firstVersion, last: append.lastVersion, reference: reference), true)
+            }
             try AccessLog().record(
                 .openCase, user: user.userId, actor: user.name, caseId: caseId, childId: child.id, request: access, on: connection)
             let recorded = Self.recorded(
-                caseId, first: outcome.append.firstVersion, last: outcome.append.lastVersion,
-                reference: reference ?? CaseProjector.defaultReference(for: caseId))
+                caseId, first: append.firstVersion, last: append.lastVersion, reference: reference ?? CaseProjector.defaultReference(for: caseId))
             return (recorded, false)
         }
         var headers: HTTPFields = [.location: "/v1/cases/\(result.caseId.lowercased)", .eTag: CaseRequests.etag(result.version)]

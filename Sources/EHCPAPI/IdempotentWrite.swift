@@ -59,11 +59,7 @@ enum IdempotentWrite {
         }
     }
 
-    /// Thrown inside a write that finds, part-way, that a request with its key has committed meanwhile.
-    struct SameKeyCommittedFirst: Error {}
-
     private static func isKeyRace(_ error: any Error) -> Bool {
-        if error is SameKeyCommittedFirst { return true }
         let postgres: PostgresError? =
             switch error {
             case let error as PostgresError: error

@@ -137,9 +137,7 @@ public struct DeadlineSweeper: Sendable {
         try alerts.flush(on: connection)
         // Rows still due now have nothing the scheduler can do (an excused deadline that passed, a refused
         // record): stop them from being claimed again. The next change to the case recomputes them.
-        try connection.query(
-            "UPDATE deadlines SET next_alert_on = NULL WHERE case_id = ANY($1::uuid[]) AND next_alert_on <= $2::date",
-            [PostgresArray(claimed.map(\.postgresText)), today.description])
+        try repository.projector.stopAlerts(caseIds: claimed, dueBy: today, on: connection)
         return (claimed.count, report)
     }
 

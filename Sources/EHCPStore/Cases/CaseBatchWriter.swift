@@ -24,10 +24,10 @@ import Synchronization
 ///    `(case_id, version)` is the concurrency check: if another writer appended to one of the cases after
 ///    step 1, this batch's event takes a version already used and the server rolls the batch back.
 ///
-/// Outcomes are exactly those of `CaseRepository.record`: when a batch fails as a whole because the
-/// server rolled it back (an event or a key inserted by another writer meanwhile, a deadlock), each of its commands
-/// is re-run alone through the repository; a command whose idempotency key was already used is run
-/// there too, so replays keep one code path.
+/// Outcomes are exactly those of `CaseRepository.record`: a used idempotency key is read with the same
+/// statement (`EventStore.keysRead`) and replayed or refused as there, and when a batch fails as a whole
+/// because the server rolled it back (an event or a key inserted by another writer meanwhile, a
+/// deadlock), each of its commands is re-run alone through the repository.
 public final class CaseBatchWriter: Sendable {
     /// One command on an existing case.
     public struct Command: Sendable {
@@ -237,22 +237,14 @@ public final class CaseBatchWriter: Sendable {
                 LEFT JOIN events h ON h.case_id = k.case_id AND h.version = k.held
                 """, [PostgresArray(after.map(\.0.postgresText)), PostgresArray(after.map { String($0.1) })]),
         ]
-        if !keys.isEmpty {
-            // Keys used before, by a case event or by a write that recorded none: the repository replays or refuses them.
-            reads.append(
-                .init(
-                    """
-                    SELECT key FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])
-                    UNION ALL SELECT key FROM idempotent_responses WHERE council_id = $1 AND key = ANY($2::text[])
-                    """, [council, PostgresArray(keys)]))
-        }
+        if !keys.isEmpty { reads.append(EventStore.keysRead(council: council, keys: keys)) }
         let answers = try connection.pipeline(reads)
         let newer = try repository.store.histories(answers[3])
         var heads: [UUID: (version: Int, position: Int64, heldPosition: Int64?)] = [:]
         for row in answers[4].rows {
             heads[try row.decode(UUID.self, at: 0)] = (try row.decode(at: 1), try row.decode(at: 2), try row.decodeIfPresent(at: 3))
         }
-        let usedKeys: Set<String> = keys.isEmpty ? [] : Set(try answers[5].rows.map { try $0.decode(String.self, at: 0) })
+        let used = keys.isEmpty ? [:] : try EventStore.earlier(answers[5])
 
         var results: [Result<CaseRepository.Outcome, any Error>?] = Array(repeating: nil, count: commands.count)
         var appends = EventRows()
@@ -261,7 +253,14 @@ public final class CaseBatchWriter: Sendable {
         var folded: [(UUID, CaseState, Int64)] = []
         var notify = false
         for (index, command) in commands.enumerated() {
-            if let key = command.idempotencyKey, usedKeys.contains(key) { continue }
+            // A used key: its request is replayed below (once the state is known), any other is refused.
+            let replay: Result<AppendResult, StoreError>? = command.idempotencyKey.flatMap { used[$0] }.map { key in
+                Result { () throws(StoreError) in try key.replay(requestHash: command.requestHash) }
+            }
+            if case .failure(let refused)? = replay {
+                results[index] = .failure(refused)
+                continue
+            }
             let events = newer[command.caseId] ?? []
             guard var state = held[index]?.state ?? (events.isEmpty ? nil : CaseState()) else {
                 results[index] = .failure(CaseCommandError.caseNotFound(command.caseId))
@@ -284,6 +283,10 @@ public final class CaseBatchWriter: Sendable {
                         .query, message: "case \(command.caseId) has \(state.history.count) events but its last is version \(state.version)")
                 }
                 folded.append((command.caseId, state, head.position))
+                if case .success(let earlier)? = replay {
+                    results[index] = .success(CaseRepository.Outcome(caseId: earlier.caseId, append: earlier, state: state))
+                    continue
+                }
                 let (events, next) = try repository.decide(state: state, command: command.command, expectedVersion: command.expectedVersion)
                 appends.add(caseId: command.caseId, from: state.version, events: events.map(\.newEvent))
                 let firstAlert = projections.add(
@@ -301,26 +304,13 @@ public final class CaseBatchWriter: Sendable {
             return results
         }
 
-        var keyRows: [[String?]] = []
-        for (index, next, events) in decided {
-            guard let key = commands[index].idempotencyKey else { continue }
-            let caseId = commands[index].caseId
-            keyRows.append([key, commands[index].requestHash, caseId.postgresText, String(next.version - events.count + 1), String(next.version)])
+        let keyRows = decided.compactMap { index, next, events in
+            commands[index].idempotencyKey.map {
+                ($0, commands[index].requestHash, commands[index].caseId, next.version - events.count + 1, next.version)
+            }
         }
         var writes = [appends.statement(council: council)]
-        if !keyRows.isEmpty {
-            // The positions come from the events this pipeline has just inserted.
-            writes.append(
-                .init(
-                    """
-                    INSERT INTO idempotency_keys (council_id, key, request_hash, case_id, first_version, last_version, first_position, last_position)
-                    SELECT $1, k.key, k.hash, k.case_id, k.first, k.last, f.global_position, l.global_position
-                    FROM unnest($2::text[], $3::text[], $4::uuid[], $5::int[], $6::int[]) AS k(key, hash, case_id, first, last)
-                    JOIN events f ON f.case_id = k.case_id AND f.version = k.first
-                    JOIN events l ON l.case_id = k.case_id AND l.version = k.last
-                    """,
-                    [council as any PostgresEncodable] + CaseProjector.columnArrays(keyRows, count: 5).map { $0 as any PostgresEncodable }))
-        }
+        if !keyRows.isEmpty { writes.append(EventStore.keysStatement(council: council, keys: keyRows)) }
         writes += repository.projector.statements(projections)
         if notify { writes.append(CaseRepository.wakeScheduler(council: council)) }
         writes.append(.init("COMMIT"))

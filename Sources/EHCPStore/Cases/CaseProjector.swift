@@ -84,6 +84,15 @@ public struct CaseProjector: Sendable {
         return firstAlert
     }
 
+    /// Stops deadline rows of `caseIds` still due by `day` from being claimed again: the scheduler has done
+    /// all it can for them (an excused deadline that passed, a refused record). The next change to the
+    /// case recomputes them.
+    public func stopAlerts(caseIds: [UUID], dueBy day: CivilDate, on connection: PostgresConnection) throws(PostgresError) {
+        try connection.query(
+            "UPDATE deadlines SET next_alert_on = NULL WHERE case_id = ANY($1::uuid[]) AND next_alert_on <= $2::date",
+            [PostgresArray(caseIds.map(\.postgresText)), day.description])
+    }
+
     /// Writes the gathered changes of one or more cases: at most three statements, whatever the number of cases.
     public func write(_ changes: ProjectionChanges, on connection: PostgresConnection) throws(PostgresError) {
         for statement in statements(changes) { try connection.query(statement.sql, statement.parameters) }

@@ -40,29 +40,38 @@ public struct CaseRepository: Sendable {
     public func record(
         council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
         requestHash: String = "", reference: String? = nil, childId: UUID? = nil, requireExisting: Bool = false,
-        on connection: PostgresConnection
+        beforeAppend: ((PostgresConnection) throws -> Void)? = nil, on connection: PostgresConnection
     ) throws -> Outcome {
+        // The command's one read of its key, before anything is decided: a replay is answered as it was.
         if let key = idempotencyKey, let earlier = try store.replayed(council: council, key: key, requestHash: requestHash, on: connection) {
             return Outcome(caseId: earlier.caseId, append: earlier, state: try load(caseId: earlier.caseId, on: connection) ?? CaseState())
         }
         let state = try load(caseId: caseId, on: connection) ?? CaseState()
         if requireExisting && state.version == 0 { throw CaseCommandError.caseNotFound(caseId) }
-        return try record(
+        return try write(
             council: council, caseId: caseId, state: state, command: command, expectedVersion: expectedVersion, idempotencyKey: idempotencyKey,
-            requestHash: requestHash, reference: reference, childId: childId, on: connection)
+            requestHash: requestHash, reference: reference, childId: childId, beforeAppend: beforeAppend, on: connection)
     }
 
     /// Records one command on a case whose state the caller has just loaded in this transaction (the
     /// scheduler loads many at once). The append's expected version guards against a stale state.
-    public func record(
-        council: UUID, caseId: UUID, state: CaseState, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
-        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, on connection: PostgresConnection
+    public func record(council: UUID, caseId: UUID, state: CaseState, command: LogEvent, on connection: PostgresConnection) throws -> Outcome {
+        try write(
+            council: council, caseId: caseId, state: state, command: command, expectedVersion: nil, idempotencyKey: nil, requestHash: "",
+            reference: nil, childId: nil, beforeAppend: nil, on: connection)
+    }
+
+    /// Decides, runs the caller's `beforeAppend` (rows the events' projections refer to, such as a new
+    /// case's child), appends (with the key, if any), and writes the projections: one command's write.
+    private func write(
+        council: UUID, caseId: UUID, state: CaseState, command: LogEvent, expectedVersion: Int?, idempotencyKey: String?, requestHash: String,
+        reference: String?, childId: UUID?, beforeAppend: ((PostgresConnection) throws -> Void)?, on connection: PostgresConnection
     ) throws -> Outcome {
         let (newEvents, next) = try decide(state: state, command: command, expectedVersion: expectedVersion)
-        let append = try store.append(
+        try beforeAppend?(connection)
+        let append = try store.write(
             council: council, caseId: caseId, expectedVersion: state.version, events: newEvents.map(\.newEvent),
             idempotencyKey: idempotencyKey, requestHash: requestHash, on: connection)
-        guard !append.replayed else { return Outcome(caseId: caseId, append: append, state: state) }
         let firstAlert = try projector.write(
             council: council, caseId: caseId, reference: reference, childId: childId, previous: state, state: next, engine: decider.engine,
             on: connection)

@@ -1,7 +1,14 @@
 import Foundation
 import Postgres
 
-/// The events of a batch, by case, appended with one statement that also moves each stream head.
+/// The events of one or more cases, appended with one statement that also opens each new stream or moves
+/// each existing stream's head: the only way events are written (`EventStore.append` for one case, the
+/// batch writer for many, the same statement).
+///
+/// The events' unique `(case_id, version)` is the concurrency check: an event another writer appended
+/// since the caller read the stream holds a version this statement is about to use, so the statement
+/// fails (23505 on `events_case_version`) and nothing of it is written. Appending after a version of a
+/// case that does not exist fails on the events' foreign key (23503).
 struct EventRows {
     struct Slot: Hashable {
         var caseId: UUID
@@ -9,7 +16,7 @@ struct EventRows {
     }
 
     private var columns: [[String?]] = Array(repeating: [], count: 7)
-    private var heads: [(caseId: UUID, version: Int)] = []
+    private var heads: [(caseId: UUID, from: Int, version: Int)] = []
 
     /// Adds a case's new events after its version `from`, as the batch read it.
     mutating func add(caseId: UUID, from version: Int, events: [NewEvent]) {
@@ -21,19 +28,25 @@ struct EventRows {
             ]
             for column in row.indices { columns[column].append(row[column]) }
         }
-        heads.append((caseId, version + events.count))
+        heads.append((caseId, version, version + events.count))
     }
 
     /// The statement that moves the heads and inserts the events, returning each event's global position
     /// (`positions(_:)` reads them). Heads are moved in case order, so two batches sharing cases lock
     /// them in the same order.
     func statement(council: UUID) -> PostgresConnection.Statement {
-        let heads = heads.map { (text: $0.caseId.postgresText!, version: $0.version) }.sorted { $0.text < $1.text }
+        let heads = heads.map { (text: $0.caseId.postgresText!, from: $0.from, version: $0.version) }.sorted { $0.text < $1.text }
         return .init(
             """
-            WITH moved AS (
+            WITH opened AS (
+                INSERT INTO case_streams (case_id, council_id, version)
+                SELECT h.case_id, $1, h.version FROM unnest($2::uuid[], $3::int[], $11::int[]) AS h(case_id, version, from_version)
+                WHERE h.from_version = 0
+                ON CONFLICT (case_id) DO NOTHING
+            ), moved AS (
                 UPDATE case_streams s SET version = h.version
-                FROM unnest($2::uuid[], $3::int[]) AS h(case_id, version) WHERE s.case_id = h.case_id
+                FROM unnest($2::uuid[], $3::int[], $11::int[]) AS h(case_id, version, from_version)
+                WHERE s.case_id = h.case_id AND h.from_version > 0
             )
             INSERT INTO events (council_id, case_id, version, type, schema_version, data, occurred_on, actor)
             SELECT $1, e.case_id, e.version, e.type, e.schema_version, e.data::jsonb, e.occurred_on, e.actor
@@ -43,7 +56,7 @@ struct EventRows {
             RETURNING case_id, version, global_position
             """,
             [council, PostgresArray(heads.map(\.text)), PostgresArray(heads.map { String($0.version) })]
-                + columns.map { PostgresArray($0) as any PostgresEncodable })
+                + columns.map { PostgresArray($0) as any PostgresEncodable } + [PostgresArray(heads.map { String($0.from) })])
     }
 
     /// Each appended event's global position, from the rows `statement(council:)` returned.

@@ -42,6 +42,8 @@ public struct Migrator: Sendable {
             Migration(
                 version: 5, description: "row-level security forced on the owner too; the sign-in function's search path pinned",
                 sql: try resource("0005", in: "migrations")),
+            Migration(
+                version: 6, description: "one append statement: the ehcp_append function goes", sql: try resource("0006", in: "migrations")),
         ]
     }
 

@@ -48,42 +48,76 @@ public struct EventStore: Sendable {
         council councilId: UUID, caseId: UUID, expectedVersion: Int, events: [NewEvent],
         idempotencyKey: String? = nil, requestHash: String = "", on connection: PostgresConnection
     ) throws(StoreError) -> AppendResult {
-        precondition(!events.isEmpty, "append needs at least one event")
         do {
             if let key = idempotencyKey, let earlier = try replayed(council: councilId, key: key, requestHash: requestHash, on: connection) {
                 return earlier
             }
-            let newVersion = expectedVersion + events.count
-            let positions = try insert(
-                council: councilId, caseId: caseId, expectedVersion: expectedVersion, events: events, on: connection)
-            guard !positions.isEmpty else {
-                try conflict(caseId: caseId, expected: expectedVersion, on: connection)
-            }
-            let result = AppendResult(
-                caseId: caseId, firstVersion: expectedVersion + 1, lastVersion: newVersion,
-                firstPosition: positions.first!, lastPosition: positions.last!, replayed: false)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .database(error as? PostgresError ?? PostgresError(.query, message: "\(error)"))
+        }
+        return try write(
+            council: councilId, caseId: caseId, expectedVersion: expectedVersion, events: events, idempotencyKey: idempotencyKey,
+            requestHash: requestHash, on: connection)
+    }
+
+    /// `append` for a caller that has already looked its idempotency key up (`replayed`), as
+    /// `CaseRepository` does before deciding: one read and one write of each key.
+    func write(
+        council councilId: UUID, caseId: UUID, expectedVersion: Int, events: [NewEvent],
+        idempotencyKey: String?, requestHash: String, on connection: PostgresConnection
+    ) throws(StoreError) -> AppendResult {
+        precondition(!events.isEmpty, "append needs at least one event")
+        do {
+            var rows = EventRows()
+            rows.add(caseId: caseId, from: expectedVersion, events: events)
+            var statements = [rows.statement(council: councilId)]
+            let (first, last) = (expectedVersion + 1, expectedVersion + events.count)
             if let key = idempotencyKey {
-                try connection.query(
-                    """
-                    INSERT INTO idempotency_keys
-                        (council_id, key, request_hash, case_id, first_version, last_version, first_position, last_position)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                    """,
-                    [councilId, key, requestHash, caseId, result.firstVersion, result.lastVersion, result.firstPosition, result.lastPosition])
+                statements.append(Self.keysStatement(council: councilId, keys: [(key, requestHash, caseId, first, last)]))
             }
-            return result
+            let positions = try EventRows.positions(try connection.pipeline(statements)[0])
+            guard let firstPosition = positions[.init(caseId: caseId, version: first)],
+                let lastPosition = positions[.init(caseId: caseId, version: last)]
+            else { throw PostgresError(.query, message: "the append did not return the positions of case \(caseId)") }
+            return AppendResult(
+                caseId: caseId, firstVersion: first, lastVersion: last, firstPosition: firstPosition, lastPosition: lastPosition, replayed: false)
         } catch let error as StoreError {
             throw error
         } catch let error as PostgresError {
-            // Two writers that raced past the checks meet at a unique index: the loser has a conflict, unless
-            // the index is the idempotency key's (the caller runs again and replays the winner).
-            if error.isUniqueViolation && error.constraint != "idempotency_keys_pkey" {
-                throw .concurrencyConflict(caseId: caseId, expected: expectedVersion, actual: nil)
+            switch (error.sqlState, error.constraint) {
+            // Another writer appended first: its event holds a version this one wanted.
+            case ("23505", "events_case_version"): throw .concurrencyConflict(caseId: caseId, expected: expectedVersion, actual: nil)
+            // After a version of a case that has no stream.
+            case ("23503", _) where expectedVersion > 0: throw .caseNotFound(caseId: caseId)
+            // Anything else, a concurrent request with the same idempotency key included (its caller runs
+            // again and replays the winner), is the database's.
+            default: throw .database(error)
             }
-            throw .database(error)
         } catch {
             throw .database(PostgresError(.query, message: "\(error)"))
         }
+    }
+
+    /// Records idempotency keys beside the events an append of the same pipeline has just inserted: each
+    /// key names its request's fingerprint, its case and the versions it wrote (their positions are read
+    /// from the events). The one statement that writes `idempotency_keys`.
+    static func keysStatement(
+        council: UUID, keys: [(key: String, requestHash: String, caseId: UUID, first: Int, last: Int)]
+    ) -> PostgresConnection.Statement {
+        .init(
+            """
+            INSERT INTO idempotency_keys (council_id, key, request_hash, case_id, first_version, last_version, first_position, last_position)
+            SELECT $1, k.key, k.hash, k.case_id, k.first, k.last, f.global_position, l.global_position
+            FROM unnest($2::text[], $3::text[], $4::uuid[], $5::int[], $6::int[]) AS k(key, hash, case_id, first, last)
+            JOIN events f ON f.case_id = k.case_id AND f.version = k.first
+            JOIN events l ON l.case_id = k.case_id AND l.version = k.last
+            """,
+            [
+                council, PostgresArray(keys.map(\.key)), PostgresArray(keys.map(\.requestHash)), PostgresArray(keys.map(\.caseId.postgresText)),
+                PostgresArray(keys.map { String($0.first) }), PostgresArray(keys.map { String($0.last) }),
+            ])
     }
 
     /// One case's events in version order (only those of the council set on the transaction).
@@ -119,45 +153,50 @@ public struct EventStore: Sendable {
     /// The result of an earlier append with this idempotency key, or nil when the key is new.
     /// - Throws: `StoreError.idempotencyKeyReused` when the key was used with a different request.
     public func replayed(council: UUID, key: String, requestHash: String, on connection: PostgresConnection) throws -> AppendResult? {
-        guard
-            let row = try connection.query(
-                """
-                SELECT request_hash, case_id, first_version, last_version, first_position, last_position
-                FROM idempotency_keys WHERE council_id = $1 AND key = $2
-                UNION ALL SELECT 'not a case event', NULL, NULL, NULL, NULL, NULL FROM idempotent_responses WHERE council_id = $1 AND key = $2
-                """, [council, key]
-            ).first
-        else { return nil }
-        // A key kept for a write that recorded no case event counts as used by another request (StoredResponses).
-        guard try row.decode(String.self, at: 0) == requestHash else { throw StoreError.idempotencyKeyReused(key: key) }
-        return AppendResult(
-            caseId: try row.decode(at: 1), firstVersion: try row.decode(at: 2), lastVersion: try row.decode(at: 3),
-            firstPosition: try row.decode(at: 4), lastPosition: try row.decode(at: 5), replayed: true)
+        let read = Self.keysRead(council: council, keys: [key])
+        return try Self.earlier(try connection.query(read.sql, read.parameters))[key]?.replay(requestHash: requestHash)
     }
 
-    /// Why the stream head did not move: a conflict naming both versions, or an unknown case.
-    private func conflict(caseId: UUID, expected: Int, on connection: PostgresConnection) throws -> Never {
-        let actual = try connection.query("SELECT version FROM case_streams WHERE case_id = $1", [caseId]).first
-        if actual == nil && expected > 0 { throw StoreError.caseNotFound(caseId: caseId) }
-        throw StoreError.concurrencyConflict(caseId: caseId, expected: expected, actual: try actual?.decode(Int.self, at: 0))
+    /// What a used idempotency key recorded: its request's fingerprint and, for a case event, what it wrote.
+    struct UsedKey {
+        var key: String
+        var requestHash: String
+        var append: AppendResult?
+
+        /// The earlier result for a request with this fingerprint.
+        /// - Throws: `StoreError.idempotencyKeyReused` for another request, or a key a write that recorded
+        ///   no case event kept (`StoredResponses`): one key means one request across the API.
+        func replay(requestHash: String) throws(StoreError) -> AppendResult {
+            guard let append, self.requestHash == requestHash else { throw .idempotencyKeyReused(key: key) }
+            return append
+        }
     }
 
-    /// Moves the stream head from `expectedVersion` and inserts the events: one statement, one round trip
-    /// (`ehcp_append` in schema.sql). No positions come back when the head is not at `expectedVersion`.
-    private func insert(
-        council: UUID, caseId: UUID, expectedVersion: Int, events: [NewEvent], on connection: PostgresConnection
-    ) throws -> [Int64] {
-        let rows = try connection.query(
-            "SELECT * FROM ehcp_append($1, $2, $3, $4::text[], $5::smallint[], $6::text[], $7::date[], $8::text[])",
-            [
-                council, caseId, expectedVersion,
-                PostgresArray(events.map(\.type)),
-                PostgresArray(events.map { String($0.schemaVersion) }),
-                PostgresArray(events.map(\.data)),
-                PostgresArray(events.map(\.occurredOn)),
-                PostgresArray(events.map(\.actor)),
-            ])
-        return try rows.rows.map { row throws(PostgresError) in try row.decode(Int64.self, at: 0) }.sorted()
+    /// The one statement that reads idempotency keys: those of `keys` already used, by a case event or by
+    /// a write that recorded none (`earlier(_:)` decodes its rows).
+    static func keysRead(council: UUID, keys: [String]) -> PostgresConnection.Statement {
+        .init(
+            """
+            SELECT key, request_hash, case_id, first_version, last_version, first_position, last_position
+            FROM idempotency_keys WHERE council_id = $1 AND key = ANY($2::text[])
+            UNION ALL SELECT key, '', NULL, NULL, NULL, NULL, NULL FROM idempotent_responses WHERE council_id = $1 AND key = ANY($2::text[])
+            """, [council, PostgresArray(keys)])
+    }
+
+    static func earlier(_ rows: PostgresRows) throws -> [String: UsedKey] {
+        var used: [String: UsedKey] = [:]
+        for row in rows.rows {
+            let key: String = try row.decode(at: 0)
+            let caseId: UUID? = try row.decodeIfPresent(at: 2)
+            used[key] = UsedKey(
+                key: key, requestHash: try row.decode(at: 1),
+                append: try caseId.map {
+                    AppendResult(
+                        caseId: $0, firstVersion: try row.decode(at: 3), lastVersion: try row.decode(at: 4), firstPosition: try row.decode(at: 5),
+                        lastPosition: try row.decode(at: 6), replayed: true)
+                })
+        }
+        return used
     }
 }
 

@@ -1,4 +1,4 @@
--- EHCP case-workflow service: the database schema, current as of migration 5.
+-- EHCP case-workflow service: the database schema, current as of migration 6.
 --
 -- Applied by `ehcp migrate` (idempotent; it records each applied version in schema_migrations). A new
 -- database gets this file whole; a database made by an earlier release gets the numbered migrations
@@ -119,44 +119,6 @@ CREATE TABLE events (
     CONSTRAINT events_case_version UNIQUE (case_id, version)
 );
 CREATE INDEX events_global_reader ON events (transaction_id, global_position);
-
--- Appends events to a case at an expected version, in one statement (one round trip): moves the stream
--- head, inserts the events, and returns their positions; returns no rows when the stream is not at
--- p_expected (the caller reports a conflict). It acts for p_council and refuses to run inside a
--- transaction already acting for another council.
-CREATE FUNCTION ehcp_append(
-    p_council uuid, p_case uuid, p_expected integer, p_types text[], p_schema_versions smallint[],
-    p_data text[], p_occurred_on date[], p_actors text[]
-) RETURNS SETOF bigint
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    current_council uuid := ehcp_council();
-    n integer := cardinality(p_types);
-BEGIN
-    IF current_council IS NOT NULL AND current_council <> p_council THEN
-        RAISE EXCEPTION 'append for council % inside a transaction acting for council %', p_council, current_council
-            USING ERRCODE = '42501';
-    END IF;
-    PERFORM set_config('ehcp.council_id', p_council::text, true);
-    IF p_expected = 0 THEN
-        INSERT INTO case_streams (case_id, council_id, version) VALUES (p_case, p_council, n)
-            ON CONFLICT (case_id) DO NOTHING;
-    ELSE
-        UPDATE case_streams SET version = p_expected + n WHERE case_id = p_case AND version = p_expected;
-    END IF;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    RETURN QUERY
-        INSERT INTO events (council_id, case_id, version, type, schema_version, data, occurred_on, actor)
-        SELECT p_council, p_case, p_expected + e.n, e.type, e.schema_version, e.data::jsonb, e.occurred_on, e.actor
-        FROM unnest(p_types, p_schema_versions, p_data, p_occurred_on, p_actors)
-            WITH ORDINALITY AS e(type, schema_version, data, occurred_on, actor, n)
-        ORDER BY e.n
-        RETURNING global_position;
-END
-$$;
 
 -- Idempotency keys: a replay with the same key and body returns the original result.
 CREATE TABLE idempotency_keys (
@@ -397,6 +359,5 @@ GRANT SELECT, INSERT ON events, idempotency_keys, idempotent_responses, access_l
 GRANT SELECT, INSERT, UPDATE ON case_streams, children TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON case_summary, deadlines TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON outbox, alerts, webhook_subscriptions TO ehcp_app;
-GRANT EXECUTE ON FUNCTION ehcp_append(uuid, uuid, integer, text[], smallint[], text[], date[], text[]) TO ehcp_app;
 -- The service reads which schema version the database is at, and refuses to run on a stale one.
 GRANT SELECT ON schema_migrations TO ehcp_app;
