@@ -57,8 +57,8 @@ public struct SEN2Export: Sendable {
                    s.request_source, s.decided_on::text, s.assessed, s.first_plan_on::text, s.no_plan_on::text, s.ceased_on::text, s.ceased_reason,
                    s.request_mediation, s.request_tribunal, s.assessment_mediation, s.assessment_tribunal, s.other_mediation, s.other_tribunal,
                    s.final_20w_excepted, s.last_review_on::text, s.plan_made_on::text, s.stage,
-                   (SELECT min(d.due_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR') AND d.status <> 'cancelled'),
-                   (SELECT min(d.met_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR'))
+                   (SELECT min(d.due_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR') AND d.status <> 'cancelled') AS phase_due_on,
+                   (SELECT min(d.met_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR')) AS phase_met_on
             FROM case_summary s LEFT JOIN children c ON c.child_id = s.child_id
             WHERE (s.opened_on BETWEEN $1 AND $2) OR (s.decided_on BETWEEN $1 AND $2) OR (s.first_plan_on BETWEEN $1 AND $2)
                OR (s.no_plan_on BETWEEN $1 AND $2) OR (s.ceased_on BETWEEN $1 AND $2)
@@ -74,23 +74,24 @@ public struct SEN2Export: Sendable {
         var seenPeople = Set<String>()
         let flag = { (value: Bool) -> String in value ? "1" : "0" }
         for row in rows.rows {
-            let caseId = try row.decode(UUID.self, at: 0).uuidString.lowercased()
-            let personId = try row.decodeIfPresent(UUID.self, at: 1)?.uuidString.lowercased()
-            let received: String = try row.decode(at: 8)
-            let openedBy: String = try row.decode(at: 9)
-            let decided: String? = try row.decodeIfPresent(at: 11)
-            let assessed: Bool? = try row.decodeIfPresent(at: 12)
-            let firstPlan: String? = try row.decodeIfPresent(at: 13)
-            let noPlan: String? = try row.decodeIfPresent(at: 14)
-            let ceased: String? = try row.decodeIfPresent(at: 15)
-            let reason: Int? = try row.decodeIfPresent(at: 16)
-            let planMade: String? = try row.decodeIfPresent(at: 25)
+            let caseId = try row.decode(UUID.self, column: "case_id").uuidString.lowercased()
+            let personId = try row.decodeIfPresent(UUID.self, column: "child_id")?.uuidString.lowercased()
+            let received: String = try row.decode(column: "opened_on")
+            let openedBy: String = try row.decode(column: "opened_by")
+            let decided: String? = try row.decodeIfPresent(column: "decided_on")
+            let assessed: Bool? = try row.decodeIfPresent(column: "assessed")
+            let firstPlan: String? = try row.decodeIfPresent(column: "first_plan_on")
+            let noPlan: String? = try row.decodeIfPresent(column: "no_plan_on")
+            let ceased: String? = try row.decodeIfPresent(column: "ceased_on")
+            let reason: Int? = try row.decodeIfPresent(column: "ceased_reason")
+            let planMade: String? = try row.decodeIfPresent(column: "plan_made_on")
             if let personId, seenPeople.insert(personId).inserted {
-                let upn: String? = try row.decodeIfPresent(at: 7)
-                let born: String? = try row.decodeIfPresent(at: 4)
+                let upn: String? = try row.decodeIfPresent(column: "upn")
+                let born: String? = try row.decodeIfPresent(column: "born_on")
                 person.append([
-                    personId, try row.decodeIfPresent(at: 2), try row.decodeIfPresent(at: 3), born, try row.decodeIfPresent(at: 5), nil,
-                    try row.decodeIfPresent(at: 6), upn, nil, upn == nil ? "UN1" : nil,
+                    personId, try row.decodeIfPresent(column: "surname"), try row.decodeIfPresent(column: "forename"), born,
+                    try row.decodeIfPresent(column: "sex"), nil,
+                    try row.decodeIfPresent(column: "postcode"), upn, nil, upn == nil ? "UN1" : nil,
                 ])
                 if born == nil {
                     issues.append(Issue(requesttableid: caseId, item: "personbirthdate", problem: "missing (erased or never recorded)"))
@@ -103,8 +104,9 @@ public struct SEN2Export: Sendable {
             if openedBy == "RequestReceived" && inYear {
                 let outcome = assessed.map { $0 ? "A" : "N" }  // A: assessment agreed; N: refused
                 requests.append([
-                    personId, caseId, received, Self.sourceCodes[try row.decodeIfPresent(String.self, at: 10) ?? ""] ?? nil, nil, decided, outcome,
-                    flag(try row.decode(Bool.self, at: 17)), flag(try row.decode(Bool.self, at: 18)), nil,
+                    personId, caseId, received, Self.sourceCodes[try row.decodeIfPresent(String.self, column: "request_source") ?? ""] ?? nil, nil,
+                    decided, outcome,
+                    flag(try row.decode(Bool.self, column: "request_mediation")), flag(try row.decode(Bool.self, column: "request_tribunal")), nil,
                 ])
                 if let decided, decided < received {
                     issues.append(
@@ -113,9 +115,11 @@ public struct SEN2Export: Sendable {
                 if assessed == true {
                     let outcomeDate = firstPlan ?? noPlan
                     assessments.append([
-                        caseId, firstPlan != nil ? "I" : noPlan != nil ? "N" : nil, outcomeDate, flag(try row.decode(Bool.self, at: 19)),
-                        flag(try row.decode(Bool.self, at: 20)), flag(try row.decode(Bool.self, at: 21)), flag(try row.decode(Bool.self, at: 22)),
-                        flag(try row.decode(Bool.self, at: 23)),
+                        caseId, firstPlan != nil ? "I" : noPlan != nil ? "N" : nil, outcomeDate,
+                        flag(try row.decode(Bool.self, column: "assessment_mediation")),
+                        flag(try row.decode(Bool.self, column: "assessment_tribunal")), flag(try row.decode(Bool.self, column: "other_mediation")),
+                        flag(try row.decode(Bool.self, column: "other_tribunal")),
+                        flag(try row.decode(Bool.self, column: "final_20w_excepted")),
                     ])
                     if let outcomeDate, outcomeDate < received {
                         issues.append(
@@ -134,10 +138,13 @@ public struct SEN2Export: Sendable {
                 }
             }
             if let planMade, planMade <= census.description, ceased.map({ $0 > census.description }) ?? true,
-                try row.decode(String.self, at: 26) != "transferredOut"
+                try row.decode(String.self, column: "stage") != "transferredOut"
             {
-                let lastReview: String? = try row.decodeIfPresent(at: 24)
-                active.append([caseId, nil, nil, nil, nil, try row.decodeIfPresent(at: 27), try row.decodeIfPresent(at: 28), lastReview])
+                let lastReview: String? = try row.decodeIfPresent(column: "last_review_on")
+                active.append([
+                    caseId, nil, nil, nil, nil, try row.decodeIfPresent(column: "phase_due_on"), try row.decodeIfPresent(column: "phase_met_on"),
+                    lastReview,
+                ])
             }
         }
         return Result(

@@ -7,20 +7,106 @@ import Postgres
 public struct CaseProjector: Sendable {
     public init() {}
 
-    /// `case_summary` columns, in the order `summaryRow` gives them.
-    static let summaryColumns = [
-        "case_id", "council_id", "reference", "child_id", "stage", "opened_on", "opened_by", "request_source", "decided_on",
-        "assessed", "draft_on", "plan_made_on", "no_plan_on", "withdrawn_on", "ceased_on", "ceased_reason", "caseworker",
-        "team", "mediation", "appealed", "final_20w_excepted", "version", "next_due_on", "first_plan_on", "request_mediation",
-        "request_tribunal", "assessment_mediation", "assessment_tribunal", "other_mediation", "other_tribunal", "last_review_on",
-        "first_mediation_on", "first_appeal_on",
+    /// What a summary row is computed from.
+    struct SummarySource {
+        var caseId: UUID
+        var council: UUID
+        var reference: String?
+        var childId: UUID?
+        var state: CaseState
+        var facts: CaseFacts
+        var reporting: ReportingFacts
+        var report: DeadlineReport
+        var ceasedReason: Int?
+    }
+
+    /// A projection column: its name, its SQL type (for the `unnest` of one array per column) and how its
+    /// text is computed. Each column is defined once, so names, types and values cannot drift apart.
+    struct Column<Source>: Sendable {
+        var name: String
+        var type: String
+        var value: @Sendable (Source) -> String?
+        init(_ name: String, _ type: String, _ value: @escaping @Sendable (Source) -> String?) {
+            (self.name, self.type, self.value) = (name, type, value)
+        }
+    }
+
+    /// `case_summary`, column by column.
+    static let summary: [Column<SummarySource>] = [
+        .init("case_id", "uuid") { $0.caseId.postgresText },
+        .init("council_id", "uuid") { $0.council.postgresText },
+        .init("reference", "text") { $0.reference ?? defaultReference(for: $0.caseId) },
+        .init("child_id", "uuid") { $0.childId?.postgresText },
+        .init("stage", "text") { $0.facts.stage.rawValue },
+        .init("opened_on", "date") { ($0.facts.openedOn ?? CivilDate(dayNumber: 0)).description },
+        .init("opened_by", "text") { $0.facts.openedBy?.rawValue ?? "unknown" },
+        .init("request_source", "text") { $0.facts.requestSource?.rawValue },
+        .init("decided_on", "date") { $0.facts.assessment.decidedOn?.description },
+        .init("assessed", "bool") { $0.facts.assessment.assessed?.postgresText },
+        .init("draft_on", "date") { $0.facts.draftOn?.description },
+        .init("plan_made_on", "date") { $0.facts.planMadeOn?.description },
+        .init("no_plan_on", "date") { $0.facts.noPlanOn?.description },
+        .init("withdrawn_on", "date") { $0.facts.withdrawnOn?.description },
+        .init("ceased_on", "date") { $0.facts.ceasedOn?.description },
+        .init("ceased_reason", "smallint") { $0.ceasedReason.map(String.init) },
+        .init("caseworker", "text") { $0.facts.caseworker },
+        .init("team", "text") { $0.facts.team },
+        .init("mediation", "bool") { $0.facts.mediation.postgresText },
+        .init("appealed", "bool") { $0.facts.appealed.postgresText },
+        .init("final_20w_excepted", "bool") { source in
+            source.report.deadlines.contains { $0.rule == .final20W && !$0.exceptionIds.isEmpty }.postgresText
+        },
+        .init("version", "int") { String($0.state.version) },
+        .init("next_due_on", "date") { source in
+            source.report.deadlines.filter { $0.rule.kind == .duty && $0.status == .open }.map(\.dueOn).min()?.description
+        },
+        .init("first_plan_on", "date") { $0.reporting.firstPlanOn?.description },
+        .init("request_mediation", "bool") { $0.reporting.requestMediation.postgresText },
+        .init("request_tribunal", "bool") { $0.reporting.requestTribunal.postgresText },
+        .init("assessment_mediation", "bool") { $0.reporting.assessmentMediation.postgresText },
+        .init("assessment_tribunal", "bool") { $0.reporting.assessmentTribunal.postgresText },
+        .init("other_mediation", "bool") { $0.reporting.otherMediation.postgresText },
+        .init("other_tribunal", "bool") { $0.reporting.otherTribunal.postgresText },
+        .init("last_review_on", "date") { $0.reporting.lastReviewOn?.description },
+        .init("first_mediation_on", "date") { $0.reporting.firstMediationOn?.description },
+        .init("first_appeal_on", "date") { $0.reporting.firstAppealOn?.description },
     ]
 
-    /// `deadlines` columns, in the order `deadlineRows` gives them.
-    static let deadlineColumns = [
-        "case_id", "council_id", "rule", "kind", "key", "start_version", "started_on", "due_on", "status", "met_on", "excepted",
-        "next_alert_on", "advice_type", "provider", "caseworker", "team",
+    /// What a deadline row's text is computed from.
+    struct DeadlineSource {
+        var caseText: String?
+        var councilText: String?
+        var row: DeadlineRow
+    }
+
+    /// `deadlines`, column by column.
+    static let deadline: [Column<DeadlineSource>] = [
+        .init("case_id", "uuid") { $0.caseText },
+        .init("council_id", "uuid") { $0.councilText },
+        .init("rule", "text") { $0.row.identity.rule.rawValue },
+        .init("kind", "text") { $0.row.identity.rule.kind.rawValue },
+        .init("key", "text") { $0.row.identity.key },
+        .init("start_version", "int") { String($0.row.identity.startVersion) },
+        .init("started_on", "date") { $0.row.startedOn.description },
+        .init("due_on", "date") { $0.row.dueOn.description },
+        .init("status", "text") { $0.row.status.rawValue },
+        .init("met_on", "date") { $0.row.metOn?.description },
+        .init("excepted", "bool") { $0.row.excepted.postgresText },
+        .init("next_alert_on", "date") { $0.row.nextAlertOn?.description },
+        .init("advice_type", "text") { $0.row.adviceType },
+        .init("provider", "text") { $0.row.provider },
+        .init("caseworker", "text") { $0.row.caseworker },
+        .init("team", "text") { $0.row.team },
     ]
+
+    /// A deadline row's columns as text, in `deadlineColumns` order.
+    static func deadlineText(_ row: DeadlineRow, caseText: String?, councilText: String?) -> [String?] {
+        let source = DeadlineSource(caseText: caseText, councilText: councilText, row: row)
+        return deadline.map { $0.value(source) }
+    }
+
+    static let summaryColumns = summary.map(\.name)
+    static let deadlineColumns = deadline.map(\.name)
 
     /// A readable case reference when the caller gives none: `EHC-` and the first ten hex digits of the id.
     public static func defaultReference(for caseId: UUID) -> String {
@@ -29,8 +115,6 @@ public struct CaseProjector: Sendable {
     }
 
     static func summaryRow(council: UUID, caseId: UUID, reference: String?, childId: UUID?, state: CaseState, report: DeadlineReport) -> [String?] {
-        let facts = state.facts
-        let duties = report.deadlines.filter { $0.rule.kind == .duty }
         var ceasedReason: Int?
         for recorded in state.effective.reversed() {
             if case .planCeased(let ceased) = recorded.event {
@@ -38,50 +122,18 @@ public struct CaseProjector: Sendable {
                 break
             }
         }
-        return [
-            caseId.postgresText, council.postgresText, reference ?? defaultReference(for: caseId), childId?.postgresText,
-            facts.stage.rawValue, (facts.openedOn ?? CivilDate(dayNumber: 0)).description, facts.openedBy?.rawValue ?? "unknown",
-            facts.requestSource?.rawValue, facts.assessment.decidedOn?.description, facts.assessment.assessed?.postgresText,
-            facts.draftOn?.description,
-            facts.planMadeOn?.description, facts.noPlanOn?.description, facts.withdrawnOn?.description, facts.ceasedOn?.description,
-            ceasedReason.map(String.init), facts.caseworker, facts.team, facts.mediation.postgresText, facts.appealed.postgresText,
-            report.deadlines.contains { $0.rule == .final20W && !$0.exceptionIds.isEmpty }.postgresText, String(state.version),
-            duties.filter { $0.status == .open }.map(\.dueOn).min()?.description,
-        ] + Self.reportingColumns(ReportingFacts(state))
-    }
-
-    static func reportingColumns(_ facts: ReportingFacts) -> [String?] {
-        [
-            facts.firstPlanOn?.description, facts.requestMediation.postgresText, facts.requestTribunal.postgresText,
-            facts.assessmentMediation.postgresText, facts.assessmentTribunal.postgresText, facts.otherMediation.postgresText,
-            facts.otherTribunal.postgresText, facts.lastReviewOn?.description, facts.firstMediationOn?.description,
-            facts.firstAppealOn?.description,
-        ]
+        let source = SummarySource(
+            caseId: caseId, council: council, reference: reference, childId: childId, state: state, facts: state.facts,
+            reporting: ReportingFacts(state), report: report, ceasedReason: ceasedReason)
+        return summary.map { $0.value(source) }
     }
 
     /// A case's deadline rows as column text, with their timeless status.
     static func deadlineRows(council: UUID, caseId: UUID, state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [[String?]] {
         let (caseText, councilText) = (caseId.postgresText, council.postgresText)
         return DeadlineRow.rows(state: state, report: report, reminderDays: reminderDays).map {
-            $0.columns(caseText: caseText, councilText: councilText)
+            deadlineText($0, caseText: caseText, councilText: councilText)
         }
-    }
-
-    /// Upserts the summary and brings the case's deadline rows from `previous` to `state`, writing only the
-    /// rows that changed (most events touch one or two clocks). Deadlines are stored with their timeless
-    /// status (`CaseState.timelessDeadlines`): readers age them with their own today.
-    ///
-    /// - Returns: the earliest `next_alert_on` among the rows written (the scheduler may have work now).
-    @discardableResult
-    public func write(
-        council: UUID, caseId: UUID, reference: String?, childId: UUID?, previous: CaseState, state: CaseState, engine: DeadlineEngine,
-        on connection: PostgresConnection
-    ) throws(PostgresError) -> CivilDate? {
-        var changes = ProjectionChanges()
-        let firstAlert = changes.add(
-            council: council, caseId: caseId, reference: reference, childId: childId, previous: previous, state: state, engine: engine)
-        try write(changes, on: connection)
-        return firstAlert
     }
 
     /// Stops deadline rows of `caseIds` still due by `day` from being claimed again: the scheduler has done
@@ -161,13 +213,8 @@ public struct CaseProjector: Sendable {
         """
 
     /// SQL types of `summaryColumns` and `deadlineColumns`, for the `unnest` of one array per column.
-    static let summaryTypes = [
-        "uuid", "uuid", "text", "uuid", "text", "date", "text", "text", "date", "bool", "date", "date", "date", "date", "date", "smallint",
-        "text", "text", "bool", "bool", "bool", "int", "date", "date", "bool", "bool", "bool", "bool", "bool", "bool", "date", "date", "date",
-    ]
-    static let deadlineTypes = [
-        "uuid", "uuid", "text", "text", "text", "int", "date", "date", "text", "date", "bool", "date", "text", "text", "text", "text",
-    ]
+    static let summaryTypes = summary.map(\.type)
+    static let deadlineTypes = deadline.map(\.type)
 
     static func arrayParameters(_ types: [String]) -> String {
         types.enumerated().map { "$\($0.offset + 1)::\($0.element)[]" }.joined(separator: ", ")
@@ -210,7 +257,7 @@ public struct ProjectionChanges: Sendable {
         let (caseText, councilText) = (caseId.postgresText, council.postgresText)
         removed += old.keys.filter { !new.contains($0) }.map { [caseText, $0.rule.rawValue, $0.key, String($0.startVersion)] }
         let changed = rows.filter { old[$0.identity] != $0 }
-        deadlines += changed.map { $0.columns(caseText: caseText, councilText: councilText) }
+        deadlines += changed.map { CaseProjector.deadlineText($0, caseText: caseText, councilText: councilText) }
         return changed.compactMap(\.nextAlertOn).min()
     }
 }

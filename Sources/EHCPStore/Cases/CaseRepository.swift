@@ -69,16 +69,17 @@ public struct CaseRepository: Sendable {
     ) throws -> Outcome {
         let (newEvents, next) = try decide(state: state, command: command, expectedVersion: expectedVersion)
         try beforeAppend?(connection)
+        var projections = ProjectionChanges()
+        let firstAlert = projections.add(
+            council: council, caseId: caseId, reference: reference, childId: childId, previous: state, state: next, engine: decider.engine)
+        var alongside = projector.statements(projections)
+        if Self.wakesScheduler(firstAlert: firstAlert, events: newEvents, today: command.today) {
+            alongside.append(Self.wakeScheduler(council: council))
+        }
+        // One round trip: the append, the key and the projections.
         let append = try store.write(
             council: council, caseId: caseId, expectedVersion: state.version, events: newEvents.map(\.newEvent),
-            idempotencyKey: idempotencyKey, requestHash: requestHash, on: connection)
-        let firstAlert = try projector.write(
-            council: council, caseId: caseId, reference: reference, childId: childId, previous: state, state: next, engine: decider.engine,
-            on: connection)
-        if Self.wakesScheduler(firstAlert: firstAlert, events: newEvents, today: command.today) {
-            let wake = Self.wakeScheduler(council: council)
-            try connection.query(wake.sql, wake.parameters)
-        }
+            idempotencyKey: idempotencyKey, requestHash: requestHash, alongside: alongside, on: connection)
         return Outcome(caseId: caseId, append: append, state: next)
     }
 }

@@ -38,13 +38,4 @@ struct DeadlineRow: Equatable {
                 caseworker: openDuty ? state.facts.caseworker : nil, team: openDuty ? state.facts.team : nil)
         }
     }
-
-    /// The row's columns as text, in `CaseProjector.deadlineColumns` order.
-    func columns(caseText: String?, councilText: String?) -> [String?] {
-        [
-            caseText, councilText, identity.rule.rawValue, identity.rule.kind.rawValue, identity.key, String(identity.startVersion),
-            startedOn.description, dueOn.description, status.rawValue, metOn?.description, excepted.postgresText, nextAlertOn?.description,
-            adviceType, provider, caseworker, team,
-        ]
-    }
 }

@@ -63,10 +63,11 @@ public struct EventStore: Sendable {
     }
 
     /// `append` for a caller that has already looked its idempotency key up (`replayed`), as
-    /// `CaseRepository` does before deciding: one read and one write of each key.
+    /// `CaseRepository` does before deciding: one read and one write of each key. `alongside` are
+    /// statements sent in the same round trip after the append (the projections), needing none of its results.
     func write(
         council councilId: UUID, caseId: UUID, expectedVersion: Int, events: [NewEvent],
-        idempotencyKey: String?, requestHash: String, on connection: PostgresConnection
+        idempotencyKey: String?, requestHash: String, alongside: [PostgresConnection.Statement] = [], on connection: PostgresConnection
     ) throws(StoreError) -> AppendResult {
         precondition(!events.isEmpty, "append needs at least one event")
         do {
@@ -77,7 +78,7 @@ public struct EventStore: Sendable {
             if let key = idempotencyKey {
                 statements.append(Self.keysStatement(council: councilId, keys: [(key, requestHash, caseId, first, last)]))
             }
-            let positions = try EventRows.positions(try connection.pipeline(statements)[0])
+            let positions = try EventRows.positions(try connection.pipeline(statements + alongside)[0])
             guard let firstPosition = positions[.init(caseId: caseId, version: first)],
                 let lastPosition = positions[.init(caseId: caseId, version: last)]
             else { throw PostgresError(.query, message: "the append did not return the positions of case \(caseId)") }
