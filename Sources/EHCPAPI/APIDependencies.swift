@@ -8,8 +8,10 @@ import Postgres
 public struct APIDependencies: Sendable {
     public var pool: PostgresPool
     public var repository: CaseRepository
-    /// Records events on existing cases in batches (group commit); `repository` does everything else.
-    public var writer: CaseBatchWriter
+    /// What the case routes ask of the store (opening, recording, reading cases), without a connection.
+    public var cases: CaseWork
+    /// Records events on existing cases in batches (group commit).
+    public var writer: CaseBatchWriter { cases.writer }
     /// Today in Europe/London. Injected so that tests can fix the date.
     public var today: @Sendable () -> CivilDate
     public var metrics: RequestMetrics
@@ -24,7 +26,7 @@ public struct APIDependencies: Sendable {
     ) {
         self.pool = pool
         self.repository = repository
-        self.writer = writer ?? CaseBatchWriter(repository: repository, pool: pool)
+        self.cases = CaseWork(pool: pool, repository: repository, writer: writer ?? CaseBatchWriter(repository: repository, pool: pool))
         self.today = today
         self.metrics = metrics
         self.targets = targets
@@ -32,6 +34,11 @@ public struct APIDependencies: Sendable {
     }
 
     var engine: DeadlineEngine { repository.decider.engine }
+
+    /// Who the store's access log names for this user and request.
+    func caller(_ user: AuthenticatedUser, _ context: APIContext) -> CaseWork.Caller {
+        CaseWork.Caller(council: user.councilId, userId: user.userId, name: user.name, request: context.accessRequest)
+    }
 
     /// Runs `body` in a transaction acting for the caller's council; every error becomes a problem.
     func inCouncil<T: Sendable>(_ user: AuthenticatedUser, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {

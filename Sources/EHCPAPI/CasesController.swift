@@ -40,23 +40,11 @@ struct CasesController: Sendable {
         }
         let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes, user: user)
         let command = LogEvent(event, on: occurredOn, by: user.name, today: deps.today(), authority: Roles.authority(user.role))
-        let (caseId, repository, access) = (UUID.randomVersion4(), deps.repository, context.accessRequest)
-        let (result, replayed) = try await IdempotentWrite.inCouncil(user, deps: deps) { connection -> (RecordedResponse, Bool) in
-            let outcome = try repository.record(
-                council: user.councilId, caseId: caseId, command: command, idempotencyKey: key, requestHash: hash,
-                reference: reference, childId: child.id, beforeAppend: { try ChildRecords().insert(child, council: user.councilId, on: $0) },
-                on: connection)
-            let append = outcome.append
-            if append.replayed {
-                let reference = try CaseQueries().header(caseId: outcome.caseId, on: connection)?.reference
-                return (Self.recorded(outcome.caseId, first: append.firstVersion, last: append.lastVersion, reference: reference), true)
-            }
-            try AccessLog().record(
-                .openCase, user: user.userId, actor: user.name, caseId: caseId, childId: child.id, request: access, on: connection)
-            let recorded = Self.recorded(
-                caseId, first: append.firstVersion, last: append.lastVersion, reference: reference ?? CaseProjector.defaultReference(for: caseId))
-            return (recorded, false)
-        }
+        let opened = try await deps.cases.open(
+            caseId: UUID.randomVersion4(), command: command, child: child, reference: reference, idempotencyKey: key, requestHash: hash,
+            for: deps.caller(user, context))
+        let (append, replayed) = (opened.append, opened.append.replayed)
+        let result = Self.recorded(opened.caseId, first: append.firstVersion, last: append.lastVersion, reference: opened.reference)
         var headers: HTTPFields = [.location: "/v1/cases/\(result.caseId.lowercased)", .eTag: CaseRequests.etag(result.version)]
         if replayed { headers[.init("Idempotent-Replayed")!] = "true" }
         return JSONOutput.response(result, status: .created, headers: headers)
@@ -107,13 +95,8 @@ struct CasesController: Sendable {
             }
             filter.after = after
         }
-        let (today, access) = (deps.today(), context.accessRequest)
-        let items = try await deps.inCouncil(user) { [filter] connection in
-            let items = try CaseQueries().list(filter, today: today, on: connection)
-            // A page of names is a read of each child's details (UK GDPR Art. 30 record of processing).
-            try AccessLog().record(.listCases, user: user.userId, actor: user.name, casesOf: items.map(\.caseId), request: access, on: connection)
-            return items
-        }
+        // Errors become problems in `RequestLog`, as everywhere.
+        let items = try await deps.cases.list(filter, today: deps.today(), for: deps.caller(user, context))
         struct Page: Encodable {
             var cases: [CaseQueries.ListItem]
             var nextCursor: String?
@@ -126,17 +109,12 @@ struct CasesController: Sendable {
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.readCases, to: "read cases")
         let caseId = try CaseRequests.caseId(context)
-        let (today, repository, engine, access) = (deps.today(), deps.repository, deps.engine, context.accessRequest)
-        let view: CaseView = try await deps.inCouncil(user) { connection in
-            guard let header = try CaseQueries().header(caseId: caseId, on: connection),
-                let state = try repository.load(caseId: caseId, on: connection)
-            else { throw Problem.notFound("caseId", caseId.lowercased) }
-            let child = try header.childId.flatMap { try ChildRecords().details(childId: $0, on: connection) }
-            try AccessLog().record(
-                .readCase, user: user.userId, actor: user.name, caseId: caseId, childId: header.childId, request: access, on: connection)
-            let report = state.deadlines(engine, asOf: today, childBornOn: child?.bornOn.flatMap(CivilDate.init(iso:)))
-            return CaseView(caseId: caseId, reference: header.reference, state: state, child: child, report: report, today: today)
+        let today = deps.today()
+        guard let found = try await deps.cases.show(caseId, for: deps.caller(user, context)) else {
+            throw Problem.notFound("caseId", caseId.lowercased)
         }
+        let report = found.state.deadlines(deps.engine, asOf: today, childBornOn: found.child?.bornOn.flatMap(CivilDate.init(iso:)))
+        let view = CaseView(caseId: caseId, reference: found.reference, state: found.state, child: found.child, report: report, today: today)
         return JSONOutput.response(view, headers: [.eTag: CaseRequests.etag(view.version)])
     }
 
@@ -193,7 +171,7 @@ struct CasesController: Sendable {
         let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes, user: user)
         let outcome: CaseRepository.Outcome
         do {
-            outcome = try await deps.writer.record(
+            outcome = try await deps.cases.record(
                 CaseBatchWriter.Command(
                     council: user.councilId, caseId: caseId,
                     command: LogEvent(event, on: occurredOn, by: user.name, today: deps.today(), authority: authority),

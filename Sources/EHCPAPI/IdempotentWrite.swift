@@ -41,33 +41,15 @@ enum IdempotentWrite {
     }
 
     /// `body` in a transaction acting for the user's council, run a second time when a concurrent request
-    /// with the same Idempotency-Key committed first: the key's unique index rolled this one back, and the
-    /// second pass finds the first request's key and replays it.
+    /// with the same Idempotency-Key committed first (`CaseWork.againIfKeyRaced`).
     static func inCouncil<T: Sendable>(
         _ user: AuthenticatedUser, deps: APIDependencies, _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await deps.pool.transaction(council: user.councilId, body)
-            } catch  where attempt == 1 && isKeyRace(error) {
-                continue
-            } catch {
-                throw Problem.from(error)
-            }
+        do {
+            return try await CaseWork.againIfKeyRaced { try await deps.pool.transaction(council: user.councilId, body) }
+        } catch {
+            throw Problem.from(error)
         }
-    }
-
-    private static func isKeyRace(_ error: any Error) -> Bool {
-        let postgres: PostgresError? =
-            switch error {
-            case let error as PostgresError: error
-            case StoreError.database(let error): error
-            default: nil
-            }
-        guard let postgres, postgres.isUniqueViolation, let constraint = postgres.constraint else { return false }
-        return constraint == "idempotency_keys_pkey" || constraint == "idempotent_responses_pkey"
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Reply {

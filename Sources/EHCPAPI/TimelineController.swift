@@ -43,15 +43,9 @@ struct TimelineController: Sendable {
     @Sendable func timeline(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.readCases, to: "read cases")
         let caseId = try CaseRequests.caseId(context)
-        let access = context.accessRequest
-        let timeline: Timeline = try await deps.inCouncil(user) { connection in
-            let stored = try EventStore().readStream(caseId: caseId, on: connection)
-            guard !stored.isEmpty else { throw Problem.notFound("caseId", caseId.lowercased) }
-            let childId = try CaseQueries().header(caseId: caseId, on: connection)?.childId
-            try AccessLog().record(
-                .readTimeline, user: user.userId, actor: user.name, caseId: caseId, childId: childId, request: access, on: connection)
-            return try Self.build(caseId: caseId, stored: stored)
-        }
+        let stored = try await deps.cases.timeline(caseId, for: deps.caller(user, context))
+        guard !stored.isEmpty else { throw Problem.notFound("caseId", caseId.lowercased) }
+        let timeline = try Self.build(caseId: caseId, stored: stored)
         return JSONOutput.response(timeline, headers: [.eTag: CaseRequests.etag(timeline.version)])
     }
 

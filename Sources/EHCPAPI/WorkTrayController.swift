@@ -30,9 +30,7 @@ struct WorkTrayController: Sendable {
         default: throw Problem.invalid(field: "scope", value: scope, "'scope' must be me or team")
         }
         let today = deps.today()
-        let items = try await deps.inCouncil(user) {
-            try CaseQueries().workTray(caseworker: caseworker, team: team, days: days, today: today, on: $0)
-        }
+        let items = try await deps.cases.workTray(caseworker: caseworker, team: team, days: days, today: today, council: user.councilId)
         struct Tray: Encodable {
             var asOf: CivilDate
             var scope: String

@@ -89,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { service.shutdown() }
         let welcome = Self.welcome(base: "http://\(host):\(port)", demoUsers: demoUsers)
         let app = service.application(logger: logger) { FileHandle.standardOutput.write(Data(welcome.utf8)) }
-        let warming = Task { [writer = service.api.writer] in
+        let warming = Task { [writer = service.api.cases.writer] in
             let started = ContinuousClock.now
             do {
                 let held = try await writer.holdOpenCases()
