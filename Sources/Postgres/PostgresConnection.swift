@@ -278,7 +278,7 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(
                 PostgresError.kind(sqlState: sqlState, connectionBroken: connectionBroken), sqlState: sqlState,
                 message: message.trimmingCharacters(in: .whitespacesAndNewlines), detail: field(Int32(UInt8(ascii: "D"))),
-                constraint: field(Int32(UInt8(ascii: "n"))))
+                constraint: field(Int32(UInt8(ascii: "n"))), table: field(Int32(UInt8(ascii: "t"))), column: field(Int32(UInt8(ascii: "c"))))
         }
         let rowCount = Int(PQntuples(result))
         let columnCount = Int(PQnfields(result))

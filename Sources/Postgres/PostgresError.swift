@@ -19,13 +19,21 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var detail: String?
     public var constraint: String?
+    /// The table and column the error is about, when the server names them (e.g. a NOT NULL violation).
+    public var table: String?
+    public var column: String?
 
-    public init(_ kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil, constraint: String? = nil) {
+    public init(
+        _ kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil, constraint: String? = nil, table: String? = nil,
+        column: String? = nil
+    ) {
         self.kind = kind
         self.sqlState = sqlState
         self.message = message
         self.detail = detail
         self.constraint = constraint
+        self.table = table
+        self.column = column
     }
 
     /// `.connection` when libpq has seen the connection break, or when the server says it is ending the

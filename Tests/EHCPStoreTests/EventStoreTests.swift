@@ -108,6 +108,32 @@ struct EventStoreTests {
         #expect(versions == Array(1...21))
     }
 
+    @Test("an append after a version the stream is not at, or to another council's case, is a conflict and writes nothing")
+    func appendChecksTheHead() async throws {
+        let pool = try database.pool()
+        defer { pool.shutdown() }
+        let (caseId, council, other) = (UUID(), council, try database.addCouncil())
+        _ = try await pool.transaction(council: council) {
+            try store.append(council: council, caseId: caseId, expectedVersion: 0, events: [event(1), event(2), event(3)], on: $0)
+        }
+        for (acting, expected) in [(council, 5), (council, 1), (other, 3), (other, 0)] {
+            do {
+                _ = try await pool.transaction(council: acting) {
+                    try store.append(council: acting, caseId: caseId, expectedVersion: expected, events: [event(9)], on: $0)
+                }
+                Issue.record("an append acting for \(acting == council ? "its" : "another") council after version \(expected) was written")
+            } catch StoreError.concurrencyConflict {
+            }
+        }
+        let (head, events) = try await pool.transaction(council: council) { connection in
+            (
+                try connection.query("SELECT version FROM case_streams WHERE case_id = $1", [caseId]).first!.decode(Int.self, at: 0),
+                try store.readStream(caseId: caseId, on: connection).map(\.version)
+            )
+        }
+        #expect(head == 3 && events == [1, 2, 3])
+    }
+
     @Test("the same idempotency key and request returns the first result and writes nothing; a different request is refused")
     func idempotency() async throws {
         let pool = try database.pool()

@@ -5,10 +5,12 @@ import Postgres
 /// each existing stream's head: the only way events are written (`EventStore.append` for one case, the
 /// batch writer for many, the same statement).
 ///
-/// The events' unique `(case_id, version)` is the concurrency check: an event another writer appended
-/// since the caller read the stream holds a version this statement is about to use, so the statement
-/// fails (23505 on `events_case_version`) and nothing of it is written. Appending after a version of a
-/// case that does not exist fails on the events' foreign key (23503).
+/// It writes a case's events only when its head moves from exactly the version the caller read (or,
+/// for a new case, when its stream is created), under row-level security, so a stream can neither gain
+/// a gap nor take events for another council's case. A case whose head did not move gets a NULL
+/// version, so the whole statement fails (23502, `not_null_violation`) and nothing of it is written.
+/// Two writers racing on one case meet at the events' unique `(case_id, version)` (23505 on
+/// `events_case_version`), or, when the second reads the head after the first commits, at the head.
 struct EventRows {
     struct Slot: Hashable {
         var caseId: UUID
@@ -43,15 +45,18 @@ struct EventRows {
                 SELECT h.case_id, $1, h.version FROM unnest($2::uuid[], $3::int[], $11::int[]) AS h(case_id, version, from_version)
                 WHERE h.from_version = 0
                 ON CONFLICT (case_id) DO NOTHING
+                RETURNING case_id
             ), moved AS (
                 UPDATE case_streams s SET version = h.version
                 FROM unnest($2::uuid[], $3::int[], $11::int[]) AS h(case_id, version, from_version)
-                WHERE s.case_id = h.case_id AND h.from_version > 0
+                WHERE s.case_id = h.case_id AND h.from_version > 0 AND s.version = h.from_version
+                RETURNING s.case_id
             )
             INSERT INTO events (council_id, case_id, version, type, schema_version, data, occurred_on, actor)
-            SELECT $1, e.case_id, e.version, e.type, e.schema_version, e.data::jsonb, e.occurred_on, e.actor
+            SELECT $1, e.case_id, CASE WHEN m.case_id IS NOT NULL THEN e.version END, e.type, e.schema_version, e.data::jsonb, e.occurred_on, e.actor
             FROM unnest($4::uuid[], $5::int[], $6::text[], $7::smallint[], $8::text[], $9::date[], $10::text[])
                 WITH ORDINALITY AS e(case_id, version, type, schema_version, data, occurred_on, actor, n)
+            LEFT JOIN (SELECT case_id FROM opened UNION ALL SELECT case_id FROM moved) AS m ON m.case_id = e.case_id
             ORDER BY e.n
             RETURNING case_id, version, global_position
             """,

@@ -38,8 +38,8 @@ public struct EventStore: Sendable {
 
     /// Appends `events` to a case's stream at `expectedVersion` (0 for a new case).
     ///
-    /// Call it inside the transaction that also writes the projections (`transaction(council:on:_:)`).
-    /// Without an idempotency key it is a single statement, so it may also run on its own.
+    /// Call it inside a transaction acting for `council` (`transaction(council:on:_:)`), the one that
+    /// also writes the projections: row-level security admits the rows only for the council it sets.
     ///
     /// - Throws: `StoreError.concurrencyConflict` when the stream is not at `expectedVersion`;
     ///   `StoreError.idempotencyKeyReused` when `idempotencyKey` was used with a different `requestHash`.
@@ -87,11 +87,12 @@ public struct EventStore: Sendable {
         } catch let error as StoreError {
             throw error
         } catch let error as PostgresError {
-            switch (error.sqlState, error.constraint) {
-            // Another writer appended first: its event holds a version this one wanted.
-            case ("23505", "events_case_version"): throw .concurrencyConflict(caseId: caseId, expected: expectedVersion, actual: nil)
-            // After a version of a case that has no stream.
-            case ("23503", _) where expectedVersion > 0: throw .caseNotFound(caseId: caseId)
+            switch (error.sqlState, error.constraint ?? error.column) {
+            // Another writer appended first: its event holds a version this one wanted, or the stream's
+            // head was not at `expectedVersion` (or not this council's) and did not move (EventRows).
+            case ("23505", "events_case_version"),
+                ("23502", "version") where error.table == "events":
+                throw .concurrencyConflict(caseId: caseId, expected: expectedVersion, actual: nil)
             // Anything else, a concurrent request with the same idempotency key included (its caller runs
             // again and replays the winner), is the database's.
             default: throw .database(error)
