@@ -12,11 +12,15 @@ public struct APIDependencies: Sendable {
     public var cases: CaseWork
     /// Records events on existing cases in batches (group commit).
     public var writer: CaseBatchWriter { cases.writer }
+    /// Alerts and webhooks, children's records, and reports: the other routes' seams.
+    public var alerts: AlertWork
+    public var children: ChildWork
+    public var reports: ReportWork
     /// Today in Europe/London. Injected so that tests can fix the date.
     public var today: @Sendable () -> CivilDate
     public var metrics: RequestMetrics
     /// Monthly targets shown beside the timeliness figures.
-    public var targets: Targets
+    public var targets: Targets { reports.targets }
     /// The shape case references must have (the settings file's `caseReferencePattern`).
     public var caseReferences: CaseReferencePattern
 
@@ -27,9 +31,11 @@ public struct APIDependencies: Sendable {
         self.pool = pool
         self.repository = repository
         self.cases = CaseWork(pool: pool, repository: repository, writer: writer ?? CaseBatchWriter(repository: repository, pool: pool))
+        self.alerts = AlertWork(pool: pool)
+        self.children = ChildWork(pool: pool)
+        self.reports = ReportWork(pool: pool, targets: targets)
         self.today = today
         self.metrics = metrics
-        self.targets = targets
         self.caseReferences = caseReferences
     }
 
@@ -38,14 +44,5 @@ public struct APIDependencies: Sendable {
     /// Who the store's access log names for this user and request.
     func caller(_ user: AuthenticatedUser, _ context: APIContext) -> CaseWork.Caller {
         CaseWork.Caller(council: user.councilId, userId: user.userId, name: user.name, request: context.accessRequest)
-    }
-
-    /// Runs `body` in a transaction acting for the caller's council; every error becomes a problem.
-    func inCouncil<T: Sendable>(_ user: AuthenticatedUser, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        do {
-            return try await pool.transaction(council: user.councilId, body)
-        } catch {
-            throw Problem.from(error)
-        }
     }
 }

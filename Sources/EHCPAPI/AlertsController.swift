@@ -20,7 +20,7 @@ struct AlertsController: Sendable {
         guard let user = context.user else { throw Problem.unauthenticated }
         let unread = try QueryValue.bool(request.uri.queryParameters["unread"].map(String.init), field: "unread") ?? false
         let limit = try QueryValue.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...500) ?? 50
-        let alerts = try await deps.inCouncil(user) { try AlertFeed().alerts(for: user.name, unreadOnly: unread, limit: limit, on: $0) }
+        let alerts = try await deps.alerts.feed(recipient: user.name, unreadOnly: unread, limit: limit, council: user.councilId)
         struct Feed: Encodable { var alerts: [AlertFeed.Alert] }
         return JSONOutput.response(Feed(alerts: alerts))
     }
@@ -32,15 +32,18 @@ struct AlertsController: Sendable {
         guard let alertId = Int64(text), alertId > 0 else {
             throw Problem.invalid(field: "alertId", value: text, "'alertId' must be a whole number from 1")
         }
-        return try await IdempotentWrite.run(request, user: user, deps: deps) { connection in
-            guard try AlertFeed().markRead(alertId: alertId, recipient: user.name, on: connection) else { throw Problem.notFound("alertId", text) }
-            return IdempotentWrite.Reply(status: .noContent)
+        let kept = try await deps.alerts.markRead(
+            alertId: alertId, recipient: user.name, council: user.councilId, once: try IdempotentWrite.once(request, user: user)
+        ) { found in
+            guard found else { throw Problem.notFound("alertId", text) }
+            return IdempotentWrite.reply(.noContent)
         }
+        return IdempotentWrite.response(kept)
     }
 
     @Sendable func subscriptions(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.administer, to: "manage webhooks")
-        let list = try await deps.inCouncil(user) { try OutboxQueries().subscriptions(on: $0) }
+        let list = try await deps.alerts.subscriptions(council: user.councilId)
         struct List: Encodable { var subscriptions: [OutboxQueries.Subscription] }
         return JSONOutput.response(List(subscriptions: list))
     }
@@ -76,16 +79,17 @@ struct AlertsController: Sendable {
             var url: String
             var kinds: [String]
         }
-        return try await IdempotentWrite.run(request, body: body.bytes, user: user, deps: deps) { [kinds] connection in
-            let id = try OutboxQueries().subscribe(url: url, secret: secret, kinds: kinds, createdBy: user.name, on: connection)
-            return IdempotentWrite.json(Created(subscriptionId: id, url: url, kinds: kinds), status: .created)
-        }
+        let kept = try await deps.alerts.subscribe(
+            url: url, secret: secret, kinds: kinds, createdBy: user.name, council: user.councilId,
+            once: try IdempotentWrite.once(request, body: body.bytes, user: user)
+        ) { [kinds] id in IdempotentWrite.json(Created(subscriptionId: id, url: url, kinds: kinds), status: .created) }
+        return IdempotentWrite.response(kept)
     }
 
     @Sendable func unsubscribe(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.administer, to: "manage webhooks")
         let id = try CaseRequests.uuid(context, "subscriptionId")
-        guard try await deps.inCouncil(user, { try OutboxQueries().unsubscribe(id, on: $0) }) else {
+        guard try await deps.alerts.unsubscribe(id, council: user.councilId) else {
             throw Problem.notFound("subscriptionId", id.lowercased)
         }
         return Response(status: .noContent)
@@ -94,7 +98,7 @@ struct AlertsController: Sendable {
     @Sendable func deadLetters(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.administer.union([.manager, .auditor]), to: "read the dead letter")
         let limit = try QueryValue.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...500) ?? 100
-        let dead = try await deps.inCouncil(user) { try OutboxQueries().deadLetters(limit: limit, on: $0) }
+        let dead = try await deps.alerts.deadLetters(limit: limit, council: user.councilId)
         struct List: Encodable { var deliveries: [OutboxQueries.DeadLetter] }
         return JSONOutput.response(List(deliveries: dead))
     }
@@ -102,11 +106,10 @@ struct AlertsController: Sendable {
     @Sendable func redrive(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.administer, to: "redrive webhook deliveries")
         let id = try CaseRequests.uuid(context, "deliveryId")
-        return try await IdempotentWrite.run(request, user: user, deps: deps) { connection in
-            guard try OutboxQueries().redrive(deliveryId: id, on: connection) else {
-                throw Problem.notFound("deliveryId (in the dead letter)", id.lowercased)
-            }
-            return IdempotentWrite.Reply(status: .accepted)
+        let kept = try await deps.alerts.redrive(deliveryId: id, council: user.councilId, once: try IdempotentWrite.once(request, user: user)) {
+            guard $0 else { throw Problem.notFound("deliveryId (in the dead letter)", id.lowercased) }
+            return IdempotentWrite.reply(.accepted)
         }
+        return IdempotentWrite.response(kept)
     }
 }

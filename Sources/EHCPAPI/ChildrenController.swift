@@ -24,18 +24,11 @@ struct ChildrenController: Sendable {
     @Sendable func export(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.subjectAccess, to: "export a child's record")
         let childId = try CaseRequests.uuid(context, "childId")
-        let access = context.accessRequest
-        let export: Export = try await deps.inCouncil(user) { connection in
-            guard let child = try ChildRecords().details(childId: childId, on: connection) else {
-                throw Problem.notFound("childId", childId.lowercased)
-            }
-            try AccessLog().record(
-                .exportChild, user: user.userId, actor: user.name, caseId: nil, childId: childId, request: access, on: connection)
-            let cases = try ChildRecords().caseIds(childId: childId, on: connection).map { caseId in
-                try TimelineController.build(caseId: caseId, stored: try EventStore().readStream(caseId: caseId, on: connection))
-            }
-            return Export(child: child, cases: cases, exportedAt: Date())
+        guard let record = try await deps.children.export(childId: childId, for: deps.caller(user, context)) else {
+            throw Problem.notFound("childId", childId.lowercased)
         }
+        let cases = try record.cases.map { try TimelineController.build(caseId: $0.caseId, stored: $0.events) }
+        let export = Export(child: record.child, cases: cases, exportedAt: Date())
         return JSONOutput.response(export, headers: [.contentDisposition: "attachment; filename=\"child-\(childId.lowercased).json\""])
     }
 
@@ -46,17 +39,17 @@ struct ChildrenController: Sendable {
         let body = try await RequestBody.read(request, context: context)
         try body.allowOnly(["reason"])
         let reason = try body.string("reason")!
-        let access = context.accessRequest
         struct Erased: Encodable {
             var childId: UUID
             var erased: Bool
         }
-        return try await IdempotentWrite.run(request, body: body.bytes, user: user, deps: deps) { connection in
-            guard try ChildRecords().erase(childId: childId, on: connection) else { throw Problem.notFound("childId", childId.lowercased) }
-            try AccessLog().record(
-                .eraseChild, user: user.userId, actor: user.name, caseId: nil, childId: childId, request: access, reason: reason, on: connection)
+        let kept = try await deps.children.erase(
+            childId: childId, reason: reason, for: deps.caller(user, context), once: try IdempotentWrite.once(request, body: body.bytes, user: user)
+        ) { found in
+            guard found else { throw Problem.notFound("childId", childId.lowercased) }
             return IdempotentWrite.json(Erased(childId: childId, erased: true))
         }
+        return IdempotentWrite.response(kept)
     }
 
     /// Who read which child's record (auditors and admins), newest first.
@@ -69,7 +62,7 @@ struct ChildrenController: Sendable {
             return id
         }
         let limit = try QueryValue.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...1000) ?? 100
-        let entries = try await deps.inCouncil(user) { try AccessLog().entries(childId: childId, limit: limit, on: $0) }
+        let entries = try await deps.children.accessLog(childId: childId, limit: limit, council: user.councilId)
         struct Log: Encodable { var entries: [AccessLog.Entry] }
         return JSONOutput.response(Log(entries: entries))
     }

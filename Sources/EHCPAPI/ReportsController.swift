@@ -86,8 +86,7 @@ struct ReportsController: Sendable {
     @Sendable func timeliness(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.reports, to: "read reports")
         let query = try timelinessQuery(Parameters(request, allowed: Self.timelinessParameters))
-        let report = TimelinessReport(targets: deps.targets)
-        let result = try await deps.inCouncil(user) { try report.run(query, on: $0) }
+        let result = try await deps.reports.timeliness(query, council: user.councilId)
         guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
         return Self.csv(result.csv, filename: "\(query.measure.rawValue)-\(query.from)-\(query.to).csv")
     }
@@ -97,7 +96,7 @@ struct ReportsController: Sendable {
         let parameters = try Parameters(request, allowed: Self.timelinessParameters.union(["group"]))
         let query = try timelinessQuery(parameters)
         let group = parameters.query["group"]
-        let rows = try await deps.inCouncil(user) { try TimelinessReport().trace(query, group: group, on: $0) }
+        let rows = try await deps.reports.trace(query, group: group, council: user.councilId)
         guard Self.wantsCSV(request) else {
             struct Trace: Encodable {
                 var measure: Measure
@@ -123,7 +122,7 @@ struct ReportsController: Sendable {
         query.sort = try parameters.choice("sort", default: BreachReport.Sort.daysOverdue)
         query.limit = try parameters.int("limit", range: 1...10_000, default: 100)
         query.offset = try parameters.int("offset", range: 0...10_000_000, default: 0)
-        let result = try await deps.inCouncil(user) { [query] in try BreachReport().run(query, on: $0) }
+        let result = try await deps.reports.breaches(query, council: user.councilId)
         guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
         return Self.csv(result.csv, filename: "breaches-\(query.asOf).csv")
     }
@@ -135,7 +134,7 @@ struct ReportsController: Sendable {
         let from = try parameters.date("from", default: CivilDate(year: today.year, month: 1, day: 1)!)
         let to = try parameters.date("to", default: today)
         let census = try parameters.date("census", default: to)
-        let result = try await deps.inCouncil(user) { try CaseloadReport().run(from: from, to: to, census: census, on: $0) }
+        let result = try await deps.reports.caseload(from: from, to: to, census: census, council: user.councilId)
         guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
         return Self.csv(result.csv, filename: "caseload-\(from)-\(to).csv")
     }
@@ -146,13 +145,7 @@ struct ReportsController: Sendable {
         guard let text = parameters.query["year"], let year = Int(text), (2014...2100).contains(year) else {
             throw Problem.invalid(field: "year", value: parameters.query["year"], "'year' is required: the calendar year of the return, e.g. 2025")
         }
-        let access = context.accessRequest
-        let result = try await deps.inCouncil(user) { connection in
-            let result = try SEN2Export().run(year: year, on: connection)
-            // The return reads every child's name, birth date, postcode and UPN: each is an access.
-            try AccessLog().record(.exportSEN2, user: user.userId, actor: user.name, children: result.children, request: access, on: connection)
-            return result
-        }
+        let result = try await deps.reports.sen2(year: year, for: deps.caller(user, context))
         guard let module = parameters.query["module"] else { return JSONOutput.response(result) }
         if module == "validation" {
             return Self.csv(result.validationCSV, filename: "sen2-\(year)-validation.csv")

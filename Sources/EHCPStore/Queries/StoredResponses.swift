@@ -37,3 +37,58 @@ public struct StoredResponses: Sendable {
             [council, key, requestHash, status, body])
     }
 }
+
+/// An `Idempotency-Key` and the fingerprint of the request it guards.
+public struct Idempotency: Sendable {
+    public var key: String
+    public var requestHash: String
+    public init(key: String, requestHash: String) {
+        self.key = key
+        self.requestHash = requestHash
+    }
+}
+
+/// What a write that records no case event answered: kept under its key, so a replay answers the same.
+public struct KeptResponse: Sendable, Equatable {
+    public var status: Int
+    /// The JSON body; empty for 202 and 204.
+    public var body: String
+    /// True when this is the response first given to a request with the same key.
+    public var replayed = false
+    public init(status: Int, body: String = "") {
+        self.status = status
+        self.body = body
+    }
+}
+
+extension StoredResponses {
+    /// Runs `change` in a transaction acting for `council` and keeps its response under the key in that
+    /// same transaction, so a replay (same key and fingerprint) returns it and changes nothing again.
+    /// Another request with the key is refused (`StoreError.idempotencyKeyReused`); one that commits
+    /// first with it makes this one run again and replay it.
+    static func once(
+        _ idempotency: Idempotency?, council: UUID, pool: PostgresPool, _ change: @escaping @Sendable (PostgresConnection) throws -> KeptResponse
+    ) async throws -> KeptResponse {
+        guard let idempotency else { return try await pool.transaction(council: council, change) }
+        return try await CaseWork.againIfKeyRaced {
+            try await pool.transaction(council: council) { connection in
+                let responses = StoredResponses()
+                if let stored = try responses.stored(council: council, key: idempotency.key, on: connection) {
+                    guard stored.requestHash == idempotency.requestHash else { throw StoreError.idempotencyKeyReused(key: idempotency.key) }
+                    // A stored row is trusted no further than its type: HTTP statuses only.
+                    guard (100...599).contains(stored.status) else {
+                        throw PostgresError(.decoding, message: "stored response status \(stored.status) is not an HTTP status")
+                    }
+                    var replay = KeptResponse(status: stored.status, body: stored.body)
+                    replay.replayed = true
+                    return replay
+                }
+                let response = try change(connection)
+                try responses.keep(
+                    council: council, key: idempotency.key, requestHash: idempotency.requestHash, status: response.status, body: response.body,
+                    on: connection)
+                return response
+            }
+        }
+    }
+}

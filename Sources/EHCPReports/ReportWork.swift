@@ -1,0 +1,46 @@
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Postgres
+
+/// What the report routes, and the managers' pages after them, ask for: each report one transaction
+/// acting for a council, over the projections; callers never hold a connection.
+public struct ReportWork: Sendable {
+    let pool: PostgresPool
+    /// Monthly targets shown beside the timeliness figures.
+    public let targets: Targets
+
+    public init(pool: PostgresPool, targets: Targets) {
+        self.pool = pool
+        self.targets = targets
+    }
+
+    /// A timeliness measure for a period, grouped (statutory-timescales.md §5).
+    public func timeliness(_ query: TimelinessReport.Query, council: UUID) async throws -> TimelinessReport.Result {
+        try await pool.transaction(council: council) { [targets] in try TimelinessReport(targets: targets).run(query, on: $0) }
+    }
+
+    /// The cases behind one cell of a timeliness report (`group` nil for the total).
+    public func trace(_ query: TimelinessReport.Query, group: String?, council: UUID) async throws -> [TimelinessReport.TraceRow] {
+        try await pool.transaction(council: council) { try TimelinessReport().trace(query, group: group, on: $0) }
+    }
+
+    public func breaches(_ query: BreachReport.Query, council: UUID) async throws -> BreachReport.Result {
+        try await pool.transaction(council: council) { try BreachReport().run(query, on: $0) }
+    }
+
+    public func caseload(from: CivilDate, to: CivilDate, census: CivilDate, council: UUID) async throws -> CaseloadReport.Result {
+        try await pool.transaction(council: council) { try CaseloadReport().run(from: from, to: to, census: census, on: $0) }
+    }
+
+    /// The SEN2 return for a calendar year. It reads every child's name, birth date, postcode and UPN, so
+    /// each child is an entry in the access log, written in the same transaction.
+    public func sen2(year: Int, for caller: CaseWork.Caller) async throws -> SEN2Export.Result {
+        try await pool.transaction(council: caller.council) { connection in
+            let result = try SEN2Export().run(year: year, on: connection)
+            try AccessLog().record(
+                .exportSEN2, user: caller.userId, actor: caller.name, children: result.children, request: caller.request, on: connection)
+            return result
+        }
+    }
+}
