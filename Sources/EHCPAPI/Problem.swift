@@ -127,7 +127,6 @@ extension Problem {
                     .conflict, title: "Concurrent update",
                     detail: "another change landed first (expected version \(expected), found \(actual.map(String.init) ?? "none")); retry",
                     code: "concurrencyConflict")
-            case .caseNotFound(let id): return .notFound("caseId", id.uuidString.lowercased())
             case .database(let error): return from(error)
             }
         case let error as PostgresError:

@@ -97,6 +97,7 @@ public struct CaseWork: Sendable {
         try await pool.transaction(council: caller.council) { connection in
             let stored = try repository.store.readStream(caseId: caseId, on: connection)
             guard !stored.isEmpty else { return [] }
+            for event in stored { _ = try event.recorded() }  // logged only once it can be delivered
             let childId = try CaseQueries().header(caseId: caseId, on: connection)?.childId
             try AccessLog().record(
                 .readTimeline, user: caller.userId, actor: caller.name, caseId: caseId, childId: childId, request: caller.request,

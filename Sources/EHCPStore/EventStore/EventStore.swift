@@ -41,7 +41,8 @@ public struct EventStore: Sendable {
     /// Call it inside a transaction acting for `council` (`transaction(council:on:_:)`), the one that
     /// also writes the projections: row-level security admits the rows only for the council it sets.
     ///
-    /// - Throws: `StoreError.concurrencyConflict` when the stream is not at `expectedVersion`;
+    /// - Throws: `StoreError.concurrencyConflict` when the stream is not at `expectedVersion` (or, after a
+    ///   version above 0, does not exist in this council);
     ///   `StoreError.idempotencyKeyReused` when `idempotencyKey` was used with a different `requestHash`.
     ///   A key used with the same hash returns the first append's result and writes nothing.
     public func append(

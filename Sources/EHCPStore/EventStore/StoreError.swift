@@ -8,7 +8,6 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case concurrencyConflict(caseId: UUID, expected: Int, actual: Int?)
     /// The idempotency key was used before with a different request.
     case idempotencyKeyReused(key: String)
-    case caseNotFound(caseId: UUID)
     case database(PostgresError)
 
     public var description: String {
@@ -17,8 +16,6 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "case \(caseId) is at version \(actual.map(String.init) ?? "none"), not the expected \(expected): another change was recorded first"
         case .idempotencyKeyReused(let key):
             "idempotency key '\(key)' was already used for a different request"
-        case .caseNotFound(let caseId):
-            "no case \(caseId)"
         case .database(let error):
             "database error: \(error)"
         }

@@ -18,11 +18,13 @@ public struct ChildWork: Sendable {
     public func export(childId: UUID, for caller: CaseWork.Caller) async throws -> Record? {
         try await pool.transaction(council: caller.council) { connection in
             guard let child = try ChildRecords().details(childId: childId, on: connection) else { return nil }
-            try AccessLog().record(
-                .exportChild, user: caller.userId, actor: caller.name, caseId: nil, childId: childId, request: caller.request, on: connection)
             let cases = try ChildRecords().caseIds(childId: childId, on: connection).map { caseId in
                 (caseId, try EventStore().readStream(caseId: caseId, on: connection))
             }
+            // Logged only once the record can be delivered: every event decodes.
+            for (_, events) in cases { for event in events { _ = try event.recorded() } }
+            try AccessLog().record(
+                .exportChild, user: caller.userId, actor: caller.name, caseId: nil, childId: childId, request: caller.request, on: connection)
             return Record(child: child, cases: cases)
         }
     }
