@@ -33,7 +33,7 @@ struct AlertsController: Sendable {
             throw Problem.invalid(field: "alertId", value: text, "'alertId' must be a whole number from 1")
         }
         let kept = try await deps.alerts.markRead(
-            alertId: alertId, recipient: user.name, council: user.councilId, once: try IdempotentWrite.once(request, user: user)
+            alertId: alertId, recipient: user.name, council: user.councilId, once: try CaseRequests.idempotency(request, user: user)
         ) { found in
             guard found else { throw Problem.notFound("alertId", text) }
             return IdempotentWrite.reply(.noContent)
@@ -81,7 +81,7 @@ struct AlertsController: Sendable {
         }
         let kept = try await deps.alerts.subscribe(
             url: url, secret: secret, kinds: kinds, createdBy: user.name, council: user.councilId,
-            once: try IdempotentWrite.once(request, body: body.bytes, user: user)
+            once: try CaseRequests.idempotency(request, body: body.bytes, user: user)
         ) { [kinds] id in IdempotentWrite.json(Created(subscriptionId: id, url: url, kinds: kinds), status: .created) }
         return IdempotentWrite.response(kept)
     }
@@ -106,7 +106,7 @@ struct AlertsController: Sendable {
     @Sendable func redrive(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.administer, to: "redrive webhook deliveries")
         let id = try CaseRequests.uuid(context, "deliveryId")
-        let kept = try await deps.alerts.redrive(deliveryId: id, council: user.councilId, once: try IdempotentWrite.once(request, user: user)) {
+        let kept = try await deps.alerts.redrive(deliveryId: id, council: user.councilId, once: try CaseRequests.idempotency(request, user: user)) {
             guard $0 else { throw Problem.notFound("deliveryId (in the dead letter)", id.lowercased) }
             return IdempotentWrite.reply(.accepted)
         }

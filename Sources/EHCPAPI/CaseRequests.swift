@@ -38,16 +38,15 @@ enum CaseRequests {
     /// The `Idempotency-Key` header and a fingerprint of the request it guards (user, method, path and
     /// body); no fingerprint without a key. Another user's identical request with the same key is not a
     /// replay: it would otherwise be answered with the first user's response.
-    static func idempotency(_ request: Request, body: [UInt8], user: AuthenticatedUser) throws -> (key: String?, hash: String) {
-        let key = request.headers[.init("Idempotency-Key")!]
-        guard let key else { return (nil, "") }
+    static func idempotency(_ request: Request, body: [UInt8] = [], user: AuthenticatedUser) throws -> Idempotency? {
+        guard let key = request.headers[.init("Idempotency-Key")!] else { return nil }
         if key.isEmpty || key.utf8.count > 200 {
             throw Problem.invalid(field: "Idempotency-Key", value: String(key.prefix(40)), "Idempotency-Key must be 1 to 200 characters")
         }
         var hasher = SHA256()
         hasher.update(data: Array("\(user.userId.lowercased) \(request.method.rawValue) \(request.uri.path)\n".utf8))
         hasher.update(data: body)
-        return (key, hasher.finalize().hex)
+        return Idempotency(key: key, requestHash: hasher.finalize().hex)
     }
 
     /// An event envelope `{type, occurredOn, data}`, decoded strictly (unknown fields are refused).

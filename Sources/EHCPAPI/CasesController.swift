@@ -38,10 +38,10 @@ struct CasesController: Sendable {
                 field: "reference", value: nil,
                 "'reference' must match the council's pattern \(deps.caseReferences) (at most \(CaseReferencePattern.maxLength) characters)")
         }
-        let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes, user: user)
+        let once = try CaseRequests.idempotency(request, body: body.bytes, user: user)
         let command = LogEvent(event, on: occurredOn, by: user.name, today: deps.today(), authority: Roles.authority(user.role))
         let opened = try await deps.cases.open(
-            caseId: UUID.randomVersion4(), command: command, child: child, reference: reference, idempotencyKey: key, requestHash: hash,
+            caseId: UUID.randomVersion4(), command: command, child: child, reference: reference, idempotency: once,
             for: deps.caller(user, context))
         let (append, replayed) = (opened.append, opened.append.replayed)
         let result = Self.recorded(opened.caseId, first: append.firstVersion, last: append.lastVersion, reference: opened.reference)
@@ -168,14 +168,14 @@ struct CasesController: Sendable {
     ) async throws -> Response {
         guard let user = context.user, let authority = Roles.authority(user.role) else { throw Problem.unauthenticated }
         let expected = try CaseRequests.expectedVersion(request)
-        let (key, hash) = try CaseRequests.idempotency(request, body: body.bytes, user: user)
+        let once = try CaseRequests.idempotency(request, body: body.bytes, user: user)
         let outcome: CaseRepository.Outcome
         do {
             outcome = try await deps.cases.record(
-                CaseBatchWriter.Command(
+                CaseCommand(
                     council: user.councilId, caseId: caseId,
                     command: LogEvent(event, on: occurredOn, by: user.name, today: deps.today(), authority: authority),
-                    expectedVersion: expected, idempotencyKey: key, requestHash: hash))
+                    expectedVersion: expected, idempotency: once))
         } catch {
             throw Problem.from(error)
         }

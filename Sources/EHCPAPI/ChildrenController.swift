@@ -44,7 +44,8 @@ struct ChildrenController: Sendable {
             var erased: Bool
         }
         let kept = try await deps.children.erase(
-            childId: childId, reason: reason, for: deps.caller(user, context), once: try IdempotentWrite.once(request, body: body.bytes, user: user)
+            childId: childId, reason: reason, for: deps.caller(user, context),
+            once: try CaseRequests.idempotency(request, body: body.bytes, user: user)
         ) { found in
             guard found else { throw Problem.notFound("childId", childId.lowercased) }
             return IdempotentWrite.json(Erased(childId: childId, erased: true))

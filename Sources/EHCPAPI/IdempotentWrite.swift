@@ -10,12 +10,6 @@ import Postgres
 /// `Idempotent-Replayed: true` and changes nothing again; the same key with a different request is 422.
 /// Case events keep their keys beside the events they wrote (`EventStore.append`).
 enum IdempotentWrite {
-    /// The request's `Idempotency-Key` and fingerprint (`CaseRequests.idempotency`), if it sent one.
-    static func once(_ request: Request, body: [UInt8] = [], user: AuthenticatedUser) throws -> Idempotency? {
-        let (key, hash) = try CaseRequests.idempotency(request, body: body, user: user)
-        return key.map { Idempotency(key: $0, requestHash: hash) }
-    }
-
     /// A reply to keep: a status and, unless it is 202 or 204, a JSON body.
     static func reply(_ status: HTTPResponse.Status) -> KeptResponse { KeptResponse(status: Int(status.code)) }
 

@@ -123,7 +123,8 @@ public struct DeadlineSweeper: Sendable {
             for (event, day) in Self.due(state, engine: repository.decider.engine, today: today) {
                 do {
                     let outcome = try repository.record(
-                        council: council, caseId: caseId, state: state, command: LogEvent(event, on: day, by: "system", today: today), on: connection)
+                        CaseCommand(council: council, caseId: caseId, command: LogEvent(event, on: day, by: "system", today: today)), state: state,
+                        on: connection)
                     state = outcome.state
                     if case .deadlineBreached = event { report.breaches += 1 } else { report.reminders += 1 }
                     report.alerts += try alerts.add(

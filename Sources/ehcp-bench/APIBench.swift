@@ -164,7 +164,7 @@ struct APIBench: AsyncParsableCommand {
             let command = LogEvent(
                 .caseworkerAssigned(CaseworkerAssigned(caseworker: "Batch \(client)", team: "North")), on: today, by: "bench", today: today)
             _ = try await api.writer.record(
-                CaseBatchWriter.Command(council: council, caseId: caseIds[(n * clients + client + 3) % caseIds.count], command: command))
+                CaseCommand(council: council, caseId: caseIds[(n * clients + client + 3) % caseIds.count], command: command))
         }
     }
 
@@ -176,8 +176,8 @@ struct APIBench: AsyncParsableCommand {
             let command = LogEvent(
                 .caseworkerAssigned(CaseworkerAssigned(caseworker: "Direct \(client)", team: "North")), on: today, by: "bench", today: today)
             _ = try await api.repository.record(
-                council: council, caseId: caseIds[(n * clients + client + 7) % caseIds.count], command: command, requireExisting: true, pool: api.pool
-            )
+                CaseCommand(council: council, caseId: caseIds[(n * clients + client + 7) % caseIds.count], command: command), requireExisting: true,
+                pool: api.pool)
         }
     }
 

@@ -28,8 +28,9 @@ struct ReportsHarness {
         for (event, day) in all {
             let date = CivilDate(iso: day)!
             _ = try await repository.record(
-                council: council, caseId: caseId, command: LogEvent(event, on: date, by: "test", today: max(date, opening)), reference: reference,
-                pool: pool)
+                CaseCommand(
+                    council: council, caseId: caseId, command: LogEvent(event, on: date, by: "test", today: max(date, opening)),
+                    opening: .init(reference: reference, childId: nil)), pool: pool)
         }
         return caseId
     }

@@ -56,8 +56,10 @@ struct IsolationTests {
         let brokenCase = UUID()
         let opened = CivilDate(iso: "2025-03-03")!
         _ = try await harness.repository.record(
-            council: broken, caseId: brokenCase,
-            command: LogEvent(.requestReceived(RequestReceived(requestSource: .parent)), on: opened, by: "Ann", today: opened), pool: harness.pool)
+            CaseCommand(
+                council: broken, caseId: brokenCase,
+                command: LogEvent(.requestReceived(RequestReceived(requestSource: .parent)), on: opened, by: "Ann", today: opened)),
+            pool: harness.pool)
         let owner = try harness.database.connect()
         defer { owner.close() }
         try owner.query(#"UPDATE events SET data = '{"requestSource": 5}' WHERE case_id = $1"#, [brokenCase])

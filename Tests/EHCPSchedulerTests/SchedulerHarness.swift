@@ -37,7 +37,8 @@ struct SchedulerHarness {
             CaseEvent.requestReceived(RequestReceived(requestSource: .parent)),
             .caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")),
         ] {
-            _ = try await repository.record(council: council, caseId: caseId, command: LogEvent(event, on: date, by: "Ann", today: date), pool: pool)
+            _ = try await repository.record(
+                CaseCommand(council: council, caseId: caseId, command: LogEvent(event, on: date, by: "Ann", today: date)), pool: pool)
         }
         return caseId
     }

@@ -78,7 +78,7 @@ struct SecurityAPITests {
                 .deadlineBreached(DeadlineBreached(rule: .decide6W, dueOn: CivilDate(iso: "2025-04-14")!)), on: CivilDate(iso: "2025-04-15")!,
                 by: "system", today: APIHarness.today)
             _ = try await harness.deps.repository.record(
-                council: harness.councilA, caseId: UUID(uuidString: caseId)!, command: breach, pool: harness.pool)
+                CaseCommand(council: harness.councilA, caseId: UUID(uuidString: caseId)!, command: breach), pool: harness.pool)
             for user in ["Ann", "Meg", "Ada"] {
                 let retracted = try await client.send(.post, "/v1/cases/\(caseId)/events/2/retraction", as: user, json: #"{"reason":"spam"}"#)
                 #expect(retracted.status == 403 && retracted.string("code") == "forbidden")

@@ -16,7 +16,8 @@ struct CaseBatchWriterTests: CaseSuite {
 
     func open(_ caseId: UUID, pool: PostgresPool) async throws {
         _ = try await repository.record(
-            council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
+            CaseCommand(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03")),
+            pool: pool)
     }
 
     /// A pool, a one-lane writer on it, and a case opened through the repository.
@@ -55,7 +56,8 @@ struct CaseBatchWriterTests: CaseSuite {
         for (demo, caseId) in zip(demos, caseIds) {
             let first = demo.history[0]
             _ = try await repository.record(
-                council: council, caseId: caseId, command: LogEvent(first.event, on: first.occurredOn, by: first.actor, today: first.occurredOn),
+                CaseCommand(
+                    council: council, caseId: caseId, command: LogEvent(first.event, on: first.occurredOn, by: first.actor, today: first.occurredOn)),
                 pool: pool)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -63,7 +65,7 @@ struct CaseBatchWriterTests: CaseSuite {
                 group.addTask {
                     for recorded in demo.history.dropFirst() {
                         let outcome = try await writer.record(
-                            CaseBatchWriter.Command(
+                            CaseCommand(
                                 council: council, caseId: caseId,
                                 command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn)))
                         #expect(outcome.append.lastVersion == recorded.version)
@@ -125,13 +127,13 @@ struct CaseBatchWriterTests: CaseSuite {
         for caseId in caseIds.prefix(5) { try await open(caseId, pool: pool) }
         let assign = log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04")
         let commands = [
-            CaseBatchWriter.Command(council: council, caseId: caseIds[0], command: assign),
-            CaseBatchWriter.Command(council: council, caseId: caseIds[1], command: log(.decidedToAssess, on: "2025-02-01")),
-            CaseBatchWriter.Command(council: council, caseId: caseIds[2], command: assign, expectedVersion: 4),
-            CaseBatchWriter.Command(council: council, caseId: caseIds[3], command: assign, expectedVersion: 1),
-            CaseBatchWriter.Command(council: council, caseId: caseIds[4], command: assign),
-            CaseBatchWriter.Command(council: council, caseId: caseIds[5], command: assign),
-            CaseBatchWriter.Command(council: try database.addCouncil(), caseId: caseIds[0], command: assign),
+            CaseCommand(council: council, caseId: caseIds[0], command: assign),
+            CaseCommand(council: council, caseId: caseIds[1], command: log(.decidedToAssess, on: "2025-02-01")),
+            CaseCommand(council: council, caseId: caseIds[2], command: assign, expectedVersion: 4),
+            CaseCommand(council: council, caseId: caseIds[3], command: assign, expectedVersion: 1),
+            CaseCommand(council: council, caseId: caseIds[4], command: assign),
+            CaseCommand(council: council, caseId: caseIds[5], command: assign),
+            CaseCommand(council: try database.addCouncil(), caseId: caseIds[0], command: assign),
         ]
         let results = await withTaskGroup(of: (Int, Result<CaseRepository.Outcome, any Error>).self) { group in
             for (index, command) in commands.enumerated() {
@@ -187,7 +189,7 @@ struct CaseBatchWriterTests: CaseSuite {
         _ = try EventStore().append(council: council, caseId: caseId, expectedVersion: 1, events: theirs.map(\.newEvent), on: other)
 
         // The batch reads version 1 (the other append is not committed), decides version 2, and waits on the head.
-        let command = CaseBatchWriter.Command(
+        let command = CaseCommand(
             council: council, caseId: caseId,
             command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-05"))
         let ours = Task { try await writer.record(command).append.lastVersion }
@@ -218,7 +220,7 @@ struct CaseBatchWriterTests: CaseSuite {
         let caseIds = (0..<4).map { _ in UUID() }
         for caseId in caseIds { try await open(caseId, pool: pool) }
         let (council, reassignment) = (council, log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04"))
-        let assign: @Sendable (UUID) -> CaseBatchWriter.Command = { CaseBatchWriter.Command(council: council, caseId: $0, command: reassignment) }
+        let assign: @Sendable (UUID) -> CaseCommand = { CaseCommand(council: council, caseId: $0, command: reassignment) }
         let watcher = try database.connect()
         defer { watcher.close() }
 
@@ -257,7 +259,7 @@ struct CaseBatchWriterTests: CaseSuite {
 
         // A reassignment changes the open duties' caseworker: both the summary and those rows are updates that find nothing.
         _ = try await writer.record(
-            CaseBatchWriter.Command(
+            CaseCommand(
                 council: council, caseId: caseId,
                 command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04")))
         let summary = try owner.query("SELECT version, caseworker, reference FROM case_summary WHERE case_id = $1", [caseId]).first
@@ -281,7 +283,7 @@ struct CaseBatchWriterTests: CaseSuite {
         try await open(first, pool: pool)
         try await open(second, pool: pool)
         let assign = log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04")
-        let same = CaseBatchWriter.Command(council: council, caseId: first, command: assign, idempotencyKey: "k-1", requestHash: "h-1")
+        let same = CaseCommand(council: council, caseId: first, command: assign, idempotency: Idempotency(key: "k-1", requestHash: "h-1"))
         async let a = writer.record(same)
         async let b = writer.record(same)
         let (one, two) = try await (a, b)
@@ -290,8 +292,8 @@ struct CaseBatchWriterTests: CaseSuite {
 
         // The same key on two cases with different requests, at once: one lands, the other is refused,
         // whether they share a batch (the key's unique index rolls the batch back) or not.
-        let onFirst = CaseBatchWriter.Command(council: council, caseId: first, command: assign, idempotencyKey: "k-2", requestHash: "h-a")
-        let onSecond = CaseBatchWriter.Command(council: council, caseId: second, command: assign, idempotencyKey: "k-2", requestHash: "h-b")
+        let onFirst = CaseCommand(council: council, caseId: first, command: assign, idempotency: Idempotency(key: "k-2", requestHash: "h-a"))
+        let onSecond = CaseCommand(council: council, caseId: second, command: assign, idempotency: Idempotency(key: "k-2", requestHash: "h-b"))
         async let c = Result(catching: { try await writer.record(onFirst) })
         async let d = Result(catching: { try await writer.record(onSecond) })
         let outcomes = await [c, d]

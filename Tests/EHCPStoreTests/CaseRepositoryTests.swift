@@ -20,10 +20,12 @@ struct CaseRepositoryTests: CaseSuite {
         defer { pool.shutdown() }
         let caseId = UUID()
         _ = try await repository.record(
-            council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .school)), on: "2025-03-03"), pool: pool)
+            CaseCommand(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .school)), on: "2025-03-03")),
+            pool: pool)
         _ = try await repository.record(
-            council: council, caseId: caseId,
-            command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04"), pool: pool)
+            CaseCommand(
+                council: council, caseId: caseId,
+                command: log(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), on: "2025-03-04")), pool: pool)
         let council = council
         let (summary, deadlines) = try await pool.transaction(council: council) { connection in
             let summary = try connection.query(
@@ -56,7 +58,7 @@ struct CaseRepositoryTests: CaseSuite {
             (.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ann", team: "North")), "2025-03-04"), (.decidedToAssess, "2025-03-20"),
             (.caseworkerAssigned(CaseworkerAssigned(caseworker: "Ben", team: "South")), "2025-03-21"),
         ] {
-            _ = try await repository.record(council: council, caseId: caseId, command: log(event, on: day), pool: pool)
+            _ = try await repository.record(CaseCommand(council: council, caseId: caseId, command: log(event, on: day)), pool: pool)
         }
         let council = council
         let rows = try await pool.transaction(council: council) { connection in
@@ -77,9 +79,11 @@ struct CaseRepositoryTests: CaseSuite {
         defer { pool.shutdown() }
         let caseId = UUID()
         _ = try await repository.record(
-            council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
+            CaseCommand(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03")),
+            pool: pool)
         do {
-            _ = try await repository.record(council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-02-01"), pool: pool)
+            _ = try await repository.record(
+                CaseCommand(council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-02-01")), pool: pool)
             Issue.record("accepted an event before the request")
         } catch CaseCommandError.rejected(let error) {
             #expect(error.code == .beforeCaseOpened)
@@ -101,20 +105,21 @@ struct CaseRepositoryTests: CaseSuite {
         let repository = repository
         let council = council
         _ = try await repository.record(
-            council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
+            CaseCommand(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03")),
+            pool: pool)
         await #expect(throws: CaseCommandError.self) {
             try await repository.record(
-                council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-04-01"), expectedVersion: 5, pool: pool)
+                CaseCommand(council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-04-01"), expectedVersion: 5), pool: pool)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<12 {
                 group.addTask {
                     _ = try await repository.record(
-                        council: council, caseId: caseId,
-                        command: LogEvent(
-                            .caseworkerAssigned(CaseworkerAssigned(caseworker: "cw\(n)")), on: CivilDate(iso: "2025-03-04")!, by: "t",
-                            today: CivilDate(iso: "2025-04-21")!),
-                        pool: pool)
+                        CaseCommand(
+                            council: council, caseId: caseId,
+                            command: LogEvent(
+                                .caseworkerAssigned(CaseworkerAssigned(caseworker: "cw\(n)")), on: CivilDate(iso: "2025-03-04")!, by: "t",
+                                today: CivilDate(iso: "2025-04-21")!)), pool: pool)
                 }
             }
             try await group.waitForAll()
@@ -136,9 +141,9 @@ struct CaseRepositoryTests: CaseSuite {
         let caseId = UUID()
         for recorded in demo.history {
             _ = try await repository.record(
-                council: council, caseId: caseId,
-                command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn),
-                pool: pool)
+                CaseCommand(
+                    council: council, caseId: caseId,
+                    command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn)), pool: pool)
         }
         let state = CaseState(history: demo.history)
         let expected = CaseProjector.deadlineRows(

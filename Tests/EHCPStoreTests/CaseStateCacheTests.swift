@@ -19,7 +19,8 @@ struct CaseStateCacheTests: CaseSuite {
 
     func open(_ caseId: UUID, council: UUID, pool: PostgresPool) async throws {
         _ = try await repository.record(
-            council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03"), pool: pool)
+            CaseCommand(council: council, caseId: caseId, command: log(.requestReceived(RequestReceived(requestSource: .parent)), on: "2025-03-03")),
+            pool: pool)
     }
 
     /// A pool, a one-lane writer on it, and a case opened through the repository whose second event the
@@ -54,7 +55,7 @@ struct CaseStateCacheTests: CaseSuite {
         #expect(writer.states.states(of: [caseId], council: council).first??.version == 2)
 
         // One transaction outside the writer (as the scheduler or a new case's request does) appends version 3.
-        _ = try await repository.record(council: council, caseId: caseId, command: assign("Bea", on: "2025-03-05"), pool: pool)
+        _ = try await repository.record(CaseCommand(council: council, caseId: caseId, command: assign("Bea", on: "2025-03-05")), pool: pool)
 
         // If-Match 3 holds only if the writer saw version 3; a held state alone would say 2.
         let outcome = try await writer.record(.init(council: council, caseId: caseId, command: assign("Cal", on: "2025-03-06"), expectedVersion: 3))
@@ -149,7 +150,7 @@ struct CaseStateCacheTests: CaseSuite {
         let owner = try database.connect()
         defer { owner.close() }
         try loseVersion2(of: caseId, on: owner)
-        _ = try await repository.record(council: council, caseId: caseId, command: assign("Zoe", on: "2025-03-04"), pool: pool)
+        _ = try await repository.record(CaseCommand(council: council, caseId: caseId, command: assign("Zoe", on: "2025-03-04")), pool: pool)
 
         _ = try await writer.record(.init(council: council, caseId: caseId, command: log(.decidedToAssess, on: "2025-03-05")))
         let stored = try #require(try await storedState(caseId, council: council, pool: pool))
@@ -174,9 +175,10 @@ struct CaseStateCacheTests: CaseSuite {
         let withdrawn = UUID()
         try await open(withdrawn, council: council, pool: pool)
         _ = try await repository.record(
-            council: council, caseId: withdrawn, command: log(.requestWithdrawn(Reason(reason: "moved away")), on: "2025-03-04"), pool: pool)
+            CaseCommand(council: council, caseId: withdrawn, command: log(.requestWithdrawn(Reason(reason: "moved away")), on: "2025-03-04")),
+            pool: pool)
         // The first case changes last: it is the most recently changed.
-        _ = try await repository.record(council: council, caseId: ours[0], command: assign("Ann", on: "2025-03-05"), pool: pool)
+        _ = try await repository.record(CaseCommand(council: council, caseId: ours[0], command: assign("Ann", on: "2025-03-05")), pool: pool)
 
         let writer = CaseBatchWriter(repository: repository, pool: pool, cachedCases: 64)
         #expect(try await writer.holdOpenCases(chunk: 2) == 5)

@@ -41,9 +41,10 @@ struct ProjectionRebuilderTests: CaseSuite {
             let (caseId, owner) = (UUID(), index < 6 ? council : other)
             for recorded in demo.history {
                 _ = try await repository.record(
-                    council: owner, caseId: caseId,
-                    command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn),
-                    reference: "REF-\(index)", pool: pool)
+                    CaseCommand(
+                        council: owner, caseId: caseId,
+                        command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn),
+                        opening: .init(reference: "REF-\(index)", childId: nil)), pool: pool)
             }
             if index < 6 { ours.append(caseId) } else { theirs.append(caseId) }
         }

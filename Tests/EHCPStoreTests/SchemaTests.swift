@@ -37,8 +37,9 @@ struct SchemaTests {
         let caseId = UUID()
         for (event, day) in [(CaseEvent.requestReceived(RequestReceived(requestSource: .school)), "2025-03-03"), (.decidedToAssess, "2025-03-20")] {
             _ = try await repository.record(
-                council: council, caseId: caseId, command: LogEvent(event, on: CivilDate(iso: day)!, by: "t", today: CivilDate(iso: "2025-04-01")!),
-                pool: pool)
+                CaseCommand(
+                    council: council, caseId: caseId,
+                    command: LogEvent(event, on: CivilDate(iso: day)!, by: "t", today: CivilDate(iso: "2025-04-01")!)), pool: pool)
         }
         let connection = try upgraded.connect()
         // Release 1: every deadline row carried the caseworker, and the policies called ehcp_council() per row.

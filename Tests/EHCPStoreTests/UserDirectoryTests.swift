@@ -95,7 +95,8 @@ struct UserDirectoryTests {
             if withdrawn { events.append((.requestWithdrawn(Reason(reason: "moved")), "2025-03-05")) }
             for (event, day) in events {
                 _ = try await repository.record(
-                    council: council, caseId: caseId, command: LogEvent(event, on: CivilDate(iso: day)!, by: "t", today: today), pool: pool)
+                    CaseCommand(council: council, caseId: caseId, command: LogEvent(event, on: CivilDate(iso: day)!, by: "t", today: today)),
+                    pool: pool)
             }
         }
         #expect(try directory.openCases(assignedTo: "Ann", council: council, on: owner) == 1)

@@ -29,30 +29,8 @@ import Synchronization
 /// because the server rolled it back (an event or a key inserted by another writer meanwhile, a
 /// deadlock), each of its commands is re-run alone through the repository.
 public final class CaseBatchWriter: Sendable {
-    /// One command on an existing case.
-    public struct Command: Sendable {
-        public var council: UUID
-        public var caseId: UUID
-        public var command: LogEvent
-        /// The version the client saw (`If-Match`); nil to decide on the current state.
-        public var expectedVersion: Int?
-        public var idempotencyKey: String?
-        public var requestHash: String
-
-        public init(
-            council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil, requestHash: String = ""
-        ) {
-            self.council = council
-            self.caseId = caseId
-            self.command = command
-            self.expectedVersion = expectedVersion
-            self.idempotencyKey = idempotencyKey
-            self.requestHash = requestHash
-        }
-    }
-
     private struct Pending: Sendable {
-        var command: Command
+        var command: CaseCommand
         var continuation: CheckedContinuation<CaseRepository.Outcome, any Error>
     }
 
@@ -104,7 +82,7 @@ public final class CaseBatchWriter: Sendable {
     ///
     /// - Throws: `CaseCommandError` (`rejected`, `versionMismatch`, `caseNotFound`), `StoreError` or
     ///   `PostgresError`, as `CaseRepository.record(…, requireExisting: true, pool:)` would.
-    public func record(_ command: Command) async throws -> CaseRepository.Outcome {
+    public func record(_ command: CaseCommand) async throws -> CaseRepository.Outcome {
         try await withCheckedThrowingContinuation { continuation in
             let startsLane = queue.withLock { queue in
                 queue.pending.append(Pending(command: command, continuation: continuation))
@@ -162,7 +140,7 @@ public final class CaseBatchWriter: Sendable {
     /// Writes one batch; falls back to one transaction per command when the server rolled the batch back,
     /// so one command's failure (a value PostgreSQL refuses, a unique violation, a deadlock) is that
     /// command's alone and never its neighbours'.
-    private func write(_ commands: [Command]) async -> [Result<CaseRepository.Outcome, any Error>] {
+    private func write(_ commands: [CaseCommand]) async -> [Result<CaseRepository.Outcome, any Error>] {
         var results: [Result<CaseRepository.Outcome, any Error>?]
         do {
             results = try await pool.withConnection { [repository, states] connection in
@@ -179,9 +157,7 @@ public final class CaseBatchWriter: Sendable {
             let command = commands[index]
             do {
                 results[index] = .success(
-                    try await repository.record(
-                        council: command.council, caseId: command.caseId, command: command.command, expectedVersion: command.expectedVersion,
-                        idempotencyKey: command.idempotencyKey, requestHash: command.requestHash, requireExisting: true, pool: pool))
+                    try await repository.record(command, requireExisting: true, pool: pool))
             } catch {
                 results[index] = .failure(error)
             }
@@ -198,7 +174,7 @@ public final class CaseBatchWriter: Sendable {
     }
 
     /// The batch inside its council transaction. A nil result is a command to re-run through the repository.
-    static func write(_ commands: [Command], repository: CaseRepository, states: CaseStateCache, on connection: PostgresConnection) throws
+    static func write(_ commands: [CaseCommand], repository: CaseRepository, states: CaseStateCache, on connection: PostgresConnection) throws
         -> [Result<CaseRepository.Outcome, any Error>?]
     {
         do {
@@ -215,10 +191,10 @@ public final class CaseBatchWriter: Sendable {
     /// so the append fails, the rest of the pipeline (COMMIT included) is skipped, and the caller rolls
     /// back and re-runs each command alone on fresh state.
     private static func writeInTransaction(
-        _ commands: [Command], repository: CaseRepository, states: CaseStateCache, on connection: PostgresConnection
+        _ commands: [CaseCommand], repository: CaseRepository, states: CaseStateCache, on connection: PostgresConnection
     ) throws -> [Result<CaseRepository.Outcome, any Error>?] {
         let council = commands[0].council
-        let keys = commands.compactMap(\.idempotencyKey)
+        let keys = commands.compactMap(\.idempotency?.key)
         let held = states.held(commands.map(\.caseId), council: council)
         let after = zip(commands, held).map { ($0.caseId, $1?.state.version ?? 0) }
         var reads: [PostgresConnection.Statement] = [
@@ -254,8 +230,8 @@ public final class CaseBatchWriter: Sendable {
         var notify = false
         for (index, command) in commands.enumerated() {
             // A used key: its request is replayed below (once the state is known), any other is refused.
-            let replay: Result<AppendResult, StoreError>? = command.idempotencyKey.flatMap { used[$0] }.map { key in
-                Result { () throws(StoreError) in try key.replay(requestHash: command.requestHash) }
+            let replay: Result<AppendResult, StoreError>? = command.idempotency.flatMap { once in
+                used[once.key].map { key in Result { () throws(StoreError) in try key.replay(requestHash: once.requestHash) } }
             }
             if case .failure(let refused)? = replay {
                 results[index] = .failure(refused)
@@ -305,8 +281,8 @@ public final class CaseBatchWriter: Sendable {
         }
 
         let keyRows = decided.compactMap { index, next, events in
-            commands[index].idempotencyKey.map {
-                ($0, commands[index].requestHash, commands[index].caseId, next.version - events.count + 1, next.version)
+            commands[index].idempotency.map {
+                ($0.key, $0.requestHash, commands[index].caseId, next.version - events.count + 1, next.version)
             }
         }
         var writes = [appends.statement(council: council)]

@@ -34,53 +34,44 @@ public struct CaseRepository: Sendable {
     /// Records one command on a case inside the caller's council transaction (`EventStore.transaction`).
     ///
     /// - Parameters:
-    ///   - expectedVersion: the version the client saw (`If-Match`); nil lets the caller retry on fresh
-    ///     state after a lost race.
     ///   - requireExisting: refuse (`caseNotFound`) rather than open a case that does not exist.
+    ///   - beforeAppend: rows the events' projections refer to (a new case's child), written after the
+    ///     decision and before the append, in the same transaction.
     public func record(
-        council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
-        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, requireExisting: Bool = false,
-        beforeAppend: ((PostgresConnection) throws -> Void)? = nil, on connection: PostgresConnection
+        _ command: CaseCommand, requireExisting: Bool = false, beforeAppend: ((PostgresConnection) throws -> Void)? = nil,
+        on connection: PostgresConnection
     ) throws -> Outcome {
         // The command's one read of its key, before anything is decided: a replay is answered as it was.
-        if let key = idempotencyKey, let earlier = try store.replayed(council: council, key: key, requestHash: requestHash, on: connection) {
+        if let once = command.idempotency,
+            let earlier = try store.replayed(council: command.council, key: once.key, requestHash: once.requestHash, on: connection)
+        {
             return Outcome(caseId: earlier.caseId, append: earlier, state: try load(caseId: earlier.caseId, on: connection) ?? CaseState())
         }
-        let state = try load(caseId: caseId, on: connection) ?? CaseState()
-        if requireExisting && state.version == 0 { throw CaseCommandError.caseNotFound(caseId) }
-        return try write(
-            council: council, caseId: caseId, state: state, command: command, expectedVersion: expectedVersion, idempotencyKey: idempotencyKey,
-            requestHash: requestHash, reference: reference, childId: childId, beforeAppend: beforeAppend, on: connection)
+        let state = try load(caseId: command.caseId, on: connection) ?? CaseState()
+        if requireExisting && state.version == 0 { throw CaseCommandError.caseNotFound(command.caseId) }
+        return try record(command, state: state, beforeAppend: beforeAppend, on: connection)
     }
 
     /// Records one command on a case whose state the caller has just loaded in this transaction (the
-    /// scheduler loads many at once). The append's expected version guards against a stale state.
-    public func record(council: UUID, caseId: UUID, state: CaseState, command: LogEvent, on connection: PostgresConnection) throws -> Outcome {
-        try write(
-            council: council, caseId: caseId, state: state, command: command, expectedVersion: nil, idempotencyKey: nil, requestHash: "",
-            reference: nil, childId: nil, beforeAppend: nil, on: connection)
-    }
-
-    /// Decides, runs the caller's `beforeAppend` (rows the events' projections refer to, such as a new
-    /// case's child), appends (with the key, if any), and writes the projections: one command's write.
-    private func write(
-        council: UUID, caseId: UUID, state: CaseState, command: LogEvent, expectedVersion: Int?, idempotencyKey: String?, requestHash: String,
-        reference: String?, childId: UUID?, beforeAppend: ((PostgresConnection) throws -> Void)?, on connection: PostgresConnection
+    /// scheduler loads many at once): decides, runs `beforeAppend`, and sends the append (with the key,
+    /// if any) and the projections in one round trip. The append's head check guards against a stale state.
+    public func record(
+        _ command: CaseCommand, state: CaseState, beforeAppend: ((PostgresConnection) throws -> Void)? = nil, on connection: PostgresConnection
     ) throws -> Outcome {
-        let (newEvents, next) = try decide(state: state, command: command, expectedVersion: expectedVersion)
+        let (newEvents, next) = try decide(state: state, command: command.command, expectedVersion: command.expectedVersion)
         try beforeAppend?(connection)
         var projections = ProjectionChanges()
         let firstAlert = projections.add(
-            council: council, caseId: caseId, reference: reference, childId: childId, previous: state, state: next, engine: decider.engine)
+            council: command.council, caseId: command.caseId, reference: command.opening?.reference, childId: command.opening?.childId,
+            previous: state, state: next, engine: decider.engine)
         var alongside = projector.statements(projections)
-        if Self.wakesScheduler(firstAlert: firstAlert, events: newEvents, today: command.today) {
-            alongside.append(Self.wakeScheduler(council: council))
+        if Self.wakesScheduler(firstAlert: firstAlert, events: newEvents, today: command.command.today) {
+            alongside.append(Self.wakeScheduler(council: command.council))
         }
-        // One round trip: the append, the key and the projections.
         let append = try store.write(
-            council: council, caseId: caseId, expectedVersion: state.version, events: newEvents.map(\.newEvent),
-            idempotencyKey: idempotencyKey, requestHash: requestHash, alongside: alongside, on: connection)
-        return Outcome(caseId: caseId, append: append, state: next)
+            council: command.council, caseId: command.caseId, expectedVersion: state.version, events: newEvents.map(\.newEvent),
+            idempotency: command.idempotency, alongside: alongside, on: connection)
+        return Outcome(caseId: command.caseId, append: append, state: next)
     }
 }
 
@@ -113,24 +104,18 @@ extension CaseRepository {
     /// (only when the client did not pin a version with `If-Match`), or when a request with the same
     /// idempotency key committed first (the re-run replays it). Every round of a race has a winner,
     /// so `attempts` bounds how many writers may contend at once before the caller sees the conflict.
-    public func record(
-        council: UUID, caseId: UUID, command: LogEvent, expectedVersion: Int? = nil, idempotencyKey: String? = nil,
-        requestHash: String = "", reference: String? = nil, childId: UUID? = nil, requireExisting: Bool = false, pool: PostgresPool,
-        attempts: Int = 32
-    ) async throws -> Outcome {
+    public func record(_ command: CaseCommand, requireExisting: Bool = false, pool: PostgresPool, attempts: Int = 32) async throws -> Outcome {
+        let rerunsOnConflict = command.expectedVersion == nil || command.idempotency != nil
         var attempt = 0
         while true {
             attempt += 1
             do {
                 return try await pool.withConnection { connection in
-                    try store.transaction(council: council, genericPlans: true, on: connection) { connection in
-                        try record(
-                            council: council, caseId: caseId, command: command, expectedVersion: expectedVersion,
-                            idempotencyKey: idempotencyKey, requestHash: requestHash, reference: reference, childId: childId,
-                            requireExisting: requireExisting, on: connection)
+                    try store.transaction(council: command.council, genericPlans: true, on: connection) { connection in
+                        try record(command, requireExisting: requireExisting, on: connection)
                     }
                 }
-            } catch StoreError.concurrencyConflict where (expectedVersion == nil || idempotencyKey != nil) && attempt < attempts {
+            } catch StoreError.concurrencyConflict where rerunsOnConflict && attempt < attempts {
                 continue  // with If-Match, only a keyed request runs again: a request with its key may have won, and is replayed
             } catch StoreError.database(let error) where error.constraint == "idempotency_keys_pkey" && attempt < attempts {
                 continue  // a concurrent request with the same key committed first: the next pass replays it

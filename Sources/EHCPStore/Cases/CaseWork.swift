@@ -51,15 +51,15 @@ public struct CaseWork: Sendable {
     /// Opens a case with its child's record. A concurrent request with the same idempotency key that
     /// commits first makes this one run again, and the second pass replays it.
     public func open(
-        caseId: UUID, command: LogEvent, child: ChildRecord, reference: String?, idempotencyKey: String?, requestHash: String,
-        for caller: Caller
+        caseId: UUID, command: LogEvent, child: ChildRecord, reference: String?, idempotency: Idempotency?, for caller: Caller
     ) async throws -> Opened {
-        try await Self.againIfKeyRaced {
+        let opening = CaseCommand(
+            council: caller.council, caseId: caseId, command: command, idempotency: idempotency,
+            opening: .init(reference: reference, childId: child.id))
+        return try await Self.againIfKeyRaced {
             try await pool.transaction(council: caller.council) { connection in
                 let outcome = try repository.record(
-                    council: caller.council, caseId: caseId, command: command, idempotencyKey: idempotencyKey, requestHash: requestHash,
-                    reference: reference, childId: child.id,
-                    beforeAppend: { try ChildRecords().insert(child, council: caller.council, on: $0) }, on: connection)
+                    opening, beforeAppend: { try ChildRecords().insert(child, council: caller.council, on: $0) }, on: connection)
                 if outcome.append.replayed {
                     let stored = try CaseQueries().header(caseId: outcome.caseId, on: connection)?.reference
                     return Opened(
@@ -74,7 +74,7 @@ public struct CaseWork: Sendable {
     }
 
     /// Records a command on an existing case with the next batch; returns when that batch has committed.
-    public func record(_ command: CaseBatchWriter.Command) async throws -> CaseRepository.Outcome {
+    public func record(_ command: CaseCommand) async throws -> CaseRepository.Outcome {
         try await writer.record(command)
     }
 

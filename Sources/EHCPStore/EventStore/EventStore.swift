@@ -59,8 +59,8 @@ public struct EventStore: Sendable {
             throw .database(error as? PostgresError ?? PostgresError(.query, message: "\(error)"))
         }
         return try write(
-            council: councilId, caseId: caseId, expectedVersion: expectedVersion, events: events, idempotencyKey: idempotencyKey,
-            requestHash: requestHash, on: connection)
+            council: councilId, caseId: caseId, expectedVersion: expectedVersion, events: events,
+            idempotency: idempotencyKey.map { Idempotency(key: $0, requestHash: requestHash) }, on: connection)
     }
 
     /// `append` for a caller that has already looked its idempotency key up (`replayed`), as
@@ -68,7 +68,7 @@ public struct EventStore: Sendable {
     /// statements sent in the same round trip after the append (the projections), needing none of its results.
     func write(
         council councilId: UUID, caseId: UUID, expectedVersion: Int, events: [NewEvent],
-        idempotencyKey: String?, requestHash: String, alongside: [PostgresConnection.Statement] = [], on connection: PostgresConnection
+        idempotency: Idempotency?, alongside: [PostgresConnection.Statement] = [], on connection: PostgresConnection
     ) throws(StoreError) -> AppendResult {
         precondition(!events.isEmpty, "append needs at least one event")
         do {
@@ -76,8 +76,8 @@ public struct EventStore: Sendable {
             rows.add(caseId: caseId, from: expectedVersion, events: events)
             var statements = [rows.statement(council: councilId)]
             let (first, last) = (expectedVersion + 1, expectedVersion + events.count)
-            if let key = idempotencyKey {
-                statements.append(Self.keysStatement(council: councilId, keys: [(key, requestHash, caseId, first, last)]))
+            if let once = idempotency {
+                statements.append(Self.keysStatement(council: councilId, keys: [(once.key, once.requestHash, caseId, first, last)]))
             }
             let positions = try EventRows.positions(try connection.pipeline(statements + alongside)[0])
             guard let firstPosition = positions[.init(caseId: caseId, version: first)],
