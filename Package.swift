@@ -46,7 +46,10 @@ let package = Package(
         // Event store, projections, migrations, the embedded database launcher.
         .target(
             name: "EHCPStore",
-            dependencies: ["EHCPDomain", "Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "EHCPDomain", "Postgres", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             resources: [.copy("Resources/schema.sql"), .copy("Resources/migrations")],
             swiftSettings: strict
         ),

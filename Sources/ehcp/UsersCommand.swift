@@ -8,7 +8,7 @@ import Postgres
 /// `ehcp users add NAME --role R [--council C]`: adds a user and prints a bearer token for them.
 struct UsersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "users", abstract: "Manage users.", subcommands: [Add.self, List.self, Disable.self, Enable.self])
+        commandName: "users", abstract: "Manage users.", subcommands: [Add.self, List.self, Passwd.self, Disable.self, Enable.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user and print a new bearer token for them.")
@@ -68,6 +68,29 @@ struct UsersCommand: ParsableCommand {
                         "\(open) open case\(open == 1 ? " is" : "s are") still assigned to \(name): a manager can list them with GET /v1/cases?caseworker=\(name) and reassign each."
                     )
                 }
+            }
+        }
+    }
+
+    struct Passwd: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's password for the web pages, read from standard input (never an argument).",
+            discussion: "At least 10 characters; three random words make a good one. Only its scrypt hash is kept.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The user's name.") var name: String
+        @Option(help: "Council code (optional when there is only one council).") var council: String?
+
+        func run() throws {
+            try database.withDirectory { directory, connection in
+                let userId = try directory.userId(name: name, council: try directory.council(code: council, on: connection), on: connection)
+                if isatty(STDIN_FILENO) != 0 { FileHandle.standardError.write(Data("New password for \(name), then Enter: ".utf8)) }
+                guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+                    throw ExitMessage.message("no password on standard input")
+                }
+                do { try directory.setPassword(userId: userId, password: password, on: connection) } catch let refused as PasswordHash.Refused {
+                    throw ExitMessage.message(refused.description)
+                }
+                print("Password set for \(name).")
             }
         }
     }

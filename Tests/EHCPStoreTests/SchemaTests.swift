@@ -20,13 +20,13 @@ struct SchemaTests {
         let database = try TestDatabase.make(migrate: false)
         let connection = try database.connect()
         let migrator = try Migrator()
-        #expect(try migrator.migrate(on: connection) == [1, 2, 3, 4, 5, 6])
+        #expect(try migrator.migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7])
         #expect(try migrator.migrate(on: connection) == [])
-        #expect(try migrator.currentVersion(on: connection) == 6)
-        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 6)
+        #expect(try migrator.currentVersion(on: connection) == 7)
+        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 7)
     }
 
-    @Test("a release-1 database is upgraded by migrations 2 to 6 to exactly the shape of schema.sql")
+    @Test("a release-1 database is upgraded by migrations 2 to 7 to exactly the shape of schema.sql")
     func upgradeFromRelease1() async throws {
         let current = try TestDatabase.make()
         let upgraded = try TestDatabase.make()
@@ -61,9 +61,11 @@ struct SchemaTests {
         try connection.execute(
             "CREATE FUNCTION ehcp_append(uuid, uuid, integer, text[], smallint[], text[], date[], text[]) RETURNS SETOF bigint LANGUAGE sql AS 'SELECT 1::bigint'"
         )
+        // … nor passwords, and the service could read every column of users.
+        try connection.execute("ALTER TABLE users DROP COLUMN password_hash; GRANT SELECT ON users TO ehcp_app")
         try connection.execute("DELETE FROM schema_migrations WHERE version > 1")
 
-        #expect(try Migrator().migrate(on: connection) == [2, 3, 4, 5, 6])
+        #expect(try Migrator().migrate(on: connection) == [2, 3, 4, 5, 6, 7])
         let carriers = try connection.query("SELECT rule, status FROM deadlines WHERE caseworker = 'Ann' ORDER BY rule").rows.map {
             "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
         }
@@ -80,6 +82,8 @@ struct SchemaTests {
                 UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
                 UNION ALL SELECT 'policy ' || tablename || ' ' || policyname || ' ' || qual || ' ' || with_check FROM pg_policies WHERE schemaname = 'public'
                 UNION ALL SELECT 'grant ' || table_name || ' ' || privilege_type FROM information_schema.role_table_grants WHERE grantee = 'ehcp_app'
+                UNION ALL SELECT 'column grant ' || table_name || '.' || column_name || ' ' || privilege_type
+                    FROM information_schema.column_privileges WHERE grantee = 'ehcp_app'
                 UNION ALL SELECT 'row security ' || relname || ' ' || relrowsecurity || ' forced ' || relforcerowsecurity
                     FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
                 UNION ALL SELECT 'function ' || proname || ' ' || prosecdef || ' ' || coalesce(array_to_string(proconfig, ';'), '')

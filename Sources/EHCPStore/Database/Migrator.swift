@@ -44,6 +44,8 @@ public struct Migrator: Sendable {
                 sql: try resource("0005", in: "migrations")),
             Migration(
                 version: 6, description: "one append statement: the ehcp_append function goes", sql: try resource("0006", in: "migrations")),
+            Migration(
+                version: 7, description: "passwords as scrypt hashes, unreadable by the service", sql: try resource("0007", in: "migrations")),
         ]
     }
 

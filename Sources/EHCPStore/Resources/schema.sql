@@ -1,4 +1,4 @@
--- EHCP case-workflow service: the database schema, current as of migration 6.
+-- EHCP case-workflow service: the database schema, current as of migration 7.
 --
 -- Applied by `ehcp migrate` (idempotent; it records each applied version in schema_migrations). A new
 -- database gets this file whole; a database made by an earlier release gets the numbered migrations
@@ -51,6 +51,7 @@ CREATE TABLE users (
     team        text,
     created_at  timestamptz NOT NULL DEFAULT now(),
     disabled_at timestamptz,
+    password_hash text,                        -- scrypt (PasswordHash), for the web pages; never readable by the service
     UNIQUE (council_id, name)
 );
 
@@ -353,7 +354,7 @@ CREATE POLICY council_webhooks ON webhook_subscriptions USING (council_id = (SEL
 -- What the application role may do. Note: events get SELECT and INSERT only, never UPDATE or DELETE.
 GRANT USAGE ON SCHEMA public TO ehcp_app;
 GRANT SELECT ON councils TO ehcp_app;
-GRANT SELECT ON users TO ehcp_app;
+GRANT SELECT (user_id, council_id, name, role, team, created_at, disabled_at) ON users TO ehcp_app;
 GRANT EXECUTE ON FUNCTION ehcp_authenticate(text) TO ehcp_app;
 GRANT SELECT, INSERT ON events, idempotency_keys, idempotent_responses, access_log TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON case_streams, children TO ehcp_app;

@@ -194,6 +194,23 @@ public struct UserDirectory: Sendable {
         ).first!.decode(Int.self, at: 0)
     }
 
+    /// Sets a user's password for the web pages, kept only as its scrypt hash (`PasswordHash`).
+    /// - Throws: `PasswordHash.Refused` for a password too short or too long.
+    public func setPassword(userId: UUID, password: String, on connection: PostgresConnection) throws {
+        let hash = try PasswordHash.make(password)
+        try connection.query("UPDATE users SET password_hash = $2 WHERE user_id = $1", [userId, hash])
+    }
+
+    /// Whether `password` is the user's: false for a user who is disabled or has no password.
+    public func verifyPassword(userId: UUID, password: String, on connection: PostgresConnection) throws -> Bool {
+        guard
+            let stored: String = try connection.query(
+                "SELECT password_hash FROM users WHERE user_id = $1 AND disabled_at IS NULL", [userId]
+            ).first?.decodeIfPresent(at: 0)
+        else { return false }
+        return PasswordHash.verify(password, against: stored)
+    }
+
     /// Lets a disabled user back in; they need a new token (`createToken`), since disabling revoked the old ones.
     public func enable(userId: UUID, on connection: PostgresConnection) throws {
         try connection.query("UPDATE users SET disabled_at = NULL WHERE user_id = $1", [userId])
