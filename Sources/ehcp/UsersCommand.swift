@@ -82,7 +82,7 @@ struct UsersCommand: ParsableCommand {
 
         func run() throws {
             try database.withDirectory { directory, connection in
-                let userId = try directory.userId(name: name, council: try directory.council(code: council, on: connection), on: connection)
+                let userId = try directory.userId(name: name, councilCode: council, on: connection)
                 if isatty(STDIN_FILENO) != 0 { FileHandle.standardError.write(Data("New password for \(name), then Enter: ".utf8)) }
                 guard let password = readLine(strippingNewline: true), !password.isEmpty else {
                     throw ExitMessage.message("no password on standard input")
@@ -103,7 +103,7 @@ struct UsersCommand: ParsableCommand {
 
         func run() throws {
             try database.withDirectory { directory, connection in
-                let userId = try directory.userId(name: name, council: try directory.council(code: council, on: connection), on: connection)
+                let userId = try directory.userId(name: name, councilCode: council, on: connection)
                 try directory.enable(userId: userId, on: connection)
                 print("\(name) enabled; give them a token with: ehcp tokens create --user \(name)")
             }
@@ -125,7 +125,7 @@ struct TokensCommand: ParsableCommand {
 
         func run() throws {
             try database.withDirectory { directory, connection in
-                let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
+                let userId = try directory.userId(name: user, councilCode: council, on: connection)
                 let token = try directory.createToken(userId: userId, label: "created by ehcp tokens create", validFor: days, on: connection)
                 print(token)
                 let id = try directory.tokenId(of: token, on: connection)
@@ -142,7 +142,7 @@ struct TokensCommand: ParsableCommand {
 
         func run() throws {
             try database.withDirectory(migrating: false) { directory, connection in
-                let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
+                let userId = try directory.userId(name: user, councilCode: council, on: connection)
                 print("id            state    expires     label")
                 for token in try directory.tokens(userId: userId, on: connection) {
                     print("\(token.id)  \(token.state.padding(toLength: 7, withPad: " ", startingAt: 0))  \(token.expiresOn)  \(token.label ?? "")")
@@ -170,7 +170,7 @@ struct TokensCommand: ParsableCommand {
                     try directory.revoke(id: id, on: connection)
                     print("Revoked.")
                 } else if let user {
-                    let userId = try directory.userId(name: user, council: try directory.council(code: council, on: connection), on: connection)
+                    let userId = try directory.userId(name: user, councilCode: council, on: connection)
                     let revoked = try directory.revokeAll(userId: userId, on: connection)
                     print("Revoked \(revoked) live token\(revoked == 1 ? "" : "s") of \(user).")
                 } else {
@@ -239,5 +239,12 @@ struct CouncilsCommand: ParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension UserDirectory {
+    /// The user of this name in the council with this code (or the only council), as the commands name them.
+    func userId(name: String, councilCode: String?, on connection: PostgresConnection) throws -> UUID {
+        try userId(name: name, council: try council(code: councilCode, on: connection), on: connection)
     }
 }

@@ -117,7 +117,7 @@ extension CaseRepository {
                 }
             } catch StoreError.concurrencyConflict where rerunsOnConflict && attempt < attempts {
                 continue  // with If-Match, only a keyed request runs again: a request with its key may have won, and is replayed
-            } catch StoreError.database(let error) where error.constraint == "idempotency_keys_pkey" && attempt < attempts {
+            } catch  where StoreError.isKeyRace(error) && attempt < attempts {
                 continue  // a concurrent request with the same key committed first: the next pass replays it
             }
         }

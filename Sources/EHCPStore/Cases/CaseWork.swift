@@ -126,18 +126,6 @@ public struct CaseWork: Sendable {
     /// Runs `body` a second time when a concurrent request with the same idempotency key committed
     /// first: the key's unique index rolled this one back, and the second pass finds and replays it.
     public static func againIfKeyRaced<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch  where isKeyRace(error) { return try await body() }
-    }
-
-    /// A unique violation on an idempotency key's index: another request with the key committed first.
-    public static func isKeyRace(_ error: any Error) -> Bool {
-        let postgres: PostgresError? =
-            switch error {
-            case let error as PostgresError: error
-            case StoreError.database(let error): error
-            default: nil
-            }
-        guard let postgres, postgres.isUniqueViolation, let constraint = postgres.constraint else { return false }
-        return constraint == "idempotency_keys_pkey" || constraint == "idempotent_responses_pkey"
+        do { return try await body() } catch  where StoreError.isKeyRace(error) { return try await body() }
     }
 }

@@ -21,3 +21,18 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension StoreError {
+    /// A unique violation on an idempotency key's index: another request with the key committed first,
+    /// and this one, rolled back, may run again to replay it.
+    public static func isKeyRace(_ error: any Error) -> Bool {
+        let postgres: PostgresError? =
+            switch error {
+            case let error as PostgresError: error
+            case StoreError.database(let error): error
+            default: nil
+            }
+        guard let postgres, postgres.isUniqueViolation, let constraint = postgres.constraint else { return false }
+        return constraint == "idempotency_keys_pkey" || constraint == "idempotent_responses_pkey"
+    }
+}
