@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // Pure domain: events, decide/evolve, statutory rules, calendar. No I/O, no clock.
@@ -60,9 +62,25 @@ let package = Package(
                 "EHCPDomain", "EHCPStore", "EHCPReports", "Postgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/openapi.json")],
+            swiftSettings: strict
+        ),
+        // The web pages for people (GOV.UK patterns): sign-in and sessions, my work, cases, the case page,
+        // recording what happened. Mustache templates and the stylesheet are resources.
+        .target(
+            name: "EHCPWeb",
+            dependencies: [
+                "EHCPDomain", "EHCPStore", "EHCPAPI", "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/templates"), .copy("Resources/assets")],
             swiftSettings: strict
         ),
         // Deadline sweep (breaches, reminders), alerts and webhook delivery.
@@ -89,7 +107,7 @@ let package = Package(
         .target(
             name: "EHCPServer",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPScheduler", "EHCPReports", "Postgres",
+                "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPWeb", "EHCPScheduler", "EHCPReports", "Postgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,7 +127,8 @@ let package = Package(
         .executableTarget(
             name: "ehcp",
             dependencies: [
-                "EHCPCommandLine", "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPAPI", "EHCPScheduler", "EHCPReports", "EHCPServer", "Postgres",
+                "EHCPCommandLine", "EHCPDomain", "EHCPDemo", "EHCPStore", "EHCPAPI", "EHCPWeb", "EHCPScheduler", "EHCPReports", "EHCPServer",
+                "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, and runs every test against a throwaway PostgreSQL.
+# The test command: installs what is missing, builds, runs every test against a throwaway PostgreSQL,
+# then a caseworker's day in a real browser (Chromium, Selenium and axe-core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/install-test-deps.sh
 echo "==> Checking the format (swift format lint, configuration in .swift-format)"
 swift format lint --strict --recursive --parallel Sources Tests Fuzz Package.swift || {
     echo "Format check failed: run 'make format' (swift format format --in-place) and commit the result." >&2
     exit 1
 }
 echo "==> Building and running the test suite (swift test)"
-exec scripts/with-test-postgres.sh swift test "$@"
+scripts/with-test-postgres.sh swift test "$@"
+echo "==> Building ehcp for the browser tests"
+swift build --product ehcp
+echo "==> Browser tests (Chromium, headless; screenshots in .build/screenshots)"
+python3 Tests/Browser/caseworker_day.py

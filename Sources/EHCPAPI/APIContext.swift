@@ -2,6 +2,7 @@ import EHCPDomain
 import EHCPStore
 import Foundation
 import Hummingbird
+import HummingbirdAuth
 import Logging
 import Synchronization
 
@@ -19,8 +20,9 @@ extension UUID {
     }
 }
 
-/// The per-request context: who is calling (set by `Authentication`) and the request id used in logs.
-public struct APIContext: RequestContext {
+/// The per-request context: who is calling (set by `Authentication` for the API, by the session for the
+/// web pages) and the request id used in logs.
+public struct APIContext: RequestContext, SessionRequestContext, AuthRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated caller; nil only before `Authentication` has run (health, metrics, OpenAPI).
     public var user: AuthenticatedUser?
@@ -32,6 +34,17 @@ public struct APIContext: RequestContext {
     /// Who the request turned out to be from, filled in by `Authentication` and read by `RequestLog`
     /// (contexts are values, so the outer middleware cannot see the inner one's copy).
     let actor = ActorBox()
+    /// The web pages' session, loaded and saved by hummingbird-auth's `SessionMiddleware` (EHCPWeb).
+    public let sessions = SessionContext<WebSession>()
+    /// The caller as hummingbird-auth's authenticators see it: the same `user`, so that the pages and the
+    /// API go through one authorisation (`require`) and one access log.
+    public var identity: AuthenticatedUser? {
+        get { user }
+        set {
+            user = newValue
+            actor.value = newValue.map { ($0.name, $0.councilId) }
+        }
+    }
     /// The connected peer's IP address; nil over a Unix socket (or in the router's tests).
     let peerAddress: String?
 
@@ -43,7 +56,7 @@ public struct APIContext: RequestContext {
 
     /// The client's address, for limits: the peer's, unless the peer is a proxy on this machine (loopback or
     /// a Unix socket), whose `X-Forwarded-For` ends with the address it received the request from.
-    func clientAddress(forwardedFor: [String]) -> String {
+    public func clientAddress(forwardedFor: [String]) -> String {
         let local = peerAddress.map { $0 == "::1" || $0.hasPrefix("127.") || $0.hasPrefix("::ffff:127.") } ?? true
         guard local, let last = forwardedFor.last?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty,
             last.utf8.count <= 45
@@ -52,14 +65,14 @@ public struct APIContext: RequestContext {
     }
 
     /// This request, as the access log records it.
-    var accessRequest: AccessLog.Request { AccessLog.Request(id: requestId, clientId: clientRequestId) }
+    public var accessRequest: AccessLog.Request { AccessLog.Request(id: requestId, clientId: clientRequestId) }
 
     /// Bodies are read through `RequestBody.read`, which enforces its own limit; this bounds the rest.
     public var maxUploadSize: Int { RequestLimits.bodyBytes }
 
     /// The caller, who must hold one of `roles`.
     /// - Throws: 401 when nobody is authenticated, 403 when the role does not allow the action.
-    func require(_ roles: Set<UserRole>, to action: String) throws -> AuthenticatedUser {
+    public func require(_ roles: Set<UserRole>, to action: String) throws -> AuthenticatedUser {
         guard let user else { throw Problem.unauthenticated }
         guard roles.contains(user.role) else { throw Problem.forbidden(user, to: action, roles: roles) }
         return user
@@ -67,16 +80,16 @@ public struct APIContext: RequestContext {
 }
 
 /// Who may do what (architecture.md, Security). Auditors read everything and write nothing.
-enum Roles {
-    static let readCases: Set<UserRole> = [.caseworker, .manager, .admin, .auditor]
-    static let writeCases: Set<UserRole> = [.caseworker, .manager, .admin]
-    static let assign: Set<UserRole> = [.manager, .admin]
-    static let reports: Set<UserRole> = [.manager, .admin, .auditor]
-    static let subjectAccess: Set<UserRole> = [.manager, .admin, .auditor]
-    static let administer: Set<UserRole> = [.admin]
+public enum Roles {
+    public static let readCases: Set<UserRole> = [.caseworker, .manager, .admin, .auditor]
+    public static let writeCases: Set<UserRole> = [.caseworker, .manager, .admin]
+    public static let assign: Set<UserRole> = [.manager, .admin]
+    public static let reports: Set<UserRole> = [.manager, .admin, .auditor]
+    public static let subjectAccess: Set<UserRole> = [.manager, .admin, .auditor]
+    public static let administer: Set<UserRole> = [.admin]
 
     /// What a role may do on a case, for the decider (nil: writes nothing).
-    static func authority(_ role: UserRole) -> Authority? {
+    public static func authority(_ role: UserRole) -> Authority? {
         switch role {
         case .caseworker: .logEvents
         case .manager, .admin: .assignCases
@@ -92,4 +105,27 @@ final class ActorBox: Sendable {
         get { caller.withLock { $0 } }
         set { caller.withLock { $0 = newValue } }
     }
+}
+
+/// A signed-in person's web session as stored (`WebSessions`). Name, role, team and council are read
+/// afresh from `users` at every load, so a changed role applies at the next page.
+public struct WebSession: Codable, Sendable {
+    public var userId: UUID
+    public var councilId: UUID
+    public var name: String
+    public var role: UserRole
+    public var team: String?
+    /// The token every form on the pages carries (cross-site request forgery): random, per session.
+    public var formToken: String
+
+    public init(_ user: AuthenticatedUser, formToken: String) {
+        userId = user.userId
+        councilId = user.councilId
+        name = user.name
+        role = user.role
+        team = user.team
+        self.formToken = formToken
+    }
+
+    public var user: AuthenticatedUser { AuthenticatedUser(userId: userId, councilId: councilId, name: name, role: role, team: team) }
 }

@@ -39,10 +39,10 @@ public struct APIDependencies: Sendable {
         self.caseReferences = caseReferences
     }
 
-    var engine: DeadlineEngine { repository.decider.engine }
+    public var engine: DeadlineEngine { repository.decider.engine }
 
     /// Who the store's access log names for this user and request.
-    func caller(_ user: AuthenticatedUser, _ context: APIContext) -> CaseWork.Caller {
+    public func caller(_ user: AuthenticatedUser, _ context: APIContext) -> CaseWork.Caller {
         CaseWork.Caller(council: user.councilId, userId: user.userId, name: user.name, request: context.accessRequest)
     }
 }

@@ -107,16 +107,26 @@ final class TokenCache: Sendable {
     }
 }
 
-/// Unknown tokens per client address, counted in fixed one-minute windows. An IPv6 client is counted by
-/// its /64, the block one subscriber holds, so that rotating addresses within it gains nothing.
-final class FailedSignIns: Sendable {
-    static let limit = 20
-    static let window = Duration.seconds(60)
-    /// Addresses kept at most; past it the count starts again empty (memory stays bounded under a flood).
+/// Failed sign-ins per key (a client address, or an account name), counted in fixed windows: unknown
+/// tokens per address for the API, wrong passwords per address and per account for the web pages. An
+/// IPv6 client is counted by its /64, the block one subscriber holds, so that rotating addresses within
+/// it gains nothing.
+public final class FailedSignIns: Sendable {
+    /// The API's limit: unknown tokens per address per minute.
+    public static let limit = 20
+    /// Keys kept at most; past it the count starts again empty (memory stays bounded under a flood).
     static let capacity = 10_000
+    /// Failures allowed per key within one window.
+    public let limit: Int
+    public let window: Duration
     private let windows = Mutex<[String: (count: Int, ends: ContinuousClock.Instant)]>([:])
 
-    func count(_ client: String) {
+    public init(limit: Int = FailedSignIns.limit, window: Duration = .seconds(60)) {
+        self.limit = limit
+        self.window = window
+    }
+
+    public func count(_ client: String) {
         let address = Self.block(client)
         let now = ContinuousClock.now
         windows.withLock { windows in
@@ -124,17 +134,17 @@ final class FailedSignIns: Sendable {
             if let current = windows[address], current.ends > now {
                 windows[address]!.count = current.count + 1
             } else {
-                windows[address] = (1, now + Self.window)
+                windows[address] = (1, now + window)
             }
         }
     }
 
     /// How long until `address` may try again, when it has used up its refusals for this window.
-    func retryAfter(_ client: String) -> Duration? {
+    public func retryAfter(_ client: String) -> Duration? {
         let address = Self.block(client)
         let now = ContinuousClock.now
         return windows.withLock { windows in
-            guard let current = windows[address], current.ends > now, current.count >= Self.limit else { return nil }
+            guard let current = windows[address], current.ends > now, current.count >= limit else { return nil }
             return current.ends - now
         }
     }

@@ -6,7 +6,7 @@ import Hummingbird
 import Postgres
 
 /// Parsing shared by the case routes: ids, headers and event envelopes, each failure a named problem.
-enum CaseRequests {
+public enum CaseRequests {
     static func caseId(_ context: APIContext) throws -> UUID {
         try uuid(context, "caseId")
     }
@@ -70,7 +70,7 @@ enum CaseRequests {
 
     /// Events only some roles may log, and events nobody logs by hand (`CaseEvent.requiredAuthority`),
     /// refused before the case is read; the decider checks a correction's target the same way.
-    static func authorise(_ event: CaseEvent, user: AuthenticatedUser) throws {
+    public static func authorise(_ event: CaseEvent, user: AuthenticatedUser) throws {
         guard let authority = Roles.authority(user.role), event.mayBeLogged(with: authority) else {
             switch event.requiredAuthority {
             case .scheduler:

@@ -53,11 +53,11 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         return problem
     }
 
-    static func notFound(_ what: String, _ id: String) -> Problem {
+    public static func notFound(_ what: String, _ id: String) -> Problem {
         Problem(.notFound, title: "Not found", detail: "no \(what) '\(id)' in your council", code: "notFound", field: what, value: id)
     }
 
-    static func invalid(field: String, value: String?, _ detail: String, code: String = "invalidField") -> Problem {
+    public static func invalid(field: String, value: String?, _ detail: String, code: String = "invalidField") -> Problem {
         Problem(.badRequest, title: "Invalid request", detail: detail, code: code, field: field, value: value)
     }
 
@@ -99,7 +99,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
 
 extension Problem {
     /// Maps every error the lower layers throw. Anything unexpected is a 500 whose detail names no internals.
-    static func from(_ error: any Error) -> Problem {
+    public static func from(_ error: any Error) -> Problem {
         switch error {
         case let problem as Problem: return problem
         case let error as CaseError: return from(error)

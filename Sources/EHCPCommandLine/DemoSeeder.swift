@@ -75,8 +75,17 @@ public struct DemoSeeder: Sendable {
         if refused > 0 { print("warning: \(refused) planned events were refused by decide and left out") }
     }
 
-    /// Demo users of the first council, one per role, each with a fresh 30-day token.
-    public func demoUsers() async throws -> [(name: String, role: UserRole, token: String)] {
+    /// A demo user: who they are, their password for the web pages and a token for the API.
+    public struct DemoUser: Sendable {
+        public var name: String
+        public var role: UserRole
+        public var password: String
+        public var token: String
+    }
+
+    /// Demo users of the first council, one per role, each with a fresh password (no second factor) and
+    /// a fresh 30-day token.
+    public func demoUsers() async throws -> [DemoUser] {
         let pool = try PostgresPool(.init(conninfo: conninfo, size: 1))
         defer { pool.shutdown() }
         return try await pool.withConnection { connection in
@@ -91,9 +100,20 @@ public struct DemoSeeder: Sendable {
             ]
             .map { name, role, team in
                 let user = try directory.addUser(name: name, role: role, team: team, council: council, on: connection)
-                return (name, role, try directory.createToken(userId: user, label: "demo", validFor: 30, on: connection))
+                let password = Self.password()
+                try directory.setPassword(userId: user, password: password, on: connection)
+                return DemoUser(
+                    name: name, role: role, password: password,
+                    token: try directory.createToken(userId: user, label: "demo", validFor: 30, on: connection))
             }
         }
+    }
+
+    /// A random demo password, easy to type: three groups of five lower-case letters and digits.
+    static func password() -> String {
+        let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
+        var generator = SystemRandomNumberGenerator()
+        return (0..<3).map { _ in String((0..<5).map { _ in alphabet.randomElement(using: &generator)! }) }.joined(separator: "-")
     }
 
     /// The demo council with this index, created if missing.

@@ -1,4 +1,5 @@
 import EHCPAPI
+import EHCPWeb
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -16,11 +17,13 @@ public struct ServerConfiguration: Sendable {
 
 /// Builds the HTTP application: shared by `ehcp serve` and the tests (which call it without sockets).
 public func buildApplication(
-    _ configuration: ServerConfiguration, api: APIDependencies, logger: Logger, services: [any Service] = [],
-    onListening: @escaping @Sendable () async -> Void = {}
+    _ configuration: ServerConfiguration, api: APIDependencies, web: (pages: Pages, settings: WebSettings)? = nil, logger: Logger,
+    services: [any Service] = [], onListening: @escaping @Sendable () async -> Void = {}
 ) -> some ApplicationProtocol {
+    let router = APIRouter.build(api)
+    if let web { WebRouter.register(on: router, deps: api, pages: web.pages, settings: web.settings) }
     var app = Application(
-        router: APIRouter.build(api),
+        router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ehcp"),
         onServerRunning: { _ in await onListening() },
         logger: logger)

@@ -3,6 +3,7 @@ import EHCPDomain
 import EHCPReports
 import EHCPScheduler
 import EHCPStore
+import EHCPWeb
 import Foundation
 import Hummingbird
 import Logging
@@ -28,6 +29,8 @@ public struct ServiceConfiguration: Sendable {
     public var sweepInterval = Duration.seconds(60)
     /// Case states held folded in memory, per generation (`CaseStateCache`).
     public var cachedCases = 16_384
+    /// How the web pages are served (secure cookies behind https).
+    public var web = WebSettings()
     /// Today in Europe/London; tests fix it.
     public var today: @Sendable () -> CivilDate = { LondonClock.today() }
 
@@ -42,9 +45,12 @@ public final class EHCPService: Sendable {
     /// The scheduler's own small pool, so that a long sweep never waits behind requests.
     private let schedulerPool: PostgresPool?
     public let scheduler: SchedulerService?
+    /// The web pages' templates, read once.
+    public let pages: Pages
 
     public init(_ configuration: ServiceConfiguration, logger: Logger = Logger(label: "ehcp")) throws {
         self.configuration = configuration
+        pages = try Pages()
         let engine = try configuration.settings.engine()
         let repository = CaseRepository(decider: CaseDecider(engine: engine))
         let pool = try PostgresPool(.init(conninfo: configuration.conninfo, size: configuration.connections, onConnect: ApplicationRole.assume))
@@ -68,7 +74,9 @@ public final class EHCPService: Sendable {
 
     /// The HTTP application, with the scheduler (when it runs here) as one of its services.
     public func application(logger: Logger, onListening: @escaping @Sendable () async -> Void = {}) -> some ApplicationProtocol {
-        buildApplication(configuration.server, api: api, logger: logger, services: scheduler.map { [$0] } ?? [], onListening: onListening)
+        buildApplication(
+            configuration.server, api: api, web: (pages, configuration.web), logger: logger, services: scheduler.map { [$0] } ?? [],
+            onListening: onListening)
     }
 
     /// The scheduler alone (`ehcp scheduler`), stopped by SIGTERM or SIGINT.

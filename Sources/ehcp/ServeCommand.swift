@@ -5,6 +5,7 @@ import EHCPDomain
 import EHCPReports
 import EHCPServer
 import EHCPStore
+import EHCPWeb
 import Foundation
 import Hummingbird
 import Logging
@@ -50,13 +51,18 @@ struct ServeCommand: AsyncParsableCommand {
             discussion: "At start the server reads the open cases' states in the background, most recently changed first."))
     var cachedCases = 16_384
 
+    @Option(
+        name: .customLong("public-url"),
+        help: "The address people use to reach the service, e.g. https://ehcp.council.gov.uk; https makes cookies Secure. Default $EHCP_PUBLIC_URL.")
+    var publicURLOption: String?
+
     @ArgumentParser.Flag(help: "On an empty database, first load a demo caseload of 2,000 cases (see docs/demo.md).")
     var demo = false
 
     func run() async throws {
         let logger = Logger(label: "ehcp")
         let resolved: DatabaseOptions.Connection
-        var demoUsers: [(name: String, role: UserRole, token: String)] = []
+        var demoUsers: [DemoSeeder.DemoUser] = []
         do {
             resolved = try database.openMigrated(logger: logger)
             let owner = try database.connect(resolved.owner)
@@ -81,6 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.runsScheduler = scheduler
         configuration.sweepInterval = .seconds(max(1, sweepInterval))
         configuration.cachedCases = cachedCases
+        configuration.web = WebSettings(publicURL: publicURLOption ?? ProcessInfo.processInfo.environment["EHCP_PUBLIC_URL"])
         do { configuration.targets = try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets() } catch {
             FileHandle.standardError.write(Data("ehcp: cannot read the targets file '\(targets ?? "")': \(error)\n".utf8))
             throw ExitCode(1)
@@ -113,13 +120,17 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// The first-run message: who can log in and three requests worth trying.
-    static func welcome(base: String, demoUsers: [(name: String, role: UserRole, token: String)]) -> String {
-        var lines = ["", "EHCP is serving on \(base) (Ctrl-C stops it and its embedded database). API: \(base)/v1/openapi.json"]
+    static func welcome(base: String, demoUsers: [DemoSeeder.DemoUser]) -> String {
+        var lines = [
+            "", "EHCP is serving on \(base) (Ctrl-C stops it and its embedded database).",
+            "Open \(base)/ in a browser and sign in. The API: \(base)/v1/openapi.json",
+        ]
         if let caseworker = demoUsers.first(where: { $0.role == .caseworker }) {
-            lines.append("Demo users (tokens are shown once; make more with 'ehcp tokens create --user NAME'):")
+            lines.append("Demo users (shown once; set a password with 'ehcp users passwd NAME', a token with 'ehcp tokens create --user NAME'):")
+            lines.append("  username         role        password           API token")
             for user in demoUsers {
                 lines.append(
-                    "  \(user.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.token)"
+                    "  \(user.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.password.padding(toLength: 18, withPad: " ", startingAt: 0)) \(user.token)"
                 )
             }
             lines += [

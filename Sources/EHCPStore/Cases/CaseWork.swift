@@ -78,6 +78,21 @@ public struct CaseWork: Sendable {
         try await writer.record(command)
     }
 
+    /// Whether `command` would be accepted now, without recording anything: the decision `record` makes,
+    /// on the case as it stands, so that a form can show a refusal before its "check your answers" page.
+    /// - Throws: `CaseCommandError.rejected` with the rule's refusal, `.caseNotFound` outside the council.
+    public func check(_ command: CaseCommand) async throws {
+        try await pool.transaction(council: command.council) { connection in
+            guard let state = try repository.load(caseId: command.caseId, on: connection) else {
+                throw CaseCommandError.caseNotFound(command.caseId)
+            }
+            if let expected = command.expectedVersion, expected != state.version {
+                throw CaseCommandError.versionMismatch(expected: expected, actual: state.version)
+            }
+            do throws(CaseError) { _ = try repository.decider.decide(state, command.command) } catch { throw CaseCommandError.rejected(error) }
+        }
+    }
+
     /// The case with its folded state and child, or nil when it is not in the caller's council.
     public func show(_ caseId: UUID, for caller: Caller) async throws -> Case? {
         try await pool.transaction(council: caller.council) { connection in

@@ -46,6 +46,8 @@ public struct Migrator: Sendable {
                 version: 6, description: "one append statement: the ehcp_append function goes", sql: try resource("0006", in: "migrations")),
             Migration(
                 version: 7, description: "passwords as scrypt hashes, unreadable by the service", sql: try resource("0007", in: "migrations")),
+            Migration(
+                version: 8, description: "web sessions, reached only through sign-in functions", sql: try resource("0008", in: "migrations")),
         ]
     }
 

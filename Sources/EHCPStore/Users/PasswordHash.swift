@@ -22,6 +22,25 @@ public enum PasswordHash {
         public var description: String
     }
 
+    /// A hash of no one's password, checked when a name is unknown so that the refusal takes as long as a
+    /// wrong password does.
+    static let decoy: String = (try? make(UUID().uuidString)) ?? ""
+
+    /// Runs `work` (hashing or checking passwords) on a thread of its own, never on Swift's cooperative
+    /// pool: one scrypt takes a quarter of a second of CPU and 128 MiB, and on a two-core machine a few
+    /// at once would stall every request. At most two run at a time; more wait their turn.
+    public static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                slots.wait()
+                defer { slots.signal() }
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+    private static let queue = DispatchQueue(label: "ehcp.passwords", attributes: .concurrent)
+    private static let slots = DispatchSemaphore(value: 2)
+
     /// Hashes a new password with a fresh random salt.
     public static func make(_ password: String) throws -> String {
         guard lengths.contains(password.count) else {

@@ -172,13 +172,14 @@ public struct UserDirectory: Sendable {
         ).affected
     }
 
-    /// Disables a user (a leaver): none of their tokens authenticates from now on, and as a manager they
-    /// get no more team alerts. Their name stays on the events they recorded, and on the cases they hold
+    /// Disables a user (a leaver): none of their tokens authenticates from now on, their web sessions end,
+    /// and as a manager they get no more team alerts. Their name stays on the events they recorded, and on the cases they hold
     /// until those are reassigned (`openCases(assignedTo:)`). Returns the live tokens revoked with it.
     @discardableResult
     public func disable(userId: UUID, on connection: PostgresConnection) throws -> Int {
         try connection.transaction { connection in
             try connection.query("UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE user_id = $1", [userId])
+            try connection.query("DELETE FROM web_sessions WHERE user_id = $1", [userId])
             return try revokeAll(userId: userId, on: connection)
         }
     }
@@ -199,16 +200,6 @@ public struct UserDirectory: Sendable {
     public func setPassword(userId: UUID, password: String, on connection: PostgresConnection) throws {
         let hash = try PasswordHash.make(password)
         try connection.query("UPDATE users SET password_hash = $2 WHERE user_id = $1", [userId, hash])
-    }
-
-    /// Whether `password` is the user's: false for a user who is disabled or has no password.
-    public func verifyPassword(userId: UUID, password: String, on connection: PostgresConnection) throws -> Bool {
-        guard
-            let stored: String = try connection.query(
-                "SELECT password_hash FROM users WHERE user_id = $1 AND disabled_at IS NULL", [userId]
-            ).first?.decodeIfPresent(at: 0)
-        else { return false }
-        return PasswordHash.verify(password, against: stored)
     }
 
     /// Lets a disabled user back in; they need a new token (`createToken`), since disabling revoked the old ones.

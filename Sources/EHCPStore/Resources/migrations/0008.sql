@@ -1,0 +1,66 @@
+-- Migration 8: sessions for the web pages, kept server-side. Only the SHA-256 of a session id is
+-- stored, never the id. A session is found before its council is known, so the service reaches this
+-- table only through the SECURITY DEFINER functions below and holds no privilege on it.
+CREATE TABLE web_sessions (
+    session_hash text PRIMARY KEY,             -- hex SHA-256 of the cookie's session id
+    user_id      uuid NOT NULL REFERENCES users,
+    data         jsonb NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    last_seen_at timestamptz NOT NULL DEFAULT now(),
+    expires_at   timestamptz NOT NULL,
+    CHECK (expires_at <= created_at + interval '12 hours')
+);
+CREATE INDEX web_sessions_user ON web_sessions (user_id);
+
+-- Saves a session for the user named in its data (who must be enabled). A new session lives at most
+-- 12 hours; saving it again changes its data, never its expiry. Sessions long dead are cleared here.
+CREATE FUNCTION ehcp_session_save(p_id text, p_data jsonb, p_expires_in interval)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+    AS $$
+    DECLARE saved integer;
+    BEGIN
+        DELETE FROM web_sessions WHERE expires_at < now() - interval '1 day';
+        INSERT INTO web_sessions (session_hash, user_id, data, expires_at)
+        SELECT encode(sha256(convert_to(p_id, 'UTF8')), 'hex'), u.user_id, p_data,
+               now() + least(coalesce(p_expires_in, interval '12 hours'), interval '12 hours')
+        FROM users u WHERE u.user_id = (p_data->>'userId')::uuid AND u.disabled_at IS NULL
+        ON CONFLICT (session_hash) DO UPDATE SET data = EXCLUDED.data WHERE web_sessions.user_id = EXCLUDED.user_id;
+        GET DIAGNOSTICS saved = ROW_COUNT;
+        RETURN saved = 1;
+    END
+    $$;
+
+-- A live session's data, with its user's current name, role, team and council, and its seconds left;
+-- nothing when it has expired, been idle longer than p_idle, or its user is disabled. Marks it seen.
+CREATE FUNCTION ehcp_session_load(p_id text, p_idle interval)
+    RETURNS TABLE (data jsonb, seconds_left integer)
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+    AS $$
+        UPDATE web_sessions s SET last_seen_at = now()
+        FROM users u
+        WHERE s.session_hash = encode(sha256(convert_to(p_id, 'UTF8')), 'hex') AND u.user_id = s.user_id
+          AND u.disabled_at IS NULL AND s.expires_at > now() AND s.last_seen_at > now() - p_idle
+        RETURNING s.data || jsonb_build_object('name', u.name, 'role', u.role, 'team', u.team, 'councilId', u.council_id),
+                  ceil(extract(epoch FROM s.expires_at - now()))::integer
+    $$;
+
+CREATE FUNCTION ehcp_session_remove(p_id text)
+    RETURNS void
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+    AS $$ DELETE FROM web_sessions WHERE session_hash = encode(sha256(convert_to(p_id, 'UTF8')), 'hex') $$;
+
+-- The enabled users with this name and a password, with their password hashes (scrypt), for sign-in:
+-- the hash must reach the service to be checked, one named account at a time, never a whole table.
+CREATE FUNCTION ehcp_sign_in_candidates(p_name text)
+    RETURNS TABLE (user_id uuid, council_id uuid, name text, role text, team text, password_hash text)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+    AS $$
+        SELECT user_id, council_id, name, role, team, password_hash FROM users
+        WHERE name = p_name AND disabled_at IS NULL AND password_hash IS NOT NULL ORDER BY user_id LIMIT 5
+    $$;
+
+REVOKE ALL ON FUNCTION ehcp_session_save(text, jsonb, interval), ehcp_session_load(text, interval), ehcp_session_remove(text),
+    ehcp_sign_in_candidates(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ehcp_session_save(text, jsonb, interval), ehcp_session_load(text, interval), ehcp_session_remove(text),
+    ehcp_sign_in_candidates(text) TO ehcp_app;

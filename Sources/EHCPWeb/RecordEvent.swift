@@ -1,0 +1,319 @@
+import Crypto
+import EHCPAPI
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Hummingbird
+
+/// Recording what happened: choose from the events the domain allows next, answer its questions, check
+/// the answers, then one write through the same command path as the API (`CaseWork.record`). A refusal
+/// by a rule is shown in an error summary naming the rule and its regulation, and nothing is written.
+///
+/// The answers travel in the form (never in a URL). The check page pins the case version it was shown
+/// with, and carries a key that makes a second press of "Record" replay the first.
+struct RecordEvent: Sendable {
+    let deps: APIDependencies
+    let pages: Pages
+
+    struct Choice {
+        var href: String
+        var title: String
+    }
+    struct ChooseView {
+        var layout: Layout
+        var reference: String
+        var choices: [Choice]
+        var isEmpty: Bool
+    }
+    struct Option {
+        var value: String
+        var text: String
+        var selected: Bool
+    }
+    struct QuestionView {
+        var field: String
+        var label: String
+        var hint: String?
+        var optional: Bool
+        var error: String?
+        var isText: Bool
+        var isNumber: Bool
+        var isDate: Bool
+        var isChoice: Bool
+        var value: String
+        var day: String
+        var month: String
+        var year: String
+        var options: [Option]
+    }
+    struct Hidden {
+        var name: String
+        var value: String
+    }
+    struct FormView {
+        var layout: Layout
+        var reference: String
+        var action: String
+        var title: String
+        var dateQuestion: QuestionView
+        var questions: [QuestionView]
+        var version: Int
+    }
+    struct Answer {
+        var question: String
+        var answer: String
+    }
+    struct CheckView {
+        var layout: Layout
+        var reference: String
+        var action: String
+        var title: String
+        var answers: [Answer]
+        var hidden: [Hidden]
+    }
+
+    /// The events that may come next, as links.
+    @Sendable func choose(_ request: Request, context: APIContext) async throws -> Response {
+        let (user, caseId, found) = try await load(context)
+        guard let authority = Roles.authority(user.role) else {
+            throw Problem(.forbidden, title: "Forbidden", detail: "your role records nothing", code: "forbidden")
+        }
+        let next = deps.repository.decider.nextEvents(found.state, authority: authority, today: deps.today())
+        let href = "/cases/\(caseId.uuidString.lowercased())"
+        let choices = next.map { Choice(href: "\(href)/record/\($0.kind.rawValue)", title: EventForm.of($0.kind).title) }
+        let view = ChooseView(
+            layout: Layout(title: "What happened on case \(found.reference)?", session: context.sessions.session, backLink: href),
+            reference: found.reference, choices: choices, isEmpty: choices.isEmpty)
+        return pages.render("record-choose", view)
+    }
+
+    @Sendable func form(_ request: Request, context: APIContext) async throws -> Response {
+        let (user, caseId, found) = try await load(context)
+        let (form, choices) = try offered(context, state: found.state, user: user)
+        return formPage(
+            form, choices: choices, answers: WebForm(), errors: [], caseId: caseId, reference: found.reference,
+            version: found.state.version, context: context)
+    }
+
+    /// One handler for the form's three steps: `check` (from the questions), `change` and `record` (from the check page).
+    @Sendable func submit(_ request: Request, context: APIContext) async throws -> Response {
+        let (user, caseId, found) = try await load(context)
+        let answers = try await WebForm.read(request, context: context, expected: context.sessions.session?.formToken)
+        let (form, choices) = try offered(context, state: found.state, user: user)
+        let version = answers["version"].flatMap { Int($0) } ?? found.state.version
+        func again(_ errors: [FieldError], status: HTTPResponse.Status = .unprocessableContent) -> Response {
+            formPage(
+                form, choices: choices, answers: answers, errors: errors, caseId: caseId, reference: found.reference,
+                version: found.state.version, context: context, status: status)
+        }
+        if answers["step"] == "change" { return again([], status: .ok) }
+        let (envelope, errors) = Self.envelope(form, choices: choices, answers: answers)
+        guard let envelope, errors.isEmpty else { return again(errors) }
+        let event: CaseEvent
+        let occurredOn: CivilDate
+        do {
+            let decoded = try EventEnvelope.decode(envelope)
+            (event, occurredOn) = (decoded.event, decoded.occurredOn)
+        } catch {
+            return again([Self.explain(error, form: form)])
+        }
+        try CaseRequests.authorise(event, user: user)
+        guard let authority = Roles.authority(user.role) else {
+            throw Problem(.forbidden, title: "Forbidden", detail: "your role records nothing", code: "forbidden")
+        }
+        let command = LogEvent(event, on: occurredOn, by: user.name, today: deps.today(), authority: authority)
+        let path = "/cases/\(caseId.uuidString.lowercased())"
+        do {
+            if answers["step"] == "record" {
+                let key = answers["writeKey"] ?? ""
+                guard (32...64).contains(key.utf8.count) else { throw Problem.invalid(field: "writeKey", value: nil, "the form is incomplete") }
+                var hasher = SHA256()
+                hasher.update(data: Array("\(user.userId) \(path) \(EventCodec.encodedData(event)) \(occurredOn)".utf8))
+                let outcome = try await deps.cases.record(
+                    CaseCommand(
+                        council: user.councilId, caseId: caseId, command: command, expectedVersion: version,
+                        idempotency: Idempotency(key: "web-" + key, requestHash: hasher.finalize().map { String(format: "%02x", $0) }.joined())))
+                return Pages.redirect("\(path)?recorded=\(outcome.append.lastVersion)")
+            }
+            try await deps.cases.check(CaseCommand(council: user.councilId, caseId: caseId, command: command, expectedVersion: version))
+        } catch let error as CaseCommandError {
+            switch error {
+            case .rejected(let refusal): return again([Self.explain(refusal, form: form)])
+            case .versionMismatch:
+                return again([
+                    FieldError(
+                        field: "occurredOn-day",
+                        message:
+                            "Someone else recorded something on this case while you were answering. Check the case, then your answers, and try again")
+                ])
+            case .caseNotFound: throw Problem.notFound("caseId", caseId.uuidString.lowercased())
+            }
+        }
+        var answered = [Answer(question: form.dateQuestion, answer: occurredOn.long)]
+        for question in form.questions(choices: choices) {
+            let value = Self.describe(question, answers: answers)
+            if !value.isEmpty || !question.optional { answered.append(Answer(question: question.label, answer: value.isEmpty ? "Not given" : value)) }
+        }
+        var hidden = answers.fields.filter { !["formToken", "step", "version", "writeKey"].contains($0.key) }.sorted { $0.key < $1.key }.map {
+            Hidden(name: $0.key, value: $0.value)
+        }
+        hidden += [Hidden(name: "version", value: String(version)), Hidden(name: "writeKey", value: WebForm.randomToken())]
+        let view = CheckView(
+            layout: Layout(title: "Check your answers", session: context.sessions.session), reference: found.reference,
+            action: "\(path)/record/\(form.kind.rawValue)", title: form.title, answers: answered, hidden: hidden)
+        return pages.render("record-check", view)
+    }
+
+    // MARK: - Parts
+
+    private func load(_ context: APIContext) async throws -> (AuthenticatedUser, UUID, CaseWork.Case) {
+        let user = try context.require(Roles.writeCases, to: "record case events")
+        let caseId = try CasePage.caseId(context)
+        guard let found = try await deps.cases.show(caseId, for: deps.caller(user, context)) else {
+            throw Problem.notFound("caseId", caseId.uuidString.lowercased())
+        }
+        return (user, caseId, found)
+    }
+
+    /// The form for the event in the path, if the domain offers it on this case today.
+    private func offered(_ context: APIContext, state: CaseState, user: AuthenticatedUser) throws -> (EventForm, [String: [String]]) {
+        guard let kind = EventKind(rawValue: context.parameters.get("event") ?? ""), let authority = Roles.authority(user.role),
+            let next = deps.repository.decider.nextEvents(state, authority: authority, today: deps.today()).first(where: { $0.kind == kind })
+        else { throw Problem.notFound("event", context.parameters.get("event") ?? "") }
+        return (EventForm.of(kind), next.choices)
+    }
+
+    private func formPage(
+        _ form: EventForm, choices: [String: [String]], answers: WebForm, errors: [FieldError], caseId: UUID, reference: String, version: Int,
+        context: APIContext, status: HTTPResponse.Status = .ok
+    ) -> Response {
+        let href = "/cases/\(caseId.uuidString.lowercased())"
+        let layout = Layout(title: form.title, session: context.sessions.session, backLink: "\(href)/record", errors: errors)
+        let message = Dictionary(errors.map { ($0.field.replacingOccurrences(of: "-day", with: ""), $0.message) }) { first, _ in first }
+        func view(_ question: EventForm.Question) -> QuestionView {
+            var options: [String] = []
+            if case .choice(let values) = question.input { options = values }
+            if case .choiceList(let values) = question.input { options = values }
+            let isDate: Bool = if case .date = question.input { true } else { false }
+            let isNumber: Bool = if case .number = question.input { true } else { false }
+            let isChoice = !options.isEmpty || { if case .choice = question.input { true } else { false } }()
+            return QuestionView(
+                field: question.field, label: question.label, hint: question.hint, optional: question.optional, error: message[question.field],
+                isText: !isDate && !isNumber && !isChoice, isNumber: isNumber, isDate: isDate, isChoice: isChoice,
+                value: answers[question.field] ?? "", day: answers[question.field + "-day"] ?? "", month: answers[question.field + "-month"] ?? "",
+                year: answers[question.field + "-year"] ?? "",
+                options: options.map { Option(value: $0, text: Self.optionText($0), selected: answers[question.field] == $0) })
+        }
+        let dateQuestion = view(EventForm.Question(field: "occurredOn", label: form.dateQuestion, hint: "For example, 27 3 2026", input: .date))
+        let formView = FormView(
+            layout: layout, reference: reference, action: "\(href)/record/\(form.kind.rawValue)", title: form.title, dateQuestion: dateQuestion,
+            questions: form.questions(choices: choices).map(view), version: version)
+        return pages.render("record-form", formView, status: status)
+    }
+
+    /// The answers as the API's envelope `{type, occurredOn, data}`, or the questions left unanswered.
+    static func envelope(_ form: EventForm, choices: [String: [String]], answers: WebForm) -> ([String: JSONValue]?, [FieldError]) {
+        var errors: [FieldError] = []
+        var data: [String: JSONValue] = [:]
+        func date(_ field: String, label: String, optional: Bool) -> String? {
+            let parts = ["day", "month", "year"].map { answers.text("\(field)-\($0)") }
+            if parts.allSatisfy({ $0 == nil }) {
+                if !optional { errors.append(FieldError(field: field + "-day", message: "Enter the date: \(label.lowercased())")) }
+                return nil
+            }
+            guard let day = parts[0].flatMap({ Int($0) }), let month = parts[1].flatMap({ Int($0) }), let year = parts[2].flatMap({ Int($0) }),
+                (1000...9999).contains(year), let date = CivilDate(year: year, month: month, day: day)
+            else {
+                errors.append(
+                    FieldError(field: field + "-day", message: "\(label.replacingOccurrences(of: "?", with: "")) must be a real date, like 27 3 2026")
+                )
+                return nil
+            }
+            return date.description
+        }
+        let occurredOn = date("occurredOn", label: form.dateQuestion, optional: false)
+        for question in form.questions(choices: choices) {
+            switch question.input {
+            case .date:
+                if let value = date(question.field, label: question.label, optional: question.optional) { data[question.field] = .string(value) }
+            case .number:
+                guard let text = answers.text(question.field) else {
+                    if !question.optional { errors.append(FieldError(field: question.field, message: "Enter the \(question.label.lowercased())")) }
+                    continue
+                }
+                guard let number = Int(text) else {
+                    errors.append(FieldError(field: question.field, message: "\(question.label) must be a whole number, like 2027"))
+                    continue
+                }
+                data[question.field] = .number(Double(number))
+            case .choice(let options), .choiceList(let options):
+                guard let value = answers.text(question.field), options.contains(value) else {
+                    if !question.optional || answers.text(question.field) != nil {
+                        errors.append(FieldError(field: question.field, message: "Select the \(question.label.lowercased())"))
+                    }
+                    continue
+                }
+                if question.field == "reason", form.kind == .planCeased {
+                    data[question.field] = .number(Double(Int(value) ?? 0))
+                } else if case .choiceList = question.input {
+                    data[question.field] = .array([.string(value)])
+                } else {
+                    data[question.field] = .string(value)
+                }
+            case .text:
+                guard let value = answers.text(question.field) else {
+                    if !question.optional { errors.append(FieldError(field: question.field, message: "Enter the \(question.label.lowercased())")) }
+                    continue
+                }
+                guard value.count <= 200 else {
+                    errors.append(FieldError(field: question.field, message: "\(question.label) must be 200 characters or fewer"))
+                    continue
+                }
+                data[question.field] = .string(value)
+            }
+        }
+        guard let occurredOn, errors.isEmpty else { return (nil, errors) }
+        return (["type": .string(form.kind.rawValue), "occurredOn": .string(occurredOn), "data": .object(data)], [])
+    }
+
+    /// A refusal in plain words, with the rule and its regulation when a rule refused it, against the
+    /// question it is about.
+    static func explain(_ error: CaseError, form: EventForm) -> FieldError {
+        var field = (error.field ?? "occurredOn").replacingOccurrences(of: "data.", with: "")
+        if field == "type" || field == "occurredOn" { field = "occurredOn" }
+        let isDate = field == "occurredOn" || form.questions.contains { if case .date = $0.input { $0.field == field } else { false } }
+        if !isDate && !form.questions.contains(where: { $0.field == field }) { field = "occurredOn" }
+        let message = error.message.prefix(1).uppercased() + error.message.dropFirst()
+        let subject =
+            field == "occurredOn" && error.field == "occurredOn" ? "The date \(error.value.flatMap { CivilDate(iso: $0)?.long } ?? "") " : ""
+        let text = subject.isEmpty ? message : subject + error.message
+        let rule = error.rule.map { "\($0.title) (\($0.rawValue), \($0.source)): " } ?? ""
+        return FieldError(field: field + (isDate ? "-day" : ""), message: rule + text)
+    }
+
+    static func explain(_ refusal: EventEnvelope.Refusal, form: EventForm) -> FieldError {
+        switch refusal {
+        case .invalidEvent(let error): explain(error, form: form)
+        case .malformedDate(let field, _): FieldError(field: field + "-day", message: "The date must be a real date, like 27 3 2026")
+        case .missing(let field), .unknownField(let field), .notAString(let field, _): FieldError(field: field, message: "Check \(field)")
+        }
+    }
+
+    static func describe(_ question: EventForm.Question, answers: WebForm) -> String {
+        switch question.input {
+        case .date:
+            let parts = ["day", "month", "year"].map { answers.text("\(question.field)-\($0)").flatMap { Int($0) } }
+            guard let day = parts[0], let month = parts[1], let year = parts[2], let date = CivilDate(year: year, month: month, day: day) else {
+                return ""
+            }
+            return date.long
+        case .choice, .choiceList: return answers.text(question.field).map(optionText) ?? ""
+        case .text, .number: return answers.text(question.field) ?? ""
+        }
+    }
+
+    static func optionText(_ value: String) -> String {
+        if let rule = RuleID(rawValue: value) { return "\(rule.title) (\(rule.rawValue))" }
+        return value.first?.isLowercase == true ? value.humanised : value
+    }
+}

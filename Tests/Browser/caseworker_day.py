@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""A caseworker's day in a real browser (issue 20): Chromium driven by Selenium, against `ehcp serve` on
+an embedded database this script creates and removes, with axe-core checking every page.
+
+Covers: sign in; my work; finding a case; recording advice received through "check your answers" and
+seeing that deadline turn to met; a refused event showing its error summary and writing nothing; the
+whole record path with the keyboard alone; a case of another council giving "page not found"; a form
+posted without its token refused; an expired session going back to sign-in; signing out; axe on every
+page. Screenshots go to .build/screenshots/ (ignored by git).
+
+Run by scripts/test.sh after `swift test`; EHCP_BIN names the ehcp binary (default .build/debug/ehcp).
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from axe_core_python.selenium import Axe
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EHCP = os.environ.get("EHCP_BIN", os.path.join(ROOT, ".build/debug/ehcp"))
+SHOTS = os.path.join(ROOT, ".build/screenshots")
+PASSWORD = "correct horse battery staple"
+OTHER_PASSWORD = "another council's password"
+failures = []
+
+
+def check(condition, message):
+    print(("  ok   " if condition else "  FAIL ") + message, flush=True)
+    if not condition:
+        failures.append(message)
+
+
+def ehcp(data_dir, *args, stdin=None):
+    result = subprocess.run([EHCP, *args, "--data-dir", data_dir], input=stdin, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise SystemExit(f"ehcp {' '.join(args)} failed: {result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def ehcp_beside(data_dir, *args, stdin=None):
+    """An administration command on the running embedded cluster, as its owner (DATABASE_OWNER_URL)."""
+    socket_dir = os.path.join(data_dir, "run")
+    env = dict(os.environ, DATABASE_OWNER_URL=f"host={socket_dir} port=5432 user=ehcp dbname=ehcp",
+               DATABASE_URL=f"host={socket_dir} port=5432 user=ehcp_service dbname=ehcp")
+    result = subprocess.run([EHCP, *args], input=stdin, capture_output=True, text=True, timeout=600, env=env)
+    if result.returncode != 0:
+        raise SystemExit(f"ehcp {' '.join(args)} failed: {result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(data_dir, sql):
+    """As the embedded cluster's superuser, over its private socket (what a DBA could do)."""
+    command = ["psql", "-h", os.path.join(data_dir, "run"), "-p", "5432", "-U", "ehcp", "-d", "ehcp", "-qtAX", "-c", sql]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--"] + command
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
+class Browser:
+    def __init__(self, base):
+        options = webdriver.ChromeOptions()
+        for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000", "--disable-gpu"]:
+            options.add_argument(flag)
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.base = base
+        self.axe = Axe()
+        self.checked = set()
+
+    def get(self, path):
+        self.driver.get(self.base + path)
+
+    def find(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def finds(self, css):
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def h1(self):
+        return self.find("h1").text
+
+    def page(self, name):
+        """Runs axe on the page and saves a full-height screenshot; each page name once."""
+        if name in self.checked:
+            return
+        self.checked.add(name)
+        results = self.axe.run(self.driver, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}})
+        violations = results["violations"]
+        details = "; ".join(f"{v['id']} ({len(v['nodes'])}: {v['nodes'][0]['target']})" for v in violations)
+        check(not violations, f"axe finds no violations on {name}" + (f": {details}" if details else ""))
+        height = self.driver.execute_script("return document.body.scrollHeight")
+        self.driver.set_window_size(1280, min(max(height, 800), 4000))
+        self.driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+        self.driver.set_window_size(1280, 1000)
+
+    def sign_in(self, username, password, navigate=True):
+        if navigate:
+            self.get("/sign-in")
+        self.find("#username").send_keys(username)
+        self.find("#password").send_keys(password)
+        self.find("button[type=submit].button").click()
+
+    def quit(self):
+        self.driver.quit()
+
+
+def main():
+    os.makedirs(SHOTS, exist_ok=True)
+    data_dir = tempfile.mkdtemp(prefix="ehcp-browser-")
+    server = None
+    browser = None
+    try:
+        print("==> Browser tests: loading a demo caseload for two councils into an embedded database", flush=True)
+        ehcp(data_dir, "demo", "--cases", "1000", "--councils", "2")
+        port = free_port()
+        log = open(os.path.join(data_dir, "serve.log"), "w")
+        server = subprocess.Popen([EHCP, "serve", "--data-dir", data_dir, "--port", str(port), "--no-scheduler"], stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                if urllib.request.urlopen(base + "/readyz", timeout=2).status == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                if server.poll() is not None:
+                    raise SystemExit("ehcp serve stopped: " + open(os.path.join(data_dir, "serve.log")).read())
+                time.sleep(0.2)  # polling for the port to open, not waiting for an outcome
+        # A case of council 1 being assessed, awaiting advice, with a duty due within 14 days; its caseworker gets an account.
+        case_id, reference, caseworker = psql(
+            data_dir,
+            """SELECT s.case_id, s.reference, s.caseworker FROM case_summary s JOIN councils c USING (council_id)
+               WHERE c.code = 'DEMO-1' AND s.stage = 'assessment' AND s.caseworker IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = s.case_id AND d.rule = 'R-ADVICE-6W' AND d.status = 'open')
+                 AND EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = s.case_id AND d.status = 'open' AND d.kind = 'duty'
+                             AND d.due_on <= current_date + 14)
+               ORDER BY s.reference LIMIT 1""").split("|")
+        for council, name, password in [("DEMO-1", caseworker, PASSWORD), ("DEMO-2", "cw-other", OTHER_PASSWORD)]:
+            ehcp_beside(data_dir, "users", "add", name, "--role", "caseworker", "--council", council)
+            ehcp_beside(data_dir, "users", "passwd", name, "--council", council, stdin=password + "\n")
+        browser = Browser(base)
+        run(browser, data_dir, case_id, reference, caseworker)
+    finally:
+        if browser:
+            browser.quit()
+        if server:
+            server.terminate()
+            server.wait(timeout=60)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    if failures:
+        print(f"Browser tests: {len(failures)} failed", flush=True)
+        sys.exit(1)
+    print("Browser tests: all passed", flush=True)
+
+
+def events_on(data_dir, case_id):
+    return int(psql(data_dir, f"SELECT count(*) FROM events WHERE case_id = '{case_id}'"))
+
+
+def run(b, data_dir, case_id, reference, caseworker):
+    print("==> A caseworker signs in", flush=True)
+    b.get("/")
+    check(b.driver.current_url.endswith("/sign-in?next=/") or "/sign-in" in b.driver.current_url, "signed out, my work sends you to sign in")
+    b.page("sign-in")
+    b.sign_in(caseworker, "wrong password")
+    check("Enter a correct username and password" in b.find(".error-summary").text, "a wrong password is refused without saying which part was wrong")
+    b.page("sign-in-error")
+    b.sign_in("nobody-at-all", "wrong password")
+    check("Enter a correct username and password" in b.find(".error-summary").text, "an unknown user gets the same message")
+    cookies_before = {c["name"] for c in b.driver.get_cookies()}
+    b.sign_in(caseworker, PASSWORD)
+    check(b.h1() == "My work", "signing in lands on my work")
+    session = next((c for c in b.driver.get_cookies() if c["name"] == "ehcp_session"), None)
+    check(session is not None and session["httpOnly"] and session.get("sameSite") == "Lax", "the session cookie is HttpOnly and SameSite=Lax")
+    check("ehcp_session" not in cookies_before, "no session before signing in")
+    b.page("my-work")
+    check(reference in b.driver.page_source, "my work lists the case assigned to me")
+
+    print("==> Finds the case", flush=True)
+    b.get("/cases")
+    b.find("#q").send_keys(reference)
+    b.find("form.filters button").click()
+    check("q=" not in b.driver.current_url and reference not in b.driver.current_url, "the search is not in the URL")
+    links = [a for a in b.finds("table a") if a.text == reference]
+    check(len(links) == 1, "searching by reference finds the case")
+    b.page("cases")
+    links[0].click()
+    check(b.h1() == reference, "the case page opens")
+    b.page("case")
+    advice_rows = [r for r in b.finds("table tr") if "Advice received" in r.text and "R-ADVICE-6W" in r.text and "Not yet" in r.text]
+    check(len(advice_rows) >= 1, "the case page shows an advice deadline not yet met")
+    check(len(b.finds("svg[role=img] desc")) >= 1, "the case page draws the 20-week clock with a text alternative")
+
+    print("==> A refused event shows its error summary and writes nothing", flush=True)
+    before = events_on(data_dir, case_id)
+    b.find("a.button").click()
+    b.page("record-choose")
+    b.driver.find_element(By.LINK_TEXT, "Advice received").click()
+    b.page("record-form")
+    b.find("#occurredOn-day").send_keys("1")
+    b.find("#occurredOn-month").send_keys("1")
+    b.find("#occurredOn-year").send_keys("2099")
+    b.finds("input[name=adviceId]")[0].click()
+    b.find("form button.button").click()
+    summary = b.finds(".error-summary")
+    check(len(summary) == 1 and "after today" in summary[0].text, "a date in the future is refused in the error summary")
+    check(b.driver.title.startswith("Error: "), "the page title starts with Error:")
+    b.page("record-form-error")
+    check(events_on(data_dir, case_id) == before, "the refused event wrote nothing")
+
+    print("==> Records advice received with the keyboard alone, through check your answers", flush=True)
+    for field, value in [("occurredOn-day", ""), ("occurredOn-month", ""), ("occurredOn-year", "")]:
+        b.find("#" + field).clear()
+    today = time.gmtime()
+    b.find("#occurredOn-day").click()
+    active = b.driver.switch_to.active_element
+    active.send_keys(str(today.tm_mday), Keys.TAB, str(today.tm_mon), Keys.TAB, str(today.tm_year))
+    advice_id = b.finds("input[name=adviceId]")[0].get_attribute("value")
+    b.driver.switch_to.active_element.send_keys(Keys.TAB)
+    b.driver.switch_to.active_element.send_keys(Keys.SPACE)  # selects the first radio
+    b.driver.switch_to.active_element.send_keys(Keys.TAB)
+    b.driver.switch_to.active_element.send_keys(Keys.ENTER)  # Continue
+    check(b.h1() == "Check your answers", "the answers go to check your answers")
+    b.page("record-check")
+    record = [x for x in b.finds("button") if x.text == "Record"][0]
+    for _ in range(30):
+        if b.driver.switch_to.active_element == record:
+            break
+        b.driver.switch_to.active_element.send_keys(Keys.TAB)
+    check(b.driver.switch_to.active_element == record, "the Record button is reached with the tab key")
+    b.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    check(b.h1() == reference and "recorded" in b.find(".notification-banner").text, "recording returns to the case with a success banner")
+    check(events_on(data_dir, case_id) == before + 1, "one event was written")
+    met = [r for r in b.finds("table tr") if "R-ADVICE-6W" in r.text and f"({advice_id})" in r.text]
+    check(len(met) == 1 and ("Met" in met[0].text), f"the advice deadline for {advice_id} turned to met")
+    b.page("case-after-record")
+    b.driver.back()  # the check page again: pressing Record twice must not record twice
+    buttons = [x for x in b.finds("button") if x.text == "Record"]
+    if buttons:
+        buttons[0].click()
+    check(events_on(data_dir, case_id) == before + 1, "pressing Record again on the same page writes nothing more")
+
+    print("==> Alerts", flush=True)
+    b.get("/alerts")
+    check(b.h1() == "Alerts", "the alerts page opens")
+    b.page("alerts")
+
+    print("==> A form posted without its token is refused", flush=True)
+    cookie = {c["name"]: c["value"] for c in b.driver.get_cookies()}["ehcp_session"]
+    request = urllib.request.Request(
+        b.base + f"/cases/{case_id}/record/DecidedToAssess", data=b"step=record&occurredOn-day=1&occurredOn-month=1&occurredOn-year=2026",
+        headers={"Cookie": f"ehcp_session={cookie}", "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        status = urllib.request.urlopen(request).status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    check(status == 403, f"a POST without the form token gets 403 (got {status})")
+    check(events_on(data_dir, case_id) == before + 1, "and writes nothing")
+
+    print("==> Another council's caseworker gets page not found", flush=True)
+    other = Browser(b.base)
+    try:
+        other.sign_in("cw-other", OTHER_PASSWORD)
+        other.get(f"/cases/{case_id}")
+        check(other.h1() == "Page not found", "a case page of another council is not found")
+        other.page("not-found")
+        other.get(f"/cases/{case_id}/record")
+        check(other.h1() == "Page not found", "and so is its record page")
+    finally:
+        other.quit()
+
+    print("==> An expired session goes back to sign-in", flush=True)
+    psql(data_dir, "UPDATE web_sessions SET last_seen_at = now() - interval '31 minutes'")
+    b.get(f"/cases/{case_id}")
+    check("/sign-in" in b.driver.current_url and b.h1() == "Sign in", "after 30 minutes idle, the case page asks you to sign in")
+    b.sign_in(caseworker, PASSWORD, navigate=False)
+    check(b.h1() == reference, "and signing in again returns to the case")
+
+    print("==> Signing out", flush=True)
+    b.find(".header__link-button").click()
+    check(b.h1() == "Sign in", "signing out returns to sign in")
+    b.get("/")
+    check("/sign-in" in b.driver.current_url, "and the session has ended")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the browser tests need, beyond scripts/install-deps.sh: Debian's chromium and
+# chromium-driver, and Selenium with axe-core from PyPI. Safe to run repeatedly.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+dpkg -s fonts-liberation >/dev/null 2>&1 || need+=(fonts-liberation)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "==> Missing packages for the browser tests: ${need[*]}. Run as root, or: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+  echo "==> Installing with apt, for the browser tests: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}"
+else
+  echo "==> Browser present (chromium, chromium-driver)."
+fi
+if ! python3 -c "import selenium, axe_core_python" >/dev/null 2>&1; then
+  echo "==> Installing with pip, for the browser tests: selenium axe-core-python"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore selenium axe-core-python
+else
+  echo "==> Python packages present (selenium, axe-core-python)."
+fi
