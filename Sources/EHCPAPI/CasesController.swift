@@ -56,7 +56,7 @@ struct CasesController: Sendable {
         let forename = try body.string("forename")!
         let surname = try body.string("surname")!
         for (field, value) in [("child.forename", forename), ("child.surname", surname)]
-        where value.trimmingCharacters(in: .whitespaces).isEmpty || value.count > 100 {
+        where !ChildRecord.acceptsName(value) {
             throw Problem.invalid(field: field, value: value, "'\(field)' must be 1 to 100 characters")
         }
         return ChildRecord(

@@ -30,6 +30,7 @@ struct CasePage: Sendable {
         var notes: [String]
         var changeable: Bool
         var retractHref: String
+        var correctHref: String
         var struckOut: Bool
     }
     struct Detail {
@@ -148,7 +149,8 @@ struct CasePage: Sendable {
                 version: recorded.version, occurredOn: recorded.occurredOn.long, title: EventForm.of(recorded.event.kind).title,
                 actor: recorded.actor == "system" ? "The deadline scheduler" : recorded.actor, details: details,
                 notes: notes[recorded.version] ?? [], changeable: changeable,
-                retractHref: "\(caseHref)/events/\(recorded.version)/retract", struckOut: retracted.contains(recorded.version))
+                retractHref: "\(caseHref)/events/\(recorded.version)/retract", correctHref: "\(caseHref)/events/\(recorded.version)/correct",
+                struckOut: retracted.contains(recorded.version))
         }
     }
 

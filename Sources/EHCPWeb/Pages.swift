@@ -82,6 +82,9 @@ struct Layout {
             navigation = [
                 Link(href: "/", text: "My work", current: current == "/"), Link(href: "/cases", text: "Cases", current: current == "/cases"),
             ]
+            if Roles.writeCases.contains(session.role) {
+                navigation.append(Link(href: "/cases/new", text: "Open a case", current: current == "/cases/new"))
+            }
             navigation.append(Link(href: "/alerts", text: "Alerts", current: current == "/alerts"))
         }
         hasNavigation = !navigation.isEmpty
@@ -89,7 +92,7 @@ struct Layout {
 }
 
 /// One error for the error summary and its field: `field` is the id of the input the summary links to.
-struct FieldError: Sendable {
+struct FieldError: Error, Sendable {
     var field: String
     var message: String
 }

@@ -25,31 +25,6 @@ struct RecordEvent: Sendable {
         var choices: [Choice]
         var isEmpty: Bool
     }
-    struct Option {
-        var value: String
-        var text: String
-        var selected: Bool
-    }
-    struct QuestionView {
-        var field: String
-        var label: String
-        var hint: String?
-        var optional: Bool
-        var error: String?
-        var isText: Bool
-        var isNumber: Bool
-        var isDate: Bool
-        var isChoice: Bool
-        var value: String
-        var day: String
-        var month: String
-        var year: String
-        var options: [Option]
-    }
-    struct Hidden {
-        var name: String
-        var value: String
-    }
     struct FormView {
         var layout: Layout
         var reference: String
@@ -58,10 +33,6 @@ struct RecordEvent: Sendable {
         var dateQuestion: QuestionView
         var questions: [QuestionView]
         var version: Int
-    }
-    struct Answer {
-        var question: String
-        var answer: String
     }
     struct CheckView {
         var layout: Layout
@@ -151,7 +122,7 @@ struct RecordEvent: Sendable {
         }
         var answered = [Answer(question: form.dateQuestion, answer: occurredOn.long)]
         for question in form.questions(choices: choices) {
-            let value = Self.describe(question, answers: answers)
+            let value = QuestionView.describe(question, answers: answers)
             if !value.isEmpty || !question.optional { answered.append(Answer(question: question.label, answer: value.isEmpty ? "Not given" : value)) }
         }
         var hidden = answers.fields.filter { !["formToken", "step", "version", "writeKey"].contains($0.key) }.sorted { $0.key < $1.key }.map {
@@ -189,21 +160,7 @@ struct RecordEvent: Sendable {
     ) -> Response {
         let href = "/cases/\(caseId.uuidString.lowercased())"
         let layout = Layout(title: form.title, session: context.sessions.session, backLink: "\(href)/record", errors: errors)
-        let message = Dictionary(errors.map { ($0.field.replacingOccurrences(of: "-day", with: ""), $0.message) }) { first, _ in first }
-        func view(_ question: EventForm.Question) -> QuestionView {
-            var options: [String] = []
-            if case .choice(let values) = question.input { options = values }
-            if case .choiceList(let values) = question.input { options = values }
-            let isDate: Bool = if case .date = question.input { true } else { false }
-            let isNumber: Bool = if case .number = question.input { true } else { false }
-            let isChoice = !options.isEmpty || { if case .choice = question.input { true } else { false } }()
-            return QuestionView(
-                field: question.field, label: question.label, hint: question.hint, optional: question.optional, error: message[question.field],
-                isText: !isDate && !isNumber && !isChoice, isNumber: isNumber, isDate: isDate, isChoice: isChoice,
-                value: answers[question.field] ?? "", day: answers[question.field + "-day"] ?? "", month: answers[question.field + "-month"] ?? "",
-                year: answers[question.field + "-year"] ?? "",
-                options: options.map { Option(value: $0, text: Self.optionText($0), selected: answers[question.field] == $0) })
-        }
+        func view(_ question: EventForm.Question) -> QuestionView { QuestionView(question, answers: answers, errors: errors) }
         let dateQuestion = view(EventForm.Question(field: "occurredOn", label: form.dateQuestion, hint: "For example, 27 3 2026", input: .date))
         let formView = FormView(
             layout: layout, reference: reference, action: "\(href)/record/\(form.kind.rawValue)", title: form.title, dateQuestion: dateQuestion,
@@ -216,20 +173,12 @@ struct RecordEvent: Sendable {
         var errors: [FieldError] = []
         var data: [String: JSONValue] = [:]
         func date(_ field: String, label: String, optional: Bool) -> String? {
-            let parts = ["day", "month", "year"].map { answers.text("\(field)-\($0)") }
-            if parts.allSatisfy({ $0 == nil }) {
-                if !optional { errors.append(FieldError(field: field + "-day", message: "Enter the date: \(label.lowercased())")) }
+            switch FormDate.read(answers, field: field, label: label, optional: optional) {
+            case .success(let date): return date?.description
+            case .failure(let error):
+                errors.append(error)
                 return nil
             }
-            guard let day = parts[0].flatMap({ Int($0) }), let month = parts[1].flatMap({ Int($0) }), let year = parts[2].flatMap({ Int($0) }),
-                (1000...9999).contains(year), let date = CivilDate(year: year, month: month, day: day)
-            else {
-                errors.append(
-                    FieldError(field: field + "-day", message: "\(label.replacingOccurrences(of: "?", with: "")) must be a real date, like 27 3 2026")
-                )
-                return nil
-            }
-            return date.description
         }
         let occurredOn = date("occurredOn", label: form.dateQuestion, optional: false)
         for question in form.questions(choices: choices) {
@@ -285,10 +234,12 @@ struct RecordEvent: Sendable {
         if !isDate && !form.questions.contains(where: { $0.field == field }) { field = "occurredOn" }
         let message = error.message.prefix(1).uppercased() + error.message.dropFirst()
         let subject =
-            field == "occurredOn" && error.field == "occurredOn" ? "The date \(error.value.flatMap { CivilDate(iso: $0)?.long } ?? "") " : ""
+            field == "occurredOn" && error.field == "occurredOn"
+            ? "The date \(error.value.flatMap { CivilDate(iso: $0)?.long } ?? "") "
+            : error.message.first?.isLowercase == true ? (error.value.map(QuestionView.optionText) ?? "This") + " " : ""
         let text = subject.isEmpty ? message : subject + error.message
         let rule = error.rule.map { "\($0.title) (\($0.rawValue), \($0.source)): " } ?? ""
-        return FieldError(field: field + (isDate ? "-day" : ""), message: rule + text)
+        return FieldError(field: field + (isDate ? "-day" : ""), message: (rule + text).withLongDates)
     }
 
     static func explain(_ refusal: EventEnvelope.Refusal, form: EventForm) -> FieldError {
@@ -297,23 +248,5 @@ struct RecordEvent: Sendable {
         case .malformedDate(let field, _): FieldError(field: field + "-day", message: "The date must be a real date, like 27 3 2026")
         case .missing(let field), .unknownField(let field), .notAString(let field, _): FieldError(field: field, message: "Check \(field)")
         }
-    }
-
-    static func describe(_ question: EventForm.Question, answers: WebForm) -> String {
-        switch question.input {
-        case .date:
-            let parts = ["day", "month", "year"].map { answers.text("\(question.field)-\($0)").flatMap { Int($0) } }
-            guard let day = parts[0], let month = parts[1], let year = parts[2], let date = CivilDate(year: year, month: month, day: day) else {
-                return ""
-            }
-            return date.long
-        case .choice, .choiceList: return answers.text(question.field).map(optionText) ?? ""
-        case .text, .number: return answers.text(question.field) ?? ""
-        }
-    }
-
-    static func optionText(_ value: String) -> String {
-        if let rule = RuleID(rawValue: value) { return "\(rule.title) (\(rule.rawValue))" }
-        return value.first?.isLowercase == true ? value.humanised : value
     }
 }

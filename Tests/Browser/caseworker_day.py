@@ -25,9 +25,9 @@ import urllib.request
 from axe_core_python.selenium import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -117,7 +117,28 @@ class Browser:
             self.get("/sign-in")
         self.find("#username").send_keys(username)
         self.find("#password").send_keys(password)
-        self.find("button[type=submit].button").click()
+        self.follow(self.find("button[type=submit].button"))
+
+    def follow(self, element):
+        """Clicks something that loads a page, and waits until the old page has gone (a condition, never a sleep)."""
+        old = self.find("html")
+        element.click()
+        self.wait_until_gone(old)
+
+    def press(self, key):
+        """Presses a key on the focused element, when that loads a page, and waits for it as `follow` does."""
+        old = self.find("html")
+        self.driver.switch_to.active_element.send_keys(key)
+        self.wait_until_gone(old)
+
+    def wait_until_gone(self, old):
+        def gone(_):
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:  # stale, or "does not belong to the document": the page was replaced
+                return True
+        WebDriverWait(self.driver, 60).until(gone)
 
     def quit(self):
         self.driver.quit()
@@ -196,12 +217,12 @@ def run(b, data_dir, case_id, reference, caseworker):
     print("==> Finds the case", flush=True)
     b.get("/cases")
     b.find("#q").send_keys(reference)
-    b.find("form.filters button").click()
+    b.follow(b.find("form.filters button"))
     check("q=" not in b.driver.current_url and reference not in b.driver.current_url, "the search is not in the URL")
     links = [a for a in b.finds("table a") if a.text == reference]
     check(len(links) == 1, "searching by reference finds the case")
     b.page("cases")
-    links[0].click()
+    b.follow(links[0])
     check(b.h1() == reference, "the case page opens")
     b.page("case")
     advice_rows = [r for r in b.finds("table tr") if "Advice received" in r.text and "R-ADVICE-6W" in r.text and "Not yet" in r.text]
@@ -210,15 +231,15 @@ def run(b, data_dir, case_id, reference, caseworker):
 
     print("==> A refused event shows its error summary and writes nothing", flush=True)
     before = events_on(data_dir, case_id)
-    b.find("a.button").click()
+    b.follow(b.find("a.button"))
     b.page("record-choose")
-    b.driver.find_element(By.LINK_TEXT, "Advice received").click()
+    b.follow(b.driver.find_element(By.LINK_TEXT, "Advice received"))
     b.page("record-form")
     b.find("#occurredOn-day").send_keys("1")
     b.find("#occurredOn-month").send_keys("1")
     b.find("#occurredOn-year").send_keys("2099")
     b.finds("input[name=adviceId]")[0].click()
-    b.find("form button.button").click()
+    b.follow(b.find("form button.button"))
     summary = b.finds(".error-summary")
     check(len(summary) == 1 and "after today" in summary[0].text, "a date in the future is refused in the error summary")
     check(b.driver.title.startswith("Error: "), "the page title starts with Error:")
@@ -236,7 +257,7 @@ def run(b, data_dir, case_id, reference, caseworker):
     b.driver.switch_to.active_element.send_keys(Keys.TAB)
     b.driver.switch_to.active_element.send_keys(Keys.SPACE)  # selects the first radio
     b.driver.switch_to.active_element.send_keys(Keys.TAB)
-    b.driver.switch_to.active_element.send_keys(Keys.ENTER)  # Continue
+    b.press(Keys.ENTER)  # Continue
     check(b.h1() == "Check your answers", "the answers go to check your answers")
     b.page("record-check")
     record = [x for x in b.finds("button") if x.text == "Record"][0]
@@ -245,7 +266,7 @@ def run(b, data_dir, case_id, reference, caseworker):
             break
         b.driver.switch_to.active_element.send_keys(Keys.TAB)
     check(b.driver.switch_to.active_element == record, "the Record button is reached with the tab key")
-    b.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    b.press(Keys.ENTER)
     check(b.h1() == reference and "recorded" in b.find(".notification-banner").text, "recording returns to the case with a success banner")
     check(events_on(data_dir, case_id) == before + 1, "one event was written")
     met = [r for r in b.finds("table tr") if "R-ADVICE-6W" in r.text and f"({advice_id})" in r.text]
@@ -254,8 +275,60 @@ def run(b, data_dir, case_id, reference, caseworker):
     b.driver.back()  # the check page again: pressing Record twice must not record twice
     buttons = [x for x in b.finds("button") if x.text == "Record"]
     if buttons:
-        buttons[0].click()
+        b.follow(buttons[0])
     check(events_on(data_dir, case_id) == before + 1, "pressing Record again on the same page writes nothing more")
+
+    print("==> Opens a case, records a decision, has a rule refuse an exception, and marks an entry as recorded in error", flush=True)
+    b.get("/cases/new")
+    check(b.h1() == "Open a case", "the open-a-case page opens")
+    b.page("open-case")
+    b.follow(b.find("form button.button"))
+    check(len(b.finds(".error-summary li")) == 5, "an empty form names each of its five questions")
+    b.find("#forename").send_keys("Testy")
+    b.find("#surname").send_keys("Browserchild")
+    for field, value in [("bornOn-day", "3"), ("bornOn-month", "4"), ("bornOn-year", "2017"),
+                         ("requestedOn-day", str(today.tm_mday)), ("requestedOn-month", str(today.tm_mon)), ("requestedOn-year", str(today.tm_year))]:
+        b.find("#" + field).send_keys(value)
+    b.find("#requestSource-parent").click()
+    b.follow(b.find("form button.button"))
+    check(b.h1() == "Check your answers" and "Testy" in b.find(".summary-list").text, "the new case's answers are shown to check")
+    b.page("open-check")
+    check("Testy" not in b.driver.current_url, "the child's name is not in the URL")
+    b.follow([x for x in b.finds("button") if x.text == "Open the case"][0])
+    new_case = b.driver.current_url.split("/cases/")[1].split("?")[0]
+    check(b.h1().startswith("EHC-") and "Testy Browserchild" in b.driver.page_source, "the case opens on its page")
+    new_events = events_on(data_dir, new_case)
+    check(new_events == 1, "one event opened it")
+    b.follow(b.find("a.button"))
+    b.follow(b.driver.find_element(By.LINK_TEXT, "Exception to a time limit"))
+    for field, value in [("occurredOn-day", str(today.tm_mday)), ("occurredOn-month", str(today.tm_mon)), ("occurredOn-year", str(today.tm_year)),
+                         ("exceptionId", "X1")]:
+        b.find("#" + field).send_keys(value)
+    b.find("#ground-missedAppointment").click()
+    b.find("#rules-R-DECIDE-6W").click()
+    b.follow(b.find("form button.button"))
+    summary = b.find(".error-summary").text
+    check("R-DECIDE-6W" in summary and "regulations 4(1) and 5(1)" in summary and "Missed appointment is not a ground" in summary,
+          "an exception on a ground the regulations do not allow is refused, naming the rule and its regulation")
+    b.page("record-form-rule-refusal")
+    check(events_on(data_dir, new_case) == new_events, "and nothing is written")
+    b.get(f"/cases/{new_case}/record/DecidedToAssess")
+    for field, value in [("occurredOn-day", str(today.tm_mday)), ("occurredOn-month", str(today.tm_mon)), ("occurredOn-year", str(today.tm_year))]:
+        b.find("#" + field).send_keys(value)
+    b.follow(b.find("form button.button"))
+    b.follow([x for x in b.finds("button") if x.text == "Record"][0])
+    decide = [r for r in b.finds("table tr") if "R-DECIDE-6W" in r.text]
+    check(len(decide) == 1 and "Met" in decide[0].text, "deciding to assess meets the 6-week decision deadline")
+    b.get(f"/cases/{new_case}/events/2/retract")
+    b.page("change-entry")
+    b.find("#reason").send_keys("Logged on the wrong case")
+    b.follow(b.find("form button.button"))
+    b.follow([x for x in b.finds("button") if x.text == "Record"][0])
+    check("recorded in error" in b.find("#entry-2").text and "Marked as recorded in error by entry 3" in b.find("#entry-2").text,
+          "the entry is shown as recorded in error, against the entry that says so")
+    decide = [r for r in b.finds("table tr") if "R-DECIDE-6W" in r.text]
+    check(len(decide) == 1 and "Met" not in decide[0].text, "and the decision deadline is open again")
+    check(events_on(data_dir, new_case) == 3, "history only grows: three entries")
 
     print("==> Alerts", flush=True)
     b.get("/alerts")
@@ -294,7 +367,7 @@ def run(b, data_dir, case_id, reference, caseworker):
     check(b.h1() == reference, "and signing in again returns to the case")
 
     print("==> Signing out", flush=True)
-    b.find(".header__link-button").click()
+    b.follow(b.find(".header__link-button"))
     check(b.h1() == "Sign in", "signing out returns to sign in")
     b.get("/")
     check("/sign-in" in b.driver.current_url, "and the session has ended")

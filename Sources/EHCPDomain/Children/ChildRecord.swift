@@ -10,6 +10,9 @@ public struct ChildRecord: Sendable, Hashable {
     public var postcode: String?
     public var upn: String?
 
+    /// A forename or surname is 1 to 100 characters, not all spaces.
+    public static func acceptsName(_ name: String) -> Bool { !name.trimmingCharacters(in: .whitespaces).isEmpty && name.count <= 100 }
+
     public init(id: UUID, forename: String, surname: String, bornOn: CivilDate, sex: String?, postcode: String?, upn: String?) {
         self.id = id
         self.forename = forename
