@@ -77,6 +77,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -138,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "ehcp-bench",
             dependencies: [
-                "EHCPCommandLine", "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPScheduler", "EHCPReports", "EHCPServer", "Postgres",
+                "EHCPCommandLine", "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPWeb", "EHCPScheduler", "EHCPReports", "EHCPServer", "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -176,11 +177,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "EHCPWebTests", dependencies: ["EHCPWeb"], swiftSettings: strict),
         .testTarget(
             name: "EHCPServerTests",
             dependencies: [
-                "EHCPServer", "EHCPAPI", "EHCPScheduler", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport",
+                "EHCPServer", "EHCPAPI", "EHCPWeb", "EHCPScheduler", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -22,7 +22,7 @@ echo "==> Starting a throwaway PostgreSQL ($("$bin/postgres" --version | awk '{p
 as_server "$bin/initdb" -D "$dir/data" -U ehcp --auth=trust --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 as_server "$bin/pg_ctl" start -D "$dir/data" -w -t 60 -l "$dir/server.log" \
-  -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=600" \
   >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 export EHCP_TEST_DATABASE_URL="host=$dir port=5432 user=ehcp dbname=postgres"
 export EHCP_TEST_PG_BIN="$bin"

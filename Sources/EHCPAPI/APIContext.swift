@@ -117,15 +117,24 @@ public struct WebSession: Codable, Sendable {
     public var team: String?
     /// The token every form on the pages carries (cross-site request forgery): random, per session.
     public var formToken: String
+    /// Set while the password is given but the second factor is not: such a session signs nobody in.
+    public var awaitingSecondFactor: Bool?
+    /// While setting up an authenticator app: the new secret, until a code from the app proves it.
+    public var enrolmentSecret: String?
 
-    public init(_ user: AuthenticatedUser, formToken: String) {
+    public init(_ user: AuthenticatedUser, formToken: String, awaitingSecondFactor: Bool = false, enrolmentSecret: String? = nil) {
         userId = user.userId
         councilId = user.councilId
         name = user.name
         role = user.role
         team = user.team
         self.formToken = formToken
+        self.awaitingSecondFactor = awaitingSecondFactor ? true : nil
+        self.enrolmentSecret = enrolmentSecret
     }
+
+    /// Whether this session signs its user in (the password, and the second factor when one is asked).
+    public var signsIn: Bool { awaitingSecondFactor != true }
 
     public var user: AuthenticatedUser { AuthenticatedUser(userId: userId, councilId: councilId, name: name, role: role, team: team) }
 }

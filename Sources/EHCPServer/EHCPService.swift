@@ -75,8 +75,15 @@ public final class EHCPService: Sendable {
     /// The HTTP application, with the scheduler (when it runs here) as one of its services.
     public func application(logger: Logger, onListening: @escaping @Sendable () async -> Void = {}) -> some ApplicationProtocol {
         buildApplication(
-            configuration.server, api: api, web: (pages, configuration.web), logger: logger, services: scheduler.map { [$0] } ?? [],
+            configuration.server, api: api, web: (pages, webSettings), logger: logger, services: scheduler.map { [$0] } ?? [],
             onListening: onListening)
+    }
+
+    /// The web pages' settings, with the roles the settings file says need a second factor.
+    var webSettings: WebSettings {
+        var web = configuration.web
+        web.twoFactorRoles.formUnion(configuration.settings.twoFactorRoles)
+        return web
     }
 
     /// The scheduler alone (`ehcp scheduler`), stopped by SIGTERM or SIGINT.

@@ -1,5 +1,6 @@
 import EHCPDomain
 import EHCPScheduler
+import EHCPStore
 import Foundation
 
 /// What the settings file configures: the council's local statutory settings, which webhook hosts an
@@ -8,6 +9,8 @@ public struct ServiceSettings: Sendable {
     public var local = LocalSettings()
     public var webhookAddresses = WebhookAddressPolicy()
     public var caseReferences = CaseReferencePattern()
+    /// Roles that must sign in to the web pages with a second factor (an authenticator app's code).
+    public var twoFactorRoles: Set<UserRole> = []
     public init() {}
 }
 
@@ -15,7 +18,8 @@ public struct ServiceSettings: Sendable {
 ///
 ///     {"draftPlanWeeks": 14, "outcomesMeetingWeeks": 6, "underFiveReviewMonths": 6,
 ///      "reminderDays": {"R-FINAL-20W": [28, 7], "R-REVIEW-12M": [56, 14]},
-///      "webhookAllowedHosts": ["hooks.council.internal"], "caseReferencePattern": "^EHC-[0-9]{4,8}$"}
+///      "webhookAllowedHosts": ["hooks.council.internal"], "caseReferencePattern": "^EHC-[0-9]{4,8}$",
+///      "twoFactorRoles": ["manager", "admin"]}
 ///
 /// `reminderDays` replaces the offsets of the rules it names and keeps the defaults of the others.
 /// `webhookAllowedHosts` lets webhooks reach those hosts even on private or loopback addresses.
@@ -73,13 +77,21 @@ public enum SettingsFile {
                     throw Invalid(description: "\(source): caseReferencePattern '\(pattern)' is not a valid regular expression")
                 }
                 service.caseReferences = compiled
+            case ("twoFactorRoles", .array(let roles)):
+                service.twoFactorRoles = Set(
+                    try roles.map { role in
+                        guard case .string(let name) = role, let known = UserRole(rawValue: name) else {
+                            throw Invalid(description: "\(source): twoFactorRoles must hold roles: caseworker, manager, admin, auditor")
+                        }
+                        return known
+                    })
             case ("draftPlanWeeks", _), ("outcomesMeetingWeeks", _), ("underFiveReviewMonths", _), ("reminderDays", _), ("webhookAllowedHosts", _),
-                ("caseReferencePattern", _):
+                ("caseReferencePattern", _), ("twoFactorRoles", _):
                 throw Invalid(description: "\(source): '\(key)' has a value out of range or of the wrong type")
             default:
                 throw Invalid(
                     description:
-                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, reminderDays, webhookAllowedHosts, caseReferencePattern"
+                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, reminderDays, webhookAllowedHosts, caseReferencePattern, twoFactorRoles"
                 )
             }
         }

@@ -12,12 +12,14 @@ import Postgres
 /// - Failures are counted per address (20 a minute) and per account name (5 in 15 minutes, whether or
 ///   not the account exists). The message never says which of the name or password was wrong.
 /// - Signing in always starts a new session (a fresh id, so one planted beforehand is worthless).
+/// - A user with an authenticator app, or whose role the council's settings say needs one, then gives a
+///   code from it (`SecondFactor`) before the session signs them in.
 struct SignIn: Sendable {
     let deps: APIDependencies
     let pages: Pages
     let settings: WebSettings
-    let perAddress = FailedSignIns(limit: 20, window: .seconds(60))
-    let perAccount = FailedSignIns(limit: 5, window: .seconds(15 * 60))
+    let perAddress: FailedSignIns
+    let perAccount: FailedSignIns
 
     struct View {
         var layout: Layout
@@ -34,6 +36,7 @@ struct SignIn: Sendable {
 
     @Sendable func form(_ request: Request, context: APIContext) async throws -> Response {
         if context.identity != nil { return Pages.redirect("/") }
+        if context.sessions.session?.awaitingSecondFactor == true { context.sessions.clearSession() }  // starting again
         return page(username: "", next: Self.next(request.uri.queryParameters["next"].map(String.init)), errors: [])
     }
 
@@ -59,14 +62,27 @@ struct SignIn: Sendable {
                 status: .tooManyRequests)
         }
         let candidates = try await deps.pool.withConnection { try WebSessions().candidates(name: username, on: $0) }
-        let user = try await PasswordHash.offPool { WebSessions.match(password, among: candidates) }
-        guard let user else {
+        let found = try await PasswordHash.offPool { WebSessions.match(password, among: candidates) }
+        guard let found else {
             perAccount.count(account)
             perAddress.count(address)
             return page(username: username, next: next, errors: [FieldError(field: "username", message: "Enter a correct username and password")])
         }
-        context.sessions.createSession(WebSession(user, formToken: WebForm.randomToken()), expiresIn: WebSessions.lifetime)
-        return Pages.redirect(next, headers: [.setCookie: expiredSignInCookie])
+        // A new session either way: signed in, or waiting for the second factor (which signs nobody in).
+        let headers: HTTPFields = [.setCookie: expiredSignInCookie]
+        if found.secondFactorSecret != nil {
+            context.sessions.createSession(
+                WebSession(found.user, formToken: WebForm.randomToken(), awaitingSecondFactor: true), expiresIn: SecondFactor.pendingLifetime)
+            return Pages.redirect(SecondFactor.codePath + "?next=" + next, headers: headers)
+        }
+        if settings.twoFactorRoles.contains(found.user.role) {
+            context.sessions.createSession(
+                WebSession(found.user, formToken: WebForm.randomToken(), awaitingSecondFactor: true, enrolmentSecret: SecondFactor.newSecret()),
+                expiresIn: SecondFactor.pendingLifetime)
+            return Pages.redirect(SecondFactor.setUpPath + "?next=" + next, headers: headers)
+        }
+        context.sessions.createSession(WebSession(found.user, formToken: WebForm.randomToken()), expiresIn: WebSessions.lifetime)
+        return Pages.redirect(next, headers: headers)
     }
 
     @Sendable func signOut(_ request: Request, context: APIContext) async throws -> Response {

@@ -20,8 +20,14 @@ public enum WebRouter {
         let web = router.group()
             .add(middleware: WebErrors(pages: pages))
             .add(middleware: sessions)
-            .add(middleware: SessionAuthenticator<APIContext, _>(context: APIContext.self) { (session: WebSession, _) in session.user })
-        SignIn(deps: deps, pages: pages, settings: settings).register(on: web)
+            .add(
+                middleware: SessionAuthenticator<APIContext, _>(context: APIContext.self) { (session: WebSession, _) in
+                    session.signsIn ? session.user : nil
+                })
+        // Failed passwords and failed codes count together, per account name and per address.
+        let (perAddress, perAccount) = (FailedSignIns(limit: 20, window: .seconds(60)), FailedSignIns(limit: 5, window: .seconds(15 * 60)))
+        SignIn(deps: deps, pages: pages, settings: settings, perAddress: perAddress, perAccount: perAccount).register(on: web)
+        SecondFactor(deps: deps, pages: pages, perAddress: perAddress, perAccount: perAccount).register(on: web)
         let work = WorkPage(deps: deps, pages: pages)
         web.get("/", use: work.show)
         let cases = CasesPage(deps: deps, pages: pages)

@@ -39,12 +39,9 @@ struct WorkPage: Sendable {
         let canSeeTeam = Roles.assign.contains(user.role) && user.team != nil
         let showTeam = canSeeTeam && request.uri.queryParameters["view"] == "team"
         let today = deps.today()
-        let items = try await deps.cases.workTray(
-            caseworker: showTeam ? nil : user.name, team: showTeam ? user.team : nil, days: Self.days, today: today, council: user.councilId)
-        let actionable = items.filter { item in
-            guard let rule = RuleID(rawValue: item.rule), let stage = CaseStage(rawValue: item.stage) else { return true }
-            return !stage.hasMovedPast(rule)
-        }
+        let actionable = try await deps.cases.workTray(
+            caseworker: showTeam ? nil : user.name, team: showTeam ? user.team : nil, days: Self.days, today: today, actionableOnly: true,
+            council: user.councilId)
         let groups = Self.group(actionable, today: today, showCaseworker: showTeam)
         let view = View(
             layout: Layout(title: showTeam ? "Team work" : "My work", session: context.sessions.session, current: "/"), groups: groups,

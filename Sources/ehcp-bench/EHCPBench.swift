@@ -7,7 +7,7 @@ import EHCPCommandLine
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ehcp-bench", abstract: "Benchmarks (see docs/performance.md).",
-        subcommands: [DomainBench.self, AppendBench.self, APIBench.self, SchedulerBench.self, ReportsBench.self])
+        subcommands: [DomainBench.self, AppendBench.self, APIBench.self, SchedulerBench.self, ReportsBench.self, WebBench.self])
 }
 
 /// Latency samples and their summary.

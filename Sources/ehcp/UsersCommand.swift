@@ -8,7 +8,8 @@ import Postgres
 /// `ehcp users add NAME --role R [--council C]`: adds a user and prints a bearer token for them.
 struct UsersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "users", abstract: "Manage users.", subcommands: [Add.self, List.self, Passwd.self, Disable.self, Enable.self])
+        commandName: "users", abstract: "Manage users.",
+        subcommands: [Add.self, List.self, Passwd.self, ResetSecondFactor.self, Disable.self, Enable.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user and print a new bearer token for them.")
@@ -91,6 +92,22 @@ struct UsersCommand: ParsableCommand {
                     throw ExitMessage.message(refused.description)
                 }
                 print("Password set for \(name).")
+            }
+        }
+    }
+
+    struct ResetSecondFactor: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-2fa", abstract: "Forget a user's authenticator app (a lost phone); they set up a new one when they next sign in.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The user's name.") var name: String
+        @Option(help: "Council code (optional when there is only one council).") var council: String?
+
+        func run() throws {
+            try database.withDirectory { directory, connection in
+                let userId = try directory.userId(name: name, councilCode: council, on: connection)
+                try directory.resetSecondFactor(userId: userId, on: connection)
+                print("\(name)'s authenticator app is forgotten and their sessions have ended; they set up a new one at their next sign-in.")
             }
         }
     }

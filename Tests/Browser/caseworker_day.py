@@ -154,7 +154,11 @@ def main():
         ehcp(data_dir, "demo", "--cases", "1000", "--councils", "2")
         port = free_port()
         log = open(os.path.join(data_dir, "serve.log"), "w")
-        server = subprocess.Popen([EHCP, "serve", "--data-dir", data_dir, "--port", str(port), "--no-scheduler"], stdout=log, stderr=subprocess.STDOUT)
+        settings = os.path.join(data_dir, "settings.json")
+        with open(settings, "w") as f:
+            json.dump({"twoFactorRoles": ["manager"]}, f)
+        server = subprocess.Popen([EHCP, "serve", "--data-dir", data_dir, "--port", str(port), "--no-scheduler", "--settings", settings],
+                                  stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         for _ in range(600):
             try:
@@ -173,8 +177,9 @@ def main():
                  AND EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = s.case_id AND d.status = 'open' AND d.kind = 'duty'
                              AND d.due_on <= current_date + 14)
                ORDER BY s.reference LIMIT 1""").split("|")
-        for council, name, password in [("DEMO-1", caseworker, PASSWORD), ("DEMO-2", "cw-other", OTHER_PASSWORD)]:
-            ehcp_beside(data_dir, "users", "add", name, "--role", "caseworker", "--council", council)
+        for council, name, password, role in [("DEMO-1", caseworker, PASSWORD, "caseworker"), ("DEMO-2", "cw-other", OTHER_PASSWORD, "caseworker"),
+                                              ("DEMO-1", "mgr-one", PASSWORD, "manager")]:
+            ehcp_beside(data_dir, "users", "add", name, "--role", role, "--council", council)
             ehcp_beside(data_dir, "users", "passwd", name, "--council", council, stdin=password + "\n")
         browser = Browser(base)
         run(browser, data_dir, case_id, reference, caseworker)
@@ -189,6 +194,16 @@ def main():
         print(f"Browser tests: {len(failures)} failed", flush=True)
         sys.exit(1)
     print("Browser tests: all passed", flush=True)
+
+
+def totp(key, at=None):
+    """RFC 6238 with SHA-1 and 30-second steps, as an authenticator app computes it from its base-32 key."""
+    import base64, hashlib, hmac, struct
+    secret = base64.b32decode(key + "=" * (-len(key) % 8))
+    counter = int((at or time.time()) // 30)
+    digest = hmac.new(secret, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
 def events_on(data_dir, case_id):
@@ -346,6 +361,31 @@ def run(b, data_dir, case_id, reference, caseworker):
         status = error.code
     check(status == 403, f"a POST without the form token gets 403 (got {status})")
     check(events_on(data_dir, case_id) == before + 1, "and writes nothing")
+
+    print("==> A manager sets up an authenticator app, as the council's settings ask", flush=True)
+    manager = Browser(b.base)
+    try:
+        manager.sign_in("mgr-one", PASSWORD)
+        check(manager.h1() == "Set up your authenticator app", "a manager is asked to set up a second factor after the password")
+        check(len(manager.finds(".qr-code svg[role=img]")) == 1, "the page shows a QR code drawn as SVG, with a label")
+        manager.page("set-up-code")
+        key = manager.find(".qr-code__key").text.replace(" ", "")
+        manager.find("#code").send_keys("000000")
+        manager.follow(manager.find("form button.button"))
+        check("The code is not right" in manager.find(".error-summary").text, "a wrong code is refused")
+        manager.page("set-up-code-error")
+        manager.find("#code").send_keys(totp(key))
+        manager.follow(manager.find("form button.button"))
+        check(manager.h1() == "My work", "the right code from the app signs the manager in")
+        manager.follow(manager.find(".header__link-button"))
+        manager.sign_in("mgr-one", PASSWORD)
+        check(manager.h1() == "Enter your code", "next time, the code is asked for after the password")
+        manager.page("enter-code")
+        manager.find("#code").send_keys(totp(key))
+        manager.follow(manager.find("form button.button"))
+        check(manager.h1() == "My work", "and signs them in")
+    finally:
+        manager.quit()
 
     print("==> Another council's caseworker gets page not found", flush=True)
     other = Browser(b.base)

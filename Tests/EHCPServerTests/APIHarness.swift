@@ -21,7 +21,9 @@ struct APIHarness: Sendable {
     let deps: APIDependencies
     static let today = CivilDate(iso: "2025-05-01")!
 
-    init(today: CivilDate = APIHarness.today, database: TestDatabase? = nil) throws {
+    init(
+        today: CivilDate = APIHarness.today, database: TestDatabase? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in }
+    ) throws {
         self.database = try database ?? TestDatabase.make()
         councilA = try self.database.addCouncil(code: "A")
         councilB = try self.database.addCouncil(code: "B")
@@ -42,6 +44,7 @@ struct APIHarness: Sendable {
         configuration.connections = 4
         configuration.runsScheduler = false
         configuration.today = { today }
+        configure(&configuration)
         service = try EHCPService(configuration)
         deps = service.api
         pool = deps.pool

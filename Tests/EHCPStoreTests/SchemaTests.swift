@@ -67,7 +67,8 @@ struct SchemaTests {
         try connection.execute(
             """
             DROP FUNCTION ehcp_session_save(text, jsonb, interval); DROP FUNCTION ehcp_session_load(text, interval);
-            DROP FUNCTION ehcp_session_remove(text); DROP FUNCTION ehcp_sign_in_candidates(text); DROP TABLE web_sessions
+            DROP FUNCTION ehcp_session_remove(text); DROP FUNCTION ehcp_sign_in_candidates(text); DROP FUNCTION ehcp_totp_enrol(text, text);
+            DROP TABLE web_sessions; ALTER TABLE users DROP COLUMN totp_secret
             """)
         try connection.execute("DELETE FROM schema_migrations WHERE version > 1")
 

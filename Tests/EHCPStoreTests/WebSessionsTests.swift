@@ -76,6 +76,22 @@ struct WebSessionsTests {
         #expect(try await pool.withConnection { try sessions.save(id: "new", data: data, expiresIn: nil, on: $0) } == false)
     }
 
+    @Test("two-factor enrolment sets a secret only for the user of a live session, once")
+    func enrolment() async throws {
+        let (_, owner, pool, ann) = try await setUp()
+        defer { pool.shutdown() }
+        let sessions = WebSessions()
+        _ = try await pool.withConnection { try sessions.save(id: "s1", data: #"{"userId":"\#(ann.uuidString)"}"#, expiresIn: nil, on: $0) }
+        #expect(try await pool.withConnection { try sessions.enrolSecondFactor(sessionId: "no-such-session", secret: "A", on: $0) } == false)
+        #expect(try await pool.withConnection { try sessions.enrolSecondFactor(sessionId: "s1", secret: "SECRET1", on: $0) })
+        #expect(try await pool.withConnection { try sessions.enrolSecondFactor(sessionId: "s1", secret: "SECRET2", on: $0) } == false)
+        let candidate = try #require(try await pool.withConnection { try sessions.candidates(name: "Ann", on: $0) }.first)
+        #expect(candidate.secondFactorSecret == "SECRET1")
+        await #expect(throws: PostgresError.self) { try await pool.withConnection { try $0.query("SELECT totp_secret FROM users") } }
+        try UserDirectory().resetSecondFactor(userId: ann, on: owner)
+        #expect(try await pool.withConnection { try sessions.candidates(name: "Ann", on: $0) }.first?.secondFactorSecret == nil)
+    }
+
     @Test("sign-in finds the user by name and password; a wrong password, an unknown name and a disabled user all fail alike")
     func signIn() async throws {
         let (_, owner, pool, ann) = try await setUp()
@@ -83,7 +99,7 @@ struct WebSessionsTests {
         let sessions = WebSessions()
         func signIn(_ name: String, _ password: String) async throws -> AuthenticatedUser? {
             let candidates = try await pool.withConnection { try sessions.candidates(name: name, on: $0) }
-            return try await PasswordHash.offPool { WebSessions.match(password, among: candidates) }
+            return try await PasswordHash.offPool { WebSessions.match(password, among: candidates)?.user }
         }
         let user = try await signIn("Ann", "three random words")
         #expect(user?.userId == ann && user?.role == .caseworker && user?.team == "North")

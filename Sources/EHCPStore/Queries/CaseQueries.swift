@@ -75,6 +75,11 @@ public struct CaseQueries: Sendable {
         return (try row.decode(at: 0), try row.decodeIfPresent(at: 1))
     }
 
+    /// "stage rule" for every stage and rule where the case has moved past the rule's clock (the domain's answer).
+    static let movedPast: [String] = CaseStage.allCases.flatMap { stage in
+        RuleID.allCases.filter { stage.hasMovedPast($0) }.map { "\(stage.rawValue) \($0.rawValue)" }
+    }
+
     public struct TrayItem: Sendable, Hashable, Encodable {
         public var caseId: UUID
         public var reference: String
@@ -90,9 +95,13 @@ public struct CaseQueries: Sendable {
     }
 
     /// Unmet duty deadlines due within `days` (breached ones included), for one caseworker or one team.
-    public func workTray(caseworker: String?, team: String?, days: Int, today: CivilDate, limit: Int = 500, on connection: PostgresConnection)
-        throws(PostgresError) -> [TrayItem]
-    {
+    /// With `actionableOnly`, clocks the case has moved past (`CaseStage.hasMovedPast`) are left out
+    /// before the limit, so that years of old clocks cannot crowd out today's.
+    public func workTray(
+        caseworker: String?, team: String?, days: Int, today: CivilDate, actionableOnly: Bool = false, limit: Int = 500,
+        on connection: PostgresConnection
+    ) throws(PostgresError) -> [TrayItem] {
+        let movedPast = actionableOnly ? Self.movedPast : []
         let rows = try connection.query(
             """
             SELECT d.case_id, s.reference, s.stage, d.rule, nullif(d.key, ''), d.due_on::text,
@@ -100,10 +109,11 @@ public struct CaseQueries: Sendable {
             FROM deadlines d JOIN case_summary s USING (case_id)
             WHERE d.status = 'open' AND d.kind = 'duty' AND d.due_on <= $1::date + $2::int
               AND ($3::text IS NULL OR s.caseworker = $3) AND ($4::text IS NULL OR s.team = $4)
+              AND s.stage || ' ' || d.rule <> ALL($6::text[])
             ORDER BY d.due_on, s.reference, d.rule
             LIMIT $5
             """,
-            [today.description, days, caseworker, team, limit])
+            [today.description, days, caseworker, team, limit, PostgresArray(movedPast)])
         return try rows.rows.map { row throws(PostgresError) in
             TrayItem(
                 caseId: try row.decode(at: 0), reference: try row.decode(at: 1), stage: try row.decode(at: 2), rule: try row.decode(at: 3),

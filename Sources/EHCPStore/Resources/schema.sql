@@ -52,6 +52,7 @@ CREATE TABLE users (
     created_at  timestamptz NOT NULL DEFAULT now(),
     disabled_at timestamptz,
     password_hash text,                        -- scrypt (PasswordHash), for the web pages; never readable by the service
+    totp_secret text,                          -- two-factor sign-in (RFC 6238), set at enrolment; never readable by the service
     UNIQUE (council_id, name)
 );
 
@@ -416,14 +417,28 @@ CREATE FUNCTION ehcp_session_remove(p_id text)
 -- The enabled users with this name and a password, with their password hashes (scrypt), for sign-in:
 -- the hash must reach the service to be checked, one named account at a time, never a whole table.
 CREATE FUNCTION ehcp_sign_in_candidates(p_name text)
-    RETURNS TABLE (user_id uuid, council_id uuid, name text, role text, team text, password_hash text)
+    RETURNS TABLE (user_id uuid, council_id uuid, name text, role text, team text, password_hash text, totp_secret text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
     AS $$
-        SELECT user_id, council_id, name, role, team, password_hash FROM users
+        SELECT user_id, council_id, name, role, team, password_hash, totp_secret FROM users
         WHERE name = p_name AND disabled_at IS NULL AND password_hash IS NOT NULL ORDER BY user_id LIMIT 5
     $$;
 
+-- Enrols the user of a live session (one who has just given their password) for two-factor sign-in,
+-- unless they already are: the service can set a secret only for the person in front of it.
+CREATE FUNCTION ehcp_totp_enrol(p_session text, p_secret text)
+    RETURNS boolean
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+    AS $$
+        WITH enrolled AS (
+            UPDATE users u SET totp_secret = p_secret FROM web_sessions s
+            WHERE s.session_hash = encode(sha256(convert_to(p_session, 'UTF8')), 'hex') AND s.user_id = u.user_id
+              AND s.expires_at > now() AND u.disabled_at IS NULL AND u.totp_secret IS NULL
+            RETURNING 1)
+        SELECT count(*) = 1 FROM enrolled
+    $$;
+
 REVOKE ALL ON FUNCTION ehcp_session_save(text, jsonb, interval), ehcp_session_load(text, interval), ehcp_session_remove(text),
-    ehcp_sign_in_candidates(text) FROM PUBLIC;
+    ehcp_sign_in_candidates(text), ehcp_totp_enrol(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ehcp_session_save(text, jsonb, interval), ehcp_session_load(text, interval), ehcp_session_remove(text),
-    ehcp_sign_in_candidates(text) TO ehcp_app;
+    ehcp_sign_in_candidates(text), ehcp_totp_enrol(text, text) TO ehcp_app;

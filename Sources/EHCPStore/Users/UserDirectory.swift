@@ -202,6 +202,15 @@ public struct UserDirectory: Sendable {
         try connection.query("UPDATE users SET password_hash = $2 WHERE user_id = $1", [userId, hash])
     }
 
+    /// Forgets a user's two-factor secret (a lost phone): they enrol again at their next sign-in when
+    /// their role needs a second factor. Their sessions end.
+    public func resetSecondFactor(userId: UUID, on connection: PostgresConnection) throws {
+        try connection.transaction { connection in
+            try connection.query("UPDATE users SET totp_secret = NULL WHERE user_id = $1", [userId])
+            try connection.query("DELETE FROM web_sessions WHERE user_id = $1", [userId])
+        }
+    }
+
     /// Lets a disabled user back in; they need a new token (`createToken`), since disabling revoked the old ones.
     public func enable(userId: UUID, on connection: PostgresConnection) throws {
         try connection.query("UPDATE users SET disabled_at = NULL WHERE user_id = $1", [userId])

@@ -39,26 +39,41 @@ public struct WebSessions: Sendable {
         try connection.query("SELECT ehcp_session_remove($1)", [id])
     }
 
-    /// The enabled users with this name who have a password, each with its hash: a name held in several
-    /// councils is tried against each. Check them with `match`, off the cooperative pool.
-    public func candidates(name: String, on connection: PostgresConnection) throws -> [(user: AuthenticatedUser, hash: String)] {
-        try connection.query("SELECT user_id, council_id, name, role, team, password_hash FROM ehcp_sign_in_candidates($1)", [name]).rows
-            .compactMap { row in
-                guard let role = UserRole(rawValue: try row.decode(String.self, at: 3)) else { return nil }
-                let user = AuthenticatedUser(
-                    userId: try row.decode(at: 0), councilId: try row.decode(at: 1), name: try row.decode(at: 2), role: role,
-                    team: try row.decodeIfPresent(at: 4))
-                return (user, try row.decode(String.self, at: 5))
-            }
+    /// One enabled user with this name and a password: who they are, the password's hash, and the secret
+    /// of their authenticator app when they have enrolled for two-factor sign-in.
+    public struct Candidate: Sendable {
+        public var user: AuthenticatedUser
+        public var hash: String
+        public var secondFactorSecret: String?
+    }
+
+    /// The enabled users with this name who have a password: a name held in several councils is tried
+    /// against each. Check them with `match`, off the cooperative pool.
+    public func candidates(name: String, on connection: PostgresConnection) throws -> [Candidate] {
+        try connection.query(
+            "SELECT user_id, council_id, name, role, team, password_hash, totp_secret FROM ehcp_sign_in_candidates($1)", [name]
+        ).rows.compactMap { row in
+            guard let role = UserRole(rawValue: try row.decode(String.self, at: 3)) else { return nil }
+            let user = AuthenticatedUser(
+                userId: try row.decode(at: 0), councilId: try row.decode(at: 1), name: try row.decode(at: 2), role: role,
+                team: try row.decodeIfPresent(at: 4))
+            return Candidate(user: user, hash: try row.decode(at: 5), secondFactorSecret: try row.decodeIfPresent(at: 6))
+        }
     }
 
     /// The candidate whose password this is, or nil. With no candidates a decoy hash is checked all the
     /// same, so the time taken does not tell whether the account exists.
-    public static func match(_ password: String, among candidates: [(user: AuthenticatedUser, hash: String)]) -> AuthenticatedUser? {
+    public static func match(_ password: String, among candidates: [Candidate]) -> Candidate? {
         if candidates.isEmpty {
             _ = PasswordHash.verify(password, against: PasswordHash.decoy)
             return nil
         }
-        return candidates.first { PasswordHash.verify(password, against: $0.hash) }?.user
+        return candidates.first { PasswordHash.verify(password, against: $0.hash) }
+    }
+
+    /// Enrols the user of session `id` for two-factor sign-in with `secret`; false when the session is
+    /// not live or its user is already enrolled.
+    public func enrolSecondFactor(sessionId id: String, secret: String, on connection: PostgresConnection) throws -> Bool {
+        try connection.query("SELECT ehcp_totp_enrol($1, $2)", [id, secret]).first!.decode(Bool.self, at: 0)
     }
 }
