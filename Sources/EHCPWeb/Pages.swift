@@ -27,7 +27,8 @@ public struct Pages: Sendable {
     /// no framing, and a content security policy that allows only this service's own files.
     func render(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok) -> Response {
         let html =
-            library.render(view, withTemplate: template) ?? "<!DOCTYPE html><title>Missing page</title><p>The page template \(template) is missing."
+            library.render(TemplateValues.box(view) ?? [String: Any](), withTemplate: template)
+            ?? "<!DOCTYPE html><title>Missing page</title><p>The page template \(template) is missing."
         return Response(status: status, headers: Self.headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
@@ -125,5 +126,30 @@ extension String {
             words += words.isEmpty ? String(character).uppercased() : String(character).lowercased()
         }
         return words
+    }
+}
+
+/// A view as dictionaries and arrays, made by reflecting over it once. Mustache otherwise reflects
+/// (`Mirror`) at every name it looks up, on every object of its context stack, which cost a case page
+/// more time than everything else it does. Nil values are left out, which Mustache treats as it treats
+/// nil: not found here, so looked up in the enclosing context.
+enum TemplateValues {
+    static func box(_ value: Any) -> Any? {
+        switch value {
+        case is String, is Int, is Bool, is Double: return value
+        default: break
+        }
+        let mirror = Mirror(reflecting: value)
+        switch mirror.displayStyle {
+        case .optional: return mirror.children.first.flatMap { box($0.value) }
+        case .collection, .set: return mirror.children.compactMap { box($0.value) }
+        case .struct, .class:
+            var values: [String: Any] = [:]
+            for child in mirror.children {
+                if let label = child.label, let boxed = box(child.value) { values[label] = boxed }
+            }
+            return values
+        default: return value
+        }
     }
 }

@@ -10,6 +10,8 @@ struct WorkPage: Sendable {
     let deps: APIDependencies
     let pages: Pages
     static let days = 14
+    /// Items a page lists, the earliest first: more is not a list anyone works through in a day.
+    static let shown = 200
 
     struct Item {
         var caseHref: String
@@ -32,6 +34,7 @@ struct WorkPage: Sendable {
         var showTeam: Bool
         var canSeeTeam: Bool
         var count: Int
+        var more: Bool
     }
 
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
@@ -39,13 +42,15 @@ struct WorkPage: Sendable {
         let canSeeTeam = Roles.assign.contains(user.role) && user.team != nil
         let showTeam = canSeeTeam && request.uri.queryParameters["view"] == "team"
         let today = deps.today()
-        let actionable = try await deps.cases.workTray(
+        var actionable = try await deps.cases.workTray(
             caseworker: showTeam ? nil : user.name, team: showTeam ? user.team : nil, days: Self.days, today: today, actionableOnly: true,
-            council: user.councilId)
+            limit: Self.shown + 1, council: user.councilId)
+        let more = actionable.count > Self.shown
+        actionable = Array(actionable.prefix(Self.shown))
         let groups = Self.group(actionable, today: today, showCaseworker: showTeam)
         let view = View(
             layout: Layout(title: showTeam ? "Team work" : "My work", session: context.sessions.session, current: "/"), groups: groups,
-            isEmpty: groups.isEmpty, showTeam: showTeam, canSeeTeam: canSeeTeam, count: actionable.count)
+            isEmpty: groups.isEmpty, showTeam: showTeam, canSeeTeam: canSeeTeam, count: actionable.count, more: more)
         return pages.render("my-work", view)
     }
 

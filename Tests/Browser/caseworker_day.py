@@ -112,6 +112,12 @@ class Browser:
         self.driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
         self.driver.set_window_size(1280, 1000)
 
+    def snapshot(self, name, width=1100, height=820):
+        """The top of the page at a laptop's size: the README's pictures are copies of these."""
+        self.driver.set_window_size(width, height)
+        self.driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+        self.driver.set_window_size(1280, 1000)
+
     def sign_in(self, username, password, navigate=True):
         if navigate:
             self.get("/sign-in")
@@ -227,6 +233,7 @@ def run(b, data_dir, case_id, reference, caseworker):
     check(session is not None and session["httpOnly"] and session.get("sameSite") == "Lax", "the session cookie is HttpOnly and SameSite=Lax")
     check("ehcp_session" not in cookies_before, "no session before signing in")
     b.page("my-work")
+    b.snapshot("readme-my-work")
     check(reference in b.driver.page_source, "my work lists the case assigned to me")
 
     print("==> Finds the case", flush=True)
@@ -240,6 +247,7 @@ def run(b, data_dir, case_id, reference, caseworker):
     b.follow(links[0])
     check(b.h1() == reference, "the case page opens")
     b.page("case")
+    b.snapshot("readme-case", height=1450)
     advice_rows = [r for r in b.finds("table tr") if "Advice received" in r.text and "R-ADVICE-6W" in r.text and "Not yet" in r.text]
     check(len(advice_rows) >= 1, "the case page shows an advice deadline not yet met")
     check(len(b.finds("svg[role=img] desc")) >= 1, "the case page draws the 20-week clock with a text alternative")

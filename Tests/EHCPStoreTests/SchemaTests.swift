@@ -63,12 +63,12 @@ struct SchemaTests {
         )
         // … nor passwords, and the service could read every column of users.
         try connection.execute("ALTER TABLE users DROP COLUMN password_hash; GRANT SELECT ON users TO ehcp_app")
-        // … nor web sessions.
+        // … nor web sessions, two-factor secrets, or the caseworker's work-tray index.
         try connection.execute(
             """
             DROP FUNCTION ehcp_session_save(text, jsonb, interval); DROP FUNCTION ehcp_session_load(text, interval);
             DROP FUNCTION ehcp_session_remove(text); DROP FUNCTION ehcp_sign_in_candidates(text); DROP FUNCTION ehcp_totp_enrol(text, text);
-            DROP TABLE web_sessions; ALTER TABLE users DROP COLUMN totp_secret
+            DROP TABLE web_sessions; ALTER TABLE users DROP COLUMN totp_secret; DROP INDEX deadlines_open_duty_by_caseworker
             """)
         try connection.execute("DELETE FROM schema_migrations WHERE version > 1")
 

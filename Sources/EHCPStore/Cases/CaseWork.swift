@@ -133,10 +133,11 @@ public struct CaseWork: Sendable {
 
     /// What is due within `days`, and what is overdue, for a caseworker or a team.
     public func workTray(
-        caseworker: String?, team: String?, days: Int, today: CivilDate, actionableOnly: Bool = false, council: UUID
+        caseworker: String?, team: String?, days: Int, today: CivilDate, actionableOnly: Bool = false, limit: Int = 500, council: UUID
     ) async throws -> [CaseQueries.TrayItem] {
         try await pool.transaction(council: council) {
-            try CaseQueries().workTray(caseworker: caseworker, team: team, days: days, today: today, actionableOnly: actionableOnly, on: $0)
+            try CaseQueries().workTray(
+                caseworker: caseworker, team: team, days: days, today: today, actionableOnly: actionableOnly, limit: limit, on: $0)
         }
     }
 

@@ -47,7 +47,8 @@ public struct Migrator: Sendable {
             Migration(
                 version: 7, description: "passwords as scrypt hashes, unreadable by the service", sql: try resource("0007", in: "migrations")),
             Migration(
-                version: 8, description: "web sessions, reached only through sign-in functions", sql: try resource("0008", in: "migrations")),
+                version: 8, description: "web sessions and two-factor secrets, reached only through sign-in functions; the work-tray index",
+                sql: try resource("0008", in: "migrations")),
         ]
     }
 

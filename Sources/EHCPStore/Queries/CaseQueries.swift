@@ -108,7 +108,7 @@ public struct CaseQueries: Sendable {
                    ehcp_deadline_status(d.status, d.kind, d.due_on, d.excepted, $1::date), d.due_on - $1::date, s.caseworker, s.team
             FROM deadlines d JOIN case_summary s USING (case_id)
             WHERE d.status = 'open' AND d.kind = 'duty' AND d.due_on <= $1::date + $2::int
-              AND ($3::text IS NULL OR s.caseworker = $3) AND ($4::text IS NULL OR s.team = $4)
+              AND ($3::text IS NULL OR d.caseworker = $3) AND ($4::text IS NULL OR d.team = $4)
               AND s.stage || ' ' || d.rule <> ALL($6::text[])
             ORDER BY d.due_on, s.reference, d.rule
             LIMIT $5

@@ -226,6 +226,10 @@ CREATE INDEX deadlines_next_alert ON deadlines (next_alert_on) WHERE next_alert_
 -- their totals are index-only scans.
 CREATE INDEX deadlines_open_duty_by_due ON deadlines (council_id, due_on)
     INCLUDE (started_on, excepted, rule, team, caseworker, case_id, key) WHERE status = 'open' AND kind = 'duty';
+-- A caseworker's unmet duties by due date: their work tray reads only their own rows, however many
+-- cases the council holds.
+CREATE INDEX deadlines_open_duty_by_caseworker ON deadlines (council_id, caseworker, due_on)
+    INCLUDE (rule, case_id, key, excepted) WHERE status = 'open' AND kind = 'duty';
 
 -- A stored deadline's status as of a day (DeadlineStatus.asOf in the domain): the due day itself is open.
 CREATE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)

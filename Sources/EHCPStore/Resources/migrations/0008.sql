@@ -1,4 +1,4 @@
--- Migration 8: sessions for the web pages, kept server-side, and two-factor secrets. Only the SHA-256 of a session id is
+-- Migration 8: sessions for the web pages, kept server-side; two-factor secrets; a caseworker's work-tray index. Only the SHA-256 of a session id is
 -- stored, never the id. A session is found before its council is known, so the service reaches this
 -- table only through the SECURITY DEFINER functions below and holds no privilege on it.
 CREATE TABLE web_sessions (
@@ -11,6 +11,11 @@ CREATE TABLE web_sessions (
     CHECK (expires_at <= created_at + interval '12 hours')
 );
 CREATE INDEX web_sessions_user ON web_sessions (user_id);
+
+-- A caseworker's unmet duties by due date: their work tray reads only their own rows, however many
+-- cases the council holds.
+CREATE INDEX deadlines_open_duty_by_caseworker ON deadlines (council_id, caseworker, due_on)
+    INCLUDE (rule, case_id, key, excepted) WHERE status = 'open' AND kind = 'duty';
 
 -- Two-factor sign-in: the shared secret of a user's authenticator app (RFC 6238), unreadable by the
 -- service's role like the password hash.
