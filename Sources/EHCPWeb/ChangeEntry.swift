@@ -1,4 +1,3 @@
-import Crypto
 import EHCPAPI
 import EHCPDomain
 import EHCPStore
@@ -38,14 +37,6 @@ struct ChangeEntry: Sendable {
         var questions: [QuestionView]
         var version: Int
     }
-    struct CheckView {
-        var layout: Layout
-        var reference: String
-        var action: String
-        var title: String
-        var answers: [Answer]
-        var hidden: [Hidden]
-    }
 
     @Sendable func form(_ request: Request, context: APIContext) async throws -> Response {
         let (_, caseId, found, change, target) = try await load(context)
@@ -73,50 +64,30 @@ struct ChangeEntry: Sendable {
             case .failure(let error): errors.append(error)
             }
         }
-        guard errors.isEmpty, let reason, let authority = Roles.authority(user.role) else { return again(errors) }
+        guard errors.isEmpty, let reason else { return again(errors) }
         let event: CaseEvent =
             change == .correct
             ? .eventCorrected(EventCorrected(targetVersion: target.version, occurredOn: newDate, reason: reason))
             : .eventRetracted(EventRetracted(targetVersion: target.version, reason: reason))
-        let version = answers["version"].flatMap { Int($0) } ?? found.state.version
-        let command = LogEvent(event, on: deps.today(), by: user.name, today: deps.today(), authority: authority)
         let path = "/cases/\(caseId.uuidString.lowercased())"
+        let version = answers["version"].flatMap { Int($0) } ?? found.state.version
         let form = EventForm(kind: event.kind, title: change.title, questions: change.questions, dateQuestion: "")
-        do {
-            if answers["step"] == "record" {
-                let key = answers["writeKey"] ?? ""
-                guard (32...64).contains(key.utf8.count) else { throw Problem.invalid(field: "writeKey", value: nil, "the form is incomplete") }
-                var hasher = SHA256()
-                hasher.update(data: Array("\(user.userId) \(path) \(EventCodec.encodedData(event))".utf8))
-                let outcome = try await deps.cases.record(
-                    CaseCommand(
-                        council: user.councilId, caseId: caseId, command: command, expectedVersion: version,
-                        idempotency: Idempotency(key: "web-" + key, requestHash: hasher.finalize().map { String(format: "%02x", $0) }.joined())))
-                return Pages.redirect("\(path)?recorded=\(outcome.append.lastVersion)#entry-\(target.version)")
-            }
-            try await deps.cases.check(CaseCommand(council: user.councilId, caseId: caseId, command: command, expectedVersion: version))
-        } catch let error as CaseCommandError {
-            switch error {
-            case .rejected(let refusal):
-                var explained = RecordEvent.explain(refusal, form: form)
-                if explained.field.hasPrefix("occurredOn") && change == .retract { explained.field = "reason" }
-                return again([explained])
-            case .versionMismatch:
-                return again([
-                    FieldError(field: "reason", message: "Someone else recorded something on this case meanwhile. Check the case and try again")
-                ])
-            case .caseNotFound: throw Problem.notFound("caseId", caseId.uuidString.lowercased())
-            }
+        switch try await FormWrite(deps: deps).run(
+            event, on: deps.today(), caseId: caseId, user: user, answers: answers, shownVersion: found.state.version)
+        {
+        case .recorded(let version): return Pages.redirect("\(path)?recorded=\(version)#entry-\(target.version)")
+        case .refused(let refusal):
+            var explained = RecordEvent.explain(refusal, form: form)
+            if explained.field.hasPrefix("occurredOn") && change == .retract { explained.field = "reason" }
+            return again([explained])
+        case .caseChanged: return again([FieldError(field: "reason", message: FormWrite.caseChanged)])
+        case .checked: break
         }
         let answered = change.questions.map { Answer(question: $0.label, answer: QuestionView.describe($0, answers: answers)) }
-        var hidden = answers.fields.filter { !["formToken", "step", "version", "writeKey"].contains($0.key) }.sorted { $0.key < $1.key }.map {
-            Hidden(name: $0.key, value: $0.value)
-        }
-        hidden += [Hidden(name: "version", value: String(version)), Hidden(name: "writeKey", value: WebForm.randomToken())]
         let view = CheckView(
             layout: Layout(title: "Check your answers", session: context.sessions.session), reference: found.reference,
             action: "\(path)/events/\(target.version)/\(change.rawValue)", title: "\(change.title): entry \(target.version)", answers: answered,
-            hidden: hidden)
+            hidden: FormWrite.hidden(answers, version: version))
         return pages.render("record-check", view)
     }
 

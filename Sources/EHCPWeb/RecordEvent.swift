@@ -1,4 +1,3 @@
-import Crypto
 import EHCPAPI
 import EHCPDomain
 import EHCPStore
@@ -34,14 +33,6 @@ struct RecordEvent: Sendable {
         var questions: [QuestionView]
         var version: Int
     }
-    struct CheckView {
-        var layout: Layout
-        var reference: String
-        var action: String
-        var title: String
-        var answers: [Answer]
-        var hidden: [Hidden]
-    }
 
     /// The events that may come next, as links.
     @Sendable func choose(_ request: Request, context: APIContext) async throws -> Response {
@@ -71,7 +62,6 @@ struct RecordEvent: Sendable {
         let (user, caseId, found) = try await load(context)
         let answers = try await WebForm.read(request, context: context, expected: context.sessions.session?.formToken)
         let (form, choices) = try offered(context, state: found.state, user: user)
-        let version = answers["version"].flatMap { Int($0) } ?? found.state.version
         func again(_ errors: [FieldError], status: HTTPResponse.Status = .unprocessableContent) -> Response {
             formPage(
                 form, choices: choices, answers: answers, errors: errors, caseId: caseId, reference: found.reference,
@@ -88,50 +78,25 @@ struct RecordEvent: Sendable {
         } catch {
             return again([Self.explain(error, form: form)])
         }
-        try CaseRequests.authorise(event, user: user)
-        guard let authority = Roles.authority(user.role) else {
-            throw Problem(.forbidden, title: "Forbidden", detail: "your role records nothing", code: "forbidden")
-        }
-        let command = LogEvent(event, on: occurredOn, by: user.name, today: deps.today(), authority: authority)
         let path = "/cases/\(caseId.uuidString.lowercased())"
-        do {
-            if answers["step"] == "record" {
-                let key = answers["writeKey"] ?? ""
-                guard (32...64).contains(key.utf8.count) else { throw Problem.invalid(field: "writeKey", value: nil, "the form is incomplete") }
-                var hasher = SHA256()
-                hasher.update(data: Array("\(user.userId) \(path) \(EventCodec.encodedData(event)) \(occurredOn)".utf8))
-                let outcome = try await deps.cases.record(
-                    CaseCommand(
-                        council: user.councilId, caseId: caseId, command: command, expectedVersion: version,
-                        idempotency: Idempotency(key: "web-" + key, requestHash: hasher.finalize().map { String(format: "%02x", $0) }.joined())))
-                return Pages.redirect("\(path)?recorded=\(outcome.append.lastVersion)")
-            }
-            try await deps.cases.check(CaseCommand(council: user.councilId, caseId: caseId, command: command, expectedVersion: version))
-        } catch let error as CaseCommandError {
-            switch error {
-            case .rejected(let refusal): return again([Self.explain(refusal, form: form)])
-            case .versionMismatch:
-                return again([
-                    FieldError(
-                        field: "occurredOn-day",
-                        message:
-                            "Someone else recorded something on this case while you were answering. Check the case, then your answers, and try again")
-                ])
-            case .caseNotFound: throw Problem.notFound("caseId", caseId.uuidString.lowercased())
-            }
+        let version = answers["version"].flatMap { Int($0) } ?? found.state.version
+        switch try await FormWrite(deps: deps).run(
+            event, on: occurredOn, caseId: caseId, user: user, answers: answers, shownVersion: found.state.version)
+        {
+        case .recorded(let version): return Pages.redirect("\(path)?recorded=\(version)")
+        case .refused(let refusal): return again([Self.explain(refusal, form: form)])
+        case .caseChanged: return again([FieldError(field: "occurredOn-day", message: FormWrite.caseChanged)])
+        case .checked: break
         }
         var answered = [Answer(question: form.dateQuestion, answer: occurredOn.long)]
         for question in form.questions(choices: choices) {
             let value = QuestionView.describe(question, answers: answers)
             if !value.isEmpty || !question.optional { answered.append(Answer(question: question.label, answer: value.isEmpty ? "Not given" : value)) }
         }
-        var hidden = answers.fields.filter { !["formToken", "step", "version", "writeKey"].contains($0.key) }.sorted { $0.key < $1.key }.map {
-            Hidden(name: $0.key, value: $0.value)
-        }
-        hidden += [Hidden(name: "version", value: String(version)), Hidden(name: "writeKey", value: WebForm.randomToken())]
         let view = CheckView(
             layout: Layout(title: "Check your answers", session: context.sessions.session), reference: found.reference,
-            action: "\(path)/record/\(form.kind.rawValue)", title: form.title, answers: answered, hidden: hidden)
+            action: "\(path)/record/\(form.kind.rawValue)", title: form.title, answers: answered,
+            hidden: FormWrite.hidden(answers, version: version))
         return pages.render("record-check", view)
     }
 
