@@ -114,8 +114,9 @@ final class TokenCache: Sendable {
 public final class FailedSignIns: Sendable {
     /// The API's limit: unknown tokens per address per minute.
     public static let limit = 20
-    /// Keys kept at most; past it the count starts again empty (memory stays bounded under a flood).
-    static let capacity = 10_000
+    /// Keys kept at most. Past it, keys whose window has ended go first; only a flood of this many live
+    /// keys within one window starts the count again empty (memory stays bounded).
+    static let capacity = 100_000
     /// Failures allowed per key within one window.
     public let limit: Int
     public let window: Duration
@@ -129,13 +130,42 @@ public final class FailedSignIns: Sendable {
     public func count(_ client: String) {
         let address = Self.block(client)
         let now = ContinuousClock.now
+        windows.withLock { windows in add(address, to: &windows, now: now) }
+    }
+
+    /// Takes an attempt for every key at once, before the password or code is checked, so that attempts
+    /// sent together cannot all pass the check before any of them is counted. When a key has none left,
+    /// takes nothing and says how long to wait. A successful attempt is given back (`succeeded`).
+    public func attempt(_ clients: [String]) -> Duration? {
+        let keys = clients.map(Self.block)
+        let now = ContinuousClock.now
+        return windows.withLock { windows in
+            let waits = keys.compactMap { key in windows[key].flatMap { $0.ends > now && $0.count >= limit ? $0.ends - now : nil } }
+            if let longest = waits.max() { return longest }
+            for key in keys { add(key, to: &windows, now: now) }
+            return nil
+        }
+    }
+
+    /// Gives back the attempts `attempt` took, for a sign-in that succeeded.
+    public func succeeded(_ clients: [String]) {
+        let now = ContinuousClock.now
         windows.withLock { windows in
-            if windows.count >= Self.capacity { windows.removeAll() }
-            if let current = windows[address], current.ends > now {
-                windows[address]!.count = current.count + 1
-            } else {
-                windows[address] = (1, now + window)
+            for key in clients.map(Self.block) {
+                if let current = windows[key], current.ends > now, current.count > 0 { windows[key]!.count = current.count - 1 }
             }
+        }
+    }
+
+    private func add(_ key: String, to windows: inout [String: (count: Int, ends: ContinuousClock.Instant)], now: ContinuousClock.Instant) {
+        if windows.count >= Self.capacity {
+            windows = windows.filter { $0.value.ends > now }
+            if windows.count >= Self.capacity { windows.removeAll() }
+        }
+        if let current = windows[key], current.ends > now {
+            windows[key]!.count = current.count + 1
+        } else {
+            windows[key] = (1, now + window)
         }
     }
 

@@ -44,8 +44,9 @@ struct ChangeEntry: Sendable {
     }
 
     @Sendable func submit(_ request: Request, context: APIContext) async throws -> Response {
-        let (user, caseId, found, change, target) = try await load(context)
+        // The form's token is checked before the case is read (a read of a child's details is logged).
         let answers = try await WebForm.read(request, context: context, expected: context.sessions.session?.formToken)
+        let (user, caseId, found, change, target) = try await load(context)
         func again(_ errors: [FieldError], status: HTTPResponse.Status = .unprocessableContent) -> Response {
             page(change, target: target, answers: answers, errors: errors, caseId: caseId, found: found, context: context, status: status)
         }

@@ -59,9 +59,10 @@ struct RecordEvent: Sendable {
 
     /// One handler for the form's three steps: `check` (from the questions), `change` and `record` (from the check page).
     @Sendable func submit(_ request: Request, context: APIContext) async throws -> Response {
-        let (user, caseId, found) = try await load(context)
+        // The form's token is checked before the case is read (a read of a child's details is logged).
         let answers = try await WebForm.read(request, context: context, expected: context.sessions.session?.formToken)
-        let (form, choices) = try offered(context, state: found.state, user: user)
+        let (user, caseId, found) = try await load(context)
+        let (form, choices) = try offered(context, state: found.state, user: user, recording: answers["step"] == "record" ? answers : nil)
         func again(_ errors: [FieldError], status: HTTPResponse.Status = .unprocessableContent) -> Response {
             formPage(
                 form, choices: choices, answers: answers, errors: errors, caseId: caseId, reference: found.reference,
@@ -111,12 +112,32 @@ struct RecordEvent: Sendable {
         return (user, caseId, found)
     }
 
-    /// The form for the event in the path, if the domain offers it on this case today.
-    private func offered(_ context: APIContext, state: CaseState, user: AuthenticatedUser) throws -> (EventForm, [String: [String]]) {
-        guard let kind = EventKind(rawValue: context.parameters.get("event") ?? ""), let authority = Roles.authority(user.role),
-            let next = deps.repository.decider.nextEvents(state, authority: authority, today: deps.today()).first(where: { $0.kind == kind })
-        else { throw Problem.notFound("event", context.parameters.get("event") ?? "") }
-        return (EventForm.of(kind), next.choices)
+    /// The form for the event in the path, if the domain offers it on this case today. When the answers
+    /// are being recorded, an event no longer offered is still read, with the references its answers
+    /// name: the write is then a replay of the first press of "Record" (the write key finds it), or the
+    /// rules refuse it and say why. It must not be "page not found".
+    private func offered(_ context: APIContext, state: CaseState, user: AuthenticatedUser, recording answers: WebForm? = nil) throws -> (
+        EventForm, [String: [String]]
+    ) {
+        guard let kind = EventKind(rawValue: context.parameters.get("event") ?? ""), let authority = Roles.authority(user.role) else {
+            throw Problem.notFound("event", context.parameters.get("event") ?? "")
+        }
+        let form = EventForm.of(kind)
+        let next = deps.repository.decider.nextEvents(state, authority: authority, today: deps.today()).first { $0.kind == kind }
+        guard next != nil || answers != nil else { throw Problem.notFound("event", kind.rawValue) }
+        var choices = next?.choices ?? [:]
+        // Recording: the references the answers name stand, whatever is offered now (a second press of
+        // "Record" names the advice the first one recorded); the write replays or the rules decide.
+        for question in form.questions {
+            switch question.input {
+            case .choice(let values) where values.isEmpty, .choiceList(let values) where values.isEmpty:
+                if let given = answers?.text(question.field), !(choices[question.field] ?? []).contains(given) {
+                    choices[question.field, default: []].append(given)
+                }
+            default: break
+            }
+        }
+        return (form, choices)
     }
 
     private func formPage(

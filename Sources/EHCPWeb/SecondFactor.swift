@@ -12,8 +12,13 @@ import HummingbirdOTP
 /// After the password, the session waits (`WebSession.awaitingSecondFactor`) and signs nobody in for
 /// up to 5 minutes. A right code replaces it with a new, signed-in session. Setting up shows the secret
 /// as a QR code drawn on the server (`QRCode`) and as text, and the first right code stores it
-/// (`ehcp_totp_enrol`, only for the user of that session). Wrong codes count against the account and the
-/// address, as wrong passwords do.
+/// (`ehcp_totp_enrol`, only for the user of that session). Each code signs in once (`ehcp_totp_use`
+/// keeps the last time step spent). Attempts count against the account and the address before the code
+/// is checked, as passwords do.
+///
+/// Whoever first gives the password of a user whose role needs a second factor sets up the app: a
+/// council that requires it should have people sign in soon after their password is set, and
+/// `ehcp users list` shows who has set one up.
 struct SecondFactor: Sendable {
     let deps: APIDependencies
     let pages: Pages
@@ -58,17 +63,19 @@ struct SecondFactor: Sendable {
         let next = SignIn.next(form["next"])
         let address = context.clientAddress(forwardedFor: request.headers[values: .init("X-Forwarded-For")!])
         let account = session.name.lowercased()
-        if perAccount.retryAfter(account) ?? perAddress.retryAfter(address) != nil {
-            return page(
-                session, next: next, errors: [FieldError(field: "code", message: "Too many attempts. Wait 15 minutes and sign in again")],
-                status: .tooManyRequests)
-        }
         let code = (form.text("code") ?? "").filter { !$0.isWhitespace }
         guard code.count == 6, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else {
             return page(
                 session, next: next, errors: [FieldError(field: "code", message: "Enter the 6-digit code from your authenticator app")],
                 status: .unprocessableContent)
         }
+        // Counted before the code is checked, so that codes sent together cannot all be tried.
+        if SignIn.attempt(account: account, address: address, perAccount: perAccount, perAddress: perAddress) != nil {
+            return page(
+                session, next: next, errors: [FieldError(field: "code", message: "Too many attempts. Wait 15 minutes and sign in again")],
+                status: .tooManyRequests)
+        }
+        guard let sessionId = request.cookies[WebSettings.sessionCookie].map({ String($0.value) }) else { return Pages.redirect("/sign-in") }
         let secret: String?
         if let enrolling = session.enrolmentSecret {
             secret = enrolling
@@ -76,27 +83,35 @@ struct SecondFactor: Sendable {
             secret = try await deps.pool.withConnection { try WebSessions().candidates(name: session.name, on: $0) }
                 .first { $0.user.userId == session.userId }?.secondFactorSecret
         }
-        guard let secret, Self.accepts(code, secret: secret) else {
-            perAccount.count(account)
-            perAddress.count(address)
+        let step = secret.flatMap { Self.step(of: code, secret: $0) }
+        let spent: Bool
+        if let secret, let step {
+            spent = try await deps.pool.withConnection { connection in
+                session.enrolmentSecret != nil
+                    ? try WebSessions().enrolSecondFactor(sessionId: sessionId, secret: secret, step: step, on: connection)
+                    : try WebSessions().useSecondFactorStep(sessionId: sessionId, step: step, on: connection)
+            }
+        } else {
+            spent = false
+        }
+        guard spent else {
             return page(
                 session, next: next, errors: [FieldError(field: "code", message: "The code is not right. Enter the newest code from your app")],
                 status: .unprocessableContent)
         }
-        if session.enrolmentSecret != nil {
-            guard let id = request.cookies[WebSettings.sessionCookie]?.value,
-                try await deps.pool.withConnection({ try WebSessions().enrolSecondFactor(sessionId: String(id), secret: secret, on: $0) })
-            else { return Pages.redirect("/sign-in") }
-        }
+        perAccount.succeeded([account])
+        perAddress.succeeded([address])
         context.sessions.createSession(WebSession(session.user, formToken: WebForm.randomToken()), expiresIn: WebSessions.lifetime)
         return Pages.redirect(next)
     }
 
-    /// The code for now, or for the 30-second step either side (a phone's clock is rarely exact).
-    static func accepts(_ code: String, secret: String, at now: Date = Date()) -> Bool {
+    /// The 30-second time step whose code this is: now's, or one either side (a phone's clock is rarely
+    /// exact); nil when none matches.
+    static func step(of code: String, secret: String, at now: Date = Date()) -> Int64? {
         let totp = TOTP(secret: secret)
-        return [-30.0, 0, 30].contains { offset in
-            String(format: "%06d", totp.compute(date: now.addingTimeInterval(offset))) == code
+        let current = Int64(now.timeIntervalSince1970) / 30
+        return [current, current - 1, current + 1].first { step in
+            String(format: "%06d", totp.compute(date: Date(timeIntervalSince1970: TimeInterval(step * 30)))) == code
         }
     }
 

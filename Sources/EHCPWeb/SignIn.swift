@@ -51,7 +51,8 @@ struct SignIn: Sendable {
         if !errors.isEmpty { return page(username: username, next: next, errors: errors) }
         let address = context.clientAddress(forwardedFor: request.headers[values: .init("X-Forwarded-For")!])
         let account = username.lowercased()
-        if let wait = perAccount.retryAfter(account) ?? perAddress.retryAfter(address) {
+        // The attempt is counted before the password is checked, and given back if it was right.
+        if let wait = Self.attempt(account: account, address: address, perAccount: perAccount, perAddress: perAddress) {
             let minutes = max(1, Int(wait.components.seconds + 59) / 60)
             return page(
                 username: username, next: next,
@@ -64,22 +65,24 @@ struct SignIn: Sendable {
         let candidates = try await deps.pool.withConnection { try WebSessions().candidates(name: username, on: $0) }
         let found = try await PasswordHash.offPool { WebSessions.match(password, among: candidates) }
         guard let found else {
-            perAccount.count(account)
-            perAddress.count(address)
             return page(username: username, next: next, errors: [FieldError(field: "username", message: "Enter a correct username and password")])
         }
+        perAccount.succeeded([account])
+        perAddress.succeeded([address])
         // A new session either way: signed in, or waiting for the second factor (which signs nobody in).
         let headers: HTTPFields = [.setCookie: expiredSignInCookie]
         if found.secondFactorSecret != nil {
             context.sessions.createSession(
                 WebSession(found.user, formToken: WebForm.randomToken(), awaitingSecondFactor: true), expiresIn: SecondFactor.pendingLifetime)
-            return Pages.redirect(SecondFactor.codePath + "?next=" + next, headers: headers)
+            return Pages.redirect(
+                SecondFactor.codePath + "?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"), headers: headers)
         }
         if settings.twoFactorRoles.contains(found.user.role) {
             context.sessions.createSession(
                 WebSession(found.user, formToken: WebForm.randomToken(), awaitingSecondFactor: true, enrolmentSecret: SecondFactor.newSecret()),
                 expiresIn: SecondFactor.pendingLifetime)
-            return Pages.redirect(SecondFactor.setUpPath + "?next=" + next, headers: headers)
+            return Pages.redirect(
+                SecondFactor.setUpPath + "?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"), headers: headers)
         }
         context.sessions.createSession(WebSession(found.user, formToken: WebForm.randomToken()), expiresIn: WebSessions.lifetime)
         return Pages.redirect(next, headers: headers)
@@ -105,9 +108,24 @@ struct SignIn: Sendable {
         Cookie(name: WebSettings.signInCookie, value: "", maxAge: 0, path: "/sign-in", secure: settings.secureCookies, httpOnly: true).description
     }
 
-    /// Where to go after signing in: a path on this service only, never another site.
+    /// Where to go after signing in: a path on this service only, never another site. Only the
+    /// characters a page's path and query use are allowed: a tab or another control character, which
+    /// browsers strip, could otherwise turn "/\t/evil.example" into "//evil.example".
     static func next(_ given: String?) -> String {
-        guard let given, given.hasPrefix("/"), !given.hasPrefix("//"), !given.contains("\\"), given.utf8.count <= 200 else { return "/" }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-_.?=&%#".utf8)
+        guard let given, given.hasPrefix("/"), !given.hasPrefix("//"), given.utf8.count <= 200, given.utf8.allSatisfy(allowed.contains) else {
+            return "/"
+        }
         return given
+    }
+
+    /// Takes an attempt from the account and from the address together: the wait when either has none left.
+    static func attempt(account: String, address: String, perAccount: FailedSignIns, perAddress: FailedSignIns) -> Duration? {
+        if let wait = perAccount.attempt([account]) { return wait }
+        if let wait = perAddress.attempt([address]) {
+            perAccount.succeeded([account])  // not tried after all
+            return wait
+        }
+        return nil
     }
 }

@@ -32,17 +32,18 @@ struct UsersCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a council's users, their roles and their live tokens.")
+        static let configuration = CommandConfiguration(
+            abstract: "List a council's users, their roles, their live tokens and how they sign in to the web pages.")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Council code (optional when there is only one council).") var council: String?
 
         func run() throws {
             try database.withDirectory(migrating: false) { directory, connection in
-                print(["name", "role", "team", "status", "live tokens", "last expires"].joined(separator: "\t"))
+                print(["name", "role", "team", "status", "live tokens", "last expires", "web sign-in"].joined(separator: "\t"))
                 for user in try directory.list(council: try directory.council(code: council, on: connection), on: connection) {
                     let fields = [
                         user.name, user.role.rawValue, user.team ?? "-", user.disabled ? "disabled" : "active", String(user.liveTokens),
-                        user.lastExpiry ?? "-",
+                        user.lastExpiry ?? "-", user.hasSecondFactor ? "password + app" : user.hasPassword ? "password" : "-",
                     ]
                     print(fields.joined(separator: "\t"))
                 }

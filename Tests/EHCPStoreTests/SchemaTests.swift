@@ -67,8 +67,8 @@ struct SchemaTests {
         try connection.execute(
             """
             DROP FUNCTION ehcp_session_save(text, jsonb, interval); DROP FUNCTION ehcp_session_load(text, interval);
-            DROP FUNCTION ehcp_session_remove(text); DROP FUNCTION ehcp_sign_in_candidates(text); DROP FUNCTION ehcp_totp_enrol(text, text);
-            DROP TABLE web_sessions; ALTER TABLE users DROP COLUMN totp_secret; DROP INDEX deadlines_open_duty_by_caseworker
+            DROP FUNCTION ehcp_session_remove(text); DROP FUNCTION ehcp_sign_in_candidates(text); DROP FUNCTION ehcp_totp_enrol(text, text, bigint);
+            DROP FUNCTION ehcp_totp_use(text, bigint); DROP TABLE web_sessions; ALTER TABLE users DROP COLUMN totp_secret, DROP COLUMN totp_last_step; DROP INDEX deadlines_open_duty_by_caseworker
             """)
         try connection.execute("DELETE FROM schema_migrations WHERE version > 1")
 

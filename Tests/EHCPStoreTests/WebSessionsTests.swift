@@ -41,7 +41,7 @@ struct WebSessionsTests {
         await #expect(throws: PostgresError.self) { try await pool.withConnection { try $0.query("DELETE FROM web_sessions") } }
     }
 
-    @Test("a session ends after 30 minutes idle, 12 hours in all, on sign-out, and when its user is disabled")
+    @Test("a session ends after 30 minutes idle, 12 hours in all, on sign-out, on a new password, and when its user is disabled")
     func endings() async throws {
         let (_, owner, pool, ann) = try await setUp()
         defer { pool.shutdown() }
@@ -69,8 +69,13 @@ struct WebSessionsTests {
                 "SELECT now() - last_seen_at < interval '1 minute' FROM web_sessions WHERE session_hash = encode(sha256('busy'::bytea), 'hex')"
             ).first!.decode(Bool.self, at: 0))
 
-        try UserDirectory().disable(userId: ann, on: owner)
+        // A new password ends every session: the old one may be known.
+        try await PasswordHash.offPool { try UserDirectory().setPassword(userId: ann, password: "a brand new password", on: owner) }
         #expect(try await live("busy") == false)
+        try await save("after")
+        #expect(try await live("after"))
+        try UserDirectory().disable(userId: ann, on: owner)
+        #expect(try await live("after") == false)
         #expect(try owner.query("SELECT count(*)::int FROM web_sessions WHERE user_id = $1", [ann]).first!.decode(Int.self, at: 0) == 0)
         // A disabled user cannot be given a new session either.
         #expect(try await pool.withConnection { try sessions.save(id: "new", data: data, expiresIn: nil, on: $0) } == false)
@@ -82,11 +87,15 @@ struct WebSessionsTests {
         defer { pool.shutdown() }
         let sessions = WebSessions()
         _ = try await pool.withConnection { try sessions.save(id: "s1", data: #"{"userId":"\#(ann.uuidString)"}"#, expiresIn: nil, on: $0) }
-        #expect(try await pool.withConnection { try sessions.enrolSecondFactor(sessionId: "no-such-session", secret: "A", on: $0) } == false)
-        #expect(try await pool.withConnection { try sessions.enrolSecondFactor(sessionId: "s1", secret: "SECRET1", on: $0) })
-        #expect(try await pool.withConnection { try sessions.enrolSecondFactor(sessionId: "s1", secret: "SECRET2", on: $0) } == false)
+        #expect(try await pool.withConnection { try sessions.enrolSecondFactor(sessionId: "no-such-session", secret: "A", step: 1, on: $0) } == false)
+        #expect(try await pool.withConnection { try sessions.enrolSecondFactor(sessionId: "s1", secret: "SECRET1", step: 100, on: $0) })
+        #expect(try await pool.withConnection { try sessions.enrolSecondFactor(sessionId: "s1", secret: "SECRET2", step: 101, on: $0) } == false)
         let candidate = try #require(try await pool.withConnection { try sessions.candidates(name: "Ann", on: $0) }.first)
         #expect(candidate.secondFactorSecret == "SECRET1")
+        // Each time step signs in once, and never one older than the last used.
+        #expect(try await pool.withConnection { try sessions.useSecondFactorStep(sessionId: "s1", step: 100, on: $0) } == false)
+        #expect(try await pool.withConnection { try sessions.useSecondFactorStep(sessionId: "s1", step: 101, on: $0) })
+        #expect(try await pool.withConnection { try sessions.useSecondFactorStep(sessionId: "s1", step: 101, on: $0) } == false)
         await #expect(throws: PostgresError.self) { try await pool.withConnection { try $0.query("SELECT totp_secret FROM users") } }
         try UserDirectory().resetSecondFactor(userId: ann, on: owner)
         #expect(try await pool.withConnection { try sessions.candidates(name: "Ann", on: $0) }.first?.secondFactorSecret == nil)

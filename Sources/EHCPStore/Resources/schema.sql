@@ -53,6 +53,7 @@ CREATE TABLE users (
     disabled_at timestamptz,
     password_hash text,                        -- scrypt (PasswordHash), for the web pages; never readable by the service
     totp_secret text,                          -- two-factor sign-in (RFC 6238), set at enrolment; never readable by the service
+    totp_last_step bigint,                     -- the last code's time step used: each signs in once
     UNIQUE (council_id, name)
 );
 
@@ -425,24 +426,38 @@ CREATE FUNCTION ehcp_sign_in_candidates(p_name text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
     AS $$
         SELECT user_id, council_id, name, role, team, password_hash, totp_secret FROM users
-        WHERE name = p_name AND disabled_at IS NULL AND password_hash IS NOT NULL ORDER BY user_id LIMIT 5
+        WHERE name = p_name AND disabled_at IS NULL AND password_hash IS NOT NULL ORDER BY user_id LIMIT 10
     $$;
 
 -- Enrols the user of a live session (one who has just given their password) for two-factor sign-in,
 -- unless they already are: the service can set a secret only for the person in front of it.
-CREATE FUNCTION ehcp_totp_enrol(p_session text, p_secret text)
+CREATE FUNCTION ehcp_totp_enrol(p_session text, p_secret text, p_step bigint)
     RETURNS boolean
     LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
     AS $$
         WITH enrolled AS (
-            UPDATE users u SET totp_secret = p_secret FROM web_sessions s
+            UPDATE users u SET totp_secret = p_secret, totp_last_step = p_step FROM web_sessions s
             WHERE s.session_hash = encode(sha256(convert_to(p_session, 'UTF8')), 'hex') AND s.user_id = u.user_id
               AND s.expires_at > now() AND u.disabled_at IS NULL AND u.totp_secret IS NULL
             RETURNING 1)
         SELECT count(*) = 1 FROM enrolled
     $$;
 
+-- Spends a code's time step for the user of a live session: each step signs in once, and never one
+-- older than the last used, so a code seen over someone's shoulder cannot be used again.
+CREATE FUNCTION ehcp_totp_use(p_session text, p_step bigint)
+    RETURNS boolean
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+    AS $$
+        WITH used AS (
+            UPDATE users u SET totp_last_step = p_step FROM web_sessions s
+            WHERE s.session_hash = encode(sha256(convert_to(p_session, 'UTF8')), 'hex') AND s.user_id = u.user_id
+              AND s.expires_at > now() AND u.disabled_at IS NULL AND coalesce(u.totp_last_step, -1) < p_step
+            RETURNING 1)
+        SELECT count(*) = 1 FROM used
+    $$;
+
 REVOKE ALL ON FUNCTION ehcp_session_save(text, jsonb, interval), ehcp_session_load(text, interval), ehcp_session_remove(text),
-    ehcp_sign_in_candidates(text), ehcp_totp_enrol(text, text) FROM PUBLIC;
+    ehcp_sign_in_candidates(text), ehcp_totp_enrol(text, text, bigint), ehcp_totp_use(text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ehcp_session_save(text, jsonb, interval), ehcp_session_load(text, interval), ehcp_session_remove(text),
-    ehcp_sign_in_candidates(text), ehcp_totp_enrol(text, text) TO ehcp_app;
+    ehcp_sign_in_candidates(text), ehcp_totp_enrol(text, text, bigint), ehcp_totp_use(text, bigint) TO ehcp_app;

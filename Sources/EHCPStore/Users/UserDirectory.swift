@@ -195,11 +195,15 @@ public struct UserDirectory: Sendable {
         ).first!.decode(Int.self, at: 0)
     }
 
-    /// Sets a user's password for the web pages, kept only as its scrypt hash (`PasswordHash`).
+    /// Sets a user's password for the web pages, kept only as its scrypt hash (`PasswordHash`), and ends
+    /// their sessions (a password is changed because the old one may be known).
     /// - Throws: `PasswordHash.Refused` for a password too short or too long.
     public func setPassword(userId: UUID, password: String, on connection: PostgresConnection) throws {
         let hash = try PasswordHash.make(password)
-        try connection.query("UPDATE users SET password_hash = $2 WHERE user_id = $1", [userId, hash])
+        try connection.transaction { connection in
+            try connection.query("UPDATE users SET password_hash = $2 WHERE user_id = $1", [userId, hash])
+            try connection.query("DELETE FROM web_sessions WHERE user_id = $1", [userId])
+        }
     }
 
     /// Forgets a user's two-factor secret (a lost phone): they enrol again at their next sign-in when
@@ -226,6 +230,9 @@ public struct UserDirectory: Sendable {
         public var liveTokens: Int
         /// When the last live token expires, as `YYYY-MM-DD` (UTC); nil without one.
         public var lastExpiry: String?
+        /// Whether they have a password for the web pages, and an authenticator app set up.
+        public var hasPassword: Bool
+        public var hasSecondFactor: Bool
     }
 
     /// A council's users, by name.
@@ -233,7 +240,8 @@ public struct UserDirectory: Sendable {
         try connection.query(
             """
             SELECT u.name, u.role, u.team, u.disabled_at IS NOT NULL,
-                   count(t.token_hash)::int, to_char(max(t.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+                   count(t.token_hash)::int, to_char(max(t.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                   u.password_hash IS NOT NULL, u.totp_secret IS NOT NULL
             FROM users u
             LEFT JOIN api_tokens t ON t.user_id = u.user_id AND t.revoked_at IS NULL AND t.expires_at > now()
             WHERE u.council_id = $1
@@ -244,7 +252,8 @@ public struct UserDirectory: Sendable {
             guard let known = UserRole(rawValue: role) else { throw PostgresError(.decoding, message: "unknown role '\(role)' in users") }
             return Listing(
                 name: try row.decode(at: 0), role: known, team: try row.decodeIfPresent(at: 2), disabled: try row.decode(at: 3),
-                liveTokens: try row.decode(at: 4), lastExpiry: try row.decodeIfPresent(at: 5))
+                liveTokens: try row.decode(at: 4), lastExpiry: try row.decodeIfPresent(at: 5), hasPassword: try row.decode(at: 6),
+                hasSecondFactor: try row.decode(at: 7))
         }
     }
 

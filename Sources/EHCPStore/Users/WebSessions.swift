@@ -71,9 +71,15 @@ public struct WebSessions: Sendable {
         return candidates.first { PasswordHash.verify(password, against: $0.hash) }
     }
 
-    /// Enrols the user of session `id` for two-factor sign-in with `secret`; false when the session is
-    /// not live or its user is already enrolled.
-    public func enrolSecondFactor(sessionId id: String, secret: String, on connection: PostgresConnection) throws -> Bool {
-        try connection.query("SELECT ehcp_totp_enrol($1, $2)", [id, secret]).first!.decode(Bool.self, at: 0)
+    /// Enrols the user of session `id` for two-factor sign-in with `secret`, the code's time step spent;
+    /// false when the session is not live or its user is already enrolled.
+    public func enrolSecondFactor(sessionId id: String, secret: String, step: Int64, on connection: PostgresConnection) throws -> Bool {
+        try connection.query("SELECT ehcp_totp_enrol($1, $2, $3)", [id, secret, step]).first!.decode(Bool.self, at: 0)
+    }
+
+    /// Spends a code's time step for the user of session `id`: false when that step, or a later one, was
+    /// used already (a code is good for one sign-in).
+    public func useSecondFactorStep(sessionId id: String, step: Int64, on connection: PostgresConnection) throws -> Bool {
+        try connection.query("SELECT ehcp_totp_use($1, $2)", [id, step]).first!.decode(Bool.self, at: 0)
     }
 }
