@@ -69,11 +69,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // The web pages for people (GOV.UK patterns): sign-in and sessions, my work, cases, the case page,
-        // recording what happened. Mustache templates and the stylesheet are resources.
+        // recording what happened, and the managers' reports. Mustache templates and the stylesheet are resources.
         .target(
             name: "EHCPWeb",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "EHCPAPI", "Postgres",
+                "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPReports", "Postgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),

@@ -6,8 +6,10 @@ import Hummingbird
 
 /// `/v1/reports/…` and `/v1/exports/sen2` for managers, admins and auditors: JSON, or CSV when the
 /// request says `Accept: text/csv`.
-struct ReportsController: Sendable {
+public struct ReportsController: Sendable {
     let deps: APIDependencies
+
+    public init(deps: APIDependencies) { self.deps = deps }
 
     func register(on group: RouterGroup<APIContext>) {
         group.get("reports/timeliness", use: timeliness)
@@ -110,8 +112,16 @@ struct ReportsController: Sendable {
 
     @Sendable func breaches(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.reports, to: "read reports")
+        let query = try Self.breachQuery(request, today: deps.today())
+        let result = try await deps.reports.breaches(query, council: user.councilId)
+        guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
+        return Self.csv(result, query: query)
+    }
+
+    /// The breach report's query from a request's parameters: the API's and the web page's, one reading.
+    public static func breachQuery(_ request: Request, today: CivilDate) throws -> BreachReport.Query {
         let parameters = try Parameters(request, allowed: ["asOf", "atRiskDays", "rule", "team", "caseworker", "sort", "limit", "offset"])
-        var query = BreachReport.Query(asOf: try parameters.date("asOf", default: deps.today()))
+        var query = BreachReport.Query(asOf: try parameters.date("asOf", default: today))
         query.atRiskDays = try parameters.int("atRiskDays", range: 0...366, default: 14)
         query.rule = parameters.query["rule"]
         if let rule = query.rule, RuleID(rawValue: rule) == nil {
@@ -122,9 +132,12 @@ struct ReportsController: Sendable {
         query.sort = try parameters.choice("sort", default: BreachReport.Sort.daysOverdue)
         query.limit = try parameters.int("limit", range: 1...10_000, default: 100)
         query.offset = try parameters.int("offset", range: 0...10_000_000, default: 0)
-        let result = try await deps.reports.breaches(query, council: user.councilId)
-        guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
-        return Self.csv(result.csv, filename: "breaches-\(query.asOf).csv")
+        return query
+    }
+
+    /// The breach report as the CSV file the API and the web page both give.
+    public static func csv(_ result: BreachReport.Result, query: BreachReport.Query) -> Response {
+        csv(result.csv, filename: "breaches-\(query.asOf).csv")
     }
 
     @Sendable func caseload(_ request: Request, context: APIContext) async throws -> Response {
@@ -147,13 +160,18 @@ struct ReportsController: Sendable {
         }
         let result = try await deps.reports.sen2(year: year, for: deps.caller(user, context))
         guard let module = parameters.query["module"] else { return JSONOutput.response(result) }
+        return try Self.sen2File(result, module: module)
+    }
+
+    /// One module of the SEN2 return, or its validation report, as the CSV file the API and the web page give.
+    public static func sen2File(_ result: SEN2Export.Result, module: String) throws -> Response {
         if module == "validation" {
-            return Self.csv(result.validationCSV, filename: "sen2-\(year)-validation.csv")
+            return csv(result.validationCSV, filename: "sen2-\(result.year)-validation.csv")
         }
         guard let found = result.modules.first(where: { $0.name == module }) else {
             throw Problem.invalid(
                 field: "module", value: module, "'module' must be one of: \((result.modules.map(\.name) + ["validation"]).joined(separator: ", "))")
         }
-        return Self.csv(found.csv, filename: "sen2-\(year)-\(module).csv")
+        return csv(found.csv, filename: "sen2-\(result.year)-\(module).csv")
     }
 }

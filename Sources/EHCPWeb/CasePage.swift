@@ -51,6 +51,7 @@ struct CasePage: Sendable {
         var deadlines: [DeadlineRow]
         var timeline: [TimelineEntry]
         var canRecord: Bool
+        var canReassign: Bool
         var recorded: String?
     }
 
@@ -81,7 +82,8 @@ struct CasePage: Sendable {
             clocks: Clock.clocks(deadlines, facts: facts, today: today),
             deadlines: deadlines.map { Self.row($0, stage: facts.stage, today: today) },
             timeline: Self.timeline(state.history, caseHref: href, mayChange: Roles.writeCases.contains(user.role)),
-            canRecord: Roles.writeCases.contains(user.role) && facts.isOpen, recorded: recorded)
+            canRecord: Roles.writeCases.contains(user.role) && facts.isOpen, canReassign: Roles.assign.contains(user.role) && facts.isOpen,
+            recorded: recorded)
         return pages.render("case", view)
     }
 

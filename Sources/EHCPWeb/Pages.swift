@@ -86,6 +86,11 @@ struct Layout {
             if Roles.writeCases.contains(session.role) {
                 navigation.append(Link(href: "/cases/new", text: "Open a case", current: current == "/cases/new"))
             }
+            if Roles.reports.contains(session.role) {
+                navigation.append(Link(href: "/dashboard", text: "Dashboard", current: current == "/dashboard"))
+                navigation.append(Link(href: "/reports/breaches", text: "Breach report", current: current == "/reports/breaches"))
+                navigation.append(Link(href: "/reports/sen2", text: "SEN2", current: current == "/reports/sen2"))
+            }
             navigation.append(Link(href: "/alerts", text: "Alerts", current: current == "/alerts"))
         }
         hasNavigation = !navigation.isEmpty

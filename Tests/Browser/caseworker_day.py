@@ -183,12 +183,13 @@ def main():
                  AND EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = s.case_id AND d.status = 'open' AND d.kind = 'duty'
                              AND d.due_on <= current_date + 14)
                ORDER BY s.reference LIMIT 1""").split("|")
+        tokens = {}
         for council, name, password, role in [("DEMO-1", caseworker, PASSWORD, "caseworker"), ("DEMO-2", "cw-other", OTHER_PASSWORD, "caseworker"),
                                               ("DEMO-1", "mgr-one", PASSWORD, "manager")]:
-            ehcp_beside(data_dir, "users", "add", name, "--role", role, "--council", council)
+            tokens[name] = ehcp_beside(data_dir, "users", "add", name, "--role", role, "--council", council).strip().splitlines()[-1]
             ehcp_beside(data_dir, "users", "passwd", name, "--council", council, stdin=password + "\n")
         browser = Browser(base)
-        run(browser, data_dir, case_id, reference, caseworker)
+        run(browser, data_dir, case_id, reference, caseworker, tokens)
     finally:
         if browser:
             browser.quit()
@@ -212,11 +213,95 @@ def totp(key, at=None):
     return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
+def managers_morning(m, token, case_id, reference):
+    print("==> A manager's morning: the dashboard against the API, a figure's cases, the breach report and its CSV", flush=True)
+    m.follow(m.driver.find_element(By.LINK_TEXT, "Dashboard"))
+    check(m.h1() == "Dashboard", "the dashboard opens from the menu")
+    m.page("dashboard")
+    m.snapshot("readme-dashboard", height=1300)
+    tiles = {t.find_element(By.CSS_SELECTOR, ".tile__source").text.split(",")[0]: t for t in m.finds(".tile")}
+    check(len(tiles) == 8, f"a tile for each of the 8 measures (found {len(tiles)})")
+    for measure in ["K-20W", "K-DECIDE-6W", "K-REVIEW-12M"]:
+        figure = api(m.base, f"/v1/reports/timeliness?measure={measure}", token)["total"]
+        expected = "No cases" if figure.get("percent") is None else (
+            ("%d" % figure["percent"] if figure["percent"] == int(figure["percent"]) else "%.1f" % figure["percent"]) + "%")
+        shown = tiles[measure].find_elements(By.CSS_SELECTOR, ".tile__caption a")[0].text.split(" over")[0]
+        check(shown == expected, f"{measure} over 12 months is the API's figure ({shown} against {expected})")
+    check(len(m.finds("svg[role=img] desc")) == 1 and len(m.finds("table caption")) >= 1,
+          "the K-20W trend is drawn with a text alternative and its figures in a table")
+    m.follow(tiles["K-20W"].find_elements(By.CSS_SELECTOR, ".tile__caption a")[0])
+    check(m.h1().startswith("New plans issued within 20 weeks"), "a figure opens the cases behind it")
+    m.page("figure-cases")
+    trace = api(m.base, "/v1/reports/timeliness/cases?measure=K-20W", token)["cases"]
+    check(len(m.finds("tbody tr")) == len(trace), f"the same {len(trace)} cases as the API's trace")
+
+    m.get("/dashboard")
+    m.follow(m.driver.find_element(By.PARTIAL_LINK_TEXT, "By team, caseworker or month"))
+    check(m.h1() == "New plans issued within 20 weeks", "a tile opens its measure grouped by team")
+    m.page("measure")
+    by_team = api(m.base, "/v1/reports/timeliness?measure=K-20W&groupBy=team", token)
+    shown = {r.find_element(By.CSS_SELECTOR, "th").text: r.find_elements(By.CSS_SELECTOR, "td")[1].text for r in m.finds("tbody tr")}
+    expected = {row["group"]: f'{row["numerator"]} of {row["denominator"]}' for row in by_team["rows"]}
+    check(all(shown.get(group) == counts for group, counts in expected.items()) and len(expected) > 0,
+          f"each team's figure is the API's ({len(expected)} teams)")
+
+    m.get("/reports/breaches")
+    check(m.h1() == "Breach report", "the breach report opens")
+    m.page("breaches")
+    from selenium.webdriver.support.ui import Select
+    Select(m.find("#rule")).select_by_value("R-FINAL-20W")
+    m.follow(m.find("form.filters button"))
+    rules = {r.find_elements(By.CSS_SELECTOR, "td")[1].text.split("\n")[-1] for r in m.finds("tbody tr") if len(r.find_elements(By.CSS_SELECTOR, "td")) > 3}
+    check(rules <= {"R-FINAL-20W"}, f"filtering by deadline leaves only that deadline ({sorted(rules)[:3]})")
+    m.follow(m.driver.find_element(By.LINK_TEXT, "Days"))
+    check("sort=daysOverdue" in m.driver.current_url or "sort" not in m.driver.current_url, "a column heading sorts the report")
+    m.follow(m.driver.find_element(By.LINK_TEXT, "Due"))
+    check("sort=dueOn" in m.driver.current_url, "and another column sorts it by that column")
+    csv_href = m.driver.find_element(By.PARTIAL_LINK_TEXT, "Download this report as CSV").get_attribute("href")
+    downloaded = m.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);", csv_href)
+    query = csv_href.split("?", 1)[1] if "?" in csv_href else ""
+    from_api = api(m.base, "/v1/reports/breaches?" + query, token, accept="text/csv")
+    check(downloaded == from_api and downloaded.count("\n") > 1, f"the CSV is the API's, byte for byte ({len(downloaded)} bytes)")
+
+    print("==> The manager reassigns a case and downloads a SEN2 module", flush=True)
+    m.get(f"/cases/{case_id}")
+    m.follow(m.driver.find_element(By.LINK_TEXT, "Reassign this case"))
+    check(m.h1() == "Caseworker assigned", "a manager can reassign from the case page")
+    m.page("reassign")
+    today = time.gmtime()
+    for field, value in [("occurredOn-day", str(today.tm_mday)), ("occurredOn-month", str(today.tm_mon)), ("occurredOn-year", str(today.tm_year)),
+                         ("caseworker", "Sam Newcaseworker"), ("team", "North")]:
+        m.find("#" + field).send_keys(value)
+    m.follow(m.find("form button.button"))
+    m.follow([x for x in m.finds("button") if x.text == "Record"][0])
+    holder = [r for r in m.finds(".summary-list__row") if "Caseworker" in r.text]
+    check(m.h1() == reference and holder and "Sam Newcaseworker" in holder[0].text, "the case now shows its new caseworker")
+    m.get("/reports/sen2")
+    check(m.h1() == "SEN2 return", "the SEN2 page opens")
+    m.page("sen2")
+    link = m.finds("table a[download]")[0]
+    name = link.text.replace("Download ", "").replace(" as CSV", "")
+    year = m.find("#year option[selected]").get_attribute("value")
+    downloaded = m.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);", link.get_attribute("href"))
+    from_api = api(m.base, f"/v1/exports/sen2?year={year}&module={name}", token, accept="text/csv")
+    check(downloaded == from_api and downloaded.count("\n") >= 1, f"the {name} module is the API's file, byte for byte ({len(downloaded)} bytes)")
+
+
 def events_on(data_dir, case_id):
     return int(psql(data_dir, f"SELECT count(*) FROM events WHERE case_id = '{case_id}'"))
 
 
-def run(b, data_dir, case_id, reference, caseworker):
+def api(base, path, token, accept="application/json"):
+    """The JSON API as another program would call it: the figures the pages must match."""
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}", "Accept": accept})
+    with urllib.request.urlopen(request) as response:
+        body = response.read()
+    return json.loads(body) if accept == "application/json" else body.decode()
+
+
+def run(b, data_dir, case_id, reference, caseworker, tokens):
     print("==> A caseworker signs in", flush=True)
     b.get("/")
     check(b.driver.current_url.endswith("/sign-in?next=/") or "/sign-in" in b.driver.current_url, "signed out, my work sends you to sign in")
@@ -364,6 +449,10 @@ def run(b, data_dir, case_id, reference, caseworker):
     check(b.h1() == "Alerts", "the alerts page opens")
     b.page("alerts")
 
+    b.get("/dashboard")
+    check(b.h1() == "You cannot see this page", "a caseworker who opens the dashboard is told it is not for their role")
+    b.page("forbidden")
+
     print("==> A form posted without its token is refused", flush=True)
     cookie = {c["name"]: c["value"] for c in b.driver.get_cookies()}["ehcp_session"]
     request = urllib.request.Request(
@@ -401,6 +490,7 @@ def run(b, data_dir, case_id, reference, caseworker):
         manager.find("#code").send_keys(totp(key, at=time.time() + 30))
         manager.follow(manager.find("form button.button"))
         check(manager.h1() == "My work", "and signs them in")
+        managers_morning(manager, tokens["mgr-one"], case_id, reference)
     finally:
         manager.quit()
 
