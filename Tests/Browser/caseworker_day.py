@@ -219,6 +219,15 @@ def managers_morning(m, token, case_id, reference):
     check(m.h1() == "Dashboard", "the dashboard opens from the menu")
     m.page("dashboard")
     m.snapshot("readme-dashboard", height=1300)
+    import base64
+    from selenium.webdriver.common.print_page_options import PrintOptions
+    a4 = PrintOptions()
+    a4.page_width, a4.page_height = 21.0, 29.7
+    pdf = base64.b64decode(m.driver.print_page(a4))
+    with open(os.path.join(SHOTS, "dashboard-a4.pdf"), "wb") as f:
+        f.write(pdf)
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    check(1 <= pages <= 3, f"the dashboard prints on A4 in {pages} pages, with its chart as SVG")
     tiles = {t.find_element(By.CSS_SELECTOR, ".tile__source").text.split(",")[0]: t for t in m.finds(".tile")}
     check(len(tiles) == 8, f"a tile for each of the 8 measures (found {len(tiles)})")
     for measure in ["K-20W", "K-DECIDE-6W", "K-REVIEW-12M"]:
