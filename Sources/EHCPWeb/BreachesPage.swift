@@ -13,11 +13,6 @@ struct BreachesPage: Sendable {
     let deps: APIDependencies
     let pages: Pages
 
-    struct Option {
-        var value: String
-        var text: String
-        var selected: Bool
-    }
     struct Count {
         var name: String
         var count: Int

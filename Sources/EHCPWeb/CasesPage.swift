@@ -14,11 +14,6 @@ struct CasesPage: Sendable {
     let pages: Pages
     static let pageSize = 25
 
-    struct Option {
-        var value: String
-        var text: String
-        var selected: Bool
-    }
     struct Row {
         var href: String
         var reference: String

@@ -11,11 +11,6 @@ struct MeasurePage: Sendable {
     let deps: APIDependencies
     let pages: Pages
 
-    struct Option {
-        var value: String
-        var text: String
-        var selected: Bool
-    }
     struct Row {
         var group: String
         var percent: String

@@ -97,6 +97,13 @@ struct Layout {
     }
 }
 
+/// One choice of a select or of radios: its value, its words, and whether it is the one chosen.
+struct Option {
+    var value: String
+    var text: String
+    var selected: Bool
+}
+
 /// One error for the error summary and its field: `field` is the id of the input the summary links to.
 struct FieldError: Error, Sendable {
     var field: String

@@ -4,11 +4,6 @@ import Foundation
 /// A question on a form page as its template shows it (the `question` partial): a text box, a number,
 /// a GOV.UK date input (day, month, year) or radios, with its hint and its error.
 struct QuestionView {
-    struct Option {
-        var value: String
-        var text: String
-        var selected: Bool
-    }
     var field: String
     var label: String
     var hint: String?

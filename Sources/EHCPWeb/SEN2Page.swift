@@ -12,10 +12,6 @@ struct SEN2Page: Sendable {
     let deps: APIDependencies
     let pages: Pages
 
-    struct Option {
-        var value: String
-        var selected: Bool
-    }
     struct Module {
         var name: String
         var rows: Int
@@ -48,7 +44,8 @@ struct SEN2Page: Sendable {
         let result = try await deps.reports.sen2(year: year, for: deps.caller(user, context))
         let view = View(
             layout: Layout(title: "SEN2 return", session: context.sessions.session, current: "/reports/sen2"),
-            years: (2014...today.year).reversed().map { Option(value: String($0), selected: $0 == year) }, year: year, census: result.census.long,
+            years: (2014...today.year).reversed().map { Option(value: String($0), text: String($0), selected: $0 == year) }, year: year,
+            census: result.census.long,
             modules: result.modules.map { Module(name: $0.name, rows: $0.rows.count, href: "/reports/sen2/\(year)/\($0.name).csv") },
             issues: result.validation.map { Issue(table: $0.requesttableid, item: $0.item, problem: $0.problem) },
             clean: result.validation.isEmpty, validationHref: "/reports/sen2/\(year)/validation.csv")
