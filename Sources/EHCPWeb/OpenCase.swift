@@ -76,11 +76,9 @@ struct OpenCase: Sendable {
         }
         if answers["step"] != "record" {
             let answered = Self.questions.map { Answer(question: $0.label, answer: QuestionView.describe($0, answers: answers)) }
-            var hidden = answers.fields.filter { !["formToken", "step", "writeKey"].contains($0.key) }.sorted { $0.key < $1.key }.map {
-                Hidden(name: $0.key, value: $0.value)
-            }
-            hidden.append(Hidden(name: "writeKey", value: WebForm.randomToken()))
-            let view = CheckView(layout: Layout(title: "Check your answers", session: context.sessions.session), answers: answered, hidden: hidden)
+            let view = CheckView(
+                layout: Layout(title: "Check your answers", session: context.sessions.session), answers: answered,
+                hidden: FormWrite.hidden(answers, version: 0))
             return pages.render("open-check", view)
         }
         let key = answers["writeKey"] ?? ""

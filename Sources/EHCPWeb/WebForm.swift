@@ -4,7 +4,7 @@ import Hummingbird
 
 /// A submitted form (`application/x-www-form-urlencoded`), read only after its token has been checked:
 /// the one way a page reads a POST, so no form can skip the check against cross-site request forgery.
-struct WebForm: Sendable {
+public struct WebForm: Sendable {
     static let maxBytes = 64 * 1024
     private(set) var fields: [String: String] = [:]
 
@@ -49,8 +49,8 @@ struct WebForm: Sendable {
         return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// 32 random bytes as hex: a form token or a sign-in cookie.
-    static func randomToken() -> String {
+    /// 32 random bytes as hex: a form token, a sign-in cookie or a write key.
+    public static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
     }

@@ -47,14 +47,14 @@ struct WebBench: AsyncParsableCommand {
         defer { server.cancel() }
         for await _ in listening { break }
         // A session made as sign-in makes one (the password's scrypt is not what is measured here).
-        let sessionId = WebFormToken.random()
-        let formToken = WebFormToken.random()
+        let sessionId = WebForm.randomToken()
+        let formToken = WebForm.randomToken()
         let session =
             #"{"userId":"\#(setup.userId.uuidString)","councilId":"\#(setup.council.uuidString)","name":"","role":"caseworker","formToken":"\#(formToken)"}"#
         _ = try await pool.withConnection { try WebSessions().save(id: sessionId, data: session, expiresIn: nil, on: $0) }
         let cookie = ["Cookie": "ehcp_session=\(sessionId)"]
         let bearer = ["Authorization": "Bearer \(setup.token)"]
-        let managerSessionId = WebFormToken.random()
+        let managerSessionId = WebForm.randomToken()
         let managerSession =
             #"{"userId":"\#(setup.managerId.uuidString)","councilId":"\#(setup.council.uuidString)","name":"","role":"manager","formToken":"\#(formToken)"}"#
         _ = try await pool.withConnection { try WebSessions().save(id: managerSessionId, data: managerSession, expiresIn: nil, on: $0) }
@@ -156,13 +156,5 @@ struct WebBench: AsyncParsableCommand {
                 managerToken: try directory.createToken(userId: manager, label: "bench", validFor: 1, on: connection), caseIds: ids,
                 search: String(surname.prefix(4)), total: total)
         }
-    }
-}
-
-/// 32 random bytes as hex, for the benchmark's own session.
-enum WebFormToken {
-    static func random() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
     }
 }
