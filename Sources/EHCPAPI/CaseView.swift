@@ -14,8 +14,13 @@ struct CaseView: Encodable {
         var metOn: CivilDate?
         /// Days until the due date while open; absent otherwise.
         var daysRemaining: Int?
-        /// Days past the due date when breached or excepted and unmet; absent otherwise.
+        /// Days past the due date when overdue (`breached`), excepted or missed and unmet: for a missed
+        /// clock, as of the day the case moved past it. Absent otherwise.
         var daysOverdue: Int?
+        /// The day the case moved past it while it was overdue (docs/rules.md, "Statuses").
+        var missedOn: CivilDate?
+        /// Whether anyone can still act on it: an unmet council duty the case has not moved past.
+        var actionable: Bool
         var exceptionIds: [String]
     }
 
@@ -72,12 +77,13 @@ struct CaseView: Encodable {
         }
         asOf = today
         deadlines = report.deadlines.sorted { ($0.dueOn, $0.rule.rawValue) < ($1.dueOn, $1.rule.rawValue) }.map { deadline in
-            let overdue = deadline.metOn == nil && (deadline.status == .breached || deadline.status == .excepted)
+            let overdue = deadline.metOn == nil && [.breached, .excepted, .missed].contains(deadline.status)
             return DeadlineView(
                 rule: deadline.rule.rawValue, kind: deadline.rule.kind.rawValue, key: deadline.key, startedOn: deadline.startedOn,
                 dueOn: deadline.dueOn,
                 status: deadline.status, metOn: deadline.metOn, daysRemaining: deadline.status == .open ? today.days(until: deadline.dueOn) : nil,
-                daysOverdue: overdue ? deadline.dueOn.days(until: today) : nil, exceptionIds: deadline.exceptionIds)
+                daysOverdue: overdue ? deadline.dueOn.days(until: deadline.movedPastOn ?? today) : nil, missedOn: deadline.movedPastOn,
+                actionable: deadline.isActionable, exceptionIds: deadline.exceptionIds)
         }
         flags = report.flags.map { FlagView(rule: $0.rule.rawValue, version: $0.version, message: $0.message) }
     }

@@ -120,8 +120,13 @@ public struct ReportsController: Sendable {
 
     /// The breach report's query from a request's parameters: the API's and the web page's, one reading.
     public static func breachQuery(_ request: Request, today: CivilDate) throws -> BreachReport.Query {
-        let parameters = try Parameters(request, allowed: ["asOf", "atRiskDays", "rule", "team", "caseworker", "sort", "limit", "offset"])
+        let parameters = try Parameters(
+            request, allowed: ["asOf", "atRiskDays", "rule", "team", "caseworker", "sort", "limit", "offset", "missedFrom"])
         var query = BreachReport.Query(asOf: try parameters.date("asOf", default: today))
+        query.missedFrom = try parameters.date("missedFrom", default: query.missedFrom)
+        if query.missedFrom > query.asOf {
+            throw Problem.invalid(field: "missedFrom", value: query.missedFrom.description, "must not be after asOf (\(query.asOf))")
+        }
         query.atRiskDays = try parameters.int("atRiskDays", range: 0...366, default: 14)
         query.rule = parameters.query["rule"]
         if let rule = query.rule, RuleID(rawValue: rule) == nil {

@@ -5,8 +5,10 @@ import Postgres
 
 /// Every open breach, and every deadline at risk within N days, as of any date, with totals by rule,
 /// team and caseworker and ageing buckets. A deadline is breached on a day when its due date has passed
-/// and it was still unmet that day with no exception; it is at risk when it is unmet and falls due within
-/// N days (an exception does not move the due date, so an excused deadline is still at risk, §3).
+/// and it was still unmet that day with no exception, and the case had not moved past it; it is at risk
+/// when it is unmet and falls due within N days (an exception does not move the due date, so an excused
+/// deadline is still at risk, §3). Clocks the case moved past while overdue are in a section of their
+/// own, `missed`: they count against the measures, but nobody can act on them (docs/rules.md, "Statuses").
 public struct BreachReport: Sendable {
     public enum Sort: String, Sendable, CaseIterable, Codable { case daysOverdue, dueOn, reference, rule, team, caseworker }
 
@@ -19,8 +21,13 @@ public struct BreachReport: Sendable {
         public var sort: Sort = .daysOverdue
         public var limit = 100
         public var offset = 0
+        /// The missed section covers clocks the case moved past from this day to `asOf`.
+        public var missedFrom: CivilDate
 
-        public init(asOf: CivilDate) { self.asOf = asOf }
+        public init(asOf: CivilDate) {
+            self.asOf = asOf
+            self.missedFrom = asOf.adding(months: -12).adding(days: 1)
+        }
     }
 
     public struct Row: Sendable, Hashable, Codable {
@@ -47,26 +54,54 @@ public struct BreachReport: Sendable {
         public var ageing: [String: Int] = ["0-2": 0, "2-4": 0, "4-8": 0, "8+": 0]
     }
 
+    /// A clock the case moved past while it was overdue.
+    public struct MissedRow: Sendable, Hashable, Codable {
+        public var caseId: UUID
+        public var reference: String
+        public var rule: String
+        public var key: String?
+        public var dueOn: String
+        /// The day the case moved past it (withdrawn, ceased, transferred out, final plan issued).
+        public var missedOn: String
+        /// How overdue it was that day.
+        public var daysOverdue: Int
+        public var stage: String
+        public var caseworker: String?
+        public var team: String?
+    }
+
+    public struct Missed: Sendable, Hashable, Codable {
+        public var from: CivilDate
+        public var to: CivilDate
+        public var total = 0
+        public var byRule: [String: Int] = [:]
+        public var byTeam: [String: Int] = [:]
+        public var byCaseworker: [String: Int] = [:]
+        /// The most recently missed first, at most the query's limit.
+        public var rows: [MissedRow] = []
+    }
+
     public struct Result: Sendable, Hashable, Codable {
         public var asOf: CivilDate
         public var atRiskDays: Int
         public var rows: [Row]
         public var totals: Totals
+        public var missed: Missed
     }
 
     public init() {}
 
     /// The deadlines a report covers ($1 as of, $2 days at risk, $3–$5 filters) with their case's team
     /// and caseworker, in two parts that each read an index: those still unmet (`status = 'open'`, which
-    /// carry the team and caseworker in the covering index) and those met only after the as-of day
-    /// (a few, joined to their case for them).
+    /// carry the team and caseworker in the covering index) and those met, or moved past, only after the
+    /// as-of day (a few, joined to their case for them).
     static func population(_ part: String) -> String {
         let (columns, source, condition) =
             part == "open"
             ? ("d.team, d.caseworker", "deadlines d", "d.status = 'open'")
             : (
                 "s.team, s.caseworker", "deadlines d JOIN case_summary s USING (case_id)",
-                "d.status IN ('met', 'metLate', 'excepted') AND d.met_on > $1::date"
+                "((d.status IN ('met', 'metLate', 'excepted') AND d.met_on > $1::date) OR d.moved_past_on > $1::date)"
             )
         let (team, caseworker) = part == "open" ? ("d.team", "d.caseworker") : ("s.team", "s.caseworker")
         return """
@@ -137,6 +172,51 @@ public struct BreachReport: Sendable {
                 totals.ageing[bucket] = count
             }
         }
-        return Result(asOf: query.asOf, atRiskDays: query.atRiskDays, rows: rows, totals: totals)
+        return Result(
+            asOf: query.asOf, atRiskDays: query.atRiskDays, rows: rows, totals: totals, missed: try missed(query, on: connection))
+    }
+
+    /// Clocks missed between `missedFrom` and the as-of day, with the same rule, team and caseworker filters.
+    func missed(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Missed {
+        var missed = Missed(from: query.missedFrom, to: query.asOf)
+        let population = """
+            SELECT d.case_id, d.rule, d.key, d.due_on, d.moved_past_on, s.reference, s.stage, s.team, s.caseworker
+            FROM deadlines d JOIN case_summary s USING (case_id)
+            WHERE d.status = 'missed' AND d.moved_past_on BETWEEN $1::date AND $2::date
+              AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR s.team = $4) AND ($5::text IS NULL OR s.caseworker = $5)
+            """
+        let parameters: [any PostgresEncodable] = [
+            query.missedFrom.description, query.asOf.description, query.rule, query.team, query.caseworker,
+        ]
+        missed.rows = try connection.query(
+            """
+            SELECT case_id, reference, rule, nullif(key, ''), due_on::text, moved_past_on::text, moved_past_on - due_on, stage, caseworker, team
+            FROM (\(population)) p ORDER BY moved_past_on DESC, reference, rule, key LIMIT $6
+            """, parameters + [query.limit]
+        ).rows.map { row throws(PostgresError) in
+            MissedRow(
+                caseId: try row.decode(at: 0), reference: try row.decode(at: 1), rule: try row.decode(at: 2), key: try row.decodeIfPresent(at: 3),
+                dueOn: try row.decode(at: 4), missedOn: try row.decode(at: 5), daysOverdue: try row.decode(at: 6), stage: try row.decode(at: 7),
+                caseworker: try row.decodeIfPresent(at: 8), team: try row.decodeIfPresent(at: 9))
+        }
+        let grouped = try connection.query(
+            """
+            SELECT GROUPING(rule), GROUPING(team), GROUPING(caseworker), rule, team, caseworker, count(*)
+            FROM (\(population)) p GROUP BY GROUPING SETS ((), (rule), (team), (caseworker))
+            """, parameters)
+        for row in grouped.rows {
+            let (byRule, byTeam, byWorker) = (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2))
+            let count = try row.decode(Int.self, at: 6)
+            if byRule == 0 {
+                missed.byRule[try row.decode(String.self, at: 3)] = count
+            } else if byTeam == 0 {
+                missed.byTeam[try row.decodeIfPresent(String.self, at: 4) ?? "(no team)"] = count
+            } else if byWorker == 0 {
+                missed.byCaseworker[try row.decodeIfPresent(String.self, at: 5) ?? "(unassigned)"] = count
+            } else {
+                missed.total = count
+            }
+        }
+        return missed
     }
 }

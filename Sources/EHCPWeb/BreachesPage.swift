@@ -33,6 +33,17 @@ struct BreachesPage: Sendable {
         var caseworker: String
         var team: String
     }
+    struct MissedRow {
+        var href: String
+        var reference: String
+        var rule: String
+        var ruleTitle: String
+        var dueOn: String
+        var missedOn: String
+        var days: String
+        var caseworker: String
+        var team: String
+    }
     struct View {
         var layout: Layout
         var rules: [Option]
@@ -55,6 +66,16 @@ struct BreachesPage: Sendable {
         var nextHref: String?
         var previousHref: String?
         var shown: String
+        var missedFromDay: String
+        var missedFromMonth: String
+        var missedFromYear: String
+        var missedFrom: String
+        var missedTotal: Int
+        var missedByRule: [Count]
+        var missedByTeam: [Count]
+        var missedByCaseworker: [Count]
+        var missedRows: [MissedRow]
+        var missedShown: String
     }
 
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
@@ -67,6 +88,7 @@ struct BreachesPage: Sendable {
             if let team = query.team { parts.append(("team", team)) }
             if let caseworker = query.caseworker { parts.append(("caseworker", caseworker)) }
             if query.asOf != deps.today() { parts.append(("asOf", query.asOf.description)) }
+            if query.missedFrom != BreachReport.Query(asOf: query.asOf).missedFrom { parts.append(("missedFrom", query.missedFrom.description)) }
             let order = sort ?? query.sort
             if order != .daysOverdue { parts.append(("sort", order.rawValue)) }
             if let offset, offset > 0 { parts.append(("offset", String(offset))) }
@@ -87,6 +109,14 @@ struct BreachesPage: Sendable {
                 days: row.state == "breached" ? "\(row.daysOverdue) overdue" : "\(-row.daysOverdue) left",
                 tag: row.state == "breached" ? .overdue : .dueSoon, caseworker: row.caseworker ?? "Not assigned", team: row.team ?? "None")
         }
+        let missed = result.missed
+        let missedRows = missed.rows.map { row in
+            MissedRow(
+                href: "/cases/\(row.caseId.uuidString.lowercased())", reference: row.reference, rule: row.rule,
+                ruleTitle: (RuleID(rawValue: row.rule)?.title ?? row.rule) + (row.key.map { " (\($0))" } ?? ""),
+                dueOn: CivilDate(iso: row.dueOn)?.long ?? row.dueOn, missedOn: CivilDate(iso: row.missedOn)?.long ?? row.missedOn,
+                days: "\(row.daysOverdue)", caseworker: row.caseworker ?? "Not assigned", team: row.team ?? "None")
+        }
         let total = result.totals.breached + result.totals.atRisk
         let view = View(
             layout: Layout(title: "Breach report", session: context.sessions.session, current: "/reports/breaches"),
@@ -102,7 +132,12 @@ struct BreachesPage: Sendable {
             csvHref: href("/reports/breaches.csv"),
             nextHref: query.offset + query.limit < total ? href(offset: query.offset + query.limit) : nil,
             previousHref: query.offset > 0 ? href(offset: max(0, query.offset - query.limit)) : nil,
-            shown: rows.isEmpty ? "" : "\(query.offset + 1) to \(query.offset + rows.count) of \(total)")
+            shown: rows.isEmpty ? "" : "\(query.offset + 1) to \(query.offset + rows.count) of \(total)",
+            missedFromDay: String(query.missedFrom.day), missedFromMonth: String(query.missedFrom.month),
+            missedFromYear: String(query.missedFrom.year), missedFrom: query.missedFrom.long, missedTotal: missed.total,
+            missedByRule: counts(missed.byRule), missedByTeam: counts(missed.byTeam), missedByCaseworker: counts(missed.byCaseworker),
+            missedRows: missedRows,
+            missedShown: missedRows.count < missed.total ? "the \(missedRows.count) most recent of \(missed.total)" : "all \(missed.total)")
         return pages.render("breaches", view)
     }
 
@@ -113,18 +148,23 @@ struct BreachesPage: Sendable {
         return ReportsController.csv(try await deps.reports.breaches(query, council: user.councilId), query: query)
     }
 
-    /// The filter form's request as the API's parameters: blank filters left out, the as-of date from its
-    /// three boxes.
+    /// The filter form's request as the API's parameters: blank filters left out, each date (as of, missed
+    /// since) from its three boxes.
     static func cleaned(_ request: Request) -> Request {
+        let dates = ["asOf", "missedFrom"]
         var query: [(String, String)] = []
-        var day = [String: String]()
+        var parts = [String: [String: String]]()
         for (name, value) in request.uri.queryParameters {
             let (name, value) = (String(name), String(value).trimmingCharacters(in: .whitespaces))
             if value.isEmpty { continue }
-            if name.hasPrefix("asOf-") { day[String(name.dropFirst(5))] = value } else { query.append((name, value)) }
+            let pieces = name.split(separator: "-", maxSplits: 1).map(String.init)
+            if pieces.count == 2, dates.contains(pieces[0]) { parts[pieces[0], default: [:]][pieces[1]] = value } else { query.append((name, value)) }
         }
-        if let d = day["day"].flatMap({ Int($0) }), let m = day["month"].flatMap({ Int($0) }), let y = day["year"].flatMap({ Int($0) }) {
-            query.append(("asOf", CivilDate(year: y, month: m, day: d)?.description ?? "\(y)-\(m)-\(d)"))
+        for date in dates {
+            let day = parts[date] ?? [:]
+            if let d = day["day"].flatMap({ Int($0) }), let m = day["month"].flatMap({ Int($0) }), let y = day["year"].flatMap({ Int($0) }) {
+                query.append((date, CivilDate(year: y, month: m, day: d)?.description ?? "\(y)-\(m)-\(d)"))
+            }
         }
         let text = query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
         var head = request.head

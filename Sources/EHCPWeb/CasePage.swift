@@ -80,7 +80,7 @@ struct CasePage: Sendable {
             bornOn: found.child?.bornOn.flatMap(CivilDate.init(iso:))?.long ?? "Not recorded", stage: CasesPage.stageName(facts.stage.rawValue),
             caseworker: facts.caseworker ?? "Not assigned", team: facts.team ?? "None", openedOn: facts.openedOn?.long ?? "Not opened",
             clocks: Clock.clocks(deadlines, facts: facts, today: today),
-            deadlines: deadlines.map { Self.row($0, stage: facts.stage, today: today) },
+            deadlines: deadlines.map { Self.row($0, today: today) },
             timeline: Self.timeline(state.history, caseHref: href, mayChange: Roles.writeCases.contains(user.role)),
             canRecord: Roles.writeCases.contains(user.role) && facts.isOpen, canReassign: Roles.assign.contains(user.role) && facts.isOpen,
             recorded: recorded)
@@ -94,23 +94,24 @@ struct CasePage: Sendable {
         return id
     }
 
-    /// A deadline's tag: met, met late, overdue, missed (overdue on a case that has moved past it),
-    /// due soon (within 14 days), excepted or cancelled; the family's windows are never the council's
-    /// to breach.
-    static func tag(_ deadline: Deadline, stage: CaseStage, today: CivilDate) -> Tag {
+    /// A deadline's tag: met, met late, overdue, missed (the case moved past it), due soon (within 14
+    /// days), excepted or cancelled; the family's windows are never the council's to breach.
+    static func tag(_ deadline: Deadline, today: CivilDate) -> Tag {
         if deadline.rule.kind != .duty { return deadline.dueOn >= today ? .window : .expired }
         switch deadline.status {
         case .met: return .met
         case .metLate: return .metLate
-        case .breached: return stage.hasMovedPast(deadline.rule) ? .missed : .overdue
+        case .breached: return .overdue
+        case .missed: return .missed
         case .excepted: return .excepted
         case .cancelled: return .cancelled
+        case .expired: return .expired
         case .open: return today.days(until: deadline.dueOn) <= 14 ? .dueSoon : .due
         }
     }
 
-    static func row(_ deadline: Deadline, stage: CaseStage, today: CivilDate) -> DeadlineRow {
-        let tag = tag(deadline, stage: stage, today: today)
+    static func row(_ deadline: Deadline, today: CivilDate) -> DeadlineRow {
+        let tag = tag(deadline, today: today)
         let days = today.days(until: deadline.dueOn)
         let when: String? =
             switch deadline.status {

@@ -43,7 +43,7 @@ struct WorkPage: Sendable {
         let showTeam = canSeeTeam && request.uri.queryParameters["view"] == "team"
         let today = deps.today()
         var actionable = try await deps.cases.workTray(
-            caseworker: showTeam ? nil : user.name, team: showTeam ? user.team : nil, days: Self.days, today: today, actionableOnly: true,
+            caseworker: showTeam ? nil : user.name, team: showTeam ? user.team : nil, days: Self.days, today: today,
             limit: Self.shown + 1, council: user.councilId)
         let more = actionable.count > Self.shown
         actionable = Array(actionable.prefix(Self.shown))

@@ -5,6 +5,7 @@ import EHCPServer
 import EHCPStore
 import Foundation
 import Logging
+import Postgres
 
 /// `ehcp projections rebuild`: recompute case summaries and deadline rows from the event log.
 struct ProjectionsCommand: ParsableCommand {
@@ -41,8 +42,33 @@ struct ProjectionsCommand: ParsableCommand {
                 let done = try ProjectionRebuilder(engine: engine).rebuild(council: councilId, on: connection) { progress in
                     if progress.cases % 10_000 < 500 { print("rebuilt \(progress.cases) cases…") }
                 }
+                if councilId == nil { try connection.query("DELETE FROM projections_stale") }
                 print("Rebuilt the projections of \(done.cases) cases (\(done.events) events) in \(ContinuousClock.now - started).")
             }
+        }
+    }
+}
+
+extension DatabaseOptions {
+    /// Before serving or sweeping: rebuilds the projections a migration left computed by an older engine
+    /// (`ProjectionRebuilder.rebuildIfStale`), as the owner, who sees every council.
+    func rebuildStaleProjections(_ resolved: Connection, engine: DeadlineEngine, logger: Logger) throws {
+        let owner = try connect(resolved.owner)
+        defer { owner.close() }
+        let started = ContinuousClock.now
+        do {
+            let reasons = try ProjectionRebuilder(engine: engine).rebuildIfStale(on: owner) { progress in
+                if progress.cases % 10_000 < 500 { logger.info("rebuilding projections", metadata: ["cases": "\(progress.cases)"]) }
+            }
+            if !reasons.isEmpty {
+                logger.notice(
+                    "rebuilt the projections from the events",
+                    metadata: ["reason": "\(reasons.joined(separator: "; "))", "took": "\(ContinuousClock.now - started)"])
+            }
+        } catch let error as PostgresError where error.sqlState == "42501" {
+            // Only the service's login was given: it cannot read every council, so say what to run.
+            logger.warning(
+                "the projections may have been computed by an older version; run 'ehcp projections rebuild' with DATABASE_OWNER_URL set")
         }
     }
 }

@@ -70,6 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
             let empty = try demo && owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
             for risk in try DurabilityCheck.risks(on: owner) { logger.error("\(risk)") }
             owner.close()
+            try database.rebuildStaleProjections(resolved, engine: try ServiceSettings.from(settings).engine(), logger: logger)
             if empty {
                 let seeder = DemoSeeder(conninfo: resolved.owner, seed: 1, asOf: LondonClock.today(), councils: 1)
                 try await seeder.seed(cases: 2_000, progress: false)

@@ -64,8 +64,9 @@ public struct LogEvent: Sendable, Hashable {
 
 extension CaseState {
     /// Every deadline with a status that does not depend on the day it is read: unmet duties and
-    /// unexpired windows stay `open` (a stored projection cannot age). Readers derive breached, excepted
-    /// and expired windows from `dueOn` and their own today (`DeadlineStatus.asOf`).
+    /// unexpired windows stay `open` (a stored projection cannot age). Readers derive overdue
+    /// (`breached`), excepted, expired and run-out windows from `dueOn` and their own today
+    /// (`DeadlineStatus.asOf`). A missed clock is stored as `missed`: the case moved past it on a known day.
     public func timelessDeadlines(_ engine: DeadlineEngine, childBornOn: CivilDate? = nil) -> DeadlineReport {
         engine.report(for: effective, asOf: CivilDate(dayNumber: Int.min / 4), childBornOn: childBornOn)
     }
@@ -93,7 +94,8 @@ extension DeadlineStatus {
         guard stored == .open, today > dueOn || (kind == .window && today == dueOn) else { return stored }
         switch kind {
         case .window: return .met
-        case .duty, .informational: return excepted ? .excepted : .breached
+        case .informational: return .expired
+        case .duty: return excepted ? .excepted : .breached
         }
     }
 }

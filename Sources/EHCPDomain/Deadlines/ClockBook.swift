@@ -1,9 +1,10 @@
 /// The running set of clocks while the engine walks a case's effective history.
 ///
-/// A clock is opened by one event, met by a later one, or cancelled. How a cancellation reads depends
-/// on why: an outcome that means the duty never arose (the council decided not to issue a plan) cancels
-/// even an overdue clock; a withdrawal, cessation or transfer only cancels a clock not yet due, so a
-/// breach that already happened stays a breach (docs/rules.md, "Cancellation").
+/// A clock is opened by one event, then met, cancelled, or moved past. An outcome that means the duty
+/// never arose (the council decided not to issue a plan) cancels even an overdue clock. When the case
+/// moves on without the duty (a withdrawal, cessation or transfer out, a final plan issued without it),
+/// a clock not yet due is cancelled and an overdue one is *missed*: it still counts against the
+/// measures, but nobody can act on it any more (docs/rules.md, "Statuses").
 struct ClockBook {
     struct Clock {
         var rule: RuleID
@@ -13,11 +14,12 @@ struct ClockBook {
         var dueOn: CivilDate
         var metOn: CivilDate?
         var cancelledOn: CivilDate?
-        var dutyNeverArose = false
+        /// The day the case moved on while this clock was overdue and unmet.
+        var movedPastOn: CivilDate?
         /// R-APPEAL-WINDOW: the unrolled dates whose later one sets the due date.
         var appealBase: CivilDate?
 
-        var isPending: Bool { metOn == nil && cancelledOn == nil }
+        var isPending: Bool { metOn == nil && cancelledOn == nil && movedPastOn == nil }
     }
 
     private(set) var clocks: [Clock] = []
@@ -50,32 +52,53 @@ struct ClockBook {
         pending[rule.ordinal] = 0
     }
 
-    /// Cancels every pending clock of these rules. `dutyNeverArose` makes it hold even when overdue.
-    mutating func cancel(_ rules: [RuleID], on date: CivilDate, dutyNeverArose: Bool) {
+    /// Cancels every pending clock of these rules, overdue or not: the duty never arose.
+    mutating func cancel(_ rules: [RuleID], on date: CivilDate) {
         guard rules.contains(where: { pending[$0.ordinal] > 0 }) else { return }
         for index in clocks.indices where clocks[index].isPending && rules.contains(clocks[index].rule) {
             clocks[index].cancelledOn = date
-            clocks[index].dutyNeverArose = dutyNeverArose
             pending[clocks[index].rule.ordinal] -= 1
         }
     }
 
-    /// Cancels every pending clock except the family's appeal window (which is theirs, not the council's).
-    mutating func cancelAllOpen(on date: CivilDate) {
+    /// The case moved on without these duties: each pending clock not yet due is cancelled, and each
+    /// overdue one is missed.
+    mutating func movePast(_ rules: [RuleID], on date: CivilDate) {
+        guard rules.contains(where: { pending[$0.ordinal] > 0 }) else { return }
+        for index in clocks.indices where clocks[index].isPending && rules.contains(clocks[index].rule) {
+            movePast(index, on: date)
+        }
+    }
+
+    /// The case closed (withdrawn, ceased, transferred out): every pending clock is moved past, except the
+    /// family's appeal window (theirs, not the council's) and a cessation the tribunal ordered.
+    mutating func close(on date: CivilDate) {
         for index in clocks.indices
         where clocks[index].isPending && clocks[index].rule != .appealWindow && clocks[index].rule != .orderCease {
-            clocks[index].cancelledOn = date
-            pending[clocks[index].rule.ordinal] -= 1
+            movePast(index, on: date)
         }
     }
 
-    /// Undoes the cancellation of the latest cancelled clock of `rule` (reg 45, R (W) v Hertfordshire).
+    private mutating func movePast(_ index: Int, on date: CivilDate) {
+        if date > clocks[index].dueOn {
+            clocks[index].movedPastOn = date
+        } else {
+            clocks[index].cancelledOn = date
+        }
+        pending[clocks[index].rule.ordinal] -= 1
+    }
+
+    /// Undoes the cancellation of the latest cancelled or missed clock of `rule` (reg 45, R (W) v Hertfordshire).
     mutating func revive(_ rule: RuleID) {
-        guard let index = clocks.lastIndex(where: { $0.rule == rule && $0.metOn == nil && $0.cancelledOn != nil }) else {
+        guard
+            let index = clocks.lastIndex(where: {
+                $0.rule == rule && $0.metOn == nil && ($0.cancelledOn != nil || $0.movedPastOn != nil)
+            })
+        else {
             return
         }
         clocks[index].cancelledOn = nil
-        clocks[index].dutyNeverArose = false
+        clocks[index].movedPastOn = nil
         pending[rule.ordinal] += 1
     }
 

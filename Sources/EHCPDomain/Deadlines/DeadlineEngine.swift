@@ -32,24 +32,30 @@ public struct DeadlineEngine: Sendable {
             return Deadline(
                 rule: clock.rule, key: clock.key, startVersion: clock.startVersion, startedOn: clock.startedOn,
                 dueOn: clock.dueOn, status: Self.status(of: clock, excused: !excuses.isEmpty, today: today),
-                metOn: clock.metOn, exceptionIds: excuses)
+                metOn: clock.metOn, exceptionIds: excuses, movedPastOn: clock.movedPastOn)
         }
         return DeadlineReport(deadlines: deadlines, flags: walk.flags.sorted { $0.version < $1.version })
     }
 
-    /// The status rules of §1: met on time, met late, breached, excepted, cancelled, or still open.
+    /// The status rules of §1 and docs/rules.md, "Statuses": met on time, met late, overdue (`breached`),
+    /// excepted, cancelled, missed, expired, or still open.
     static func status(of clock: ClockBook.Clock, excused: Bool, today: CivilDate) -> DeadlineStatus {
         switch clock.rule.kind {
         case .window:
             // A minimum period for the family: it simply runs out. Acting inside it is flagged, not breached.
             return today < clock.dueOn ? .open : .met
-        case .duty, .informational:
+        case .informational:
+            // The family's deadline, not the council's: used, withdrawn, or run out.
+            if let metOn = clock.metOn { return metOn <= clock.dueOn ? .met : .metLate }
+            if clock.cancelledOn != nil { return .cancelled }
+            return today <= clock.dueOn ? .open : .expired
+        case .duty:
             if let metOn = clock.metOn {
                 return metOn <= clock.dueOn ? .met : (excused ? .excepted : .metLate)
             }
-            if let cancelledOn = clock.cancelledOn, clock.dutyNeverArose || cancelledOn <= clock.dueOn {
-                return .cancelled
-            }
+            if clock.cancelledOn != nil { return .cancelled }
+            // Overdue when the case moved past it: it does not depend on the day it is read.
+            if clock.movedPastOn != nil { return excused ? .excepted : .missed }
             // The due day itself is still open (scenario 03).
             if today <= clock.dueOn { return .open }
             return excused ? .excepted : .breached

@@ -2,7 +2,7 @@
 extension DeadlineWalk {
     /// HESC r.20(1)(c): two months from the decision notice; replaces any earlier window still pending.
     mutating func openAppealWindow(on day: CivilDate, version: Int, key: String) {
-        book.cancel([.appealWindow], on: day, dutyNeverArose: true)
+        book.cancel([.appealWindow], on: day)
         let base = day.adding(months: 2)
         book.open(.appealWindow, key: key, on: day, version: version, due: rollAppealDeadline(base))
         if let index = book.latestPending(.appealWindow) { book.update(index) { $0.appealBase = base } }
@@ -21,7 +21,8 @@ extension DeadlineWalk {
     }
 
     /// HESC r.12(3): a deadline falling 25 December–1 January or in August rolls to the next working
-    /// day after 1 January / 31 August.
+    /// day after 1 January / 31 August. HESC r.12(2): any other deadline that falls on a day that is not
+    /// a working day (a weekend or bank holiday) rolls to the next working day.
     func rollAppealDeadline(_ date: CivilDate) -> CivilDate {
         if date.month == 8 {
             return calendar.firstWorkingDay(onOrAfter: CivilDate(year: date.year, month: 9, day: 1)!)
@@ -32,7 +33,7 @@ extension DeadlineWalk {
         if date.month == 1 && date.day == 1 {
             return calendar.firstWorkingDay(onOrAfter: CivilDate(year: date.year, month: 1, day: 2)!)
         }
-        return date
+        return calendar.firstWorkingDay(onOrAfter: date)
     }
 
     /// Reg 44(2): what each tribunal order requires, and within how many weeks of the order.

@@ -2,6 +2,12 @@
 extension DeadlineWalk {
     static let finalPlanMeets: [RuleID] = [.orderAssessFinal14W, .orderPlanFinal11W, .unopposedAssessFinal14W, .unopposedPlanFinal11W]
     static let finalPlanEnds: [RuleID] = [.noPlan16W, .orderAssessNoPlan10W, .unopposedAssessNoPlan10W]
+    /// The initial assessment's steps a final plan leaves behind: once the plan is made, an outcomes
+    /// meeting, a draft, an advice request or a consultation still unmet can no longer be done.
+    static let finalPlanMovesPast: [RuleID] = [
+        .decide6W, .advice6W, .outcomesLocal, .draftLocal, .consult15D, .orderAssessNotify2W, .unopposedAssessNotify2W, .orderPlanDraft5W,
+        .unopposedPlanDraft5W,
+    ]
     static let phaseTransfers: [RuleID] = [.phase15Feb, .phase31Mar, .phasePost16FiveMonths]
     static let amendedPlanMeets: [RuleID] = [.orderAmend5W, .orderPlacement2W, .unopposedAmend5W, .unopposedPlacement2W]
 
@@ -23,8 +29,8 @@ extension DeadlineWalk {
             book.meet(.final20W, on: day)
         }
         for rule in Self.finalPlanMeets { book.meet(rule, on: day) }
-        book.cancel(Self.finalPlanEnds, on: day, dutyNeverArose: true)
-        book.cancel([.consult15D], on: day, dutyNeverArose: false)
+        book.cancel(Self.finalPlanEnds, on: day)
+        book.movePast(Self.finalPlanMovesPast, on: day)
         if planMadeOn == nil {
             // CFA s.44(1): the first review period starts with the day the plan is made.
             planMadeOn = day
@@ -113,7 +119,7 @@ extension DeadlineWalk {
     mutating func transferredIn(_ transfer: TransferredIn, on day: CivilDate, version: Int) {
         // Reg 15(3)(a): the plan is treated as made by this council on its original date.
         if planMadeOn == nil { planMadeOn = transfer.planMadeOn ?? day }
-        book.cancel([.review12M], on: day, dutyNeverArose: true)
+        book.cancel([.review12M], on: day)
         book.open(.transferNotice6W, on: day, version: version, due: day.adding(weeks: 6))
         // Reg 15(5): before the later of the 12 months beginning with the plan or last review date
         // and the 3 months beginning with the transfer.

@@ -17,8 +17,8 @@ struct DeadlineWalk {
     static let refusedToAssess: [RuleID] = [.final20W, .noPlan16W, .draftLocal, .outcomesLocal]
     /// Clocks a decision not to issue a plan ends.
     static let refusedToIssue: [RuleID] = [.final20W, .advice6W, .outcomesLocal, .draftLocal, .orderAssessFinal14W, .unopposedAssessFinal14W]
-    /// The initial-assessment clocks a withdrawal cancels.
-    static let initialAssessment: [RuleID] = [.decide6W, .advice6W, .outcomesLocal, .noPlan16W, .draftLocal, .final20W, .consult15D]
+    /// Clocks a case has moved past once the council decided not to issue a plan.
+    static let noPlanMovesPast: [RuleID] = [.decide6W, .consult15D]
 
     let calendar: WorkingDayCalendar
     let settings: LocalSettings
@@ -57,7 +57,7 @@ struct DeadlineWalk {
             book.open(.outcomesLocal, on: day, version: version, due: day.adding(weeks: settings.outcomesMeetingWeeks))
         case .decidedNotToAssess:
             book.meet(.decide6W, on: day)
-            book.cancel(Self.refusedToAssess, on: day, dutyNeverArose: true)
+            book.cancel(Self.refusedToAssess, on: day)
             openAppealWindow(on: day, version: version, key: "refusalToAssess")
         case .adviceRequested(let advice):
             // Reg 8(1): six weeks from the day the body received the request.
@@ -71,15 +71,14 @@ struct DeadlineWalk {
             book.meet(.noPlan16W, on: day)
             book.meet(.orderAssessNoPlan10W, on: day)
             book.meet(.unopposedAssessNoPlan10W, on: day)
-            book.cancel(
-                Self.refusedToIssue,
-                on: day, dutyNeverArose: true)
+            book.cancel(Self.refusedToIssue, on: day)
+            book.movePast(Self.noPlanMovesPast, on: day)
             openAppealWindow(on: day, version: version, key: "refusalToIssue")
         case .draftPlanIssued:
             book.meet(.draftLocal, on: day)
             book.meet(.orderPlanDraft5W, on: day)
             book.meet(.unopposedPlanDraft5W, on: day)
-            book.cancel([.noPlan16W], on: day, dutyNeverArose: true)
+            book.cancel([.noPlan16W], on: day)
             // Reg 13(1): at least 15 days beginning with the day the draft was served.
             book.open(.draft15D, on: day, version: version, due: day.adding(days: 15))
             lastDraftOn = day
@@ -90,9 +89,7 @@ struct DeadlineWalk {
         case .finalPlanIssued:
             finalPlanIssued(on: day, version: version)
         case .requestWithdrawn:
-            book.cancel(
-                Self.initialAssessment,
-                on: day, dutyNeverArose: false)
+            book.close(on: day)
         case .exceptionRecorded(let exception):
             exceptions[exception.exceptionId] = ExceptionFacts(recorded: exception)
         case .exceptionWithdrawn(let reference):
@@ -128,7 +125,7 @@ struct DeadlineWalk {
             openAppealWindow(on: day, version: version, key: "refusalToReassess")
         case .planCeased:
             book.meetAll(.orderCease, on: day)
-            book.cancelAllOpen(on: day)
+            book.close(on: day)
         case .transferredIn(let transfer):
             transferredIn(transfer, on: day, version: version)
         case .transferNoticeSent:
@@ -140,7 +137,7 @@ struct DeadlineWalk {
             book.open(.transferHandover15WD, on: day, version: version, due: fifteenth < move.moveOn ? move.moveOn : fifteenth)
         case .transferredOut:
             book.meet(.transferHandover15WD, on: day)
-            book.cancelAllOpen(on: day)
+            book.close(on: day)
         case .mediationRequested:
             book.open(.mediationArrange30D, on: day, version: version, due: day.adding(days: 30))
         case .mediationHeld:

@@ -56,7 +56,8 @@ public struct ScenarioRunner: Sendable {
                 problems.append("\(label): not produced (engine has \(sameRule.isEmpty ? "none of that rule" : sameRule.joined(separator: ", ")))")
                 continue
             }
-            let matches = candidates.contains { ($0.status == expected.status || expected.status == nil) && $0.metOn == expected.metOn }
+            let status = expected.status.map { DeadlineStatus(expected: $0)?.rawValue ?? $0 }
+            let matches = candidates.contains { (status == nil || $0.status == status) && $0.metOn == expected.metOn }
             if !matches {
                 let got = candidates.map { "\($0.status) metOn \($0.metOn ?? "null")" }.joined(separator: "; ")
                 problems.append("\(label): expected \(expected.status ?? "?") metOn \(expected.metOn ?? "null"), got \(got)")

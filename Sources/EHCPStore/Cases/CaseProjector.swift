@@ -91,6 +91,7 @@ public struct CaseProjector: Sendable {
         .init("due_on", "date") { $0.row.dueOn.description },
         .init("status", "text") { $0.row.status.rawValue },
         .init("met_on", "date") { $0.row.metOn?.description },
+        .init("moved_past_on", "date") { $0.row.movedPastOn?.description },
         .init("excepted", "bool") { $0.row.excepted.postgresText },
         .init("next_alert_on", "date") { $0.row.nextAlertOn?.description },
         .init("advice_type", "text") { $0.row.adviceType },

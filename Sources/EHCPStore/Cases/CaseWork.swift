@@ -133,11 +133,11 @@ public struct CaseWork: Sendable {
 
     /// What is due within `days`, and what is overdue, for a caseworker or a team.
     public func workTray(
-        caseworker: String?, team: String?, days: Int, today: CivilDate, actionableOnly: Bool = false, limit: Int = 500, council: UUID
+        caseworker: String?, team: String?, days: Int, today: CivilDate, limit: Int = 500, council: UUID
     ) async throws -> [CaseQueries.TrayItem] {
         try await pool.transaction(council: council) {
             try CaseQueries().workTray(
-                caseworker: caseworker, team: team, days: days, today: today, actionableOnly: actionableOnly, limit: limit, on: $0)
+                caseworker: caseworker, team: team, days: days, today: today, limit: limit, on: $0)
         }
     }
 

@@ -15,6 +15,7 @@ struct DeadlineRow: Equatable {
     var dueOn: CivilDate
     var status: DeadlineStatus
     var metOn: CivilDate?
+    var movedPastOn: CivilDate?
     var excepted: Bool
     var nextAlertOn: CivilDate?
     var adviceType: String?
@@ -32,7 +33,7 @@ struct DeadlineRow: Equatable {
             return DeadlineRow(
                 identity: Identity(rule: deadline.rule, key: deadline.key ?? "", startVersion: deadline.startVersion),
                 startedOn: deadline.startedOn, dueOn: deadline.dueOn, status: deadline.status, metOn: deadline.metOn,
-                excepted: !deadline.exceptionIds.isEmpty,
+                movedPastOn: deadline.movedPastOn, excepted: !deadline.exceptionIds.isEmpty,
                 nextAlertOn: state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? []),
                 adviceType: advice?.type.rawValue, provider: advice?.provider,
                 caseworker: openDuty ? state.facts.caseworker : nil, team: openDuty ? state.facts.team : nil)

@@ -20,6 +20,19 @@ public struct ProjectionRebuilder: Sendable {
         public var events = 0
     }
 
+    /// Rebuilds every council's projections when a migration left them computed by an older engine
+    /// (`projections_stale`), then clears the note. Returns the reasons it rebuilt for (empty: nothing
+    /// was stale). Needs the owner's connection, which sees every council.
+    public func rebuildIfStale(on connection: PostgresConnection, progress: (Progress) -> Void = { _ in }) throws -> [String] {
+        let reasons = try connection.query("SELECT reason FROM projections_stale ORDER BY since_version").rows.map {
+            try $0.decode(String.self, at: 0)
+        }
+        guard !reasons.isEmpty else { return [] }
+        try rebuild(on: connection, progress: progress)
+        try connection.query("DELETE FROM projections_stale")
+        return reasons
+    }
+
     /// Rebuilds every case of `council` (every council when nil), on a connection that sees all rows
     /// (the table owner's: it runs across councils).
     @discardableResult

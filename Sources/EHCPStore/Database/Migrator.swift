@@ -49,6 +49,9 @@ public struct Migrator: Sendable {
             Migration(
                 version: 8, description: "web sessions and two-factor secrets, reached only through sign-in functions; the work-tray index",
                 sql: try resource("0008", in: "migrations")),
+            Migration(
+                version: 9, description: "missed and expired clocks: a moved-past overdue duty is stored as missed, with its day",
+                sql: try resource("0009", in: "migrations")),
         ]
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 import Postgres
 
-/// The in-app alert feed: each user's alerts, unread first by recency.
+/// The in-app alert feed: each user's alerts, unread first by recency. An alert about a clock the case has
+/// since moved past (a missed clock: docs/rules.md, "Statuses") leaves the feed, as nobody can act on it.
 public struct AlertFeed: Sendable {
     public init() {}
 
@@ -22,7 +23,11 @@ public struct AlertFeed: Sendable {
         try connection.query(
             """
             SELECT alert_id, kind, case_id, reference, rule, rule_key, due_on::text, days_before, created_at, read_at IS NOT NULL
-            FROM alerts WHERE recipient = $1 AND (NOT $2 OR read_at IS NULL)
+            FROM alerts a WHERE recipient = $1 AND (NOT $2 OR read_at IS NULL)
+              AND NOT EXISTS (
+                  SELECT 1 FROM deadlines d
+                  WHERE d.case_id = a.case_id AND d.rule = a.rule AND d.key = coalesce(a.rule_key, '') AND d.due_on = a.due_on
+                    AND d.moved_past_on IS NOT NULL)
             ORDER BY alert_id DESC LIMIT $3
             """, [recipient, unreadOnly, limit]
         ).rows.map { row throws(PostgresError) in

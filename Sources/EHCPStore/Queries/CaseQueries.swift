@@ -75,11 +75,6 @@ public struct CaseQueries: Sendable {
         return (try row.decode(at: 0), try row.decodeIfPresent(at: 1))
     }
 
-    /// "stage rule" for every stage and rule where the case has moved past the rule's clock (the domain's answer).
-    static let movedPast: [String] = CaseStage.allCases.flatMap { stage in
-        RuleID.allCases.filter { stage.hasMovedPast($0) }.map { "\(stage.rawValue) \($0.rawValue)" }
-    }
-
     public struct TrayItem: Sendable, Hashable, Encodable {
         public var caseId: UUID
         public var reference: String
@@ -94,14 +89,12 @@ public struct CaseQueries: Sendable {
         public var team: String?
     }
 
-    /// Unmet duty deadlines due within `days` (breached ones included), for one caseworker or one team.
-    /// With `actionableOnly`, clocks the case has moved past (`CaseStage.hasMovedPast`) are left out
-    /// before the limit, so that years of old clocks cannot crowd out today's.
+    /// The duties someone can still act on, due within `days` (overdue ones included), for one caseworker
+    /// or one team. Missed clocks (the case moved past them) are stored as `missed`, never `open`, so
+    /// they are not here.
     public func workTray(
-        caseworker: String?, team: String?, days: Int, today: CivilDate, actionableOnly: Bool = false, limit: Int = 500,
-        on connection: PostgresConnection
+        caseworker: String?, team: String?, days: Int, today: CivilDate, limit: Int = 500, on connection: PostgresConnection
     ) throws(PostgresError) -> [TrayItem] {
-        let movedPast = actionableOnly ? Self.movedPast : []
         let rows = try connection.query(
             """
             SELECT d.case_id, s.reference, s.stage, d.rule, nullif(d.key, ''), d.due_on::text,
@@ -109,11 +102,10 @@ public struct CaseQueries: Sendable {
             FROM deadlines d JOIN case_summary s USING (case_id)
             WHERE d.status = 'open' AND d.kind = 'duty' AND d.due_on <= $1::date + $2::int
               AND ($3::text IS NULL OR d.caseworker = $3) AND ($4::text IS NULL OR d.team = $4)
-              AND s.stage || ' ' || d.rule <> ALL($6::text[])
             ORDER BY d.due_on, s.reference, d.rule
             LIMIT $5
             """,
-            [today.description, days, caseworker, team, limit, PostgresArray(movedPast)])
+            [today.description, days, caseworker, team, limit])
         return try rows.rows.map { row throws(PostgresError) in
             TrayItem(
                 caseId: try row.decode(at: 0), reference: try row.decode(at: 1), stage: try row.decode(at: 2), rule: try row.decode(at: 3),

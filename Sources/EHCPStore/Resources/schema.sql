@@ -195,8 +195,9 @@ CREATE INDEX case_summary_first_plan ON case_summary (council_id, first_plan_on)
 
 -- Projection: every deadline of every case, as computed when the case last changed.
 -- `status` is timeless: an unmet duty stays 'open' after its date, because a stored row cannot age.
--- Readers derive breached/excepted (and expired windows) from due_on and their own today
--- (ehcp_deadline_status below). `next_alert_on` is the next day the scheduler has work on the row
+-- Readers derive overdue ('breached'), excepted and expired from due_on and their own today
+-- (ehcp_deadline_status below). A duty the case moved past while overdue is 'missed' from that day on
+-- (docs/rules.md, "Statuses"). `next_alert_on` is the next day the scheduler has work on the row
 -- (an unsent reminder, or the breach the day after due_on); the sweep reads only rows whose
 -- next_alert_on has come (partial index below), so its cost follows the due rows, not the total.
 CREATE TABLE deadlines (
@@ -208,8 +209,9 @@ CREATE TABLE deadlines (
     start_version   integer NOT NULL,
     started_on      date NOT NULL,
     due_on          date NOT NULL,
-    status          text NOT NULL CHECK (status IN ('open', 'met', 'metLate', 'breached', 'excepted', 'cancelled')),
+    status          text NOT NULL CHECK (status IN ('open', 'met', 'metLate', 'breached', 'excepted', 'cancelled', 'missed')),
     met_on          date,
+    moved_past_on   date,                      -- 'missed' (and unmet 'excepted') rows: the day the case moved past the overdue clock
     excepted        boolean NOT NULL DEFAULT false,
     next_alert_on   date,
     advice_type     text,                      -- R-ADVICE-6W rows: K-ADVICE-6W groups by type and provider
@@ -240,12 +242,28 @@ CREATE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_e
             WHEN p_status <> 'open' THEN p_status
             WHEN p_kind = 'window' THEN CASE WHEN p_today >= p_due THEN 'met' ELSE 'open' END
             WHEN p_today <= p_due THEN 'open'
+            WHEN p_kind = 'informational' THEN 'expired'
             WHEN p_excepted THEN 'excepted'
             ELSE 'breached'
         END
     $$;
 CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on);
 CREATE INDEX deadlines_council_rule_met ON deadlines (council_id, rule, met_on) WHERE met_on IS NOT NULL;
+-- Missed clocks by the day the case moved past them: the breach report's missed section, and its
+-- open list as of a day before that.
+CREATE INDEX deadlines_moved_past ON deadlines (council_id, moved_past_on) WHERE moved_past_on IS NOT NULL;
+
+-- Projections computed by an older engine, waiting to be rebuilt from the events: `ehcp serve`,
+-- `ehcp scheduler` and `ehcp projections rebuild` rebuild them first and clear the row. Empty on a
+-- new database.
+CREATE TABLE projections_stale (
+    since_version integer PRIMARY KEY,
+    reason        text NOT NULL,
+    noted_at      timestamptz NOT NULL DEFAULT now()
+);
+-- Only the owner (BYPASSRLS) reads it: no policy lets anyone else see a row.
+ALTER TABLE projections_stale ENABLE ROW LEVEL SECURITY;
+ALTER TABLE projections_stale FORCE ROW LEVEL SECURITY;
 
 -- Alerts: one row per breach or reminder per recipient (the case's caseworker and their team's
 -- managers), written in the same transaction as the scheduler's event, so each exists exactly once.
