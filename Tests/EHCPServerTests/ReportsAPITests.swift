@@ -48,4 +48,62 @@ struct ReportsAPITests {
             #expect(try await client.send(.get, "/v1/exports/sen2?year=2025", as: "Ann").status == 403)
         }
     }
+
+    @Test("a clock the case moved past while overdue is missed: off the work tray, the alerts and the open list, counted in a section of its own")
+    func missed() async throws {
+        let harness = try APIHarness()
+        let owner = try harness.database.connect()
+        defer { owner.close() }
+        try await harness.run { client in
+            // Both decisions were due on 14 April; one request is withdrawn on 20 April, six days late.
+            let withdrawn = try await client.openCase(on: "2025-03-03", reference: "EHC-M-1")
+            let live = try await client.openCase(on: "2025-03-03", reference: "EHC-M-2")
+            for id in [withdrawn, live] {
+                _ = try await client.log(id, "CaseworkerAssigned", on: "2025-03-04", data: #"{"caseworker":"Ann","team":"North"}"#, as: "Meg")
+            }
+            let caseIds = try owner.query("SELECT case_id FROM case_summary WHERE reference = 'EHC-M-1'").first!.decode(UUID.self, at: 0)
+            try owner.query(
+                """
+                INSERT INTO alerts (council_id, case_id, event_version, kind, reference, rule, due_on, recipient, recipient_role)
+                SELECT council_id, case_id, 99, 'breach', reference, 'R-DECIDE-6W', '2025-04-14', 'Ann', 'caseworker' FROM case_summary
+                WHERE reference IN ('EHC-M-1', 'EHC-M-2')
+                """)
+            #expect(try await client.send(.get, "/v1/alerts", as: "Ann").array("alerts").count == 2)
+            #expect(try await client.log(withdrawn, "RequestWithdrawn", on: "2025-04-20", data: #"{"reason":"moved away"}"#).status == 201)
+
+            let decision = try await client.send(.get, "/v1/cases/\(withdrawn)", as: "Ann").array("deadlines").first {
+                $0["rule"]?.string == "R-DECIDE-6W"
+            }
+            #expect(decision?["status"]?.string == "missed")
+            #expect(decision?["missedOn"]?.string == "2025-04-20" && decision?["daysOverdue"]?.int == 6)
+            #expect(decision?["actionable"] == .bool(false))
+            let stillLive = try await client.send(.get, "/v1/cases/\(live)", as: "Ann").array("deadlines").first {
+                $0["rule"]?.string == "R-DECIDE-6W"
+            }
+            #expect(stillLive?["status"]?.string == "breached" && stillLive?["actionable"] == .bool(true))
+
+            let tray = try await client.send(.get, "/v1/work-tray?days=14", as: "Ann")
+            #expect(tray.array("breached").compactMap { $0["reference"]?.string } == ["EHC-M-2"])
+            #expect(try await client.send(.get, "/v1/alerts", as: "Ann").array("alerts").map { $0["reference"]?.string } == ["EHC-M-2"])
+
+            let report = try await client.send(.get, "/v1/reports/breaches?rule=R-DECIDE-6W", as: "Meg")
+            #expect(report.array("rows").map { $0["reference"]?.string } == ["EHC-M-2"])
+            let missed = report["missed"]?.objectValue
+            #expect(missed?["total"]?.int == 1)
+            #expect(missed?["byRule"]?.objectValue?["R-DECIDE-6W"]?.int == 1 && missed?["byCaseworker"]?.objectValue?["Ann"]?.int == 1)
+            let row = missed?["rows"].flatMap { if case .array(let rows) = $0 { rows.first?.objectValue } else { nil } }
+            #expect(row?["reference"]?.string == "EHC-M-1" && row?["missedOn"]?.string == "2025-04-20" && row?["daysOverdue"]?.int == 6)
+            #expect(row?["caseId"]?.string?.lowercased() == caseIds.uuidString.lowercased())
+
+            // As of 18 April the request was not yet withdrawn: both decisions were overdue then, and none missed.
+            let before = try await client.send(.get, "/v1/reports/breaches?rule=R-DECIDE-6W&asOf=2025-04-18", as: "Meg")
+            #expect(before.array("rows").compactMap { $0["reference"]?.string }.sorted() == ["EHC-M-1", "EHC-M-2"])
+            #expect(before["missed"]?.objectValue?["total"]?.int == 0)
+            // The missed section's own period.
+            let later = try await client.send(.get, "/v1/reports/breaches?missedFrom=2025-04-21", as: "Meg")
+            #expect(later["missed"]?.objectValue?["total"]?.int == 0)
+            let wrong = try await client.send(.get, "/v1/reports/breaches?missedFrom=2025-06-01", as: "Meg")
+            #expect(wrong.status == 400 && wrong.string("field") == "missedFrom")
+        }
+    }
 }
