@@ -57,7 +57,8 @@ extension CaseState {
             }
         }
         for recorded in effective {
-            guard case .adviceRequested(let advice) = recorded.event, !claimed.contains(advice.adviceId) else { continue }
+            guard case .adviceRequested(let advice) = recorded.event, advice.adviceType.comesFromASetting, !claimed.contains(advice.adviceId)
+            else { continue }
             for closure in closures.closures(for: advice.provider) where closure.qualifies && closure.requestWindow.contains(recorded.occurredOn) {
                 suggestions.append(SuggestedException(adviceId: advice.adviceId, setting: advice.provider, closure: closure))
             }

@@ -1,8 +1,13 @@
 /// Checks an exception against its ground before it is recorded (statutory-timescales.md §3).
 ///
 /// An exception excuses; it never extends. It is rejected when the rule has no such ground, when the
-/// evidence is missing, or when the evidence does not fit (absence or closure under 4 weeks, an advice
-/// request outside the closure window, an absence outside the deadline's period).
+/// evidence is missing, or when the evidence does not fit (§3 lists every way):
+/// - an absence shorter than 4 continuous weeks, or with fewer than 4 continuous weeks inside the period
+///   of the clock it excuses (reg 10(4)(d): "for a continuous period of not less than 4 weeks" during it);
+/// - a closure shorter than 4 weeks, or an advice request outside its window (reg 10(4)(a)/(b));
+/// - a closure of a setting other than the one the advice was requested from;
+/// - a closure ground on advice not requested from a school, college or early-years provider (health and
+///   social-care advice have no closure ground).
 struct ExceptionRules {
     let engine: DeadlineEngine
 
@@ -43,12 +48,16 @@ struct ExceptionRules {
                     "the case has no \(rule.rawValue) deadline for this exception to excuse")
             }
             if exception.ground == .absence, let (from, to) = try period(exception) {
-                let overlaps = clocks.contains { from <= $0.dueOn && to >= $0.startedOn }
-                if !overlaps {
-                    let clock = clocks[0]
+                // The days of the absence inside each clock's period, start day to due day inclusive.
+                let inside = clocks.map { max(0, max(from, $0.startedOn).days(until: min(to, $0.dueOn)) + 1) }
+                if let best = inside.max(), best < Self.minimumDays {
+                    let clock = clocks[inside.firstIndex(of: best)!]
                     throw CaseError(
                         .exceptionDoesNotFit, rule: rule, field: "data.from", value: from.description,
-                        "the absence \(from) to \(to) is not during the \(rule.rawValue) period (\(clock.startedOn) to \(clock.dueOn))")
+                        best == 0
+                            ? "the absence \(from) to \(to) is not during the \(rule.rawValue) period (\(clock.startedOn) to \(clock.dueOn))"
+                            : "only \(best) days of the absence \(from) to \(to) fall during the \(rule.rawValue) period (\(clock.startedOn) to \(clock.dueOn)); reg 10(4)(d) needs at least 4 continuous weeks (28 days) of absence during it"
+                    )
                 }
             }
         }
@@ -62,6 +71,18 @@ struct ExceptionRules {
                     .invalidField, field: "data.adviceId",
                     "a closure exception must name the advice request sent to the closed setting (reg 10(4)(a)/(b))")
             }
+            guard advice.type.comesFromASetting else {
+                throw CaseError(
+                    .exceptionDoesNotFit, rule: exception.rules.first, field: "data.adviceId", value: exception.adviceId,
+                    "the advice requested was \(advice.type.title) advice, not advice from a school, college or early-years provider; only a setting's closure can excuse a time limit (reg 10(4)(a)/(b))"
+                )
+            }
+            if let setting = exception.setting, let provider = advice.provider, Self.sameSetting(setting, provider) == false {
+                throw CaseError(
+                    .exceptionDoesNotFit, rule: exception.rules.first, field: "data.setting", value: setting,
+                    "the closure is of \(setting), but the advice was requested from \(provider); only the closure of the setting asked for the advice can excuse a time limit"
+                )
+            }
             // From one week before the setting closed to one week before the day it re-opened.
             let windowStart = from.adding(days: -7)
             let windowEnd = to.adding(days: 1).adding(days: -7)
@@ -74,6 +95,11 @@ struct ExceptionRules {
         case .personalCircumstances, .missedAppointment:
             break
         }
+    }
+
+    /// Settings are named by people: compare without case or surrounding spaces.
+    static func sameSetting(_ a: String, _ b: String) -> Bool {
+        a.trimmingWhitespace().lowercased() == b.trimmingWhitespace().lowercased()
     }
 
     private func adviceRequest(_ exception: ExceptionRecorded, facts: CaseFacts) throws(CaseError) -> CaseFacts.Advice? {

@@ -25,6 +25,23 @@ public struct BecameResponsible: Sendable, Hashable, Codable {
 
 public enum AdviceType: String, Sendable, Hashable, Codable, CaseIterable {
     case educational, psychological, health, socialCare, earlyYears, other
+
+    /// Whether this advice is requested from a school, college or early-years provider: the only advice
+    /// a setting's closure can delay (reg 10(4)(a)/(b)). Health and social-care advice have no closure
+    /// ground, nor does the educational psychologist's.
+    public var comesFromASetting: Bool { self == .educational || self == .earlyYears }
+
+    /// In plain English, as people read it.
+    public var title: String {
+        switch self {
+        case .educational: "educational"
+        case .psychological: "educational psychology"
+        case .health: "health"
+        case .socialCare: "social care"
+        case .earlyYears: "early years"
+        case .other: "other"
+        }
+    }
 }
 
 /// A request for advice (reg 6); starts an R-ADVICE-6W clock from the day the body received it.
