@@ -26,6 +26,10 @@ extension DeadlineWalk {
         }
         // Reg 27(2): a plan issued during a re-assessment meets that clock, not the first 20 weeks.
         if !book.meet(.reassessFinal14W, on: day) {
+            // The first plan after a refusal the tribunal overturned (or the council conceded) still answers
+            // the original request: its 20 weeks run from that request (R (W) v Hertfordshire CC [2023]
+            // EWHC 3138 (Admin); statutory-timescales.md §5, K-20W "all").
+            if planMadeOn == nil && book.latestPending(.final20W) == nil { book.revive(.final20W) }
             book.meet(.final20W, on: day)
         }
         for rule in Self.finalPlanMeets { book.meet(rule, on: day) }
