@@ -102,6 +102,7 @@ let package = Package(
         .target(
             name: "EHCPReports",
             dependencies: ["EHCPDomain", "EHCPStore", "Postgres"],
+            resources: [.copy("Resources/england.json")],
             swiftSettings: strict
         ),
         // Composition root: configuration, HTTP application, services.

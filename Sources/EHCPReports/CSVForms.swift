@@ -5,11 +5,11 @@ import Foundation
 extension TimelinessReport.Result {
     public var csv: String {
         CSV.render(
-            header: ["group", "numerator", "denominator", "percent", "target", "averageWeeks", "over52Weeks"],
+            header: ["group", "numerator", "denominator", "percent", "target", "averageWeeks", "over52Weeks", "england"],
             rows: (rows + [total]).map {
                 [
                     $0.group, String($0.numerator), String($0.denominator), $0.percent.map { String($0) }, $0.target.map { String($0) },
-                    $0.averageWeeks.map { String($0) }, $0.over52Weeks.map(String.init),
+                    $0.averageWeeks.map { String($0) }, $0.over52Weeks.map(String.init), $0.england.map { String($0) },
                 ]
             })
     }

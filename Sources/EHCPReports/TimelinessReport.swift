@@ -42,6 +42,9 @@ public struct TimelinessReport: Sendable {
         /// K-20W: mean weeks from request to plan, and plans issued after more than 52 weeks.
         public var averageWeeks: Double?
         public var over52Weeks: Int?
+        /// England's published figure for the same measure and calendar year (the month's year; the
+        /// period's last year for other rows), from `EnglandFigures`; nil where none is published.
+        public var england: Double?
     }
 
     public struct Result: Sendable, Hashable, Codable {
@@ -53,11 +56,17 @@ public struct TimelinessReport: Sendable {
         public var scope: Scope
         public var rows: [Row]
         public var total: Row
+        /// The sources of the England figures shown.
+        public var englandSources: [String] = []
     }
 
     public var targets: Targets
+    public var england: EnglandFigures
 
-    public init(targets: Targets = Targets()) { self.targets = targets }
+    public init(targets: Targets = Targets(), england: EnglandFigures = .shipped) {
+        self.targets = targets
+        self.england = england
+    }
 
     /// The population, the "within" test and the date of each clock, shared by figures and traces.
     ///
@@ -112,6 +121,12 @@ public struct TimelinessReport: Sendable {
                 averageWeeks: try row.decodeIfPresent(Double.self, at: 3).map { ($0 * 10).rounded() / 10 },
                 over52Weeks: try row.decodeIfPresent(at: 4))
             if query.grouping == .month, let label { entry.target = targets.target(query.measure, month: label) }
+            let year = query.grouping == .month ? label.flatMap { Int($0.prefix(4)) } ?? query.to.year : query.to.year
+            if let figure = england.figure(query.measure, exceptions: query.exceptions, year: year) {
+                entry.england = figure.percent
+                let source = england.source(of: figure)
+                if !result.englandSources.contains(source) { result.englandSources.append(source) }
+            }
             if label == nil { result.total = entry } else { result.rows.append(entry) }
         }
         return result

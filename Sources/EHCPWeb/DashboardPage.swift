@@ -30,6 +30,8 @@ struct DashboardPage: Sendable {
         var counts: String
         var target: String?
         var belowTarget: Bool
+        /// England's published figure for the period's last year, when the DfE publishes one.
+        var england: String?
     }
     struct Count {
         var name: String
@@ -46,6 +48,15 @@ struct DashboardPage: Sendable {
         var chart: TrendChart
         var caseload: [Count]
         var census: String
+    }
+
+    /// England's latest published figure for a measure, for a year up to `to`'s ("46.1% in 2025").
+    static func england(_ measure: Measure, before to: CivilDate) -> String? {
+        let figures = EnglandFigures.shipped
+        guard let year = (2017...to.year).reversed().first(where: { figures.figure(measure, exceptions: .excluded, year: $0) != nil }),
+            let figure = figures.figure(measure, exceptions: .excluded, year: year)
+        else { return nil }
+        return "\(number(figure.percent))% in \(year)"
     }
 
     /// Plain words for each measure, with the law it comes from.
@@ -81,7 +92,8 @@ struct DashboardPage: Sendable {
                 yearHref: trace, groupHref: "/reports/measure?measure=\(result.measure.rawValue)&groupBy=team&to=\(to)",
                 counts: "\(result.total.numerator) of \(result.total.denominator)",
                 target: latest?.target.map { "Target \(Self.number($0))%" },
-                belowTarget: latest.flatMap { row in row.percent.flatMap { percent in row.target.map { percent < $0 } } } ?? false)
+                belowTarget: latest.flatMap { row in row.percent.flatMap { percent in row.target.map { percent < $0 } } } ?? false,
+                england: Self.england(result.measure, before: to))
         }
         let view = View(
             layout: Layout(title: "Dashboard", session: context.sessions.session, current: "/dashboard"),
@@ -160,6 +172,7 @@ struct TrendChart: Sendable {
         var excluding: String
         var including: String
         var target: String
+        var englandFigure: String
     }
     struct Gridline {
         var y: Int
@@ -168,6 +181,7 @@ struct TrendChart: Sendable {
     var excluding: Series
     var including: Series
     var target: Series
+    var england: Series
     var months: [Month]
     var gridlines: [Gridline]
     var summary: String
@@ -196,20 +210,24 @@ struct TrendChart: Sendable {
         self.excluding = series("Within 20 weeks, exceptions left out") { rowsEx[$0]?.percent }
         self.including = series("Within 20 weeks, exceptions counted") { rowsIn[$0]?.percent }
         self.target = series("Target") { rowsEx[$0]?.target }
+        // England's figure is annual: each month shows its year's.
+        self.england = series("England") { rowsEx[$0]?.england }
         months = names.enumerated().map { index, month in
             Month(
                 name: DashboardPage.monthName(month), short: String(DashboardPage.monthName(month).prefix(3)),
                 year: index == 0 || month.hasSuffix("-01") ? String(month.prefix(4)) : nil, x: x(index),
                 excluding: rowsEx[month]?.percent.map { DashboardPage.number($0) + "%" } ?? "No cases",
                 including: rowsIn[month]?.percent.map { DashboardPage.number($0) + "%" } ?? "No cases",
-                target: rowsEx[month]?.target.map { DashboardPage.number($0) + "%" } ?? "None")
+                target: rowsEx[month]?.target.map { DashboardPage.number($0) + "%" } ?? "None",
+                englandFigure: rowsEx[month]?.england.map { DashboardPage.number($0) + "%" } ?? "Not published")
         }
         gridlines = stride(from: 0, through: 100, by: 25).map { Gridline(y: y(Double($0)), label: "\($0)%") }
         let last = months.last
         summary =
             "Line chart of new plans issued within 20 weeks, by month, \(months.first?.name ?? "") to \(last?.name ?? ""). "
             + "In \(last?.name ?? "the latest month"): \(last?.excluding ?? "no cases") with exceptions left out, "
-            + "\(last?.including ?? "no cases") with them counted, against a target of \(last?.target ?? "none"). The table below gives every month."
+            + "\(last?.including ?? "no cases") with them counted, against a target of \(last?.target ?? "none"); "
+            + "England's published figure for that year: \(last?.englandFigure.lowercased() ?? "not published"). The table below gives every month."
     }
 }
 

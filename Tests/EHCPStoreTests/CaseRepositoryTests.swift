@@ -153,10 +153,10 @@ struct CaseRepositoryTests: CaseSuite {
             try connection.query(
                 """
                 SELECT case_id::text, council_id::text, rule, kind, key, start_version::text, started_on::text, due_on::text, status,
-                       met_on::text, moved_past_on::text, excepted::text, next_alert_on::text, advice_type, provider, caseworker, team
+                       met_on::text, moved_past_on::text, excepted::text, next_alert_on::text, advice_type, provider, review_outcome, caseworker, team
                 FROM deadlines WHERE case_id = $1
                 """, [caseId]
-            ).rows.map { row in try (0..<17).map { try row.decodeIfPresent(String.self, at: $0) } }
+            ).rows.map { row in try (0..<18).map { try row.decodeIfPresent(String.self, at: $0) } }
         }
         let normalise = { (rows: [[String?]]) in rows.map { $0.map { $0 == "t" ? "true" : $0 == "f" ? "false" : $0 } }.sorted { "\($0)" < "\($1)" } }
         #expect(demo.history.count > 20)

@@ -75,7 +75,7 @@ struct SchemaTests {
         // … nor missed clocks, nor a note of projections an older engine computed.
         try connection.execute(
             """
-            DROP INDEX deadlines_moved_past; ALTER TABLE deadlines DROP COLUMN moved_past_on; DROP TABLE projections_stale;
+            DROP INDEX deadlines_moved_past; ALTER TABLE deadlines DROP COLUMN moved_past_on, DROP COLUMN review_outcome; DROP TABLE projections_stale;
             ALTER TABLE deadlines DROP CONSTRAINT deadlines_status_check;
             ALTER TABLE deadlines ADD CONSTRAINT deadlines_status_check CHECK (status IN ('open', 'met', 'metLate', 'breached', 'excepted', 'cancelled'))
             """)

@@ -96,6 +96,7 @@ public struct CaseProjector: Sendable {
         .init("next_alert_on", "date") { $0.row.nextAlertOn?.description },
         .init("advice_type", "text") { $0.row.adviceType },
         .init("provider", "text") { $0.row.provider },
+        .init("review_outcome", "text") { $0.row.reviewOutcome },
         .init("caseworker", "text") { $0.row.caseworker },
         .init("team", "text") { $0.row.team },
     ]

@@ -20,6 +20,8 @@ struct DeadlineRow: Equatable {
     var nextAlertOn: CivilDate?
     var adviceType: String?
     var provider: String?
+    /// On a review clock met by a review decision, that decision (the DfE's annual-review outcomes, SEN2).
+    var reviewOutcome: String?
     /// Kept only on open duties (schema.sql: the breach report and work tray read them from their covering
     /// index), so a caseworker's reassignment changes only those rows.
     var caseworker: String?
@@ -35,8 +37,19 @@ struct DeadlineRow: Equatable {
                 startedOn: deadline.startedOn, dueOn: deadline.dueOn, status: deadline.status, metOn: deadline.metOn,
                 movedPastOn: deadline.movedPastOn, excepted: !deadline.exceptionIds.isEmpty,
                 nextAlertOn: state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? []),
-                adviceType: advice?.type.rawValue, provider: advice?.provider,
+                adviceType: advice?.type.rawValue, provider: advice?.provider, reviewOutcome: Self.reviewOutcome(of: deadline, state.facts),
                 caseworker: openDuty ? state.facts.caseworker : nil, team: openDuty ? state.facts.team : nil)
+        }
+    }
+
+    /// The decision that met a review clock: the one for its review (R-REVIEW-DECIDE-4W), or the one made on
+    /// the day it was met (R-REVIEW-12M, R-TRANSFER-REVIEW).
+    static func reviewOutcome(of deadline: Deadline, _ facts: CaseFacts) -> String? {
+        guard let metOn = deadline.metOn else { return nil }
+        switch deadline.rule {
+        case .reviewDecide4W: return deadline.key.flatMap { facts.reviews[$0]?.decision?.rawValue }
+        case .review12M, .transferReview: return facts.reviews.values.first { $0.decisionOn == metOn }?.decision?.rawValue
+        default: return nil
         }
     }
 }

@@ -216,6 +216,7 @@ CREATE TABLE deadlines (
     next_alert_on   date,
     advice_type     text,                      -- R-ADVICE-6W rows: K-ADVICE-6W groups by type and provider
     provider        text,
+    review_outcome  text,                      -- R-REVIEW-12M and R-REVIEW-DECIDE-4W rows met by a review decision: maintain, amend or cease
     -- On unmet duties (status 'open', kind 'duty') the case's caseworker and team, so that the breach
     -- report and work tray group and filter from the covering index below without a join; NULL on
     -- every other row (readers of those join case_summary), so a reassignment rewrites only the open

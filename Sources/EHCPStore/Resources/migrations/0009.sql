@@ -7,6 +7,8 @@ ALTER TABLE deadlines DROP CONSTRAINT deadlines_status_check;
 ALTER TABLE deadlines ADD CONSTRAINT deadlines_status_check
     CHECK (status IN ('open', 'met', 'metLate', 'breached', 'excepted', 'cancelled', 'missed'));
 ALTER TABLE deadlines ADD COLUMN moved_past_on date;
+-- The DfE's annual-review measures and SEN2's review outcome read the decision that met a review clock.
+ALTER TABLE deadlines ADD COLUMN review_outcome text;
 CREATE INDEX deadlines_moved_past ON deadlines (council_id, moved_past_on) WHERE moved_past_on IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)
@@ -32,4 +34,4 @@ CREATE TABLE projections_stale (
 -- Only the owner (BYPASSRLS) reads it: no policy lets anyone else see a row.
 ALTER TABLE projections_stale ENABLE ROW LEVEL SECURITY;
 ALTER TABLE projections_stale FORCE ROW LEVEL SECURITY;
-INSERT INTO projections_stale (since_version, reason) VALUES (9, 'missed and expired clocks');
+INSERT INTO projections_stale (since_version, reason) VALUES (9, 'missed and expired clocks; review outcomes');

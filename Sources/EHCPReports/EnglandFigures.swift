@@ -1,0 +1,63 @@
+import EHCPDomain
+import Foundation
+
+/// England's published figures, to show beside a council's own: the DfE's "Education, health and care
+/// plans" statistics, shipped as data in `Resources/england.json` with the source of each. A later
+/// year is a change to that file alone; this type only reads it.
+public struct EnglandFigures: Sendable, Decodable {
+    public struct Figure: Sendable, Hashable, Codable {
+        public var measure: String
+        /// K-20W: `excluded` (the headline) or `included` exceptions.
+        public var variant: String?
+        public var year: Int
+        public var percent: Double
+        public var numerator: Int?
+        public var denominator: Int?
+        /// A key of `sources`.
+        public var source: String
+    }
+
+    /// The DfE's annual-review counts for England, with the DfE's variable names.
+    public struct AnnualReviews: Sendable, Hashable, Codable {
+        public var year: Int
+        public var review_expected: Int
+        public var review_completed: Int
+        public var outcome_amended: Int
+        public var outcome_maintained: Int
+        public var outcome_ceased: Int
+        public var no_outcome_recorded: Int
+        public var decision_4_weeks: Int
+        public var decision_over_4_weeks: Int
+        public var source: String
+    }
+
+    public struct PlansInPlace: Sendable, Hashable, Codable {
+        public var census: String
+        public var plans: Int
+        public var source: String
+    }
+
+    public var sources: [String: String]
+    public var figures: [Figure]
+    public var annualReviews: [AnnualReviews]
+    public var plansInPlace: [PlansInPlace]
+
+    /// The figures this build ships.
+    public static let shipped: EnglandFigures = {
+        guard let url = Bundle.module.url(forResource: "england", withExtension: "json"),
+            let data = try? Data(contentsOf: url),
+            let figures = try? JSONDecoder().decode(EnglandFigures.self, from: data)
+        else { preconditionFailure("Resources/england.json is missing or malformed: the build is broken") }
+        return figures
+    }()
+
+    /// England's figure for a measure and calendar year (K-20W: with or without exceptions), if published.
+    public func figure(_ measure: Measure, exceptions: ExceptionsPolicy, year: Int) -> Figure? {
+        figures.first {
+            $0.measure == measure.rawValue && $0.year == year && ($0.variant == nil || $0.variant == exceptions.rawValue)
+        }
+    }
+
+    /// Where a figure comes from, in words and an address.
+    public func source(of figure: Figure) -> String { sources[figure.source] ?? figure.source }
+}
