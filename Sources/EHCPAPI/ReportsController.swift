@@ -16,6 +16,7 @@ public struct ReportsController: Sendable {
         group.get("reports/timeliness/cases", use: trace)
         group.get("reports/breaches", use: breaches)
         group.get("reports/caseload", use: caseload)
+        group.get("reports/dfe", use: dfe)
         group.get("exports/sen2", use: sen2)
     }
 
@@ -155,6 +156,26 @@ public struct ReportsController: Sendable {
         let result = try await deps.reports.caseload(from: from, to: to, census: census, council: user.councilId)
         guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
         return Self.csv(result.csv, filename: "caseload-\(from)-\(to).csv")
+    }
+
+    /// The DfE's published measures for a calendar year: JSON, or one table as CSV with the DfE's names.
+    @Sendable func dfe(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.reports, to: "read reports")
+        let parameters = try Parameters(request, allowed: ["year", "table"])
+        guard let text = parameters.query["year"], let year = Int(text), (2014...2100).contains(year) else {
+            throw Problem.invalid(field: "year", value: parameters.query["year"], "'year' is required: the calendar year, e.g. 2025")
+        }
+        let table = try parameters.query["table"].map { name in
+            guard let table = DfEMeasures.Table(rawValue: name) else {
+                throw Problem.invalid(
+                    field: "table", value: name, "must be one of \(DfEMeasures.Table.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return table
+        }
+        let result = try await deps.reports.dfe(year: year, council: user.councilId)
+        guard Self.wantsCSV(request) || table != nil else { return JSONOutput.response(result) }
+        let chosen = table ?? .annualReviews
+        return Self.csv(result.csv(chosen), filename: "dfe-\(chosen.rawValue)-\(year).csv")
     }
 
     @Sendable func sen2(_ request: Request, context: APIContext) async throws -> Response {

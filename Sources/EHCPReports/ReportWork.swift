@@ -33,6 +33,11 @@ public struct ReportWork: Sendable {
         try await pool.transaction(council: council) { try CaseloadReport().run(from: from, to: to, census: census, on: $0) }
     }
 
+    /// The DfE's published measures (annual reviews, phase transfers, 6-week request outcomes) for a year.
+    public func dfe(year: Int, council: UUID) async throws -> DfEMeasures.Result {
+        try await pool.transaction(council: council) { try DfEMeasures().run(year: year, on: $0) }
+    }
+
     /// The SEN2 return for a calendar year. It reads every child's name, birth date, postcode and UPN, so
     /// each child is an entry in the access log, written in the same transaction.
     public func sen2(year: Int, for caller: CaseWork.Caller) async throws -> SEN2Export.Result {

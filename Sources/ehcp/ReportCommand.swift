@@ -8,11 +8,11 @@ import Foundation
 import Logging
 import Postgres
 
-/// `ehcp report timeliness|breaches|caseload`: the managers' reports on the command line, as CSV (or JSON).
+/// `ehcp report timeliness|breaches|caseload|dfe`: the managers' reports on the command line, as CSV (or JSON).
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Timeliness, breach and caseload reports (CSV on stdout).",
-        subcommands: [Timeliness.self, Breaches.self, Caseload.self])
+        commandName: "report", abstract: "Timeliness, breach, caseload and DfE reports (CSV on stdout).",
+        subcommands: [Timeliness.self, Breaches.self, Caseload.self, DfE.self])
 
     struct Common: ParsableArguments {
         @OptionGroup var database: DatabaseOptions
@@ -131,6 +131,24 @@ struct ReportCommand: AsyncParsableCommand {
             let censusDate = try ReportCommand.date(census, "census", default: end)
             let result = try await common.run { try CaseloadReport().run(from: start, to: end, census: censusDate, on: $0) }
             common.print(result) { result.csv }
+        }
+    }
+}
+
+extension ReportCommand {
+    struct DfE: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dfe", abstract: "The DfE's published measures for a year: annual reviews, phase transfers, 6-week request outcomes.")
+        @OptionGroup var common: Common
+        @Option(help: "The calendar year.") var year: Int
+        @Option(help: "annual_reviews, phase_transfers or requests (CSV with the DfE's variable names).") var table = "annual_reviews"
+
+        func run() async throws {
+            guard let table = DfEMeasures.Table(rawValue: table) else {
+                throw ValidationError("unknown --table '\(table)'; one of \(DfEMeasures.Table.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let result = try await common.run { [year] in try DfEMeasures().run(year: year, on: $0) }
+            common.print(result) { result.csv(table) }
         }
     }
 }

@@ -90,5 +90,64 @@ struct BruteForceTests {
         #expect(report.totals.atRisk == atRisk)
         #expect(report.totals.byRule == byRule)
         #expect(report.totals.ageing.values.reduce(0, +) == breached)
+        // Missed clocks: the case moved past them, overdue, in the 12 months to the as-of day.
+        let missedFrom = BreachReport.Query(asOf: asOf).missedFrom
+        let missed = states.flatMap { $0.deadlines(engine, asOf: asOf).deadlines }.filter {
+            $0.status == .missed && ($0.movedPastOn.map { $0 >= missedFrom && $0 <= asOf } ?? false)
+        }
+        #expect(report.missed.total == missed.count)
+        #expect(report.missed.total > 0)
+
+        try await dfeMeasures(year: 2025, states: states, engine: engine, harness: harness)
+    }
+
+    /// The DfE's measures for a year, folded from each case's events (reviews, meetings and decisions from
+    /// the case's facts; which review fell due from the engine's clocks).
+    func dfeMeasures(year: Int, states: [CaseState], engine: DeadlineEngine, harness: ReportsHarness) async throws {
+        let (start, end) = (CivilDate(year: year, month: 1, day: 1)!, CivilDate(year: year, month: 12, day: 31)!)
+        let census = SEN2Export.censusDate(after: year)
+        var (expected, notExpected, completed, meetings, within, over, sixWeeks, overSix) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var outcomes: [ReviewDecision: Int] = [:]
+        for state in states {
+            let facts = state.facts
+            // The request's outcome: the first decision whether to assess after it (a later one follows a tribunal order).
+            let decisions = state.effective.filter {
+                switch $0.event {
+                case .decidedToAssess, .decidedNotToAssess: true
+                default: false
+                }
+            }
+            if let opened = facts.openedOn, let decided = decisions.map(\.occurredOn).min(), decided >= start, decided <= end {
+                if decided <= opened.adding(days: 42) { sixWeeks += 1 } else { overSix += 1 }
+            }
+            guard let made = facts.planMadeOn, made <= census, facts.ceasedOn.map { $0 > census } ?? true, facts.transferredOutOn == nil
+            else { continue }
+            meetings += facts.reviews.values.filter { $0.meetingOn.map { $0 >= start && $0 <= end } ?? false }.count
+            let due = state.deadlines(engine, asOf: census).deadlines.filter {
+                ($0.rule == .review12M || $0.rule == .transferReview) && $0.status != .cancelled && $0.dueOn >= start && $0.dueOn <= end
+            }.max { $0.dueOn < $1.dueOn }
+            guard let due else {
+                notExpected += 1
+                continue
+            }
+            expected += 1
+            guard let met = due.metOn, met <= end else { continue }
+            completed += 1
+            let review = facts.reviews.values.first { $0.decisionOn == met }
+            if let decision = review?.decision { outcomes[decision, default: 0] += 1 }
+            if let meeting = review?.meetingOn, met <= meeting.adding(days: 28) { within += 1 } else { over += 1 }
+        }
+        let result = try await harness.read { try DfEMeasures().run(year: year, on: $0) }
+        let total = try #require(result.annualReviews.first)
+        #expect(total.review_expected == expected && total.review_not_expected == notExpected)
+        #expect(total.review_completed == completed && total.review_not_completed == expected - completed)
+        #expect(total.meetings_held == meetings)
+        #expect(total.outcome_amended == outcomes[.amend, default: 0] && total.outcome_maintained == outcomes[.maintain, default: 0])
+        #expect(total.outcome_ceased == outcomes[.cease, default: 0])
+        #expect(total.decision_4_weeks == within && total.decision_over_4_weeks == over)
+        #expect(result.requests.request_outcome_six_weeks == sixWeeks && result.requests.request_outcome_over_6_weeks == overSix)
+        #expect(expected > 20 && completed > 10 && meetings > 10 && sixWeeks > 10, "the caseload exercises the measures")
+        // Every age group adds up to the total.
+        #expect(result.annualReviews.dropFirst().map(\.review_expected).reduce(0, +) == expected)
     }
 }

@@ -37,6 +37,16 @@ struct ReportsAPITests {
             #expect(try await client.send(.get, "/v1/reports/breaches?rule=R-NONSENSE", as: "Meg").string("field") == "rule")
             _ = other
 
+            let dfe = try await client.send(.get, "/v1/reports/dfe?year=2025", as: "Aud")
+            #expect(dfe["requests"]?.objectValue?["request_outcome_six_weeks"]?.int == 1)
+            #expect(dfe["england"]?.objectValue?["requestOutcomeSixWeeksPercent"] == .number(87.4))
+            let table = try await client.send(.get, "/v1/reports/dfe?year=2025&table=requests", as: "Meg")
+            #expect(
+                table.text == "time_period,request_outcome_six_weeks,request_outcome_over_6_weeks,request_outcome_six_weeks_pc\r\n2025,1,0,100.0\r\n")
+            #expect(try await client.send(.get, "/v1/reports/dfe", as: "Meg").string("field") == "year")
+            #expect(try await client.send(.get, "/v1/reports/dfe?year=2025&table=gossip", as: "Meg").string("field") == "table")
+            #expect(try await client.send(.get, "/v1/reports/dfe?year=2025", as: "Ann").status == 403)
+
             let caseload = try await client.send(.get, "/v1/reports/caseload?from=2025-01-01&to=2025-04-30", as: "Meg")
             #expect(caseload["requestsReceived"]?.int == 2 && caseload["plansIssued"]?.int == 1 && caseload["activePlans"]?.int == 1)
 

@@ -1,0 +1,235 @@
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Postgres
+
+/// The measures the DfE publishes for every council in its "Education, health and care plans"
+/// statistics (from the 2026 release), for one calendar year, with the DfE's variable names
+/// (docs/reports.md, "The DfE's measures", gives each definition):
+/// - annual reviews of the plans in place at the January census after the year, in total and by age at
+///   31 August of the year;
+/// - phase transfers due in the year and finalised by the statutory date (reg 18);
+/// - requests whose outcome was decided within 6 weeks (reg 5(1)).
+/// England's published figures for the same year sit beside them when the DfE has published them.
+public struct DfEMeasures: Sendable {
+    public enum Table: String, Sendable, CaseIterable, Codable {
+        case annualReviews = "annual_reviews"
+        case phaseTransfers = "phase_transfers"
+        case requests
+    }
+
+    /// One breakdown of the annual-review measures.
+    public struct AnnualReviews: Sendable, Hashable, Codable {
+        public var breakdown: String
+        public var review_expected = 0
+        public var review_not_expected = 0
+        public var review_completed = 0
+        public var review_not_completed = 0
+        public var meetings_held = 0
+        public var outcome_amended = 0
+        public var outcome_maintained = 0
+        public var outcome_ceased = 0
+        public var no_outcome_recorded = 0
+        public var decision_4_weeks = 0
+        public var decision_over_4_weeks = 0
+
+        init(breakdown: String) { self.breakdown = breakdown }
+
+        static let variables = [
+            "review_expected", "review_not_expected", "review_completed", "review_not_completed", "meetings_held", "outcome_amended",
+            "outcome_maintained", "outcome_ceased", "no_outcome_recorded", "decision_4_weeks", "decision_over_4_weeks",
+        ]
+        var values: [Int] {
+            [
+                review_expected, review_not_expected, review_completed, review_not_completed, meetings_held, outcome_amended, outcome_maintained,
+                outcome_ceased, no_outcome_recorded, decision_4_weeks, decision_over_4_weeks,
+            ]
+        }
+    }
+
+    /// Plans whose phase transfer (reg 18) was due in the year, and those finalised by the statutory date.
+    public struct PhaseTransfers: Sendable, Hashable, Codable {
+        /// `school transfer (15 February)`, `post-16 transfer (31 March)` or `Total`.
+        public var breakdown: String
+        public var due = 0
+        public var finalByDeadline = 0
+    }
+
+    public struct Requests: Sendable, Hashable, Codable {
+        public var request_outcome_six_weeks = 0
+        public var request_outcome_over_6_weeks = 0
+        public var request_outcome_six_weeks_pc: Double?
+    }
+
+    public struct Result: Sendable, Hashable, Codable {
+        public var year: Int
+        public var census: CivilDate
+        public var annualReviews: [AnnualReviews]
+        public var phaseTransfers: [PhaseTransfers]
+        public var requests: Requests
+        /// England's published figures for the year: each variable beside the council's where published.
+        public var england: England
+    }
+
+    public struct England: Sendable, Hashable, Codable {
+        public var annualReviews: EnglandFigures.AnnualReviews?
+        public var requestOutcomeSixWeeksPercent: Double?
+        public var sources: [String]
+    }
+
+    public var englandFigures: EnglandFigures
+
+    public init(england: EnglandFigures = .shipped) { self.englandFigures = england }
+
+    /// The DfE's age groups at 31 August: "2 and under", single years 3 to 19, "20 and over".
+    static func ageGroup(_ age: Int?) -> String {
+        guard let age else { return "age unknown" }
+        return age <= 2 ? "aged 2 and under" : age >= 20 ? "aged 20 and over" : "aged \(age)"
+    }
+
+    public func run(year: Int, on connection: PostgresConnection) throws(PostgresError) -> Result {
+        let (start, end) = (CivilDate(year: year, month: 1, day: 1)!, CivilDate(year: year, month: 12, day: 31)!)
+        let census = SEN2Export.censusDate(after: year)
+        let august = CivilDate(year: year, month: 8, day: 31)!
+        // One row per plan in place at the census: its age at 31 August, the review that fell due in the
+        // year (the latest, when two did), whether and how it was completed by 31 December, and the
+        // meetings held in the year.
+        let rows = try connection.query(
+            """
+            WITH plans AS (
+                SELECT s.case_id, date_part('year', age($4::date, c.born_on))::int AS age
+                FROM case_summary s LEFT JOIN children c ON c.child_id = s.child_id
+                WHERE s.plan_made_on <= $3::date AND (s.ceased_on IS NULL OR s.ceased_on > $3::date) AND s.stage <> 'transferredOut'
+            )
+            SELECT p.age, r.case_id IS NOT NULL AS expected, r.met_on IS NOT NULL AND r.met_on <= $2::date AS completed, r.review_outcome,
+                   m.met_on IS NOT NULL AS meeting_recorded, m.met_on <= m.due_on AS within_4_weeks,
+                   (SELECT count(*) FROM deadlines h WHERE h.case_id = p.case_id AND h.rule = 'R-REVIEW-DECIDE-4W'
+                       AND h.started_on BETWEEN $1::date AND $2::date)::int AS meetings
+            FROM plans p
+            LEFT JOIN LATERAL (
+                SELECT d.case_id, d.met_on, d.review_outcome FROM deadlines d
+                WHERE d.case_id = p.case_id AND d.rule IN ('R-REVIEW-12M', 'R-TRANSFER-REVIEW') AND d.status <> 'cancelled'
+                  AND d.due_on BETWEEN $1::date AND $2::date
+                ORDER BY d.due_on DESC LIMIT 1
+            ) r ON true
+            LEFT JOIN LATERAL (
+                SELECT d.met_on, d.due_on FROM deadlines d
+                WHERE d.case_id = p.case_id AND d.rule = 'R-REVIEW-DECIDE-4W' AND d.met_on = r.met_on
+                LIMIT 1
+            ) m ON true
+            """, [start.description, end.description, census.description, august.description])
+        var total = AnnualReviews(breakdown: "Total")
+        var byAge: [String: AnnualReviews] = [:]
+        for row in rows.rows {
+            let group = Self.ageGroup(try row.decodeIfPresent(Int.self, at: 0))
+            let expected = try row.decode(Bool.self, at: 1)
+            let completed = try row.decode(Bool.self, at: 2)
+            let outcome: String? = try row.decodeIfPresent(at: 3)
+            let meetingRecorded = try row.decode(Bool.self, at: 4)
+            let within = try row.decodeIfPresent(Bool.self, at: 5) ?? false
+            let meetings = try row.decode(Int.self, at: 6)
+            for index in 0..<2 {
+                var counts = index == 0 ? total : byAge[group] ?? AnnualReviews(breakdown: group)
+                counts.meetings_held += meetings
+                if expected {
+                    counts.review_expected += 1
+                    if completed {
+                        counts.review_completed += 1
+                        switch outcome {
+                        case "amend": counts.outcome_amended += 1
+                        case "maintain": counts.outcome_maintained += 1
+                        case "cease": counts.outcome_ceased += 1
+                        default: counts.no_outcome_recorded += 1
+                        }
+                        // A decision with no meeting recorded cannot show it came within 4 weeks of one.
+                        if meetingRecorded && within { counts.decision_4_weeks += 1 } else { counts.decision_over_4_weeks += 1 }
+                    } else {
+                        counts.review_not_completed += 1
+                    }
+                } else {
+                    counts.review_not_expected += 1
+                }
+                if index == 0 { total = counts } else { byAge[group] = counts }
+            }
+        }
+        let ages = byAge.values.sorted { Self.ageOrder($0.breakdown) < Self.ageOrder($1.breakdown) }
+
+        // Reg 18: transfers due in the year (school by 15 February, post-16 by 31 March), finalised by then.
+        var transfers = [
+            "R-PHASE-15FEB": PhaseTransfers(breakdown: "school transfer (15 February)"),
+            "R-PHASE-31MAR": PhaseTransfers(breakdown: "post-16 transfer (31 March)"),
+        ]
+        for row in try connection.query(
+            """
+            SELECT rule, count(*)::int, count(*) FILTER (WHERE met_on IS NOT NULL AND met_on <= due_on)::int FROM deadlines
+            WHERE rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR') AND status <> 'cancelled' AND due_on BETWEEN $1::date AND $2::date
+            GROUP BY rule
+            """, [start.description, end.description]
+        ).rows {
+            let rule: String = try row.decode(at: 0)
+            transfers[rule]?.due = try row.decode(at: 1)
+            transfers[rule]?.finalByDeadline = try row.decode(at: 2)
+        }
+        let phases = ["R-PHASE-15FEB", "R-PHASE-31MAR"].compactMap { transfers[$0] }
+        var phaseTotal = PhaseTransfers(breakdown: "Total")
+        for phase in phases {
+            phaseTotal.due += phase.due
+            phaseTotal.finalByDeadline += phase.finalByDeadline
+        }
+
+        // Reg 5(1): decisions whether to assess made in the year, within 6 weeks of the request or later.
+        var requests = Requests()
+        if let row = try connection.query(
+            """
+            SELECT count(*) FILTER (WHERE met_on <= due_on)::int, count(*) FILTER (WHERE met_on > due_on)::int FROM deadlines
+            WHERE rule = 'R-DECIDE-6W' AND met_on BETWEEN $1::date AND $2::date
+            """, [start.description, end.description]
+        ).first {
+            requests.request_outcome_six_weeks = try row.decode(at: 0)
+            requests.request_outcome_over_6_weeks = try row.decode(at: 1)
+            let all = requests.request_outcome_six_weeks + requests.request_outcome_over_6_weeks
+            if all > 0 { requests.request_outcome_six_weeks_pc = (1000 * Double(requests.request_outcome_six_weeks) / Double(all)).rounded() / 10 }
+        }
+
+        let englandReviews = englandFigures.annualReviews.first { $0.year == year }
+        let englandRequests = englandFigures.figure(.decide6W, exceptions: .excluded, year: year)
+        let sources = [englandReviews?.source, englandRequests?.source].compactMap { $0 }.map { englandFigures.sources[$0] ?? $0 }
+        return Result(
+            year: year, census: census, annualReviews: [total] + ages, phaseTransfers: phases + [phaseTotal], requests: requests,
+            england: England(annualReviews: englandReviews, requestOutcomeSixWeeksPercent: englandRequests?.percent, sources: sources))
+    }
+
+    static func ageOrder(_ group: String) -> Int {
+        if group == "aged 2 and under" { return 2 }
+        if group == "aged 20 and over" { return 20 }
+        if let age = Int(group.dropFirst(5)) { return age }
+        return 99
+    }
+}
+
+extension DfEMeasures.Result {
+    /// One table as CSV with the DfE's variable names; `time_period` and the breakdown lead each row.
+    public func csv(_ table: DfEMeasures.Table) -> String {
+        let period = String(year)
+        switch table {
+        case .annualReviews:
+            return CSV.render(
+                header: ["time_period", "breakdown"] + DfEMeasures.AnnualReviews.variables,
+                rows: annualReviews.map { [period, $0.breakdown] + $0.values.map(String.init) })
+        case .phaseTransfers:
+            let suffix = String(period.suffix(2))
+            return CSV.render(
+                header: ["time_period", "breakdown", "due_\(suffix)", "final_\(suffix)"],
+                rows: phaseTransfers.map { [period, $0.breakdown, String($0.due), String($0.finalByDeadline)] })
+        case .requests:
+            return CSV.render(
+                header: ["time_period", "request_outcome_six_weeks", "request_outcome_over_6_weeks", "request_outcome_six_weeks_pc"],
+                rows: [
+                    [
+                        period, String(requests.request_outcome_six_weeks), String(requests.request_outcome_over_6_weeks),
+                        requests.request_outcome_six_weeks_pc.map { String($0) },
+                    ]
+                ])
+        }
+    }
+}
