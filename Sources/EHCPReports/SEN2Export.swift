@@ -42,11 +42,22 @@ public struct SEN2Export: Sendable {
         return first.adding(days: (4 - first.isoWeekday + 7) % 7 + 14)  // ISO weekday 4 = Thursday
     }
 
-    /// SEN2 request-source codes by our `requestSource`.
-    static let sourceCodes = [
-        "parent": "PAR", "youngPerson": "YPE", "school": "EDU", "earlyYears": "EDU", "college": "EDU", "health": "HSC", "socialCare": "HSC",
-        "other": "OTH",
+    /// SEN2 2026 `RequestSource` (item 2.2, mandatory from 2026): 1 young person or parent, 2 school or
+    /// other education setting, 3 health care professionals, 4 social care professionals, 5 other.
+    /// docs/sen2.md gives every code list with its source.
+    static let sourceCodes: [RequestSource: String] = [
+        .parent: "1", .youngPerson: "1", .school: "2", .earlyYears: "2", .health: "3", .socialCare: "4", .other: "5",
     ]
+
+    /// SEN2 `RequestOutcome` and `AssessmentOutcome`: Y yes, N no, A not yet decided, W withdrawn or ceased
+    /// before the decision.
+    static func outcome(_ decided: Bool?, withdrawn: Bool) -> String {
+        if let decided { return decided ? "Y" : "N" }
+        return withdrawn ? "W" : "A"
+    }
+
+    /// SEN2 `ReviewOutcome`: A amend, M maintain, C cease.
+    static let reviewOutcomeCodes = ["amend": "A", "maintain": "M", "cease": "C"]
 
     public func run(year: Int, on connection: PostgresConnection) throws(PostgresError) -> Result {
         let (start, end) = (CivilDate(year: year, month: 1, day: 1)!, CivilDate(year: year, month: 12, day: 31)!)
@@ -58,8 +69,16 @@ public struct SEN2Export: Sendable {
                    s.request_mediation, s.request_tribunal, s.assessment_mediation, s.assessment_tribunal, s.other_mediation, s.other_tribunal,
                    s.final_20w_excepted, s.last_review_on::text, s.plan_made_on::text, s.stage,
                    (SELECT min(d.due_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR') AND d.status <> 'cancelled') AS phase_due_on,
-                   (SELECT min(d.met_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR')) AS phase_met_on
+                   (SELECT min(d.met_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR')) AS phase_met_on,
+                   review.meeting_on, review.outcome
+
             FROM case_summary s LEFT JOIN children c ON c.child_id = s.child_id
+            LEFT JOIN LATERAL (
+                -- The latest review meeting on or before the census, and the decision that followed it by then.
+                SELECT d.started_on::text AS meeting_on, CASE WHEN d.met_on <= $3 THEN d.review_outcome END AS outcome FROM deadlines d
+                WHERE d.case_id = s.case_id AND d.rule = 'R-REVIEW-DECIDE-4W' AND d.started_on <= $3
+                ORDER BY d.started_on DESC LIMIT 1
+            ) review ON true
             WHERE (s.opened_on BETWEEN $1 AND $2) OR (s.decided_on BETWEEN $1 AND $2) OR (s.first_plan_on BETWEEN $1 AND $2)
                OR (s.no_plan_on BETWEEN $1 AND $2) OR (s.ceased_on BETWEEN $1 AND $2)
                OR (s.plan_made_on <= $3 AND (s.ceased_on IS NULL OR s.ceased_on > $3) AND s.stage <> 'transferredOut')
@@ -102,10 +121,11 @@ public struct SEN2Export: Sendable {
             let inYear = [received, decided, firstPlan, noPlan].contains { $0.map { $0 >= yearStart && $0 <= yearEnd } ?? false }
             // Requests and assessments: new requests (not transfers in) with activity in the year.
             if openedBy == "RequestReceived" && inYear {
-                let outcome = assessed.map { $0 ? "A" : "N" }  // A: assessment agreed; N: refused
+                let withdrawn = try row.decode(String.self, column: "stage") == "withdrawn"
+                let source = try row.decodeIfPresent(String.self, column: "request_source").flatMap(RequestSource.init(rawValue:))
                 requests.append([
-                    personId, caseId, received, Self.sourceCodes[try row.decodeIfPresent(String.self, column: "request_source") ?? ""] ?? nil, nil,
-                    decided, outcome,
+                    personId, caseId, received, source.flatMap { Self.sourceCodes[$0] }, nil,
+                    decided, Self.outcome(assessed, withdrawn: withdrawn),
                     flag(try row.decode(Bool.self, column: "request_mediation")), flag(try row.decode(Bool.self, column: "request_tribunal")), nil,
                 ])
                 if let decided, decided < received {
@@ -114,8 +134,9 @@ public struct SEN2Export: Sendable {
                 }
                 if assessed == true {
                     let outcomeDate = firstPlan ?? noPlan
+                    let issued: Bool? = firstPlan != nil ? true : noPlan != nil ? false : nil
                     assessments.append([
-                        caseId, firstPlan != nil ? "I" : noPlan != nil ? "N" : nil, outcomeDate,
+                        caseId, Self.outcome(issued, withdrawn: withdrawn), outcomeDate,
                         flag(try row.decode(Bool.self, column: "assessment_mediation")),
                         flag(try row.decode(Bool.self, column: "assessment_tribunal")), flag(try row.decode(Bool.self, column: "other_mediation")),
                         flag(try row.decode(Bool.self, column: "other_tribunal")),
@@ -141,9 +162,10 @@ public struct SEN2Export: Sendable {
                 try row.decode(String.self, column: "stage") != "transferredOut"
             {
                 let lastReview: String? = try row.decodeIfPresent(column: "last_review_on")
+                let reviewOutcome = try row.decodeIfPresent(String.self, column: "outcome").flatMap { Self.reviewOutcomeCodes[$0] }
                 active.append([
-                    caseId, nil, nil, nil, nil, try row.decodeIfPresent(column: "phase_due_on"), try row.decodeIfPresent(column: "phase_met_on"),
-                    lastReview,
+                    caseId, nil, try row.decodeIfPresent(column: "meeting_on"), reviewOutcome, nil, try row.decodeIfPresent(column: "phase_due_on"),
+                    try row.decodeIfPresent(column: "phase_met_on"), lastReview,
                 ])
             }
         }

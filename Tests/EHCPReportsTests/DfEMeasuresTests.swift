@@ -90,6 +90,17 @@ struct DfEMeasuresTests {
             result.csv(.requests)
                 == "time_period,request_outcome_six_weeks,request_outcome_over_6_weeks,request_outcome_six_weeks_pc\r\n2025,1,1,50.0\r\n")
 
+        // SEN2 for 2025: the active plans carry the latest review meeting and its outcome as the 2026 codes
+        // (A amend, M maintain, C cease); P3's decision on 6 January came before the census on the 15th.
+        let sen2 = try await harness.read { try SEN2Export().run(year: 2025, on: $0) }
+        let active = try #require(sen2.modules.first { $0.name == "activeplans" })
+        let (meetingAt, outcomeAt) = (active.header.firstIndex(of: "reviewmeeting")!, active.header.firstIndex(of: "reviewoutcome")!)
+        let reviews = Set(active.rows.compactMap { row in row[meetingAt].map { "\($0) \(row[outcomeAt] ?? "none")" } })
+        #expect(reviews == ["2025-02-03 M", "2025-03-03 A", "2025-12-15 M"])
+        let requestsModule = try #require(sen2.modules.first { $0.name == "requests" })
+        let source = requestsModule.header.firstIndex(of: "rquestsource")!
+        #expect(requestsModule.rows.map { $0[source] }.sorted { ($0 ?? "") < ($1 ?? "") } == ["1", "2", "2"])  // P4 a parent's; R1, R2 a school's
+
         // 2026: P3's meeting was in 2025, so its 2026 decision completes no review due in 2026.
         let next = try await harness.read { try DfEMeasures().run(year: 2026, on: $0) }
         #expect(next.annualReviews.first?.meetings_held == 0)

@@ -141,11 +141,17 @@ struct HandComputedTests {
         #expect(result.census == date("2026-01-15"))  // the third Thursday of January 2026
         let requests = result.modules.first { $0.name == "requests" }!
         #expect(requests.rows.count == 5)  // A–E; F had no activity in 2025 but its plan is active at the census
+        // The 2026 codes: RequestSource 1 for a parent; outcomes Y/N/A/W; flags 0/1.
+        let column = { (module: SEN2Export.Module, name: String) in module.rows.map { $0[module.header.firstIndex(of: name)!] } }
+        #expect(column(requests, "rquestsource").allSatisfy { $0 == "1" })
+        #expect(column(requests, "requestoutcome").allSatisfy { $0 == "Y" })
+        #expect(column(requests, "requestmediation").allSatisfy { $0 == "0" || $0 == "1" })
         let assessments = result.modules.first { $0.name == "assessments" }!
         let week20 = assessments.header.firstIndex(of: "week20")!
         let mediation = assessments.header.firstIndex(of: "assessmentmediation")!
         #expect(assessments.rows.filter { $0[week20] == "1" }.count == 1)  // C
         #expect(assessments.rows.filter { $0[mediation] == "1" }.count == 1)  // D
+        #expect(column(assessments, "assessmentoutcome").allSatisfy { $0 == "Y" })
         let active = result.modules.first { $0.name == "activeplans" }!
         #expect(active.rows.count == 6)
         #expect(result.modules.first { $0.name == "namedplans" }!.csv.hasPrefix("requesttableid,startdate,planres"))
