@@ -17,7 +17,16 @@ struct CasePlanner {
         self.random = random
     }
 
-    mutating func add(_ day: CivilDate, _ event: CaseEvent) { plan.append((day, event)) }
+    /// Adds an event; an appealable decision is followed by its notice to the family, usually within the
+    /// week and one time in ten a fortnight later (drawn from the day, so the caseload's other draws stay
+    /// as they were).
+    mutating func add(_ day: CivilDate, _ event: CaseEvent) {
+        plan.append((day, event))
+        if let decision = event.appealableDecision {
+            let delay = day.dayNumber % 10 == 0 ? 14 : day.dayNumber % 5
+            plan.append((day.adding(days: delay), .decisionNoticeSent(DecisionNoticeSent(decision: decision))))
+        }
+    }
 
     /// After the plan ceases nothing more happens to the case.
     mutating func cease(on day: CivilDate) {

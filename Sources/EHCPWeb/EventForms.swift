@@ -134,6 +134,11 @@ struct EventForm: Sendable {
         case .appealLodged: return form("Appeal lodged", "When was the appeal lodged?", [q("appealType", "Against", .choice([]))])
         case .tribunalOrderMade: return form("Tribunal order made", "When was the order made?", [q("order", "Order", .choice([]))])
         case .appealConceded: return form("Appeal conceded", "When was it conceded?", [q("appealType", "Which appeal", .choice([]))])
+        case .decisionNoticeSent:
+            return form(
+                "Decision notice sent to the family", "When was the notice sent?",
+                [q("decision", "Notice of the decision", .choice([]), hint: "The family's two months to appeal run from the day the notice was sent")]
+            )
         case .caseworkerAssigned:
             return form(
                 "Caseworker assigned", "When was the case assigned?", [q("caseworker", "Caseworker's username"), q("team", "Team", optional: true)])

@@ -76,6 +76,27 @@ extension CaseDecider {
         }
     }
 
+    /// A decision notice names a decision the case holds, is sent on or after it, and is recorded once.
+    func validateNotice(_ notice: DecisionNoticeSent, on day: CivilDate, effective: [RecordedEvent], today: CivilDate) throws(CaseError) {
+        let key = notice.decision.rawValue
+        let clocks = engine.report(for: effective, asOf: today).deadlines.filter { $0.rule == .decisionNotice5WD && $0.key == key }
+        guard let clock = clocks.last(where: { $0.startedOn <= day }) ?? clocks.last else {
+            throw CaseError(
+                .unknownReference, rule: .decisionNotice5WD, field: "data.decision", value: key,
+                "the case has no \(notice.decision.title) to send a notice of")
+        }
+        if day < clock.startedOn {
+            throw CaseError(
+                .invalidField, rule: .decisionNotice5WD, field: "occurredOn", value: day.description,
+                "is before the \(notice.decision.title) it gives notice of (\(clock.startedOn))")
+        }
+        if let sent = clock.metOn {
+            throw CaseError(
+                .duplicate, rule: .decisionNotice5WD, field: "data.decision", value: key,
+                "the notice of the \(notice.decision.title) of \(clock.startedOn) was already recorded as sent on \(sent)")
+        }
+    }
+
     /// The scheduler may record a breach only of a deadline that is breached today, and a reminder only
     /// of one still open. When replaying after a correction these records stand as history.
     func validateSchedulerRecord(

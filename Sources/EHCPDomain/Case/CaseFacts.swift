@@ -156,7 +156,7 @@ public struct CaseFacts: Sendable {
         case .deadlineBreached(let breach): breaches.insert(breach)
         case .deadlineReminderSent(let reminder): reminders.insert(reminder)
         case .outcomesMeetingHeld, .familyToldOfException, .phaseTransferDue, .reassessmentRequested,
-            .decidedNotToReassess, .transferNoticeSent, .moveNotified, .eventCorrected, .eventRetracted:
+            .decidedNotToReassess, .transferNoticeSent, .moveNotified, .eventCorrected, .eventRetracted, .decisionNoticeSent:
             break
         }
     }

@@ -99,6 +99,8 @@ extension CaseDecider {
         case .tribunalOrderMade:
             return TribunalOrder.allCases.map { Trial(.tribunalOrderMade(TribunalOrderMade(order: $0)), ("order", $0.rawValue)) }
         case .caseworkerAssigned: return [Trial(.caseworkerAssigned(CaseworkerAssigned(caseworker: placeholder)))]
+        case .decisionNoticeSent:
+            return AppealableDecision.allCases.map { Trial(.decisionNoticeSent(DecisionNoticeSent(decision: $0)), ("decision", $0.rawValue)) }
         }
     }
 }

@@ -80,6 +80,7 @@ public enum EventCodec {
         case .transferredOut(let p): p
         case .appealLodged(let p), .appealConceded(let p): p
         case .tribunalOrderMade(let p): p
+        case .decisionNoticeSent(let p): p
         case .caseworkerAssigned(let p): p
         case .eventCorrected(let p): p
         case .eventRetracted(let p): p
@@ -157,6 +158,7 @@ public enum EventCodec {
             case .appealLodged: .appealLodged(try payload(AppealReference.self))
             case .tribunalOrderMade: .tribunalOrderMade(try payload(TribunalOrderMade.self))
             case .appealConceded: .appealConceded(try payload(AppealReference.self))
+            case .decisionNoticeSent: .decisionNoticeSent(try payload(DecisionNoticeSent.self))
             case .caseworkerAssigned: .caseworkerAssigned(try payload(CaseworkerAssigned.self))
             case .eventCorrected: .eventCorrected(try payload(EventCorrected.self))
             case .eventRetracted: .eventRetracted(try payload(EventRetracted.self))

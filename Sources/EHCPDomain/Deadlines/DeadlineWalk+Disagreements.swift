@@ -1,5 +1,25 @@
 /// Appeal windows, mediation, tribunal orders (reg 44) and conceded appeals (reg 45).
 extension DeadlineWalk {
+    /// An appealable decision (CFA 2014 s.51): the family's appeal window opens, counted from the decision
+    /// until its notice is recorded, and the notice itself falls due within 5 working days.
+    mutating func appealableDecision(_ decision: AppealableDecision, on day: CivilDate, version: Int) {
+        openAppealWindow(on: day, version: version, key: decision.appealWindowKey)
+        book.open(.decisionNotice5WD, key: decision.rawValue, on: day, version: version, due: calendar.adding(workingDays: 5, to: day))
+    }
+
+    /// The notice of a decision was sent: the family's two months run from this day (HESC r.20(1)(c)),
+    /// or from a mediation certificate's month if that is later.
+    mutating func decisionNoticeSent(_ decision: AppealableDecision, on day: CivilDate) {
+        book.meet(.decisionNotice5WD, key: decision.rawValue, on: day)
+        guard let index = book.latestPending(.appealWindow, key: decision.appealWindowKey) else { return }
+        let later = max(book.clocks[index].appealBase ?? book.clocks[index].dueOn, day.adding(months: 2))
+        let rolled = rollAppealDeadline(later)
+        book.update(index) {
+            $0.appealBase = later
+            $0.dueOn = rolled
+        }
+    }
+
     /// HESC r.20(1)(c): two months from the decision notice; replaces any earlier window still pending.
     mutating func openAppealWindow(on day: CivilDate, version: Int, key: String) {
         book.cancel([.appealWindow], on: day)

@@ -40,7 +40,7 @@ extension DeadlineWalk {
             planMadeOn = day
             book.open(.review12M, on: day, version: version, due: reviewPeriodEnd(startingWith: day))
         }
-        openAppealWindow(on: day, version: version, key: "planContents")
+        appealableDecision(.finalPlan, on: day, version: version)
     }
 
     mutating func reviewMeetingHeld(_ reviewId: String, on day: CivilDate, version: Int) {
@@ -76,7 +76,7 @@ extension DeadlineWalk {
             book.open(.review12M, on: day, version: version, due: reviewPeriodEnd(startingWith: day))
         }
         if decision.decision == .amend { lastAmendReview = decision.reviewId }
-        if decision.decision == .cease { openAppealWindow(on: day, version: version, key: "cease") }
+        if decision.decision == .cease { appealableDecision(.cease, on: day, version: version) }
     }
 
     mutating func amendmentNoticeIssued(reviewId: String?, on day: CivilDate, version: Int) {
@@ -101,7 +101,7 @@ extension DeadlineWalk {
         book.meet(.reassessFinal14W, on: day)
         for rule in Self.phaseTransfers { book.meetAll(rule, on: day) }
         for rule in Self.amendedPlanMeets { book.meet(rule, on: day) }
-        openAppealWindow(on: day, version: version, key: "planContents")
+        appealableDecision(.amendedPlan, on: day, version: version)
     }
 
     mutating func phaseTransferDue(_ transfer: PhaseTransferDue, on day: CivilDate, version: Int) {

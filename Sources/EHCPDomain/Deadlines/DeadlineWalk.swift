@@ -58,7 +58,7 @@ struct DeadlineWalk {
         case .decidedNotToAssess:
             book.meet(.decide6W, on: day)
             book.cancel(Self.refusedToAssess, on: day)
-            openAppealWindow(on: day, version: version, key: "refusalToAssess")
+            appealableDecision(.notToAssess, on: day, version: version)
         case .adviceRequested(let advice):
             // Reg 8(1): six weeks from the day the body received the request.
             let received = advice.receivedByProviderOn ?? day
@@ -73,7 +73,7 @@ struct DeadlineWalk {
             book.meet(.unopposedAssessNoPlan10W, on: day)
             book.cancel(Self.refusedToIssue, on: day)
             book.movePast(Self.noPlanMovesPast, on: day)
-            openAppealWindow(on: day, version: version, key: "refusalToIssue")
+            appealableDecision(.notToIssuePlan, on: day, version: version)
         case .draftPlanIssued:
             book.meet(.draftLocal, on: day)
             book.meet(.orderPlanDraft5W, on: day)
@@ -122,7 +122,7 @@ struct DeadlineWalk {
             book.open(.reassessFinal14W, on: day, version: version, due: day.adding(weeks: 14))
         case .decidedNotToReassess:
             book.meet(.reassessDecide15D, on: day)
-            openAppealWindow(on: day, version: version, key: "refusalToReassess")
+            appealableDecision(.notToReassess, on: day, version: version)
         case .planCeased:
             book.meetAll(.orderCease, on: day)
             book.close(on: day)
@@ -153,6 +153,8 @@ struct DeadlineWalk {
             tribunalOrderMade(order.order, on: day, version: version)
         case .appealConceded(let appeal):
             appealConceded(appeal.appealType, on: day, version: version)
+        case .decisionNoticeSent(let notice):
+            decisionNoticeSent(notice.decision, on: day)
         }
     }
 }

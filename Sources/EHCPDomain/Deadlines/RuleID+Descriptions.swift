@@ -31,6 +31,7 @@ extension RuleID {
         case .transferNotice6W: ("Tell the family about the transferred plan", "regulation 15(4)")
         case .transferReview: ("First review of a transferred plan", "regulation 15(5)")
         case .appealWindow: ("Family's deadline to appeal", "Tribunal Procedure Rules r.20(1)(c)")
+        case .decisionNotice5WD: ("Decision notice, with appeal rights, sent to the family", "Children and Families Act 2014 s.51")
         case .mediationArrange30D: ("Mediation arranged", "regulations 35 to 37")
         case .mediationCert3WD: ("Mediation certificate issued", "regulations 34 and 39")
         case .orderAssessNotify2W: ("Tell the family of the assessment ordered", "regulation 44(2)(b)")

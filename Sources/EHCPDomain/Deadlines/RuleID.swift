@@ -53,6 +53,10 @@ public enum RuleID: String, Sendable, Hashable, Codable, CaseIterable, Comparabl
     // Disagreements
     /// HESC Rules r.20(1)(c), r.12(3): the family's appeal deadline (informational, not the LA's duty).
     case appealWindow = "R-APPEAL-WINDOW"
+    /// CFA 2014 s.51 and the notices of regs 5(3), 10(2), 14, 22, 25 and 32: the family is sent notice of an
+    /// appealable decision, with their right of appeal. The 5 working days are the service's check (local):
+    /// the family's two months to appeal run from the notice (HESC r.20(1)(c)).
+    case decisionNotice5WD = "R-DECISION-NOTICE-5WD"
     /// Regs 35–37 (believed): mediation arranged within 30 days.
     case mediationArrange30D = "R-MEDIATION-ARRANGE-30D"
     /// Regs 34, 39 (believed): mediation certificate within 3 working days.

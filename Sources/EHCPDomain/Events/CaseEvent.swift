@@ -43,6 +43,7 @@ public enum CaseEvent: Sendable, Hashable {
     case appealLodged(AppealReference)
     case tribunalOrderMade(TribunalOrderMade)
     case appealConceded(AppealReference)
+    case decisionNoticeSent(DecisionNoticeSent)
     // Casework and corrections
     case caseworkerAssigned(CaseworkerAssigned)
     case eventCorrected(EventCorrected)
@@ -102,6 +103,7 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
     case appealLodged = "AppealLodged"
     case tribunalOrderMade = "TribunalOrderMade"
     case appealConceded = "AppealConceded"
+    case decisionNoticeSent = "DecisionNoticeSent"
     case caseworkerAssigned = "CaseworkerAssigned"
     case eventCorrected = "EventCorrected"
     case eventRetracted = "EventRetracted"
@@ -150,6 +152,7 @@ extension CaseEvent {
         case .appealLodged: .appealLodged
         case .tribunalOrderMade: .tribunalOrderMade
         case .appealConceded: .appealConceded
+        case .decisionNoticeSent: .decisionNoticeSent
         case .caseworkerAssigned: .caseworkerAssigned
         case .eventCorrected: .eventCorrected
         case .eventRetracted: .eventRetracted
