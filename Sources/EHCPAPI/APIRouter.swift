@@ -28,6 +28,7 @@ public enum APIRouter {
         let v1 = router.group("v1").add(middleware: Authentication(pool: deps.pool, cache: TokenCache(), failures: FailedSignIns()))
         CasesController(deps: deps).register(on: v1)
         TimelineController(deps: deps).register(on: v1)
+        TribunalEvidenceController(deps: deps).register(on: v1)
         WorkTrayController(deps: deps).register(on: v1)
         ChildrenController(deps: deps).register(on: v1)
         AlertsController(deps: deps).register(on: v1)

@@ -17,6 +17,7 @@ public struct ReportsController: Sendable {
         group.get("reports/breaches", use: breaches)
         group.get("reports/caseload", use: caseload)
         group.get("reports/dfe", use: dfe)
+        group.get("reports/tribunal-orders", use: tribunalOrders)
         group.get("exports/sen2", use: sen2)
     }
 
@@ -156,6 +157,20 @@ public struct ReportsController: Sendable {
         let result = try await deps.reports.caseload(from: from, to: to, census: census, council: user.councilId)
         guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
         return Self.csv(result.csv, filename: "caseload-\(from)-\(to).csv")
+    }
+
+    /// Tribunal orders (reg 44) and conceded appeals (reg 45): each deadline, its status and days late.
+    @Sendable func tribunalOrders(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.reports, to: "read reports")
+        let parameters = try Parameters(request, allowed: ["from", "to", "asOf"])
+        let today = deps.today()
+        let to = try parameters.date("to", default: today)
+        let from = try parameters.date("from", default: CivilDate(year: to.year - 2, month: 1, day: 1)!)
+        if from > to { throw Problem.invalid(field: "to", value: to.description, "must not be before from (\(from))") }
+        let asOf = try parameters.date("asOf", default: today)
+        let result = try await deps.reports.tribunalOrders(from: from, to: to, asOf: asOf, council: user.councilId)
+        guard Self.wantsCSV(request) else { return JSONOutput.response(result) }
+        return Self.csv(result.csv, filename: "tribunal-orders-\(from)-to-\(to).csv")
     }
 
     /// The DfE's published measures for a calendar year: JSON, or one table as CSV with the DfE's names.

@@ -38,6 +38,11 @@ public struct ReportWork: Sendable {
         try await pool.transaction(council: council) { try DfEMeasures().run(year: year, on: $0) }
     }
 
+    /// Every tribunal order's and conceded appeal's deadlines started in a period, as of a day.
+    public func tribunalOrders(from: CivilDate, to: CivilDate, asOf: CivilDate, council: UUID) async throws -> TribunalOrdersReport.Result {
+        try await pool.transaction(council: council) { try TribunalOrdersReport().run(from: from, to: to, asOf: asOf, on: $0) }
+    }
+
     /// The SEN2 return for a calendar year. It reads every child's name, birth date, postcode and UPN, so
     /// each child is an entry in the access log, written in the same transaction.
     public func sen2(year: Int, for caller: CaseWork.Caller) async throws -> SEN2Export.Result {

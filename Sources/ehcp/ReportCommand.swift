@@ -12,7 +12,7 @@ import Postgres
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Timeliness, breach, caseload and DfE reports (CSV on stdout).",
-        subcommands: [Timeliness.self, Breaches.self, Caseload.self, DfE.self])
+        subcommands: [Timeliness.self, Breaches.self, Caseload.self, DfE.self, TribunalOrders.self])
 
     struct Common: ParsableArguments {
         @OptionGroup var database: DatabaseOptions
@@ -136,6 +136,24 @@ struct ReportCommand: AsyncParsableCommand {
 }
 
 extension ReportCommand {
+    struct TribunalOrders: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "tribunal-orders", abstract: "Tribunal orders and conceded appeals: each deadline, its status and days late.")
+        @OptionGroup var common: Common
+        @Option(help: "First day orders were made; default 1 January two years before --to.") var from: String?
+        @Option(help: "Last day; default today.") var to: String?
+        @Option(help: "Statuses as of this day; default today.") var asOf: String?
+
+        func run() async throws {
+            let today = LondonClock.today()
+            let end = try ReportCommand.date(to, "to", default: today)
+            let start = try ReportCommand.date(from, "from", default: CivilDate(year: end.year - 2, month: 1, day: 1)!)
+            let day = try ReportCommand.date(asOf, "as-of", default: today)
+            let result = try await common.run { try TribunalOrdersReport().run(from: start, to: end, asOf: day, on: $0) }
+            common.print(result) { result.csv }
+        }
+    }
+
     struct DfE: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "dfe", abstract: "The DfE's published measures for a year: annual reviews, phase transfers, 6-week request outcomes.")

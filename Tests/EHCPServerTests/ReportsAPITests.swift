@@ -117,4 +117,58 @@ struct ReportsAPITests {
             #expect(wrong.status == 400 && wrong.string("field") == "missedFrom")
         }
     }
+
+    @Test("tribunal orders and conceded appeals: each deadline with its status and days late, totals by type and year, and the case's evidence pack")
+    func tribunalOrders() async throws {
+        try await APIHarness().run { client in
+            // Refused on 20 March 2025; the tribunal ordered an assessment on 1 April: tell the family within 2 weeks
+            // (15 April), decide within 10 (10 June), plan within 14 (8 July). The council told the family on 22 April.
+            let ordered = try await client.openCase(on: "2025-02-10", reference: "EHC-T-1")
+            for (type, day, data) in [
+                ("DecidedNotToAssess", "2025-03-20", "{}"), ("AppealLodged", "2025-03-24", #"{"appealType":"refusalToAssess"}"#),
+                ("TribunalOrderMade", "2025-04-01", #"{"order":"assess"}"#), ("DecidedToAssess", "2025-04-22", "{}"),
+            ] {
+                #expect(try await client.log(ordered, type, on: day, data: data).status == 201)
+            }
+            // A conceded appeal against the named school: the new school named within 2 weeks, by 21 April.
+            let conceded = try await client.openCase(on: "2024-06-03", reference: "EHC-T-2")
+            for (type, day, data) in [
+                ("DecidedToAssess", "2024-07-01", "{}"), ("DraftPlanIssued", "2024-09-02", "{}"), ("FinalPlanIssued", "2024-10-14", "{}"),
+                ("AppealLodged", "2024-11-04", #"{"appealType":"placement"}"#), ("AppealConceded", "2025-04-07", #"{"appealType":"placement"}"#),
+                ("AmendedPlanIssued", "2025-04-17", "{}"),
+            ] {
+                #expect(try await client.log(conceded, type, on: day, data: data).status == 201)
+            }
+            let report = try await client.send(.get, "/v1/reports/tribunal-orders?from=2025-01-01", as: "Meg")
+            let rows = report.array("rows").map {
+                "\($0["reference"]?.string ?? "") \($0["rule"]?.string ?? "") \($0["status"]?.string ?? "") \($0["daysLate"]?.int ?? -1)"
+            }
+            #expect(
+                rows == [
+                    "EHC-T-1 R-ORDER-ASSESS-NOTIFY-2W metLate 7", "EHC-T-1 R-ORDER-ASSESS-NOPLAN-10W open 0",
+                    "EHC-T-1 R-ORDER-ASSESS-FINAL-14W open 0",
+                    "EHC-T-2 R-UNOPPOSED-PLACEMENT-2W met 0",
+                ])
+            let totals = report.array("totals").map {
+                "\($0["source"]?.string ?? "") \($0["type"]?.string ?? "") \($0["year"]?.int ?? 0) \($0["deadlines"]?.int ?? 0)"
+            }
+            #expect(totals == ["conceded placement 2025 1", "order assess 2025 3"])
+            let csv = try await client.send(.get, "/v1/reports/tribunal-orders?from=2025-01-01", as: "Aud", headers: ["Accept": "text/csv"])
+            #expect(
+                csv.text.hasPrefix(
+                    "reference,source,type,orderedOn,rule,dueOn,status,metOn,daysLate,caseId\r\nEHC-T-1,order,assess,2025-04-01,R-ORDER-ASSESS-NOTIFY-2W,2025-04-15,metLate,2025-04-22,7,"
+                ))
+            #expect(try await client.send(.get, "/v1/reports/tribunal-orders?from=2025-05-01&to=2025-01-01", as: "Meg").string("field") == "to")
+
+            let pack = try await client.send(.get, "/v1/cases/\(ordered)/tribunal-evidence", as: "Ann")
+            let order = try #require(pack.array("orders").first)
+            #expect(order["type"]?.string == "assess" && order["occurredOn"]?.string == "2025-04-01")
+            let steps = pack.array("steps").map { "\($0["occurredOn"]?.string ?? "") \($0["type"]?.string ?? "")" }
+            #expect(steps == ["2025-04-01 TribunalOrderMade", "2025-04-22 DecidedToAssess"])
+            #expect(!pack.text.contains("Lovelace"), "no child's details in the pack")
+            let packCSV = try await client.send(.get, "/v1/cases/\(ordered)/tribunal-evidence", as: "Ann", headers: ["Accept": "text/csv"])
+            #expect(packCSV.text.contains("deadline,4,2025-04-01,,,order assess,R-ORDER-ASSESS-NOTIFY-2W,2025-04-15,metLate,2025-04-22,7\r\n"))
+            #expect(packCSV.text.contains("step,5,2025-04-22,"))
+        }
+    }
 }
