@@ -23,7 +23,7 @@ public struct ReportsController: Sendable {
 
     static func wantsCSV(_ request: Request) -> Bool { request.headers[.accept]?.lowercased().contains("text/csv") == true }
 
-    static func csv(_ text: String, filename: String) -> Response {
+    public static func csv(_ text: String, filename: String) -> Response {
         Response(
             status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""],
             body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -8,9 +8,12 @@ import Hummingbird
 /// Tribunal about its compliance with an order (reg 44) or a conceded appeal (reg 45): each order, the
 /// deadlines it set with their status and days late, and every step recorded on the case since the
 /// first order, with when it happened, when it was recorded and by whom. JSON, or CSV with
-/// `Accept: text/csv`. It holds the case reference only, never the child's details.
-struct TribunalEvidenceController: Sendable {
+/// `Accept: text/csv` (or `?format=csv`, for a link on the case page). It holds the case reference only,
+/// never the child's details.
+public struct TribunalEvidenceController: Sendable {
     let deps: APIDependencies
+
+    public init(deps: APIDependencies) { self.deps = deps }
 
     func register(on group: RouterGroup<APIContext>) {
         group.get("cases/:caseId/tribunal-evidence", use: evidence)
@@ -53,7 +56,7 @@ struct TribunalEvidenceController: Sendable {
         var steps: [Step]
     }
 
-    @Sendable func evidence(_ request: Request, context: APIContext) async throws -> Response {
+    @Sendable public func evidence(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.readCases, to: "read cases")
         let caseId = try CaseRequests.caseId(context)
         let caller = deps.caller(user, context)
@@ -61,7 +64,9 @@ struct TribunalEvidenceController: Sendable {
         let stored = try await deps.cases.timeline(caseId, for: caller)
         let evidence = try Self.build(
             caseId: caseId, reference: found.reference, state: found.state, stored: stored, engine: deps.engine, today: deps.today())
-        guard ReportsController.wantsCSV(request) else { return JSONOutput.response(evidence) }
+        guard ReportsController.wantsCSV(request) || request.uri.queryParameters["format"] == "csv" else {
+            return JSONOutput.response(evidence)
+        }
         return ReportsController.csv(Self.csv(evidence), filename: "tribunal-evidence-\(found.reference).csv")
     }
 

@@ -53,6 +53,8 @@ struct CasePage: Sendable {
         var canRecord: Bool
         var canReassign: Bool
         var recorded: String?
+        /// The evidence pack's address, when the tribunal made an order or the council conceded an appeal.
+        var evidenceHref: String?
     }
 
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
@@ -83,7 +85,13 @@ struct CasePage: Sendable {
             deadlines: deadlines.map { Self.row($0, today: today) },
             timeline: Self.timeline(state.history, caseHref: href, mayChange: Roles.writeCases.contains(user.role)),
             canRecord: Roles.writeCases.contains(user.role) && facts.isOpen, canReassign: Roles.assign.contains(user.role) && facts.isOpen,
-            recorded: recorded)
+            recorded: recorded,
+            evidenceHref: state.effective.contains {
+                switch $0.event {
+                case .tribunalOrderMade, .appealConceded: true
+                default: false
+                }
+            } ? "\(href)/tribunal-evidence?format=csv" : nil)
         return pages.render("case", view)
     }
 

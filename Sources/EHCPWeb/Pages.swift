@@ -89,6 +89,7 @@ struct Layout {
             if Roles.reports.contains(session.role) {
                 navigation.append(Link(href: "/dashboard", text: "Dashboard", current: current == "/dashboard"))
                 navigation.append(Link(href: "/reports/breaches", text: "Breach report", current: current == "/reports/breaches"))
+                navigation.append(Link(href: "/reports/dfe", text: "DfE measures", current: current == "/reports/dfe"))
                 navigation.append(Link(href: "/reports/sen2", text: "SEN2", current: current == "/reports/sen2"))
             }
             navigation.append(Link(href: "/alerts", text: "Alerts", current: current == "/alerts"))

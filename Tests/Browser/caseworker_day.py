@@ -273,6 +273,40 @@ def managers_morning(m, token, case_id, reference):
     from_api = api(m.base, "/v1/reports/breaches?" + query, token, accept="text/csv")
     check(downloaded == from_api and downloaded.count("\n") > 1, f"the CSV is the API's, byte for byte ({len(downloaded)} bytes)")
 
+    print("==> Missed deadlines apart from the open ones; the DfE's measures beside England's", flush=True)
+    m.get("/reports/breaches")
+    report = api(m.base, "/v1/reports/breaches", token)
+    missed_total = [r for r in m.finds(".totals table") if r.find_element(By.CSS_SELECTOR, "caption").text == "Missed"]
+    shown = missed_total[0].find_element(By.CSS_SELECTOR, "td").text if missed_total else "0"
+    check(report["missed"]["total"] > 0 and shown == str(report["missed"]["total"]),
+          f"the missed section shows the API's {report['missed']['total']} missed deadlines, apart from the open list")
+    open_cases = {row["caseId"] for row in report["rows"] if row["state"] == "breached"}
+    check(all(api(m.base, f"/v1/cases/{c}", token)["stage"] not in ("withdrawn", "ceased", "transferredOut") for c in list(open_cases)[:10]),
+          "no overdue deadline in the open list is on a closed case")
+    m.follow(m.find("#missed-table tbody tr a"))
+    check(any(tag.text == "Missed" for tag in m.finds(".tag")), "a missed deadline's case page tags it Missed")
+    m.page("case-missed")
+    m.get("/dashboard")
+    k20w = [t for t in m.finds(".tile") if t.find_element(By.CSS_SELECTOR, ".tile__source").text.startswith("K-20W,")][0]
+    check("England: 46.1% in 2025" in k20w.text, "the K-20W tile shows England's published figure")
+    check(len(m.finds(".chart__svg title")) > 0 and any("England" in t.get_attribute("textContent") for t in m.finds(".chart__svg title")),
+          "the K-20W chart draws England's line")
+    m.follow(m.driver.find_element(By.LINK_TEXT, "DfE measures"))
+    check(m.h1().startswith("The DfE's measures for"), "the DfE's measures open from the menu")
+    m.page("dfe")
+    year = m.find("#year option[selected]").get_attribute("value")
+    dfe = api(m.base, f"/v1/reports/dfe?year={year}", token)
+    rows = {r.find_element(By.CSS_SELECTOR, "th").text: [td.text for td in r.find_elements(By.CSS_SELECTOR, "td")] for r in m.finds("#dfe-reviews tbody tr")}
+    completed = dfe["annualReviews"][0]["review_completed"]
+    check(rows["Reviews completed by 31 December"][0] == f"{completed:,}", f"reviews completed are the API's ({completed})")
+    requests = [r for r in m.finds("#dfe-requests tbody tr")][0].find_elements(By.CSS_SELECTOR, "td")
+    check(requests[1].text == ("87.4%" if year == "2025" else requests[1].text), "England's 6-week figure stands beside the council's")
+    link = [a for a in m.finds("a[download]") if "requests" in a.text][0]
+    downloaded = m.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);", link.get_attribute("href"))
+    from_api = api(m.base, f"/v1/reports/dfe?year={year}&table=requests", token, accept="text/csv")
+    check(downloaded == from_api and downloaded.startswith("time_period,request_outcome_six_weeks"), "the DfE table's CSV is the API's, byte for byte")
+
     print("==> The manager reassigns a case and downloads a SEN2 module", flush=True)
     m.get(f"/cases/{case_id}")
     m.follow(m.driver.find_element(By.LINK_TEXT, "Reassign this case"))

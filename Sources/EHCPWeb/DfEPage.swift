@@ -1,0 +1,123 @@
+import EHCPAPI
+import EHCPDomain
+import EHCPReports
+import EHCPStore
+import Foundation
+import Hummingbird
+
+/// The DfE's published measures for a year, as the DfE's own tables publish them for every council:
+/// annual reviews (in total and by age on 31 August), phase transfers by the statutory date and requests
+/// decided within 6 weeks, each beside England's figure where published, with the API's CSV for each
+/// table (`DfEMeasures`, docs/reports.md).
+struct DfEPage: Sendable {
+    let deps: APIDependencies
+    let pages: Pages
+
+    struct Figure {
+        var name: String
+        var value: String
+        var england: String
+    }
+    struct AgeRow {
+        var age: String
+        var expected: Int
+        var completed: Int
+        var within: Int
+        var over: Int
+        var percent: String
+    }
+    struct Download {
+        var name: String
+        var href: String
+    }
+    struct View {
+        var layout: Layout
+        var years: [Option]
+        var year: Int
+        var census: String
+        var reviews: [Figure]
+        var ages: [AgeRow]
+        var transfers: [Figure]
+        var requests: [Figure]
+        var downloads: [Download]
+        var sources: [String]
+        var hasSources: Bool
+    }
+
+    static func year(_ request: Request, today: CivilDate) -> Int {
+        request.uri.queryParameters["year"].flatMap { Int($0) }.flatMap { (2014...today.year).contains($0) ? $0 : nil } ?? today.year - 1
+    }
+
+    /// "47.6%" of `part` in `whole`, or "No cases".
+    static func percent(_ part: Int, of whole: Int) -> String {
+        whole == 0 ? "No cases" : DashboardPage.number((1000 * Double(part) / Double(whole)).rounded() / 10) + "%"
+    }
+
+    @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.reports, to: "read reports")
+        let today = deps.today()
+        let year = Self.year(request, today: today)
+        let result = try await deps.reports.dfe(year: year, council: user.councilId)
+        let total = result.annualReviews.first
+        let england = result.england.annualReviews
+        let notPublished = "Not published"
+        func count(_ value: Int?) -> String { value.map { $0.formatted(.number.grouping(.automatic)) } ?? notPublished }
+        let reviews: [Figure] = [
+            Figure(name: "Reviews expected in \(year)", value: count(total?.review_expected), england: count(england?.review_expected)),
+            Figure(name: "Reviews not expected (plans too new)", value: count(total?.review_not_expected), england: notPublished),
+            Figure(name: "Reviews completed by 31 December", value: count(total?.review_completed), england: count(england?.review_completed)),
+            Figure(name: "Review meetings held", value: count(total?.meetings_held), england: notPublished),
+            Figure(name: "Outcome: amend", value: count(total?.outcome_amended), england: count(england?.outcome_amended)),
+            Figure(name: "Outcome: maintain", value: count(total?.outcome_maintained), england: count(england?.outcome_maintained)),
+            Figure(name: "Outcome: cease", value: count(total?.outcome_ceased), england: count(england?.outcome_ceased)),
+            Figure(
+                name: "Decisions within 4 weeks of the meeting",
+                value: "\(count(total?.decision_4_weeks)) (\(Self.percent(total?.decision_4_weeks ?? 0, of: total?.review_completed ?? 0)))",
+                england: england.map { "\(count($0.decision_4_weeks)) (\(Self.percent($0.decision_4_weeks, of: $0.review_completed)))" }
+                    ?? EnglandFigures.shipped.figure(.reviewDecide4W, exceptions: .excluded, year: year).map {
+                        DashboardPage.number($0.percent) + "%"
+                    }
+                    ?? notPublished),
+            Figure(
+                name: "Decisions over 4 weeks after the meeting", value: count(total?.decision_over_4_weeks),
+                england: count(england?.decision_over_4_weeks)),
+        ]
+        let ages = result.annualReviews.dropFirst().map {
+            AgeRow(
+                age: $0.breakdown.prefix(1).uppercased() + $0.breakdown.dropFirst(), expected: $0.review_expected, completed: $0.review_completed,
+                within: $0.decision_4_weeks, over: $0.decision_over_4_weeks, percent: Self.percent($0.decision_4_weeks, of: $0.review_completed))
+        }
+        let transfers = result.phaseTransfers.map {
+            Figure(
+                name: $0.breakdown == "Total" ? "All transfers" : $0.breakdown.prefix(1).uppercased() + $0.breakdown.dropFirst(),
+                value: "\($0.finalByDeadline) of \($0.due) (\(Self.percent($0.finalByDeadline, of: $0.due)))", england: notPublished)
+        }
+        let requests = result.requests
+        let decided = requests.request_outcome_six_weeks + requests.request_outcome_over_6_weeks
+        let view = View(
+            layout: Layout(title: "DfE measures", session: context.sessions.session, current: "/reports/dfe"),
+            years: (2014...today.year).reversed().map { Option(value: String($0), text: String($0), selected: $0 == year) }, year: year,
+            census: result.census.long, reviews: reviews, ages: ages, transfers: transfers,
+            requests: [
+                Figure(
+                    name: "Requests decided within 6 weeks",
+                    value: "\(requests.request_outcome_six_weeks) of \(decided) (\(Self.percent(requests.request_outcome_six_weeks, of: decided)))",
+                    england: result.england.requestOutcomeSixWeeksPercent.map { DashboardPage.number($0) + "%" } ?? notPublished)
+            ],
+            downloads: DfEMeasures.Table.allCases.map {
+                Download(name: $0.rawValue.replacingOccurrences(of: "_", with: " "), href: "/reports/dfe/\(year)/\($0.rawValue).csv")
+            },
+            sources: result.england.sources, hasSources: !result.england.sources.isEmpty)
+        return pages.render("dfe", view)
+    }
+
+    /// One table as the CSV file the API gives.
+    @Sendable func download(_ request: Request, context: APIContext) async throws -> Response {
+        let user = try context.require(Roles.reports, to: "read reports")
+        guard let year = context.parameters.get("year").flatMap({ Int($0) }), (2014...deps.today().year).contains(year),
+            let file = context.parameters.get("file"), file.hasSuffix(".csv"), let table = DfEMeasures.Table(rawValue: String(file.dropLast(4)))
+        else { throw Problem.notFound("file", "") }
+        let result = try await deps.reports.dfe(year: year, council: user.councilId)
+        return ReportsController.csv(result.csv(table), filename: "dfe-\(table.rawValue)-\(year).csv")
+    }
+}
