@@ -83,7 +83,11 @@ public struct TimelinessReport: Sendable {
         if query.measure == .final20W {
             // New requests only, and only the first final plan for the request.
             conditions += ["s.opened_by = 'RequestReceived'", "d.met_on = s.first_plan_on"]
-            if query.scope == .dfe { conditions.append("NOT (s.assessment_mediation OR s.assessment_tribunal)") }
+            // DfE scope: no mediation or appeal from the request to the plan, about the refusal to assess
+            // it overturned or during the assessment.
+            if query.scope == .dfe {
+                conditions.append("NOT (s.assessment_mediation OR s.assessment_tribunal OR s.request_mediation OR s.request_tribunal)")
+            }
         }
         let readsCase = withCase || query.measure == .final20W || [.team, .caseworker, .phase].contains(query.grouping)
         let joins = readsCase ? "JOIN case_summary s USING (case_id) LEFT JOIN children c ON c.child_id = s.child_id" : ""

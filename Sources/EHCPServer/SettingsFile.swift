@@ -16,7 +16,7 @@ public struct ServiceSettings: Sendable {
 
 /// A council's local settings from a JSON file (deploy/settings.json), merged over the defaults:
 ///
-///     {"draftPlanWeeks": 14, "outcomesMeetingWeeks": 6, "underFiveReviewMonths": 6,
+///     {"draftPlanWeeks": 14, "outcomesMeetingWeeks": 6, "underFiveReviewMonths": 6, "decisionNoticesFrom": "2026-12-01",
 ///      "reminderDays": {"R-FINAL-20W": [28, 7], "R-REVIEW-12M": [56, 14]},
 ///      "webhookAllowedHosts": ["hooks.council.internal"], "caseReferencePattern": "^EHC-[0-9]{4,8}$",
 ///      "twoFactorRoles": ["manager", "admin"]}
@@ -48,6 +48,7 @@ public enum SettingsFile {
             case ("outcomesMeetingWeeks", .number(let n)) where n >= 1 && n <= 20 && n == n.rounded(): settings.outcomesMeetingWeeks = Int(n)
             case ("underFiveReviewMonths", .number(let n)) where n >= 1 && n <= 12 && n == n.rounded(): settings.underFiveReviewMonths = Int(n)
             case ("underFiveReviewMonths", .null): settings.underFiveReviewMonths = nil
+            case ("decisionNoticesFrom", .string(let text)) where CivilDate(iso: text) != nil: settings.decisionNoticesFrom = CivilDate(iso: text)
             case ("reminderDays", .object(let rules)):
                 for (rule, offsets) in rules {
                     guard let id = RuleID(rawValue: rule), id.kind == .duty else {
@@ -86,12 +87,12 @@ public enum SettingsFile {
                         return known
                     })
             case ("draftPlanWeeks", _), ("outcomesMeetingWeeks", _), ("underFiveReviewMonths", _), ("reminderDays", _), ("webhookAllowedHosts", _),
-                ("caseReferencePattern", _), ("twoFactorRoles", _):
+                ("caseReferencePattern", _), ("twoFactorRoles", _), ("decisionNoticesFrom", _):
                 throw Invalid(description: "\(source): '\(key)' has a value out of range or of the wrong type")
             default:
                 throw Invalid(
                     description:
-                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, reminderDays, webhookAllowedHosts, caseReferencePattern, twoFactorRoles"
+                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, decisionNoticesFrom, reminderDays, webhookAllowedHosts, caseReferencePattern, twoFactorRoles"
                 )
             }
         }

@@ -37,7 +37,9 @@ struct ProjectionsCommand: ParsableCommand {
                 let connection = try database.connect(resolved.owner)
                 defer { connection.close() }
                 let councilId = try council.map { try UserDirectory().council(code: $0, on: connection) }
-                let engine = try ServiceSettings.from(settings).engine()
+                var service = try ServiceSettings.from(settings)
+                service.local = try database.withStoredDefaults(service.local, resolved, logger: logger)
+                let engine = try service.engine()
                 let started = ContinuousClock.now
                 let done = try ProjectionRebuilder(engine: engine).rebuild(council: councilId, on: connection) { progress in
                     if progress.cases % 10_000 < 500 { print("rebuilt \(progress.cases) cases…") }
@@ -45,30 +47,6 @@ struct ProjectionsCommand: ParsableCommand {
                 if councilId == nil { try connection.query("DELETE FROM projections_stale") }
                 print("Rebuilt the projections of \(done.cases) cases (\(done.events) events) in \(ContinuousClock.now - started).")
             }
-        }
-    }
-}
-
-extension DatabaseOptions {
-    /// Before serving or sweeping: rebuilds the projections a migration left computed by an older engine
-    /// (`ProjectionRebuilder.rebuildIfStale`), as the owner, who sees every council.
-    func rebuildStaleProjections(_ resolved: Connection, engine: DeadlineEngine, logger: Logger) throws {
-        let owner = try connect(resolved.owner)
-        defer { owner.close() }
-        let started = ContinuousClock.now
-        do {
-            let reasons = try ProjectionRebuilder(engine: engine).rebuildIfStale(on: owner) { progress in
-                if progress.cases % 10_000 < 500 { logger.info("rebuilding projections", metadata: ["cases": "\(progress.cases)"]) }
-            }
-            if !reasons.isEmpty {
-                logger.notice(
-                    "rebuilt the projections from the events",
-                    metadata: ["reason": "\(reasons.joined(separator: "; "))", "took": "\(ContinuousClock.now - started)"])
-            }
-        } catch let error as PostgresError where error.sqlState == "42501" {
-            // Only the service's login was given: it cannot read every council, so say what to run.
-            logger.warning(
-                "the projections may have been computed by an older version; run 'ehcp projections rebuild' with DATABASE_OWNER_URL set")
         }
     }
 }

@@ -34,6 +34,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         defer { resolved.close() }
         var configuration = ServiceConfiguration(conninfo: resolved.service)
         configuration.settings = try ServiceSettings.from(settings)
+        configuration.settings.local = try database.withStoredDefaults(configuration.settings.local, resolved, logger: logger)
         try database.rebuildStaleProjections(resolved, engine: try configuration.settings.engine(), logger: logger)
         configuration.sweepInterval = .seconds(max(1, sweepInterval))
         configuration.connections = 1

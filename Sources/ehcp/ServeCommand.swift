@@ -70,7 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
             let empty = try demo && owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
             for risk in try DurabilityCheck.risks(on: owner) { logger.error("\(risk)") }
             owner.close()
-            try database.rebuildStaleProjections(resolved, engine: try ServiceSettings.from(settings).engine(), logger: logger)
+            var service = try ServiceSettings.from(settings)
+            service.local = try database.withStoredDefaults(service.local, resolved, logger: logger)
+            try database.rebuildStaleProjections(resolved, engine: try service.engine(), logger: logger)
             if empty {
                 let seeder = DemoSeeder(conninfo: resolved.owner, seed: 1, asOf: LondonClock.today(), councils: 1)
                 try await seeder.seed(cases: 2_000, progress: false)
@@ -85,6 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.server = ServerConfiguration(host: host, port: port)
         configuration.connections = connections
         configuration.settings = try ServiceSettings.from(settings)
+        configuration.settings.local = try database.withStoredDefaults(configuration.settings.local, resolved, logger: logger)
         configuration.runsScheduler = scheduler
         configuration.sweepInterval = .seconds(max(1, sweepInterval))
         configuration.cachedCases = cachedCases

@@ -70,4 +70,17 @@ struct ClosureSuggestionTests {
         let halfTerm = SettingClosures.Closure(from: date("2025-07-23"), to: date("2025-08-10"))
         #expect(state.suggestedClosureExceptions(SettingClosures(councilWide: [halfTerm])).isEmpty)
     }
+
+    @Test("a council that begins recording notices on a day checks only the decisions from that day; appeal windows still run")
+    func decisionNoticesFrom() throws {
+        let state = try given([opened, ("2025-04-14", .decidedNotToAssess)])
+        let from = { (day: String) -> [Deadline] in
+            DeadlineEngine(calendar: Fixture.calendar, settings: LocalSettings(decisionNoticesFrom: date(day))).report(
+                for: state.effective, asOf: date("2025-06-01")
+            ).deadlines
+        }
+        #expect(from("2025-04-15").contains { $0.rule == RuleID.appealWindow })
+        #expect(!from("2025-04-15").contains { $0.rule == RuleID.decisionNotice5WD })
+        #expect(from("2025-04-14").first { $0.rule == RuleID.decisionNotice5WD }?.status == .breached)
+    }
 }

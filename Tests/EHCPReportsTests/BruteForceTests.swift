@@ -41,7 +41,14 @@ struct BruteForceTests {
                     let clock = state.deadlines(engine, asOf: asOf).deadlines.first { $0.rule == .final20W && $0.metOn == first }
                     #expect(clock != nil, "the first plan of \(state.facts.openedOn?.description ?? "?") meets a 20-week clock")
                     if exceptions == .excluded && !(clock?.exceptionIds.isEmpty ?? true) { continue }
-                    if scope == .dfe && (facts.assessmentMediation || facts.assessmentTribunal) { continue }
+                    // DfE scope, from the events: no mediation or appeal between the request and the plan.
+                    let disputed = state.effective.contains { recorded in
+                        switch recorded.event {
+                        case .mediationRequested, .appealLodged: recorded.occurredOn <= first
+                        default: false
+                        }
+                    }
+                    if scope == .dfe && disputed { continue }
                     denominator += 1
                     // Within: issued no later than 20 weeks (140 days) after the request.
                     if let opened = state.facts.openedOn, first <= opened.adding(days: 140) { numerator += 1 }

@@ -65,6 +65,21 @@ struct HandComputedTests {
         let everything = try await figure(.included, .all)
         #expect(everything.numerator == 3 && everything.denominator == 5)
 
+        // G: refused on 10 February, the tribunal ordered an assessment on 2 June, plan on 1 September: 238
+        // days from the request. "All" counts it, late; the DfE's scope leaves it out, as it had an appeal.
+        try await harness.record(
+            "G",
+            [
+                (request, "2025-01-06"), (.decidedNotToAssess, "2025-02-10"),
+                (.appealLodged(AppealReference(appealType: .refusalToAssess)), "2025-02-20"),
+                (.tribunalOrderMade(TribunalOrderMade(order: .assess)), "2025-06-02"), (.decidedToAssess, "2025-06-09"),
+                (.draftPlanIssued, "2025-08-04"), (CaseEvent.finalPlanIssued(PlanIssued()), "2025-09-01"),
+            ])
+        let allWithG = try await figure(.included, .all)
+        #expect(allWithG.numerator == 3 && allWithG.denominator == 6)
+        let dfeWithG = try await figure(.included, .dfe)
+        #expect(dfeWithG.numerator == 2 && dfeWithG.denominator == 4)
+
         let byMonth = try await harness.read { connection in
             try report.run(.init(measure: .final20W, from: date("2025-01-01"), to: date("2025-12-31")), on: connection).rows
         }

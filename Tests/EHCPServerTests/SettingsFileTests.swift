@@ -11,6 +11,8 @@ struct SettingsFileTests {
         #expect(settings.draftPlanWeeks == 16)
         #expect(settings.reminderDays[.final20W] == [42, 14, 7])
         #expect(settings.reminderDays[.review12M] == [56, 14])
+        #expect(
+            try SettingsFile.parse(Data(#"{"decisionNoticesFrom": "2026-12-01"}"#.utf8)).local.decisionNoticesFrom == CivilDate(iso: "2026-12-01"))
     }
 
     @Test("webhook hosts allowed on private addresses, and a council's own case reference pattern")
@@ -30,6 +32,7 @@ struct SettingsFileTests {
             (#"{"reminderDays": {"R-DRAFT-15D": [7]}}"#, "R-DRAFT-15D"), (#"{"reminderDays": {"R-FINAL-20W": [0]}}"#, "R-FINAL-20W"),
             (#"{"outcomesMeetingWeeks": 99}"#, "outcomesMeetingWeeks"), ("[]", "not a JSON object"),
             (#"{"webhookAllowedHosts": "localhost"}"#, "webhookAllowedHosts"), (#"{"caseReferencePattern": "(["}"#, "caseReferencePattern"),
+            (#"{"decisionNoticesFrom": "1 December"}"#, "decisionNoticesFrom"),
         ])
     func refuses(json: String, named: String) {
         #expect { try SettingsFile.parse(Data(json.utf8)) } throws: { "\($0)".contains(named) }

@@ -26,6 +26,7 @@ struct SchemaTests {
         #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 9)
         // A new database has nothing computed by an older engine.
         #expect(try connection.query("SELECT count(*) FROM projections_stale").first?.decode(Int.self, at: 0) == 0)
+        #expect(try connection.query("SELECT count(*) FROM local_setting_defaults").first?.decode(Int.self, at: 0) == 0)
     }
 
     @Test("a release-1 database is upgraded by migrations 2 to 9 to exactly the shape of schema.sql")
@@ -76,6 +77,12 @@ struct SchemaTests {
         try connection.execute(
             """
             DROP INDEX deadlines_moved_past; ALTER TABLE deadlines DROP COLUMN moved_past_on, DROP COLUMN review_outcome; DROP TABLE projections_stale;
+            DROP TABLE local_setting_defaults;
+            CREATE OR REPLACE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)
+                RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                AS $$ SELECT CASE WHEN p_status <> 'open' THEN p_status
+                                  WHEN p_kind = 'window' THEN CASE WHEN p_today >= p_due THEN 'met' ELSE 'open' END
+                                  WHEN p_today <= p_due THEN 'open' WHEN p_excepted THEN 'excepted' ELSE 'breached' END $$;
             ALTER TABLE deadlines DROP CONSTRAINT deadlines_status_check;
             ALTER TABLE deadlines ADD CONSTRAINT deadlines_status_check CHECK (status IN ('open', 'met', 'metLate', 'breached', 'excepted', 'cancelled'))
             """)
@@ -84,6 +91,14 @@ struct SchemaTests {
         #expect(try Migrator().migrate(on: connection) == [2, 3, 4, 5, 6, 7, 8, 9])
         // Migration 9 leaves a note that the projections need rebuilding; the rebuild clears it.
         #expect(try connection.query("SELECT count(*) FROM projections_stale").first!.decode(Int.self, at: 0) == 1)
+        // … and that decision notices are checked from the upgrade on: earlier decisions have none recorded.
+        #expect(
+            try connection.query("SELECT value = current_date::text FROM local_setting_defaults WHERE name = 'decisionNoticesFrom'").first?.decode(
+                Bool.self, at: 0) == true)
+        // The status function is migration 9's: an informational clock past its day is expired.
+        #expect(
+            try connection.query("SELECT ehcp_deadline_status('open', 'informational', '2025-01-01', false, '2025-02-01')").first!.decode(
+                String.self, at: 0) == "expired")
         let carriers = try connection.query("SELECT rule, status FROM deadlines WHERE caseworker = 'Ann' ORDER BY rule").rows.map {
             "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
         }

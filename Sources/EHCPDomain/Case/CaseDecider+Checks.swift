@@ -76,24 +76,27 @@ extension CaseDecider {
         }
     }
 
-    /// A decision notice names a decision the case holds, is sent on or after it, and is recorded once.
-    func validateNotice(_ notice: DecisionNoticeSent, on day: CivilDate, effective: [RecordedEvent], today: CivilDate) throws(CaseError) {
-        let key = notice.decision.rawValue
-        let clocks = engine.report(for: effective, asOf: today).deadlines.filter { $0.rule == .decisionNotice5WD && $0.key == key }
-        guard let clock = clocks.last(where: { $0.startedOn <= day }) ?? clocks.last else {
+    /// A decision notice names a decision the case holds, is sent on or after it, and is recorded once for
+    /// it. The decision is found among the events, not the notice clocks, so a notice of a decision made
+    /// before the council began checking notices (`LocalSettings.decisionNoticesFrom`) can still be recorded.
+    func validateNotice(_ notice: DecisionNoticeSent, on day: CivilDate, effective: [RecordedEvent]) throws(CaseError) {
+        let decisions = effective.filter { $0.event.appealableDecision == notice.decision }.map(\.occurredOn).sorted()
+        guard let first = decisions.first else {
             throw CaseError(
-                .unknownReference, rule: .decisionNotice5WD, field: "data.decision", value: key,
+                .unknownReference, rule: .decisionNotice5WD, field: "data.decision", value: notice.decision.rawValue,
                 "the case has no \(notice.decision.title) to send a notice of")
         }
-        if day < clock.startedOn {
+        guard let decided = decisions.last(where: { $0 <= day }) else {
             throw CaseError(
                 .invalidField, rule: .decisionNotice5WD, field: "occurredOn", value: day.description,
-                "is before the \(notice.decision.title) it gives notice of (\(clock.startedOn))")
+                "is before the \(notice.decision.title) it gives notice of (\(first))")
         }
-        if let sent = clock.metOn {
-            throw CaseError(
-                .duplicate, rule: .decisionNotice5WD, field: "data.decision", value: key,
-                "the notice of the \(notice.decision.title) of \(clock.startedOn) was already recorded as sent on \(sent)")
+        for recorded in effective {
+            if case .decisionNoticeSent(let sent) = recorded.event, sent.decision == notice.decision, recorded.occurredOn >= decided {
+                throw CaseError(
+                    .duplicate, rule: .decisionNotice5WD, field: "data.decision", value: notice.decision.rawValue,
+                    "the notice of the \(notice.decision.title) of \(decided) was already recorded as sent on \(recorded.occurredOn)")
+            }
         }
     }
 

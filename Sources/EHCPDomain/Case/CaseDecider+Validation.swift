@@ -110,7 +110,7 @@ extension CaseDecider {
                 throw CaseError(.duplicate, field: "type", value: event.typeName, "the request was already withdrawn on \(withdrawn)")
             }
         case .decisionNoticeSent(let notice):
-            try validateNotice(notice, on: day, effective: effective, today: today)
+            try validateNotice(notice, on: day, effective: effective)
         case .exceptionRecorded(let exception):
             try ExceptionRules(engine: engine).validate(exception, on: day, facts: facts, effective: effective, today: today)
         case .exceptionWithdrawn(let reference):

@@ -48,9 +48,10 @@ struct ExceptionRules {
                     "the case has no \(rule.rawValue) deadline for this exception to excuse")
             }
             if exception.ground == .absence, let (from, to) = try period(exception) {
-                // The days of the absence inside each clock's period, start day to due day inclusive.
+                // The days of the absence inside each clock's period, start day to due day inclusive. The
+                // exception excuses every clock it names, so the absence must fit each of them.
                 let inside = clocks.map { max(0, max(from, $0.startedOn).days(until: min(to, $0.dueOn)) + 1) }
-                if let best = inside.max(), best < Self.minimumDays {
+                if let best = inside.min(), best < Self.minimumDays {
                     let clock = clocks[inside.firstIndex(of: best)!]
                     throw CaseError(
                         .exceptionDoesNotFit, rule: rule, field: "data.from", value: from.description,

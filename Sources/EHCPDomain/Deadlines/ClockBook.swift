@@ -70,11 +70,14 @@ struct ClockBook {
         }
     }
 
-    /// The case closed (withdrawn, ceased, transferred out): every pending clock is moved past, except the
-    /// family's appeal window (theirs, not the council's) and a cessation the tribunal ordered.
+    /// Clocks a closing case keeps: the family's appeal window (theirs, not the council's), a cessation the
+    /// tribunal ordered, and the notice of an appealable decision, which the family is owed however the
+    /// case ends (a plan ceased the day the decision to cease it was made is still appealable).
+    static let survivesClosing: Set<RuleID> = [.appealWindow, .orderCease, .decisionNotice5WD]
+
+    /// The case closed (withdrawn, ceased, transferred out): every other pending clock is moved past.
     mutating func close(on date: CivilDate) {
-        for index in clocks.indices
-        where clocks[index].isPending && clocks[index].rule != .appealWindow && clocks[index].rule != .orderCease {
+        for index in clocks.indices where clocks[index].isPending && !Self.survivesClosing.contains(clocks[index].rule) {
             movePast(index, on: date)
         }
     }

@@ -4,7 +4,9 @@ extension DeadlineWalk {
     /// until its notice is recorded, and the notice itself falls due within 5 working days.
     mutating func appealableDecision(_ decision: AppealableDecision, on day: CivilDate, version: Int) {
         openAppealWindow(on: day, version: version, key: decision.appealWindowKey)
-        book.open(.decisionNotice5WD, key: decision.rawValue, on: day, version: version, due: calendar.adding(workingDays: 5, to: day))
+        if settings.decisionNoticesFrom.map({ day >= $0 }) ?? true {
+            book.open(.decisionNotice5WD, key: decision.rawValue, on: day, version: version, due: calendar.adding(workingDays: 5, to: day))
+        }
     }
 
     /// The notice of a decision was sent: the family's two months run from this day (HESC r.20(1)(c)),
@@ -42,18 +44,23 @@ extension DeadlineWalk {
 
     /// HESC r.12(3): a deadline falling 25 December–1 January or in August rolls to the next working
     /// day after 1 January / 31 August. HESC r.12(2): any other deadline that falls on a day that is not
-    /// a working day (a weekend or bank holiday) rolls to the next working day.
+    /// a working day (a weekend or bank holiday) rolls to the next working day. The rules are applied
+    /// until the date stops moving: a Saturday 31 July rolls into August, and so to 1 September.
     func rollAppealDeadline(_ date: CivilDate) -> CivilDate {
-        if date.month == 8 {
-            return calendar.firstWorkingDay(onOrAfter: CivilDate(year: date.year, month: 9, day: 1)!)
+        var day = date
+        while true {
+            let next: CivilDate
+            if day.month == 8 {
+                next = CivilDate(year: day.year, month: 9, day: 1)!
+            } else if (day.month == 12 && day.day >= 25) || (day.month == 1 && day.day == 1) {
+                next = CivilDate(year: day.month == 12 ? day.year + 1 : day.year, month: 1, day: 2)!
+            } else {
+                next = day
+            }
+            let rolled = calendar.firstWorkingDay(onOrAfter: next)
+            if rolled == day { return day }
+            day = rolled
         }
-        if date.month == 12 && date.day >= 25 {
-            return calendar.firstWorkingDay(onOrAfter: CivilDate(year: date.year + 1, month: 1, day: 2)!)
-        }
-        if date.month == 1 && date.day == 1 {
-            return calendar.firstWorkingDay(onOrAfter: CivilDate(year: date.year, month: 1, day: 2)!)
-        }
-        return calendar.firstWorkingDay(onOrAfter: date)
     }
 
     /// Reg 44(2): what each tribunal order requires, and within how many weeks of the order.

@@ -10,15 +10,20 @@ public struct LocalSettings: Sendable, Hashable, Codable {
     public var underFiveReviewMonths: Int?
     /// Days before each rule's due date at which the scheduler sends a reminder.
     public var reminderDays: [RuleID: [Int]]
+    /// R-DECISION-NOTICE-5WD: the first day of decisions whose notice the service checks. A council that
+    /// upgrades sets the day it began recording `DecisionNoticeSent`, so that years of earlier decisions,
+    /// whose notices were kept elsewhere, are not all reported overdue. nil checks every decision.
+    public var decisionNoticesFrom: CivilDate?
 
     public init(
         draftPlanWeeks: Int = 14, outcomesMeetingWeeks: Int = 6, underFiveReviewMonths: Int? = nil,
-        reminderDays: [RuleID: [Int]] = LocalSettings.defaultReminderDays
+        reminderDays: [RuleID: [Int]] = LocalSettings.defaultReminderDays, decisionNoticesFrom: CivilDate? = nil
     ) {
         self.draftPlanWeeks = draftPlanWeeks
         self.outcomesMeetingWeeks = outcomesMeetingWeeks
         self.underFiveReviewMonths = underFiveReviewMonths
         self.reminderDays = reminderDays
+        self.decisionNoticesFrom = decisionNoticesFrom
     }
 
     /// 20-week plan: 4 weeks and 1 week before; 6-week clocks: 1 week; annual review: 8 and 2 weeks.

@@ -266,6 +266,16 @@ CREATE TABLE projections_stale (
 ALTER TABLE projections_stale ENABLE ROW LEVEL SECURITY;
 ALTER TABLE projections_stale FORCE ROW LEVEL SECURITY;
 
+-- Defaults for local settings that depend on when the council upgraded, used where the settings file
+-- does not set them. Owner-only, like projections_stale.
+CREATE TABLE local_setting_defaults (
+    name   text PRIMARY KEY,
+    value  text NOT NULL,
+    reason text NOT NULL
+);
+ALTER TABLE local_setting_defaults ENABLE ROW LEVEL SECURITY;
+ALTER TABLE local_setting_defaults FORCE ROW LEVEL SECURITY;
+
 -- Alerts: one row per breach or reminder per recipient (the case's caseworker and their team's
 -- managers), written in the same transaction as the scheduler's event, so each exists exactly once.
 -- This is also the in-app feed (read_at).

@@ -34,4 +34,17 @@ CREATE TABLE projections_stale (
 -- Only the owner (BYPASSRLS) reads it: no policy lets anyone else see a row.
 ALTER TABLE projections_stale ENABLE ROW LEVEL SECURITY;
 ALTER TABLE projections_stale FORCE ROW LEVEL SECURITY;
+
+-- Defaults for local settings that depend on when the council upgraded, used where the settings file
+-- does not set them. Owner-only, like projections_stale.
+CREATE TABLE local_setting_defaults (
+    name   text PRIMARY KEY,
+    value  text NOT NULL,
+    reason text NOT NULL
+);
+ALTER TABLE local_setting_defaults ENABLE ROW LEVEL SECURITY;
+ALTER TABLE local_setting_defaults FORCE ROW LEVEL SECURITY;
+-- Decisions made before this upgrade have no recorded notices: only later ones open R-DECISION-NOTICE-5WD.
+INSERT INTO local_setting_defaults (name, value, reason)
+VALUES ('decisionNoticesFrom', current_date::text, 'migration 9: decision notices are recorded from the upgrade on');
 INSERT INTO projections_stale (since_version, reason) VALUES (9, 'missed and expired clocks; review outcomes');
