@@ -8,8 +8,10 @@ import Hummingbird
 /// Tribunal about its compliance with an order (reg 44) or a conceded appeal (reg 45): each order, the
 /// deadlines it set with their status and days late, and every step recorded on the case since the
 /// first order, with when it happened, when it was recorded and by whom. JSON, or CSV with
-/// `Accept: text/csv` (or `?format=csv`, for a link on the case page). It holds the case reference only,
-/// never the child's details.
+/// `Accept: text/csv` (or `?format=csv`, for a link on the case page). It goes to third parties, so it
+/// holds the case reference and each event's codes, dates and references only: never the child's
+/// details, nor the free text people wrote (reasons), nor a correction's replaced data. A retracted or
+/// corrected step says so.
 public struct TribunalEvidenceController: Sendable {
     let deps: APIDependencies
 
@@ -46,7 +48,19 @@ public struct TribunalEvidenceController: Sendable {
         var actor: String
         var type: String
         var data: JSONValue
+        /// The versions of the corrections of this step, and of its retraction.
+        var correctedBy: [Int]?
+        var retractedBy: Int?
     }
+
+    /// The fields of event data that are codes, dates or references: everything else (a reason, a
+    /// correction's new data, a child's id) stays out of the pack.
+    static let sharedFields: Set<String> = [
+        "adviceId", "adviceType", "provider", "receivedByProviderOn", "consultationId", "setting", "response", "namedSetting", "exceptionId",
+        "ground", "rules", "from", "to", "reviewId", "decision", "transferYear", "kind", "transferOn", "fromAuthority", "toAuthority", "moveOn",
+        "lastReviewedOn", "planMadeOn", "appealType", "order", "caseworker", "team", "targetVersion", "occurredOn", "rule", "dueOn", "key",
+        "daysBefore", "requestSource",
+    ]
 
     struct Evidence: Encodable {
         var caseId: UUID
@@ -90,10 +104,12 @@ public struct TribunalEvidenceController: Sendable {
             orders.append(Order(version: recorded.version, occurredOn: recorded.occurredOn, source: source, type: type, deadlines: set))
         }
         let since = orders.map(\.occurredOn).min()?.description
-        let steps = stored.filter { row in since.map { row.occurredOn >= $0 } ?? false }.map { row in
-            Step(
-                version: row.version, occurredOn: row.occurredOn, recordedAt: row.recordedAt, actor: row.actor, type: row.type,
-                data: (try? JSONDecoder().decode(JSONValue.self, from: Data(row.data.utf8))) ?? .object([:]))
+        let timeline = try TimelineController.build(caseId: caseId, stored: stored).events
+        let steps = timeline.filter { entry in since.map { entry.occurredOn >= $0 } ?? false }.map { entry in
+            let fields = entry.data.objectValue?.filter { Self.sharedFields.contains($0.key) } ?? [:]
+            return Step(
+                version: entry.version, occurredOn: entry.occurredOn, recordedAt: entry.recordedAt, actor: entry.actor, type: entry.type,
+                data: .object(fields), correctedBy: entry.correctedBy, retractedBy: entry.retractedBy)
         }
         return Evidence(caseId: caseId, reference: reference, asOf: today, orders: orders, steps: steps)
     }

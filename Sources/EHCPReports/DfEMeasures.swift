@@ -177,12 +177,14 @@ public struct DfEMeasures: Sendable {
             phaseTotal.finalByDeadline += phase.finalByDeadline
         }
 
-        // Reg 5(1): decisions whether to assess made in the year, within 6 weeks of the request or later.
+        // Reg 5(1): requests (not councils becoming responsible) whose decision whether to assess was made
+        // in the year, within 6 weeks of the request or later.
         var requests = Requests()
         if let row = try connection.query(
             """
-            SELECT count(*) FILTER (WHERE met_on <= due_on)::int, count(*) FILTER (WHERE met_on > due_on)::int FROM deadlines
-            WHERE rule = 'R-DECIDE-6W' AND met_on BETWEEN $1::date AND $2::date
+            SELECT count(*) FILTER (WHERE d.met_on <= d.due_on)::int, count(*) FILTER (WHERE d.met_on > d.due_on)::int
+            FROM deadlines d JOIN case_summary s USING (case_id)
+            WHERE d.rule = 'R-DECIDE-6W' AND d.met_on BETWEEN $1::date AND $2::date AND s.opened_by = 'RequestReceived'
             """, [start.description, end.description]
         ).first {
             requests.request_outcome_six_weeks = try row.decode(at: 0)

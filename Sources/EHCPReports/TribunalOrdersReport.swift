@@ -65,15 +65,19 @@ public struct TribunalOrdersReport: Sendable {
 
     public init() {}
 
-    /// Every order's and concession's clocks started from `from` to `to`, with statuses as of `asOf`.
+    /// Every order's and concession's clocks started from `from` to `to` (and by `asOf`), each as it stood on
+    /// `asOf`: one met or missed later was still unmet then.
     public func run(from: CivilDate, to: CivilDate, asOf: CivilDate, on connection: PostgresConnection) throws(PostgresError) -> Result {
         let rows = try connection.query(
             """
             SELECT d.case_id, s.reference, d.rule, d.started_on::text, d.due_on::text,
-                   ehcp_deadline_status(d.status, d.kind, d.due_on, d.excepted, $3::date), d.met_on::text,
-                   greatest(0, coalesce(d.met_on, d.moved_past_on, $3::date) - d.due_on)
+                   CASE WHEN d.met_on <= $3::date OR d.moved_past_on <= $3::date OR d.status = 'cancelled' THEN d.status
+                        WHEN $3::date <= d.due_on THEN 'open' WHEN d.excepted THEN 'excepted' ELSE 'breached' END,
+                   CASE WHEN d.met_on <= $3::date THEN d.met_on::text END,
+                   greatest(0, coalesce(CASE WHEN d.met_on <= $3::date THEN d.met_on END,
+                                        CASE WHEN d.moved_past_on <= $3::date THEN d.moved_past_on END, $3::date) - d.due_on)
             FROM deadlines d JOIN case_summary s USING (case_id)
-            WHERE d.rule = ANY($4::text[]) AND d.started_on BETWEEN $1::date AND $2::date
+            WHERE d.rule = ANY($4::text[]) AND d.started_on BETWEEN $1::date AND $2::date AND d.started_on <= $3::date
             ORDER BY d.started_on, s.reference, d.due_on, d.rule
             """, [from.description, to.description, asOf.description, PostgresArray(Self.rules.map(\.rawValue))]
         ).rows.map { row throws(PostgresError) -> Row in

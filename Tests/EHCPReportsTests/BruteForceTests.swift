@@ -124,7 +124,9 @@ struct BruteForceTests {
                 default: false
                 }
             }
-            if let opened = facts.openedOn, let decided = decisions.map(\.occurredOn).min(), decided >= start, decided <= end {
+            if facts.openedBy == .requestReceived, let opened = facts.openedOn, let decided = decisions.map(\.occurredOn).min(), decided >= start,
+                decided <= end
+            {
                 if decided <= opened.adding(days: 42) { sixWeeks += 1 } else { overSix += 1 }
             }
             guard let made = facts.planMadeOn, made <= census, facts.ceasedOn.map { $0 > census } ?? true, facts.transferredOutOn == nil

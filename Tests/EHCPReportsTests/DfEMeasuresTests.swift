@@ -16,7 +16,7 @@ import Testing
 /// | P5 | 2024-02-05 | 2025-02-04 | — | — | ceased 1 June 2025: not in place at the census |
 ///
 /// Phase transfers due 14 February 2025 ("before 15 February"): P1's amended plan on 14 February is in
-/// time, P2's on 16 February is not. Requests: R1 decided on day 42 (within 6 weeks), R2 on day 43.
+/// time, P2's on 15 February is not. Requests: R1 decided on day 42 (within 6 weeks), R2 on day 43.
 @Suite("The DfE's annual-review, phase-transfer and request-outcome measures against hand-computed figures")
 struct DfEMeasuresTests {
     @Test("reviews expected, completed, outcomes and 4-week decisions at their edges; transfers by the statutory date; 6-week outcomes")
@@ -42,7 +42,7 @@ struct DfEMeasuresTests {
         let p2 = try await harness.record(
             "P2",
             opening("2023-11-13", "2023-12-18", "2024-03-04", "2024-04-01") + [
-                (transfer, "2024-09-02"), (amended, "2025-02-16"), (meeting("r1"), "2025-03-03"), (decision("r1", .amend), "2025-04-01"),
+                (transfer, "2024-09-02"), (amended, "2025-02-15"), (meeting("r1"), "2025-03-03"), (decision("r1", .amend), "2025-04-01"),
             ])
         try await harness.record(
             "P3",

@@ -159,16 +159,28 @@ struct ReportsAPITests {
                     "reference,source,type,orderedOn,rule,dueOn,status,metOn,daysLate,caseId\r\nEHC-T-1,order,assess,2025-04-01,R-ORDER-ASSESS-NOTIFY-2W,2025-04-15,metLate,2025-04-22,7,"
                 ))
             #expect(try await client.send(.get, "/v1/reports/tribunal-orders?from=2025-05-01&to=2025-01-01", as: "Meg").string("field") == "to")
+            // As of 20 April the family had not yet been told: that deadline stood 5 days overdue, unmet.
+            let then = try await client.send(.get, "/v1/reports/tribunal-orders?from=2025-01-01&asOf=2025-04-20", as: "Meg").array("rows")
+            let notify = then.first { $0["rule"]?.string == "R-ORDER-ASSESS-NOTIFY-2W" }
+            #expect(notify?["status"]?.string == "breached" && notify?["daysLate"]?.int == 5 && notify?["metOn"] == nil)
+            #expect(then.first { $0["rule"]?.string == "R-UNOPPOSED-PLACEMENT-2W" }?["status"]?.string == "met")
 
+            // A correction's reason is free text people wrote: it stays out of a pack sent to third parties.
+            let corrected = try await client.send(
+                .post, "/v1/cases/\(ordered)/events/5/correction", as: "Ann",
+                json: #"{"occurredOn":"2025-04-22","reason":"the family bereavement delayed the letter"}"#)
+            #expect(corrected.status == 201)
             let pack = try await client.send(.get, "/v1/cases/\(ordered)/tribunal-evidence", as: "Ann")
             let order = try #require(pack.array("orders").first)
             #expect(order["type"]?.string == "assess" && order["occurredOn"]?.string == "2025-04-01")
             let steps = pack.array("steps").map { "\($0["occurredOn"]?.string ?? "") \($0["type"]?.string ?? "")" }
-            #expect(steps == ["2025-04-01 TribunalOrderMade", "2025-04-22 DecidedToAssess"])
-            #expect(!pack.text.contains("Lovelace"), "no child's details in the pack")
+            #expect(steps == ["2025-04-01 TribunalOrderMade", "2025-04-22 DecidedToAssess", "2025-05-01 EventCorrected"])
+            #expect(pack.array("steps")[1]["correctedBy"] == .array([.number(6)]))
+            #expect(!pack.text.contains("Lovelace") && !pack.text.contains("bereavement"), "no child's details, and no free text, in the pack")
+            #expect(try await client.send(.get, "/v1/cases/\(ordered)/tribunal-evidence", as: "Bob").status == 404)
             let packCSV = try await client.send(.get, "/v1/cases/\(ordered)/tribunal-evidence", as: "Ann", headers: ["Accept": "text/csv"])
             #expect(packCSV.text.contains("deadline,4,2025-04-01,,,order assess,R-ORDER-ASSESS-NOTIFY-2W,2025-04-15,metLate,2025-04-22,7\r\n"))
-            #expect(packCSV.text.contains("step,5,2025-04-22,"))
+            #expect(packCSV.text.contains("step,5,2025-04-22,") && !packCSV.text.contains("bereavement"))
         }
     }
 }

@@ -22,9 +22,10 @@ extension DeadlineWalk {
         }
     }
 
-    /// HESC r.20(1)(c): two months from the decision notice; replaces any earlier window still pending.
+    /// HESC r.20(1)(c): two months from the decision notice; replaces an earlier window still running (one
+    /// already past has expired, and stays so).
     mutating func openAppealWindow(on day: CivilDate, version: Int, key: String) {
-        book.cancel([.appealWindow], on: day)
+        book.movePast([.appealWindow], on: day)
         let base = day.adding(months: 2)
         book.open(.appealWindow, key: key, on: day, version: version, due: rollAppealDeadline(base))
         if let index = book.latestPending(.appealWindow) { book.update(index) { $0.appealBase = base } }

@@ -121,6 +121,20 @@ public struct CaseWork: Sendable {
         }
     }
 
+    /// The case's reference and every event, for an evidence pack that holds no child's details: logged as
+    /// a read of the timeline only. nil when the case is not in the caller's council.
+    public func referencedTimeline(_ caseId: UUID, for caller: Caller) async throws -> (reference: String, events: [StoredEvent])? {
+        try await pool.transaction(council: caller.council) { connection in
+            guard let header = try CaseQueries().header(caseId: caseId, on: connection) else { return nil }
+            let stored = try repository.store.readStream(caseId: caseId, on: connection)
+            for event in stored { _ = try event.recorded() }  // logged only once it can be delivered
+            try AccessLog().record(
+                .readTimeline, user: caller.userId, actor: caller.name, caseId: caseId, childId: header.childId, request: caller.request,
+                on: connection)
+            return (header.reference, stored)
+        }
+    }
+
     /// A page of cases; a page of names is a read of each child's details (UK GDPR art. 30), so each is logged.
     public func list(_ filter: CaseQueries.Filter, today: CivilDate, for caller: Caller) async throws -> [CaseQueries.ListItem] {
         try await pool.transaction(council: caller.council) { connection in

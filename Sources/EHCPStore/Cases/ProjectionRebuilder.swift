@@ -24,13 +24,14 @@ public struct ProjectionRebuilder: Sendable {
     /// (`projections_stale`), then clears the note. Returns the reasons it rebuilt for (empty: nothing
     /// was stale). Needs the owner's connection, which sees every council.
     public func rebuildIfStale(on connection: PostgresConnection, progress: (Progress) -> Void = { _ in }) throws -> [String] {
-        let reasons = try connection.query("SELECT reason FROM projections_stale ORDER BY since_version").rows.map {
-            try $0.decode(String.self, at: 0)
+        let notes = try connection.query("SELECT since_version, reason FROM projections_stale ORDER BY since_version").rows.map {
+            (try $0.decode(Int.self, at: 0), try $0.decode(String.self, at: 1))
         }
-        guard !reasons.isEmpty else { return [] }
+        guard !notes.isEmpty else { return [] }
         try rebuild(on: connection, progress: progress)
-        try connection.query("DELETE FROM projections_stale")
-        return reasons
+        // Only the notes this rebuild answered: one a newer migration added meanwhile stays.
+        try connection.query("DELETE FROM projections_stale WHERE since_version = ANY($1::int[])", [PostgresArray(notes.map { String($0.0) })])
+        return notes.map(\.1)
     }
 
     /// Rebuilds every case of `council` (every council when nil), on a connection that sees all rows
