@@ -99,7 +99,8 @@ public struct DfEMeasures: Sendable {
             WITH plans AS (
                 SELECT s.case_id, date_part('year', age($4::date, c.born_on))::int AS age
                 FROM case_summary s LEFT JOIN children c ON c.child_id = s.child_id
-                WHERE s.plan_made_on <= $3::date AND (s.ceased_on IS NULL OR s.ceased_on > $3::date) AND s.stage <> 'transferredOut'
+                WHERE s.plan_made_on <= $3::date AND (s.ceased_on IS NULL OR s.ceased_on > $3::date)
+                  AND (s.transferred_out_on IS NULL OR s.transferred_out_on > $3::date)
             )
             SELECT p.age, r.case_id IS NOT NULL AS expected, r.met_on IS NOT NULL AND r.met_on <= $2::date AS completed, r.review_outcome,
                    m.met_on IS NOT NULL AS meeting_recorded, m.met_on <= m.due_on AS within_4_weeks,

@@ -67,7 +67,7 @@ public struct SEN2Export: Sendable {
             SELECT s.case_id, s.child_id, c.surname, c.forename, c.born_on::text, c.sex, c.postcode, c.upn, s.opened_on::text, s.opened_by,
                    s.request_source, s.decided_on::text, s.assessed, s.first_plan_on::text, s.no_plan_on::text, s.ceased_on::text, s.ceased_reason,
                    s.request_mediation, s.request_tribunal, s.assessment_mediation, s.assessment_tribunal, s.other_mediation, s.other_tribunal,
-                   s.final_20w_excepted, s.last_review_on::text, s.plan_made_on::text, s.stage,
+                   s.final_20w_excepted, s.last_review_on::text, s.plan_made_on::text, s.stage, s.transferred_out_on::text,
                    (SELECT min(d.due_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR') AND d.status <> 'cancelled') AS phase_due_on,
                    (SELECT min(d.met_on)::text FROM deadlines d WHERE d.case_id = s.case_id AND d.rule IN ('R-PHASE-15FEB', 'R-PHASE-31MAR')) AS phase_met_on,
                    review.meeting_on, review.outcome
@@ -81,7 +81,7 @@ public struct SEN2Export: Sendable {
             ) review ON true
             WHERE (s.opened_on BETWEEN $1 AND $2) OR (s.decided_on BETWEEN $1 AND $2) OR (s.first_plan_on BETWEEN $1 AND $2)
                OR (s.no_plan_on BETWEEN $1 AND $2) OR (s.ceased_on BETWEEN $1 AND $2)
-               OR (s.plan_made_on <= $3 AND (s.ceased_on IS NULL OR s.ceased_on > $3) AND s.stage <> 'transferredOut')
+               OR (s.plan_made_on <= $3 AND (s.ceased_on IS NULL OR s.ceased_on > $3) AND (s.transferred_out_on IS NULL OR s.transferred_out_on > $3))
             ORDER BY s.child_id, s.opened_on, s.case_id
             """, [start.description, end.description, census.description])
         var person: [[String?]] = []
@@ -159,7 +159,7 @@ public struct SEN2Export: Sendable {
                 }
             }
             if let planMade, planMade <= census.description, ceased.map({ $0 > census.description }) ?? true,
-                try row.decode(String.self, column: "stage") != "transferredOut"
+                try row.decodeIfPresent(String.self, column: "transferred_out_on").map({ $0 > census.description }) ?? true
             {
                 let lastReview: String? = try row.decodeIfPresent(column: "last_review_on")
                 let reviewOutcome = try row.decodeIfPresent(String.self, column: "outcome").flatMap { Self.reviewOutcomeCodes[$0] }

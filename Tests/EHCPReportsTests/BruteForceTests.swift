@@ -129,7 +129,8 @@ struct BruteForceTests {
             {
                 if decided <= opened.adding(days: 42) { sixWeeks += 1 } else { overSix += 1 }
             }
-            guard let made = facts.planMadeOn, made <= census, facts.ceasedOn.map { $0 > census } ?? true, facts.transferredOutOn == nil
+            guard let made = facts.planMadeOn, made <= census, facts.ceasedOn.map { $0 > census } ?? true,
+                facts.transferredOutOn.map { $0 > census } ?? true
             else { continue }
             meetings += facts.reviews.values.filter { $0.meetingOn.map { $0 >= start && $0 <= end } ?? false }.count
             let due = state.deadlines(engine, asOf: census).deadlines.filter {

@@ -77,6 +77,7 @@ struct SchemaTests {
         try connection.execute(
             """
             DROP INDEX deadlines_moved_past; ALTER TABLE deadlines DROP COLUMN moved_past_on, DROP COLUMN review_outcome; DROP TABLE projections_stale;
+            ALTER TABLE case_summary DROP COLUMN transferred_out_on;
             DROP TABLE local_setting_defaults;
             CREATE OR REPLACE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)
                 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE

@@ -48,6 +48,7 @@ public struct CaseProjector: Sendable {
         .init("no_plan_on", "date") { $0.facts.noPlanOn?.description },
         .init("withdrawn_on", "date") { $0.facts.withdrawnOn?.description },
         .init("ceased_on", "date") { $0.facts.ceasedOn?.description },
+        .init("transferred_out_on", "date") { $0.facts.transferredOutOn?.description },
         .init("ceased_reason", "smallint") { $0.ceasedReason.map(String.init) },
         .init("caseworker", "text") { $0.facts.caseworker },
         .init("team", "text") { $0.facts.team },

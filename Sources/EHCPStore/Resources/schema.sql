@@ -167,6 +167,7 @@ CREATE TABLE case_summary (
     no_plan_on      date,
     withdrawn_on    date,
     ceased_on       date,
+    transferred_out_on date,                   -- the plan moved to another council (SEN2 and the DfE's census population)
     ceased_reason   smallint,
     caseworker      text,
     team            text,

@@ -9,6 +9,8 @@ ALTER TABLE deadlines ADD CONSTRAINT deadlines_status_check
 ALTER TABLE deadlines ADD COLUMN moved_past_on date;
 -- The DfE's annual-review measures and SEN2's review outcome read the decision that met a review clock.
 ALTER TABLE deadlines ADD COLUMN review_outcome text;
+-- Whether a plan was in place on a census day depends on when it moved away, not on where it stands now.
+ALTER TABLE case_summary ADD COLUMN transferred_out_on date;
 CREATE INDEX deadlines_moved_past ON deadlines (council_id, moved_past_on) WHERE moved_past_on IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)
