@@ -179,19 +179,22 @@ public struct BreachReport: Sendable {
     /// Clocks missed between `missedFrom` and the as-of day, with the same rule, team and caseworker filters.
     func missed(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Missed {
         var missed = Missed(from: query.missedFrom, to: query.asOf)
+        // Missed duties carry their caseworker and team (as open ones do), so the totals read only the index.
         let population = """
-            SELECT d.case_id, d.rule, d.key, d.due_on, d.moved_past_on, s.reference, s.stage, s.team, s.caseworker
-            FROM deadlines d JOIN case_summary s USING (case_id)
+            SELECT d.case_id, d.rule, d.key, d.due_on, d.moved_past_on, d.team, d.caseworker
+            FROM deadlines d
             WHERE d.status = 'missed' AND d.moved_past_on BETWEEN $1::date AND $2::date
-              AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR s.team = $4) AND ($5::text IS NULL OR s.caseworker = $5)
+              AND ($3::text IS NULL OR d.rule = $3) AND ($4::text IS NULL OR d.team = $4) AND ($5::text IS NULL OR d.caseworker = $5)
             """
         let parameters: [any PostgresEncodable] = [
             query.missedFrom.description, query.asOf.description, query.rule, query.team, query.caseworker,
         ]
         missed.rows = try connection.query(
             """
-            SELECT case_id, reference, rule, nullif(key, ''), due_on::text, moved_past_on::text, moved_past_on - due_on, stage, caseworker, team
-            FROM (\(population)) p ORDER BY moved_past_on DESC, reference, rule, key LIMIT $6
+            SELECT p.case_id, s.reference, p.rule, nullif(p.key, ''), p.due_on::text, p.moved_past_on::text, p.moved_past_on - p.due_on, s.stage,
+                   p.caseworker, p.team
+            FROM (\(population) ORDER BY d.moved_past_on DESC, d.case_id, d.rule, d.key LIMIT $6) p JOIN case_summary s USING (case_id)
+            ORDER BY p.moved_past_on DESC, s.reference, p.rule, p.key
             """, parameters + [query.limit]
         ).rows.map { row throws(PostgresError) in
             MissedRow(

@@ -91,9 +91,11 @@ public struct DfEMeasures: Sendable {
         let (start, end) = (CivilDate(year: year, month: 1, day: 1)!, CivilDate(year: year, month: 12, day: 31)!)
         let census = SEN2Export.censusDate(after: year)
         let august = CivilDate(year: year, month: 8, day: 31)!
-        // One row per plan in place at the census: its age at 31 August, the review that fell due in the
-        // year (the latest, when two did), whether and how it was completed by 31 December, and the
-        // meetings held in the year.
+        // Per age on 31 August, over the plans in place at the census: the review that fell due in the year
+        // (the latest, when two did), whether and how it was completed by 31 December, whether its decision
+        // came within 4 weeks of its meeting, and the meetings held in the year. Set-based over the
+        // covering indexes of rule and due date, and rule and date met, so its cost follows the year's
+        // reviews, not a lookup per plan.
         let rows = try connection.query(
             """
             WITH plans AS (
@@ -101,55 +103,57 @@ public struct DfEMeasures: Sendable {
                 FROM case_summary s LEFT JOIN children c ON c.child_id = s.child_id
                 WHERE s.plan_made_on <= $3::date AND (s.ceased_on IS NULL OR s.ceased_on > $3::date)
                   AND (s.transferred_out_on IS NULL OR s.transferred_out_on > $3::date)
+            ), due AS (
+                SELECT DISTINCT ON (d.case_id) d.case_id, d.met_on, d.review_outcome FROM deadlines d
+                WHERE d.rule IN ('R-REVIEW-12M', 'R-TRANSFER-REVIEW') AND d.status <> 'cancelled' AND d.due_on BETWEEN $1::date AND $2::date
+                ORDER BY d.case_id, d.due_on DESC
+            ), decided AS (
+                SELECT d.case_id, d.met_on, bool_or(d.met_on <= d.due_on) AS within FROM deadlines d
+                WHERE d.rule = 'R-REVIEW-DECIDE-4W' AND d.met_on BETWEEN $1::date AND $2::date
+                GROUP BY d.case_id, d.met_on
+            ), meetings AS (
+                SELECT d.case_id, count(*)::int AS held FROM deadlines d
+                WHERE d.rule = 'R-REVIEW-DECIDE-4W' AND d.due_on BETWEEN $1::date + 28 AND $2::date + 28
+                  AND d.started_on BETWEEN $1::date AND $2::date
+                GROUP BY d.case_id
+            ), counted AS (
+                SELECT p.age, r.case_id IS NOT NULL AS expected, r.met_on IS NOT NULL AND r.met_on <= $2::date AS completed,
+                       r.review_outcome AS outcome, coalesce(m.within, false) AS within, coalesce(h.held, 0) AS held
+                FROM plans p
+                LEFT JOIN due r ON r.case_id = p.case_id
+                LEFT JOIN decided m ON m.case_id = p.case_id AND m.met_on = r.met_on
+                LEFT JOIN meetings h ON h.case_id = p.case_id
             )
-            SELECT p.age, r.case_id IS NOT NULL AS expected, r.met_on IS NOT NULL AND r.met_on <= $2::date AS completed, r.review_outcome,
-                   m.met_on IS NOT NULL AS meeting_recorded, m.met_on <= m.due_on AS within_4_weeks,
-                   (SELECT count(*) FROM deadlines h WHERE h.case_id = p.case_id AND h.rule = 'R-REVIEW-DECIDE-4W'
-                       AND h.started_on BETWEEN $1::date AND $2::date)::int AS meetings
-            FROM plans p
-            LEFT JOIN LATERAL (
-                SELECT d.case_id, d.met_on, d.review_outcome FROM deadlines d
-                WHERE d.case_id = p.case_id AND d.rule IN ('R-REVIEW-12M', 'R-TRANSFER-REVIEW') AND d.status <> 'cancelled'
-                  AND d.due_on BETWEEN $1::date AND $2::date
-                ORDER BY d.due_on DESC LIMIT 1
-            ) r ON true
-            LEFT JOIN LATERAL (
-                SELECT d.met_on, d.due_on FROM deadlines d
-                WHERE d.case_id = p.case_id AND d.rule = 'R-REVIEW-DECIDE-4W' AND d.met_on = r.met_on
-                LIMIT 1
-            ) m ON true
+            SELECT age, count(*) FILTER (WHERE expected)::int, count(*) FILTER (WHERE NOT expected)::int,
+                   count(*) FILTER (WHERE completed)::int, sum(held)::int,
+                   count(*) FILTER (WHERE completed AND outcome = 'amend')::int, count(*) FILTER (WHERE completed AND outcome = 'maintain')::int,
+                   count(*) FILTER (WHERE completed AND outcome = 'cease')::int, count(*) FILTER (WHERE completed AND within)::int
+            FROM counted GROUP BY age
             """, [start.description, end.description, census.description, august.description])
         var total = AnnualReviews(breakdown: "Total")
         var byAge: [String: AnnualReviews] = [:]
         for row in rows.rows {
             let group = Self.ageGroup(try row.decodeIfPresent(Int.self, at: 0))
-            let expected = try row.decode(Bool.self, at: 1)
-            let completed = try row.decode(Bool.self, at: 2)
-            let outcome: String? = try row.decodeIfPresent(at: 3)
-            let meetingRecorded = try row.decode(Bool.self, at: 4)
-            let within = try row.decodeIfPresent(Bool.self, at: 5) ?? false
-            let meetings = try row.decode(Int.self, at: 6)
+            let (expected, notExpected, completed, meetings) = (
+                try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2), try row.decode(Int.self, at: 3), try row.decode(Int.self, at: 4)
+            )
+            let (amend, maintain, cease, within) = (
+                try row.decode(Int.self, at: 5), try row.decode(Int.self, at: 6), try row.decode(Int.self, at: 7), try row.decode(Int.self, at: 8)
+            )
             for index in 0..<2 {
                 var counts = index == 0 ? total : byAge[group] ?? AnnualReviews(breakdown: group)
+                counts.review_expected += expected
+                counts.review_not_expected += notExpected
+                counts.review_completed += completed
+                counts.review_not_completed += expected - completed
                 counts.meetings_held += meetings
-                if expected {
-                    counts.review_expected += 1
-                    if completed {
-                        counts.review_completed += 1
-                        switch outcome {
-                        case "amend": counts.outcome_amended += 1
-                        case "maintain": counts.outcome_maintained += 1
-                        case "cease": counts.outcome_ceased += 1
-                        default: counts.no_outcome_recorded += 1
-                        }
-                        // A decision with no meeting recorded cannot show it came within 4 weeks of one.
-                        if meetingRecorded && within { counts.decision_4_weeks += 1 } else { counts.decision_over_4_weeks += 1 }
-                    } else {
-                        counts.review_not_completed += 1
-                    }
-                } else {
-                    counts.review_not_expected += 1
-                }
+                counts.outcome_amended += amend
+                counts.outcome_maintained += maintain
+                counts.outcome_ceased += cease
+                counts.no_outcome_recorded += completed - amend - maintain - cease
+                // A decision with no meeting recorded cannot show it came within 4 weeks of one.
+                counts.decision_4_weeks += within
+                counts.decision_over_4_weeks += completed - within
                 if index == 0 { total = counts } else { byAge[group] = counts }
             }
         }

@@ -78,6 +78,9 @@ struct SchemaTests {
             """
             DROP INDEX deadlines_moved_past; ALTER TABLE deadlines DROP COLUMN moved_past_on, DROP COLUMN review_outcome; DROP TABLE projections_stale;
             ALTER TABLE case_summary DROP COLUMN transferred_out_on;
+            DROP INDEX IF EXISTS deadlines_council_rule_due; CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on);
+            DROP INDEX deadlines_council_rule_met;
+            CREATE INDEX deadlines_council_rule_met ON deadlines (council_id, rule, met_on) WHERE met_on IS NOT NULL;
             DROP TABLE local_setting_defaults;
             CREATE OR REPLACE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)
                 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE

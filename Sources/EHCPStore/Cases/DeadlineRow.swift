@@ -22,20 +22,22 @@ struct DeadlineRow: Equatable {
     var provider: String?
     /// On a review clock met by a review decision, that decision (the DfE's annual-review outcomes, SEN2).
     var reviewOutcome: String?
-    /// Kept only on open duties (schema.sql: the breach report and work tray read them from their covering
-    /// index), so a caseworker's reassignment changes only those rows.
+    /// Kept only on open and missed duties (schema.sql: the breach report and work tray read them from their
+    /// covering indexes), so a caseworker's reassignment changes only those rows.
     var caseworker: String?
     var team: String?
 
     /// The rows of a case's deadlines.
     static func rows(state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [DeadlineRow] {
         report.deadlines.map { deadline in
-            let openDuty = deadline.status == .open && deadline.rule.kind == .duty
+            let duty = deadline.rule.kind == .duty
+            // The breach report filters and counts open and missed duties by caseworker and team from its indexes.
+            let openDuty = duty && (deadline.status == .open || deadline.status == .missed)
             let advice = deadline.rule == .advice6W ? deadline.key.flatMap { state.facts.advice[$0] } : nil
             return DeadlineRow(
                 identity: Identity(rule: deadline.rule, key: deadline.key ?? "", startVersion: deadline.startVersion),
                 startedOn: deadline.startedOn, dueOn: deadline.dueOn, status: deadline.status, metOn: deadline.metOn,
-                movedPastOn: deadline.movedPastOn, excepted: !deadline.exceptionIds.isEmpty,
+                movedPastOn: duty ? deadline.movedPastOn : nil, excepted: !deadline.exceptionIds.isEmpty,
                 nextAlertOn: state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? []),
                 adviceType: advice?.type.rawValue, provider: advice?.provider, reviewOutcome: Self.reviewOutcome(of: deadline, state.facts),
                 caseworker: openDuty ? state.facts.caseworker : nil, team: openDuty ? state.facts.team : nil)

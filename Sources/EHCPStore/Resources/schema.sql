@@ -218,10 +218,10 @@ CREATE TABLE deadlines (
     advice_type     text,                      -- R-ADVICE-6W rows: K-ADVICE-6W groups by type and provider
     provider        text,
     review_outcome  text,                      -- R-REVIEW-12M and R-REVIEW-DECIDE-4W rows met by a review decision: maintain, amend or cease
-    -- On unmet duties (status 'open', kind 'duty') the case's caseworker and team, so that the breach
-    -- report and work tray group and filter from the covering index below without a join; NULL on
-    -- every other row (readers of those join case_summary), so a reassignment rewrites only the open
-    -- duties, not every row of the case.
+    -- On unmet duties (status 'open' or 'missed', kind 'duty') the case's caseworker and team, so that
+    -- the breach report and work tray group and filter from the covering indexes below without a join;
+    -- NULL on every other row (readers of those join case_summary), so a reassignment rewrites only
+    -- those duties, not every row of the case.
     caseworker      text,
     team            text,
     PRIMARY KEY (case_id, rule, key, start_version)
@@ -249,11 +249,17 @@ CREATE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_e
             ELSE 'breached'
         END
     $$;
-CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on);
-CREATE INDEX deadlines_council_rule_met ON deadlines (council_id, rule, met_on) WHERE met_on IS NOT NULL;
--- Missed clocks by the day the case moved past them: the breach report's missed section, and its
+-- A rule's clocks by due date and by the day they were met, covering what the timeliness measures and the
+-- DfE's measures read, so a year of them is an index-only scan however many cases the council holds.
+CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on)
+    INCLUDE (case_id, met_on, status, excepted, started_on, review_outcome);
+CREATE INDEX deadlines_council_rule_met ON deadlines (council_id, rule, met_on)
+    INCLUDE (case_id, due_on, status, excepted, started_on) WHERE met_on IS NOT NULL;
+-- Missed duties by the day the case moved past them, with what the breach report's missed section
+-- filters and counts on (caseworker and team are kept on missed duties as on open ones); also its
 -- open list as of a day before that.
-CREATE INDEX deadlines_moved_past ON deadlines (council_id, moved_past_on) WHERE moved_past_on IS NOT NULL;
+CREATE INDEX deadlines_moved_past ON deadlines (council_id, moved_past_on)
+    INCLUDE (status, rule, team, caseworker, case_id, key, due_on) WHERE moved_past_on IS NOT NULL;
 
 -- Projections computed by an older engine, waiting to be rebuilt from the events: `ehcp serve`,
 -- `ehcp scheduler` and `ehcp projections rebuild` rebuild them first and clear the row. Empty on a

@@ -11,7 +11,15 @@ ALTER TABLE deadlines ADD COLUMN moved_past_on date;
 ALTER TABLE deadlines ADD COLUMN review_outcome text;
 -- Whether a plan was in place on a census day depends on when it moved away, not on where it stands now.
 ALTER TABLE case_summary ADD COLUMN transferred_out_on date;
-CREATE INDEX deadlines_moved_past ON deadlines (council_id, moved_past_on) WHERE moved_past_on IS NOT NULL;
+CREATE INDEX deadlines_moved_past ON deadlines (council_id, moved_past_on)
+    INCLUDE (status, rule, team, caseworker, case_id, key, due_on) WHERE moved_past_on IS NOT NULL;
+-- A rule's clocks by due date and by the day met, covering what the timeliness and DfE measures read.
+DROP INDEX deadlines_council_rule_due;
+CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on)
+    INCLUDE (case_id, met_on, status, excepted, started_on, review_outcome);
+DROP INDEX deadlines_council_rule_met;
+CREATE INDEX deadlines_council_rule_met ON deadlines (council_id, rule, met_on)
+    INCLUDE (case_id, due_on, status, excepted, started_on) WHERE met_on IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)
     RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
