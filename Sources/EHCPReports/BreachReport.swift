@@ -21,8 +21,10 @@ public struct BreachReport: Sendable {
         public var sort: Sort = .daysOverdue
         public var limit = 100
         public var offset = 0
-        /// The missed section covers clocks the case moved past from this day to `asOf`.
+        /// The missed section covers clocks the case moved past from this day to `asOf`…
         public var missedFrom: CivilDate
+        /// … and lists at most this many, the most recent first (its totals count them all).
+        public var missedLimit = 100
 
         public init(asOf: CivilDate) {
             self.asOf = asOf
@@ -91,18 +93,24 @@ public struct BreachReport: Sendable {
 
     public init() {}
 
+    /// The duty rules, as an SQL array: "met after the day" reads the (rule, met_on) index once per rule.
+    static let dutyRules = "'{" + RuleID.allCases.filter { $0.kind == .duty }.map(\.rawValue).joined(separator: ",") + "}'::text[]"
+
     /// The deadlines a report covers ($1 as of, $2 days at risk, $3–$5 filters) with their case's team
-    /// and caseworker, in two parts that each read an index: those still unmet (`status = 'open'`, which
-    /// carry the team and caseworker in the covering index) and those met, or moved past, only after the
+    /// and caseworker, in three parts that each read an index: those still unmet (`status = 'open'`, which
+    /// carry the team and caseworker in the covering index), and those met, or moved past, only after the
     /// as-of day (a few, joined to their case for them).
     static func population(_ part: String) -> String {
         let (columns, source, condition) =
-            part == "open"
-            ? ("d.team, d.caseworker", "deadlines d", "d.status = 'open'")
-            : (
-                "s.team, s.caseworker", "deadlines d JOIN case_summary s USING (case_id)",
-                "((d.status IN ('met', 'metLate', 'excepted') AND d.met_on > $1::date) OR d.moved_past_on > $1::date)"
-            )
+            switch part {
+            case "open": ("d.team, d.caseworker", "deadlines d", "d.status = 'open'")
+            case "met":
+                (
+                    "s.team, s.caseworker", "deadlines d JOIN case_summary s USING (case_id)",
+                    "d.status IN ('met', 'metLate', 'excepted') AND d.met_on > $1::date AND d.rule = ANY(\(dutyRules))"
+                )
+            default: ("s.team, s.caseworker", "deadlines d JOIN case_summary s USING (case_id)", "d.moved_past_on > $1::date")
+            }
         let (team, caseworker) = part == "open" ? ("d.team", "d.caseworker") : ("s.team", "s.caseworker")
         return """
             SELECT d.case_id, d.rule, d.key, d.due_on, \(columns)
@@ -130,7 +138,8 @@ public struct BreachReport: Sendable {
         let rows = try connection.query(
             """
             SELECT p.case_id, s.reference, p.rule, nullif(p.key, ''), p.due_on::text, $1::date - p.due_on, s.stage, p.caseworker, p.team
-            FROM ((\(Self.population("open")) \(window)) UNION ALL (\(Self.population("met")) \(window))) p
+            FROM ((\(Self.population("open")) \(window)) UNION ALL (\(Self.population("met")) \(window))
+                  UNION ALL (\(Self.population("movedPast")) \(window))) p
             JOIN case_summary s USING (case_id)
             ORDER BY \(outer), p.rule, p.key
             LIMIT $6 OFFSET $7
@@ -146,7 +155,7 @@ public struct BreachReport: Sendable {
         let grouped = try connection.query(
             """
             SELECT GROUPING(p.rule), GROUPING(p.team), GROUPING(p.caseworker), GROUPING(bucket), p.rule, p.team, p.caseworker, bucket, breached, count(*)
-            FROM ((\(Self.population("open"))) UNION ALL (\(Self.population("met")))) p
+            FROM ((\(Self.population("open"))) UNION ALL (\(Self.population("met"))) UNION ALL (\(Self.population("movedPast")))) p
             CROSS JOIN LATERAL (SELECT $1::date - p.due_on AS overdue) o
             CROSS JOIN LATERAL (
                 SELECT o.overdue > 0 AS breached,
@@ -195,7 +204,7 @@ public struct BreachReport: Sendable {
                    p.caseworker, p.team
             FROM (\(population) ORDER BY d.moved_past_on DESC, d.case_id, d.rule, d.key LIMIT $6) p JOIN case_summary s USING (case_id)
             ORDER BY p.moved_past_on DESC, s.reference, p.rule, p.key
-            """, parameters + [query.limit]
+            """, parameters + [query.missedLimit]
         ).rows.map { row throws(PostgresError) in
             MissedRow(
                 caseId: try row.decode(at: 0), reference: try row.decode(at: 1), rule: try row.decode(at: 2), key: try row.decodeIfPresent(at: 3),

@@ -80,7 +80,9 @@ struct BreachesPage: Sendable {
 
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.reports, to: "read reports")
-        let query = try ReportsController.breachQuery(Self.cleaned(request), today: deps.today())
+        var query = try ReportsController.breachQuery(Self.cleaned(request), today: deps.today())
+        // The page lists the 25 most recently missed; the API, its CSV and the totals have them all.
+        query.missedLimit = 25
         let result = try await deps.reports.breaches(query, council: user.councilId)
         func href(_ path: String = "/reports/breaches", sort: BreachReport.Sort? = nil, offset: Int? = nil) -> String {
             var parts: [(String, String)] = []
