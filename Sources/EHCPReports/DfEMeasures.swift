@@ -113,8 +113,8 @@ public struct DfEMeasures: Sendable {
                 GROUP BY d.case_id, d.met_on
             ), meetings AS (
                 SELECT d.case_id, count(*)::int AS held FROM deadlines d
+                -- Held in the year: R-REVIEW-DECIDE-4W falls due 28 days after its meeting.
                 WHERE d.rule = 'R-REVIEW-DECIDE-4W' AND d.due_on BETWEEN $1::date + 28 AND $2::date + 28
-                  AND d.started_on BETWEEN $1::date AND $2::date
                 GROUP BY d.case_id
             ), counted AS (
                 SELECT p.age, r.case_id IS NOT NULL AS expected, r.met_on IS NOT NULL AND r.met_on <= $2::date AS completed,

@@ -252,9 +252,9 @@ CREATE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_e
 -- A rule's clocks by due date and by the day they were met, covering what the timeliness measures and the
 -- DfE's measures read, so a year of them is an index-only scan however many cases the council holds.
 CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on)
-    INCLUDE (case_id, met_on, status, excepted, started_on, review_outcome);
+    INCLUDE (case_id, met_on, status, review_outcome);
 CREATE INDEX deadlines_council_rule_met ON deadlines (council_id, rule, met_on)
-    INCLUDE (case_id, due_on, status, excepted, started_on) WHERE met_on IS NOT NULL;
+    INCLUDE (case_id, due_on, excepted) WHERE met_on IS NOT NULL;
 -- Missed duties by the day the case moved past them, with what the breach report's missed section
 -- filters and counts on (caseworker and team are kept on missed duties as on open ones); also its
 -- open list as of a day before that.

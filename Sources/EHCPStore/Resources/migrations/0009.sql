@@ -16,10 +16,10 @@ CREATE INDEX deadlines_moved_past ON deadlines (council_id, moved_past_on)
 -- A rule's clocks by due date and by the day met, covering what the timeliness and DfE measures read.
 DROP INDEX deadlines_council_rule_due;
 CREATE INDEX deadlines_council_rule_due ON deadlines (council_id, rule, due_on)
-    INCLUDE (case_id, met_on, status, excepted, started_on, review_outcome);
+    INCLUDE (case_id, met_on, status, review_outcome);
 DROP INDEX deadlines_council_rule_met;
 CREATE INDEX deadlines_council_rule_met ON deadlines (council_id, rule, met_on)
-    INCLUDE (case_id, due_on, status, excepted, started_on) WHERE met_on IS NOT NULL;
+    INCLUDE (case_id, due_on, excepted) WHERE met_on IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)
     RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
