@@ -28,10 +28,15 @@ struct CasePlanner {
         }
     }
 
-    /// After the plan ceases nothing more happens to the case.
+    /// After the plan ceases nothing more happens to the case, except the notices of decisions already made,
+    /// which the family is owed: those are sent the day the plan ceases, if not before.
     mutating func cease(on day: CivilDate) {
         add(day, .planCeased(PlanCeased(reason: random.pick(parameters.ceaseReasons))))
+        let owed = plan.filter { entry in
+            if case .decisionNoticeSent = entry.1 { entry.0 > day } else { false }
+        }
         plan.removeAll { $0.0 > day }
+        for (_, notice) in owed { plan.append((day, notice)) }
     }
 
     /// The whole life of a case opened on `requestOn`, up to `asOf` (later events are cut by the simulator).

@@ -21,19 +21,35 @@ public struct DfEMeasures: Sendable {
     /// One breakdown of the annual-review measures.
     public struct AnnualReviews: Sendable, Hashable, Codable {
         public var breakdown: String
-        public var review_expected = 0
-        public var review_not_expected = 0
-        public var review_completed = 0
-        public var review_not_completed = 0
-        public var meetings_held = 0
-        public var outcome_amended = 0
-        public var outcome_maintained = 0
-        public var outcome_ceased = 0
-        public var no_outcome_recorded = 0
-        public var decision_4_weeks = 0
-        public var decision_over_4_weeks = 0
+        public var reviewExpected = 0
+        public var reviewNotExpected = 0
+        public var reviewCompleted = 0
+        public var reviewNotCompleted = 0
+        public var meetingsHeld = 0
+        public var outcomeAmended = 0
+        public var outcomeMaintained = 0
+        public var outcomeCeased = 0
+        public var noOutcomeRecorded = 0
+        public var decision4Weeks = 0
+        public var decisionOver4Weeks = 0
 
         init(breakdown: String) { self.breakdown = breakdown }
+
+        /// The DfE's variable names, in JSON as in the CSV.
+        enum CodingKeys: String, CodingKey {
+            case breakdown
+            case reviewExpected = "review_expected"
+            case reviewNotExpected = "review_not_expected"
+            case reviewCompleted = "review_completed"
+            case reviewNotCompleted = "review_not_completed"
+            case meetingsHeld = "meetings_held"
+            case outcomeAmended = "outcome_amended"
+            case outcomeMaintained = "outcome_maintained"
+            case outcomeCeased = "outcome_ceased"
+            case noOutcomeRecorded = "no_outcome_recorded"
+            case decision4Weeks = "decision_4_weeks"
+            case decisionOver4Weeks = "decision_over_4_weeks"
+        }
 
         static let variables = [
             "review_expected", "review_not_expected", "review_completed", "review_not_completed", "meetings_held", "outcome_amended",
@@ -41,8 +57,8 @@ public struct DfEMeasures: Sendable {
         ]
         var values: [Int] {
             [
-                review_expected, review_not_expected, review_completed, review_not_completed, meetings_held, outcome_amended, outcome_maintained,
-                outcome_ceased, no_outcome_recorded, decision_4_weeks, decision_over_4_weeks,
+                reviewExpected, reviewNotExpected, reviewCompleted, reviewNotCompleted, meetingsHeld, outcomeAmended, outcomeMaintained,
+                outcomeCeased, noOutcomeRecorded, decision4Weeks, decisionOver4Weeks,
             ]
         }
     }
@@ -56,9 +72,15 @@ public struct DfEMeasures: Sendable {
     }
 
     public struct Requests: Sendable, Hashable, Codable {
-        public var request_outcome_six_weeks = 0
-        public var request_outcome_over_6_weeks = 0
-        public var request_outcome_six_weeks_pc: Double?
+        public var requestOutcomeSixWeeks = 0
+        public var requestOutcomeOver6Weeks = 0
+        public var requestOutcomeSixWeeksPc: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case requestOutcomeSixWeeks = "request_outcome_six_weeks"
+            case requestOutcomeOver6Weeks = "request_outcome_over_6_weeks"
+            case requestOutcomeSixWeeksPc = "request_outcome_six_weeks_pc"
+        }
     }
 
     public struct Result: Sendable, Hashable, Codable {
@@ -142,18 +164,18 @@ public struct DfEMeasures: Sendable {
             )
             for index in 0..<2 {
                 var counts = index == 0 ? total : byAge[group] ?? AnnualReviews(breakdown: group)
-                counts.review_expected += expected
-                counts.review_not_expected += notExpected
-                counts.review_completed += completed
-                counts.review_not_completed += expected - completed
-                counts.meetings_held += meetings
-                counts.outcome_amended += amend
-                counts.outcome_maintained += maintain
-                counts.outcome_ceased += cease
-                counts.no_outcome_recorded += completed - amend - maintain - cease
+                counts.reviewExpected += expected
+                counts.reviewNotExpected += notExpected
+                counts.reviewCompleted += completed
+                counts.reviewNotCompleted += expected - completed
+                counts.meetingsHeld += meetings
+                counts.outcomeAmended += amend
+                counts.outcomeMaintained += maintain
+                counts.outcomeCeased += cease
+                counts.noOutcomeRecorded += completed - amend - maintain - cease
                 // A decision with no meeting recorded cannot show it came within 4 weeks of one.
-                counts.decision_4_weeks += within
-                counts.decision_over_4_weeks += completed - within
+                counts.decision4Weeks += within
+                counts.decisionOver4Weeks += completed - within
                 if index == 0 { total = counts } else { byAge[group] = counts }
             }
         }
@@ -192,10 +214,10 @@ public struct DfEMeasures: Sendable {
             WHERE d.rule = 'R-DECIDE-6W' AND d.met_on BETWEEN $1::date AND $2::date AND s.opened_by = 'RequestReceived'
             """, [start.description, end.description]
         ).first {
-            requests.request_outcome_six_weeks = try row.decode(at: 0)
-            requests.request_outcome_over_6_weeks = try row.decode(at: 1)
-            let all = requests.request_outcome_six_weeks + requests.request_outcome_over_6_weeks
-            if all > 0 { requests.request_outcome_six_weeks_pc = (1000 * Double(requests.request_outcome_six_weeks) / Double(all)).rounded() / 10 }
+            requests.requestOutcomeSixWeeks = try row.decode(at: 0)
+            requests.requestOutcomeOver6Weeks = try row.decode(at: 1)
+            let all = requests.requestOutcomeSixWeeks + requests.requestOutcomeOver6Weeks
+            if all > 0 { requests.requestOutcomeSixWeeksPc = (1000 * Double(requests.requestOutcomeSixWeeks) / Double(all)).rounded() / 10 }
         }
 
         let englandReviews = englandFigures.annualReviews.first { $0.year == year }
@@ -233,8 +255,8 @@ extension DfEMeasures.Result {
                 header: ["time_period", "request_outcome_six_weeks", "request_outcome_over_6_weeks", "request_outcome_six_weeks_pc"],
                 rows: [
                     [
-                        period, String(requests.request_outcome_six_weeks), String(requests.request_outcome_over_6_weeks),
-                        requests.request_outcome_six_weeks_pc.map { String($0) },
+                        period, String(requests.requestOutcomeSixWeeks), String(requests.requestOutcomeOver6Weeks),
+                        requests.requestOutcomeSixWeeksPc.map { String($0) },
                     ]
                 ])
         }

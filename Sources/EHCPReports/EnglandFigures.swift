@@ -20,15 +20,27 @@ public struct EnglandFigures: Sendable, Decodable {
     /// The DfE's annual-review counts for England, with the DfE's variable names.
     public struct AnnualReviews: Sendable, Hashable, Codable {
         public var year: Int
-        public var review_expected: Int
-        public var review_completed: Int
-        public var outcome_amended: Int
-        public var outcome_maintained: Int
-        public var outcome_ceased: Int
-        public var no_outcome_recorded: Int
-        public var decision_4_weeks: Int
-        public var decision_over_4_weeks: Int
+        public var reviewExpected: Int
+        public var reviewCompleted: Int
+        public var outcomeAmended: Int
+        public var outcomeMaintained: Int
+        public var outcomeCeased: Int
+        public var noOutcomeRecorded: Int
+        public var decision4Weeks: Int
+        public var decisionOver4Weeks: Int
         public var source: String
+
+        enum CodingKeys: String, CodingKey {
+            case year, source
+            case reviewExpected = "review_expected"
+            case reviewCompleted = "review_completed"
+            case outcomeAmended = "outcome_amended"
+            case outcomeMaintained = "outcome_maintained"
+            case outcomeCeased = "outcome_ceased"
+            case noOutcomeRecorded = "no_outcome_recorded"
+            case decision4Weeks = "decision_4_weeks"
+            case decisionOver4Weeks = "decision_over_4_weeks"
+        }
     }
 
     public struct PlansInPlace: Sendable, Hashable, Codable {

@@ -63,29 +63,29 @@ struct DfEPage: Sendable {
         let notPublished = "Not published"
         func count(_ value: Int?) -> String { value.map { $0.formatted(.number.grouping(.automatic)) } ?? notPublished }
         let reviews: [Figure] = [
-            Figure(name: "Reviews expected in \(year)", value: count(total?.review_expected), england: count(england?.review_expected)),
-            Figure(name: "Reviews not expected (plans too new)", value: count(total?.review_not_expected), england: notPublished),
-            Figure(name: "Reviews completed by 31 December", value: count(total?.review_completed), england: count(england?.review_completed)),
-            Figure(name: "Review meetings held", value: count(total?.meetings_held), england: notPublished),
-            Figure(name: "Outcome: amend", value: count(total?.outcome_amended), england: count(england?.outcome_amended)),
-            Figure(name: "Outcome: maintain", value: count(total?.outcome_maintained), england: count(england?.outcome_maintained)),
-            Figure(name: "Outcome: cease", value: count(total?.outcome_ceased), england: count(england?.outcome_ceased)),
+            Figure(name: "Reviews expected in \(year)", value: count(total?.reviewExpected), england: count(england?.reviewExpected)),
+            Figure(name: "Reviews not expected (plans too new)", value: count(total?.reviewNotExpected), england: notPublished),
+            Figure(name: "Reviews completed by 31 December", value: count(total?.reviewCompleted), england: count(england?.reviewCompleted)),
+            Figure(name: "Review meetings held", value: count(total?.meetingsHeld), england: notPublished),
+            Figure(name: "Outcome: amend", value: count(total?.outcomeAmended), england: count(england?.outcomeAmended)),
+            Figure(name: "Outcome: maintain", value: count(total?.outcomeMaintained), england: count(england?.outcomeMaintained)),
+            Figure(name: "Outcome: cease", value: count(total?.outcomeCeased), england: count(england?.outcomeCeased)),
             Figure(
                 name: "Decisions within 4 weeks of the meeting",
-                value: "\(count(total?.decision_4_weeks)) (\(Self.percent(total?.decision_4_weeks ?? 0, of: total?.review_completed ?? 0)))",
-                england: england.map { "\(count($0.decision_4_weeks)) (\(Self.percent($0.decision_4_weeks, of: $0.review_completed)))" }
+                value: "\(count(total?.decision4Weeks)) (\(Self.percent(total?.decision4Weeks ?? 0, of: total?.reviewCompleted ?? 0)))",
+                england: england.map { "\(count($0.decision4Weeks)) (\(Self.percent($0.decision4Weeks, of: $0.reviewCompleted)))" }
                     ?? EnglandFigures.shipped.figure(.reviewDecide4W, exceptions: .excluded, year: year).map {
                         DashboardPage.number($0.percent) + "%"
                     }
                     ?? notPublished),
             Figure(
-                name: "Decisions over 4 weeks after the meeting", value: count(total?.decision_over_4_weeks),
-                england: count(england?.decision_over_4_weeks)),
+                name: "Decisions over 4 weeks after the meeting", value: count(total?.decisionOver4Weeks),
+                england: count(england?.decisionOver4Weeks)),
         ]
         let ages = result.annualReviews.dropFirst().map {
             AgeRow(
-                age: $0.breakdown.prefix(1).uppercased() + $0.breakdown.dropFirst(), expected: $0.review_expected, completed: $0.review_completed,
-                within: $0.decision_4_weeks, over: $0.decision_over_4_weeks, percent: Self.percent($0.decision_4_weeks, of: $0.review_completed))
+                age: $0.breakdown.prefix(1).uppercased() + $0.breakdown.dropFirst(), expected: $0.reviewExpected, completed: $0.reviewCompleted,
+                within: $0.decision4Weeks, over: $0.decisionOver4Weeks, percent: Self.percent($0.decision4Weeks, of: $0.reviewCompleted))
         }
         let transfers = result.phaseTransfers.map {
             Figure(
@@ -93,7 +93,7 @@ struct DfEPage: Sendable {
                 value: "\($0.finalByDeadline) of \($0.due) (\(Self.percent($0.finalByDeadline, of: $0.due)))", england: notPublished)
         }
         let requests = result.requests
-        let decided = requests.request_outcome_six_weeks + requests.request_outcome_over_6_weeks
+        let decided = requests.requestOutcomeSixWeeks + requests.requestOutcomeOver6Weeks
         let view = View(
             layout: Layout(title: "DfE measures", session: context.sessions.session, current: "/reports/dfe"),
             years: (2014...today.year).reversed().map { Option(value: String($0), text: String($0), selected: $0 == year) }, year: year,
@@ -101,7 +101,7 @@ struct DfEPage: Sendable {
             requests: [
                 Figure(
                     name: "Requests decided within 6 weeks",
-                    value: "\(requests.request_outcome_six_weeks) of \(decided) (\(Self.percent(requests.request_outcome_six_weeks, of: decided)))",
+                    value: "\(requests.requestOutcomeSixWeeks) of \(decided) (\(Self.percent(requests.requestOutcomeSixWeeks, of: decided)))",
                     england: result.england.requestOutcomeSixWeeksPercent.map { DashboardPage.number($0) + "%" } ?? notPublished)
             ],
             downloads: DfEMeasures.Table.allCases.map {

@@ -149,15 +149,15 @@ struct BruteForceTests {
         }
         let result = try await harness.read { try DfEMeasures().run(year: year, on: $0) }
         let total = try #require(result.annualReviews.first)
-        #expect(total.review_expected == expected && total.review_not_expected == notExpected)
-        #expect(total.review_completed == completed && total.review_not_completed == expected - completed)
-        #expect(total.meetings_held == meetings)
-        #expect(total.outcome_amended == outcomes[.amend, default: 0] && total.outcome_maintained == outcomes[.maintain, default: 0])
-        #expect(total.outcome_ceased == outcomes[.cease, default: 0])
-        #expect(total.decision_4_weeks == within && total.decision_over_4_weeks == over)
-        #expect(result.requests.request_outcome_six_weeks == sixWeeks && result.requests.request_outcome_over_6_weeks == overSix)
+        #expect(total.reviewExpected == expected && total.reviewNotExpected == notExpected)
+        #expect(total.reviewCompleted == completed && total.reviewNotCompleted == expected - completed)
+        #expect(total.meetingsHeld == meetings)
+        #expect(total.outcomeAmended == outcomes[.amend, default: 0] && total.outcomeMaintained == outcomes[.maintain, default: 0])
+        #expect(total.outcomeCeased == outcomes[.cease, default: 0])
+        #expect(total.decision4Weeks == within && total.decisionOver4Weeks == over)
+        #expect(result.requests.requestOutcomeSixWeeks == sixWeeks && result.requests.requestOutcomeOver6Weeks == overSix)
         #expect(expected > 20 && completed > 10 && meetings > 10 && sixWeeks > 10, "the caseload exercises the measures")
         // Every age group adds up to the total.
-        #expect(result.annualReviews.dropFirst().map(\.review_expected).reduce(0, +) == expected)
+        #expect(result.annualReviews.dropFirst().map(\.reviewExpected).reduce(0, +) == expected)
     }
 }

@@ -67,22 +67,22 @@ struct DfEMeasuresTests {
         #expect(result.census == date("2026-01-15"))
         let total = try #require(result.annualReviews.first)
         #expect(total.breakdown == "Total")
-        #expect(total.review_expected == 3 && total.review_not_expected == 1)
-        #expect(total.review_completed == 2 && total.review_not_completed == 1)
-        #expect(total.meetings_held == 3)
-        #expect(total.outcome_amended == 1 && total.outcome_maintained == 1 && total.outcome_ceased == 0 && total.no_outcome_recorded == 0)
-        #expect(total.decision_4_weeks == 1 && total.decision_over_4_weeks == 1)
-        #expect(total.decision_4_weeks + total.decision_over_4_weeks == total.review_completed)
+        #expect(total.reviewExpected == 3 && total.reviewNotExpected == 1)
+        #expect(total.reviewCompleted == 2 && total.reviewNotCompleted == 1)
+        #expect(total.meetingsHeld == 3)
+        #expect(total.outcomeAmended == 1 && total.outcomeMaintained == 1 && total.outcomeCeased == 0 && total.noOutcomeRecorded == 0)
+        #expect(total.decision4Weeks == 1 && total.decisionOver4Weeks == 1)
+        #expect(total.decision4Weeks + total.decisionOver4Weeks == total.reviewCompleted)
         let byAge = Dictionary(uniqueKeysWithValues: result.annualReviews.dropFirst().map { ($0.breakdown, $0) })
-        #expect(byAge["aged 9"]?.decision_4_weeks == 1 && byAge["aged 9"]?.review_completed == 1)
-        #expect(byAge["aged 10"]?.decision_over_4_weeks == 1 && byAge["aged 10"]?.outcome_amended == 1)
-        #expect(byAge["age unknown"]?.review_expected == 1 && byAge["age unknown"]?.review_not_expected == 1)
+        #expect(byAge["aged 9"]?.decision4Weeks == 1 && byAge["aged 9"]?.reviewCompleted == 1)
+        #expect(byAge["aged 10"]?.decisionOver4Weeks == 1 && byAge["aged 10"]?.outcomeAmended == 1)
+        #expect(byAge["age unknown"]?.reviewExpected == 1 && byAge["age unknown"]?.reviewNotExpected == 1)
 
         let school = try #require(result.phaseTransfers.first { $0.breakdown.hasPrefix("school") })
         #expect(school.due == 2 && school.finalByDeadline == 1)
-        #expect(result.requests.request_outcome_six_weeks == 1 && result.requests.request_outcome_over_6_weeks == 1)
-        #expect(result.requests.request_outcome_six_weeks_pc == 50.0)
-        #expect(result.england.annualReviews?.decision_4_weeks == 161_396)
+        #expect(result.requests.requestOutcomeSixWeeks == 1 && result.requests.requestOutcomeOver6Weeks == 1)
+        #expect(result.requests.requestOutcomeSixWeeksPc == 50.0)
+        #expect(result.england.annualReviews?.decision4Weeks == 161_396)
         #expect(result.csv(.annualReviews).hasPrefix("time_period,breakdown,review_expected,review_not_expected,review_completed"))
         #expect(result.csv(.annualReviews).contains("2025,Total,3,1,2,1,3,1,1,0,0,1,1\r\n"))
         #expect(result.csv(.phaseTransfers).contains("time_period,breakdown,due_25,final_25\r\n2025,school transfer (15 February),2,1\r\n"))
@@ -103,6 +103,6 @@ struct DfEMeasuresTests {
 
         // 2026: P3's meeting was in 2025, so its 2026 decision completes no review due in 2026.
         let next = try await harness.read { try DfEMeasures().run(year: 2026, on: $0) }
-        #expect(next.annualReviews.first?.meetings_held == 0)
+        #expect(next.annualReviews.first?.meetingsHeld == 0)
     }
 }
