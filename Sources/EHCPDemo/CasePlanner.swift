@@ -36,7 +36,10 @@ struct CasePlanner {
             if case .decisionNoticeSent = entry.1 { entry.0 > day } else { false }
         }
         plan.removeAll { $0.0 > day }
-        for (_, notice) in owed { plan.append((day, notice)) }
+        for (_, notice) in owed {
+            guard case .decisionNoticeSent(let sent) = notice, plan.contains(where: { $0.1.appealableDecision == sent.decision }) else { continue }
+            plan.append((day, notice))
+        }
     }
 
     /// The whole life of a case opened on `requestOn`, up to `asOf` (later events are cut by the simulator).
