@@ -306,6 +306,16 @@ def managers_morning(m, token, case_id, reference):
         "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);", link.get_attribute("href"))
     from_api = api(m.base, f"/v1/reports/dfe?year={year}&table=requests", token, accept="text/csv")
     check(downloaded == from_api and downloaded.startswith("time_period,request_outcome_six_weeks"), "the DfE table's CSV is the API's, byte for byte")
+    orders = api(m.base, "/v1/reports/tribunal-orders", token)["rows"]
+    check(len(orders) > 0, f"the demo's tribunal orders are reported ({len(orders)} deadlines)")
+    ordered = orders[0]["caseId"].lower()
+    m.get(f"/cases/{ordered}")
+    link = m.driver.find_element(By.PARTIAL_LINK_TEXT, "tribunal evidence pack")
+    downloaded = m.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);", link.get_attribute("href"))
+    from_api = api(m.base, f"/v1/cases/{ordered}/tribunal-evidence", token, accept="text/csv")
+    check(downloaded == from_api and downloaded.startswith("section,version,occurredOn"),
+          "a case with a tribunal order links to its evidence pack, the API's file byte for byte")
 
     print("==> The manager reassigns a case and downloads a SEN2 module", flush=True)
     m.get(f"/cases/{case_id}")
