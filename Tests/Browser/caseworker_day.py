@@ -308,6 +308,15 @@ def managers_morning(m, token, case_id, reference):
     check(downloaded == from_api and downloaded.startswith("time_period,request_outcome_six_weeks"), "the DfE table's CSV is the API's, byte for byte")
     orders = api(m.base, "/v1/reports/tribunal-orders", token)["rows"]
     check(len(orders) > 0, f"the demo's tribunal orders are reported ({len(orders)} deadlines)")
+    m.get("/reports/breaches")
+    m.follow(m.driver.find_element(By.LINK_TEXT, "a report of their own"))
+    check(m.h1() == "Tribunal orders and conceded appeals", "the breach report links to the tribunal-order report")
+    m.page("tribunal-orders")
+    check(len(m.finds("#order-deadlines tbody tr")) == len(orders), f"it lists the API's {len(orders)} deadlines")
+    link = m.driver.find_element(By.PARTIAL_LINK_TEXT, "Download this report as CSV")
+    downloaded = m.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);", link.get_attribute("href"))
+    check(downloaded == api(m.base, "/v1/reports/tribunal-orders", token, accept="text/csv"), "and its CSV is the API's, byte for byte")
     ordered = orders[0]["caseId"].lower()
     m.get(f"/cases/{ordered}")
     link = m.driver.find_element(By.PARTIAL_LINK_TEXT, "tribunal evidence pack")
