@@ -70,6 +70,12 @@ public struct EnglandFigures: Sendable, Decodable {
         }
     }
 
+    /// England's latest figure for a measure published for `year` or earlier, if any.
+    public func latest(_ measure: Measure, exceptions: ExceptionsPolicy, upTo year: Int) -> Figure? {
+        figures.filter { $0.measure == measure.rawValue && $0.year <= year && ($0.variant == nil || $0.variant == exceptions.rawValue) }
+            .max { $0.year < $1.year }
+    }
+
     /// Where a figure comes from, in words and an address.
     public func source(of figure: Figure) -> String { sources[figure.source] ?? figure.source }
 }

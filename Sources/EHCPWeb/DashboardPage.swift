@@ -52,11 +52,8 @@ struct DashboardPage: Sendable {
 
     /// England's latest published figure for a measure, for a year up to `to`'s ("46.1% in 2025").
     static func england(_ measure: Measure, before to: CivilDate) -> String? {
-        let figures = EnglandFigures.shipped
-        guard let year = (2017...to.year).reversed().first(where: { figures.figure(measure, exceptions: .excluded, year: $0) != nil }),
-            let figure = figures.figure(measure, exceptions: .excluded, year: year)
-        else { return nil }
-        return "\(number(figure.percent))% in \(year)"
+        guard let figure = EnglandFigures.shipped.latest(measure, exceptions: .excluded, upTo: to.year) else { return nil }
+        return "\(number(figure.percent))% in \(figure.year)"
     }
 
     /// Plain words for each measure, with the law it comes from.

@@ -291,6 +291,8 @@ def managers_morning(m, token, case_id, reference):
     check("England: 46.1% in 2025" in k20w.text, "the K-20W tile shows England's published figure")
     check(len(m.finds(".chart__svg title")) > 0 and any("England" in t.get_attribute("textContent") for t in m.finds(".chart__svg title")),
           "the K-20W chart draws England's line")
+    m.get("/dashboard?to=1990-06-30")
+    check(m.h1() == "Dashboard" and "England:" not in m.find("main").text, "a dashboard for a year before England's figures shows none, and works")
     m.follow(m.driver.find_element(By.LINK_TEXT, "DfE measures"))
     check(m.h1().startswith("The DfE's measures for"), "the DfE's measures open from the menu")
     m.page("dfe")
