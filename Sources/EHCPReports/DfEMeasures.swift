@@ -103,10 +103,16 @@ public struct DfEMeasures: Sendable {
 
     public init(england: EnglandFigures = .shipped) { self.englandFigures = england }
 
-    /// The DfE's age groups at 31 August: "2 and under", single years 3 to 19, "20 and over".
-    static func ageGroup(_ age: Int?) -> String {
-        guard let age else { return "age unknown" }
-        return age <= 2 ? "aged 2 and under" : age >= 20 ? "aged 20 and over" : "aged \(age)"
+    /// The DfE's age groups at 31 August: 2 and under, single years 3 to 19, 20 and over (nil: unknown).
+    static func ageGroup(_ age: Int?) -> Int? { age.map { min(max($0, 2), 20) } }
+
+    static func ageLabel(_ group: Int?) -> String {
+        switch group {
+        case nil: "age unknown"
+        case 2: "aged 2 and under"
+        case 20: "aged 20 and over"
+        case let age?: "aged \(age)"
+        }
     }
 
     public func run(year: Int, on connection: PostgresConnection) throws(PostgresError) -> Result {
@@ -153,7 +159,7 @@ public struct DfEMeasures: Sendable {
             FROM counted GROUP BY age
             """, [start.description, end.description, census.description, august.description])
         var total = AnnualReviews(breakdown: "Total")
-        var byAge: [String: AnnualReviews] = [:]
+        var byAge: [Int?: AnnualReviews] = [:]
         for row in rows.rows {
             let group = Self.ageGroup(try row.decodeIfPresent(Int.self, at: 0))
             let (expected, notExpected, completed, meetings) = (
@@ -163,7 +169,7 @@ public struct DfEMeasures: Sendable {
                 try row.decode(Int.self, at: 5), try row.decode(Int.self, at: 6), try row.decode(Int.self, at: 7), try row.decode(Int.self, at: 8)
             )
             for index in 0..<2 {
-                var counts = index == 0 ? total : byAge[group] ?? AnnualReviews(breakdown: group)
+                var counts = index == 0 ? total : byAge[group] ?? AnnualReviews(breakdown: Self.ageLabel(group))
                 counts.reviewExpected += expected
                 counts.reviewNotExpected += notExpected
                 counts.reviewCompleted += completed
@@ -179,7 +185,7 @@ public struct DfEMeasures: Sendable {
                 if index == 0 { total = counts } else { byAge[group] = counts }
             }
         }
-        let ages = byAge.values.sorted { Self.ageOrder($0.breakdown) < Self.ageOrder($1.breakdown) }
+        let ages = byAge.sorted { ($0.key ?? 99) < ($1.key ?? 99) }.map(\.value)
 
         // Reg 18: transfers due in the year (school by 15 February, post-16 by 31 March), finalised by then.
         var transfers = [
@@ -226,13 +232,6 @@ public struct DfEMeasures: Sendable {
         return Result(
             year: year, census: census, annualReviews: [total] + ages, phaseTransfers: phases + [phaseTotal], requests: requests,
             england: England(annualReviews: englandReviews, requestOutcomeSixWeeksPercent: englandRequests?.percent, sources: sources))
-    }
-
-    static func ageOrder(_ group: String) -> Int {
-        if group == "aged 2 and under" { return 2 }
-        if group == "aged 20 and over" { return 20 }
-        if let age = Int(group.dropFirst(5)) { return age }
-        return 99
     }
 }
 

@@ -167,7 +167,10 @@ struct CasePage: Sendable {
 
     static func describe(_ value: JSONValue) -> String {
         switch value {
-        case .string(let text): CivilDate(iso: text).map(\.long) ?? (RuleID(rawValue: text).map { "\($0.title) (\($0.rawValue))" } ?? text)
+        case .string(let text):
+            // A date in words, a rule by its title, a code (`finalPlan`) humanised, anything else as written.
+            CivilDate(iso: text).map(\.long) ?? RuleID(rawValue: text).map { "\($0.title) (\($0.rawValue))" }
+                ?? (text.allSatisfy(\.isLetter) && text.contains(where: \.isUppercase) && text.first?.isLowercase == true ? text.humanised : text)
         case .number(let number): number == number.rounded() ? String(Int(number)) : String(number)
         case .bool(let flag): flag ? "Yes" : "No"
         case .array(let items): items.map(describe).joined(separator: ", ")

@@ -44,10 +44,6 @@ struct DfEPage: Sendable {
         var hasSources: Bool
     }
 
-    static func year(_ request: Request, today: CivilDate) -> Int {
-        request.uri.queryParameters["year"].flatMap { Int($0) }.flatMap { (2014...today.year).contains($0) ? $0 : nil } ?? today.year - 1
-    }
-
     /// "47.6%" of `part` in `whole`, or "No cases".
     static func percent(_ part: Int, of whole: Int) -> String {
         whole == 0 ? "No cases" : DashboardPage.number((1000 * Double(part) / Double(whole)).rounded() / 10) + "%"
@@ -56,7 +52,8 @@ struct DfEPage: Sendable {
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
         let user = try context.require(Roles.reports, to: "read reports")
         let today = deps.today()
-        let year = Self.year(request, today: today)
+        // The last whole year, unless another is asked for.
+        let year = SEN2Page.year(request, today: today, otherwise: today.year - 1)
         let result = try await deps.reports.dfe(year: year, council: user.councilId)
         let total = result.annualReviews.first
         let england = result.england.annualReviews

@@ -33,8 +33,9 @@ struct SEN2Page: Sendable {
         var validationHref: String
     }
 
-    static func year(_ request: Request, today: CivilDate) -> Int {
-        request.uri.queryParameters["year"].flatMap { Int($0) }.flatMap { (2014...today.year).contains($0) ? $0 : nil } ?? today.year
+    /// The calendar year a report page asks for (`?year=`, from 2014 to this year), else `otherwise`.
+    static func year(_ request: Request, today: CivilDate, otherwise: Int? = nil) -> Int {
+        request.uri.queryParameters["year"].flatMap { Int($0) }.flatMap { (2014...today.year).contains($0) ? $0 : nil } ?? otherwise ?? today.year
     }
 
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {

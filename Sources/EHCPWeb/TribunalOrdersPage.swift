@@ -61,14 +61,19 @@ struct TribunalOrdersPage: Sendable {
         }
     }
 
-    @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
+    /// The report from 1 January two years back to today, as the API gives it by default.
+    func report(_ context: APIContext) async throws -> TribunalOrdersReport.Result {
         let user = try context.require(Roles.reports, to: "read reports")
         let today = deps.today()
-        let from = CivilDate(year: today.year - 2, month: 1, day: 1)!
-        let result = try await deps.reports.tribunalOrders(from: from, to: today, asOf: today, council: user.councilId)
+        return try await deps.reports.tribunalOrders(
+            from: CivilDate(year: today.year - 2, month: 1, day: 1)!, to: today, asOf: today, council: user.councilId)
+    }
+
+    @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
+        let result = try await report(context)
         let view = View(
             layout: Layout(title: "Tribunal orders", session: context.sessions.session, current: "/reports/tribunal-orders"),
-            from: from.long, to: today.long,
+            from: result.from.long, to: result.to.long,
             totals: result.totals.map {
                 Total(
                     what: Self.what($0.source, $0.type), year: $0.year, deadlines: $0.deadlines, onTime: $0.metOnTime, late: $0.metLate,
@@ -87,10 +92,7 @@ struct TribunalOrdersPage: Sendable {
 
     /// The same report as the CSV file the API gives.
     @Sendable func csv(_ request: Request, context: APIContext) async throws -> Response {
-        let user = try context.require(Roles.reports, to: "read reports")
-        let today = deps.today()
-        let from = CivilDate(year: today.year - 2, month: 1, day: 1)!
-        let result = try await deps.reports.tribunalOrders(from: from, to: today, asOf: today, council: user.councilId)
-        return ReportsController.csv(result.csv, filename: "tribunal-orders-\(from)-to-\(today).csv")
+        let result = try await report(context)
+        return ReportsController.csv(result.csv, filename: "tribunal-orders-\(result.from)-to-\(result.to).csv")
     }
 }

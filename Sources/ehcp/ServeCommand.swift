@@ -63,6 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "ehcp")
         let resolved: DatabaseOptions.Connection
         var demoUsers: [DemoSeeder.DemoUser] = []
+        var service: ServiceSettings
         do {
             resolved = try database.openMigrated(logger: logger)
             let owner = try database.connect(resolved.owner)
@@ -70,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             let empty = try demo && owner.query("SELECT NOT EXISTS (SELECT 1 FROM case_streams)").first!.decode(Bool.self, at: 0)
             for risk in try DurabilityCheck.risks(on: owner) { logger.error("\(risk)") }
             owner.close()
-            var service = try ServiceSettings.from(settings)
+            service = try ServiceSettings.from(settings)
             service.local = try database.withStoredDefaults(service.local, resolved, logger: logger)
             try database.rebuildStaleProjections(resolved, engine: try service.engine(), logger: logger)
             if empty {
@@ -86,8 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServiceConfiguration(conninfo: resolved.service)
         configuration.server = ServerConfiguration(host: host, port: port)
         configuration.connections = connections
-        configuration.settings = try ServiceSettings.from(settings)
-        configuration.settings.local = try database.withStoredDefaults(configuration.settings.local, resolved, logger: logger)
+        configuration.settings = service
         configuration.runsScheduler = scheduler
         configuration.sweepInterval = .seconds(max(1, sweepInterval))
         configuration.cachedCases = cachedCases
@@ -96,11 +96,11 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("ehcp: cannot read the targets file '\(targets ?? "")': \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let service = try EHCPService(configuration, logger: logger)
-        defer { service.shutdown() }
+        let running = try EHCPService(configuration, logger: logger)
+        defer { running.shutdown() }
         let welcome = Self.welcome(base: "http://\(host):\(port)", demoUsers: demoUsers)
-        let app = service.application(logger: logger) { FileHandle.standardOutput.write(Data(welcome.utf8)) }
-        let warming = Task { [writer = service.api.cases.writer] in
+        let app = running.application(logger: logger) { FileHandle.standardOutput.write(Data(welcome.utf8)) }
+        let warming = Task { [writer = running.api.cases.writer] in
             let started = ContinuousClock.now
             do {
                 let held = try await writer.holdOpenCases()

@@ -109,20 +109,11 @@ public struct CaseWork: Sendable {
 
     /// Every event of the case in version order; empty when it is not in the caller's council.
     public func timeline(_ caseId: UUID, for caller: Caller) async throws -> [StoredEvent] {
-        try await pool.transaction(council: caller.council) { connection in
-            let stored = try repository.store.readStream(caseId: caseId, on: connection)
-            guard !stored.isEmpty else { return [] }
-            for event in stored { _ = try event.recorded() }  // logged only once it can be delivered
-            let childId = try CaseQueries().header(caseId: caseId, on: connection)?.childId
-            try AccessLog().record(
-                .readTimeline, user: caller.userId, actor: caller.name, caseId: caseId, childId: childId, request: caller.request,
-                on: connection)
-            return stored
-        }
+        try await referencedTimeline(caseId, for: caller)?.events ?? []
     }
 
-    /// The case's reference and every event, for an evidence pack that holds no child's details: logged as
-    /// a read of the timeline only. nil when the case is not in the caller's council.
+    /// The case's reference and every event (the timeline, and the evidence pack, which holds no child's
+    /// details): logged as a read of the timeline. nil when the case is not in the caller's council.
     public func referencedTimeline(_ caseId: UUID, for caller: Caller) async throws -> (reference: String, events: [StoredEvent])? {
         try await pool.transaction(council: caller.council) { connection in
             guard let header = try CaseQueries().header(caseId: caseId, on: connection) else { return nil }
