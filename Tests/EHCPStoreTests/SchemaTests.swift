@@ -20,10 +20,10 @@ struct SchemaTests {
         let database = try TestDatabase.make(migrate: false)
         let connection = try database.connect()
         let migrator = try Migrator()
-        #expect(try migrator.migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        #expect(try migrator.migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
         #expect(try migrator.migrate(on: connection) == [])
-        #expect(try migrator.currentVersion(on: connection) == 9)
-        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 9)
+        #expect(try migrator.currentVersion(on: connection) == 10)
+        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 10)
         // A new database has nothing computed by an older engine.
         #expect(try connection.query("SELECT count(*) FROM projections_stale").first?.decode(Int.self, at: 0) == 0)
         #expect(try connection.query("SELECT count(*) FROM local_setting_defaults").first?.decode(Int.self, at: 0) == 0)
@@ -82,6 +82,13 @@ struct SchemaTests {
             DROP INDEX deadlines_council_rule_met;
             CREATE INDEX deadlines_council_rule_met ON deadlines (council_id, rule, met_on) WHERE met_on IS NOT NULL;
             DROP TABLE local_setting_defaults;
+            ALTER TABLE users DROP COLUMN email, DROP COLUMN email_on_breach, DROP COLUMN email_on_reminder, DROP COLUMN email_digest,
+                DROP COLUMN email_failed_at, DROP COLUMN email_failure;
+            DROP INDEX outbox_email_alert; DROP INDEX outbox_email_digest; DROP INDEX outbox_notify_status; DROP INDEX outbox_pending;
+            ALTER TABLE outbox DROP COLUMN channel, DROP COLUMN recipient, DROP COLUMN digest_day, DROP COLUMN transport, DROP COLUMN provider_id,
+                DROP COLUMN delivery_status, DROP COLUMN status_checked_at;
+            ALTER TABLE outbox ALTER COLUMN subscription_id SET NOT NULL, ALTER COLUMN alert_id SET NOT NULL;
+            CREATE INDEX outbox_pending ON outbox (available_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
             CREATE OR REPLACE FUNCTION ehcp_deadline_status(p_status text, p_kind text, p_due date, p_excepted boolean, p_today date)
                 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
                 AS $$ SELECT CASE WHEN p_status <> 'open' THEN p_status
@@ -92,7 +99,7 @@ struct SchemaTests {
             """)
         try connection.execute("DELETE FROM schema_migrations WHERE version > 1")
 
-        #expect(try Migrator().migrate(on: connection) == [2, 3, 4, 5, 6, 7, 8, 9])
+        #expect(try Migrator().migrate(on: connection) == [2, 3, 4, 5, 6, 7, 8, 9, 10])
         // Migration 9 leaves a note that the projections need rebuilding; the rebuild clears it.
         #expect(try connection.query("SELECT count(*) FROM projections_stale").first!.decode(Int.self, at: 0) == 1)
         // … and that decision notices are checked from the upgrade on: earlier decisions have none recorded.

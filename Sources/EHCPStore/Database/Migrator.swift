@@ -52,6 +52,9 @@ public struct Migrator: Sendable {
             Migration(
                 version: 9, description: "missed and expired clocks: a moved-past overdue duty is stored as missed, with its day",
                 sql: try resource("0009", in: "migrations")),
+            Migration(
+                version: 10, description: "deadline alerts by email: addresses and choices, emails and digests in the outbox",
+                sql: try resource("0010", in: "migrations")),
         ]
     }
 

@@ -41,14 +41,36 @@ public struct AlertWork: Sendable {
         try await pool.transaction(council: council) { try OutboxQueries().unsubscribe(id, on: $0) }
     }
 
-    public func deadLetters(limit: Int, council: UUID) async throws -> [OutboxQueries.DeadLetter] {
-        try await pool.transaction(council: council) { try OutboxQueries().deadLetters(limit: limit, on: $0) }
+    public func deadLetters(channel: String, limit: Int, council: UUID) async throws -> [OutboxQueries.DeadLetter] {
+        try await pool.transaction(council: council) { try OutboxQueries().deadLetters(channel: channel, limit: limit, on: $0) }
     }
 
-    /// Sends a dead delivery again; `reply` is told whether it was in the dead letter.
+    /// Sends a dead delivery of the channel again; `reply` is told whether it was in the dead letter.
     public func redrive(
-        deliveryId: UUID, council: UUID, once: Idempotency?, reply: @escaping @Sendable (Bool) throws -> KeptResponse
+        deliveryId: UUID, channel: String, council: UUID, once: Idempotency?, reply: @escaping @Sendable (Bool) throws -> KeptResponse
     ) async throws -> KeptResponse {
-        try await StoredResponses.once(once, council: council, pool: pool) { try reply(try OutboxQueries().redrive(deliveryId: deliveryId, on: $0)) }
+        try await StoredResponses.once(once, council: council, pool: pool) {
+            try reply(try OutboxQueries().redrive(deliveryId: deliveryId, channel: channel, on: $0))
+        }
+    }
+
+    /// A person's email address and choices.
+    public func emailChoices(of name: String, council: UUID) async throws -> EmailChoices? {
+        try await pool.transaction(council: council) { try EmailChoices.of(name, on: $0) }
+    }
+
+    /// Saves a person's choices; `reply` is told whether they exist.
+    public func chooseEmails(
+        of name: String, onBreach: Bool, onReminder: Bool, dailyDigest: Bool, council: UUID, once: Idempotency?,
+        reply: @escaping @Sendable (Bool) throws -> KeptResponse
+    ) async throws -> KeptResponse {
+        try await StoredResponses.once(once, council: council, pool: pool) {
+            try reply(try EmailChoices.choose(name, onBreach: onBreach, onReminder: onReminder, dailyDigest: dailyDigest, on: $0))
+        }
+    }
+
+    /// A team's people whose address bounced, for their manager.
+    public func emailFailures(team: String, council: UUID) async throws -> [EmailChoices.Failure] {
+        try await pool.transaction(council: council) { try EmailChoices.failures(team: team, on: $0) }
     }
 }

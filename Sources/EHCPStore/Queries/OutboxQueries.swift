@@ -44,39 +44,46 @@ public struct OutboxQueries: Sendable {
             == 1
     }
 
-    /// A delivery that ran out of attempts. Never carries the subscription's URL or secret: a URL can
-    /// hold a receiver's own token, and the dead letter is read by managers and auditors too.
+    /// A delivery that ran out of attempts or was refused for good. Never carries a subscription's URL
+    /// or secret: a URL can hold a receiver's own token, and the dead letter is read by managers and
+    /// auditors too. An email's says who it was for and what it said (a case reference, never a child's details).
     public struct DeadLetter: Sendable, Hashable, Encodable {
         public var deliveryId: UUID
-        public var subscriptionId: UUID
+        public var channel: String
+        public var subscriptionId: UUID?
+        public var recipient: String?
         public var attempts: Int
         public var lastError: String?
         public var deadAt: Date
         public var payload: String
     }
 
-    public func deadLetters(limit: Int, on connection: PostgresConnection) throws(PostgresError) -> [DeadLetter] {
+    /// The dead letter of one channel ('webhook' or 'email'), newest first.
+    public func deadLetters(channel: String, limit: Int, on connection: PostgresConnection) throws(PostgresError) -> [DeadLetter] {
         try connection.query(
             """
-            SELECT o.delivery_id, o.subscription_id, o.attempts, o.last_error, o.dead_at, o.payload
-            FROM outbox o JOIN webhook_subscriptions w USING (subscription_id)
-            WHERE o.dead_at IS NOT NULL AND w.disabled_at IS NULL ORDER BY o.dead_at DESC LIMIT $1
-            """, [limit]
+            SELECT o.delivery_id, o.channel, o.subscription_id, o.recipient, o.attempts, o.last_error, o.dead_at, o.payload
+            FROM outbox o LEFT JOIN webhook_subscriptions w USING (subscription_id)
+            WHERE o.dead_at IS NOT NULL AND o.channel = $2 AND (w.subscription_id IS NULL OR w.disabled_at IS NULL)
+            ORDER BY o.dead_at DESC LIMIT $1
+            """, [limit, channel]
         ).rows.map { row throws(PostgresError) in
             DeadLetter(
-                deliveryId: try row.decode(at: 0), subscriptionId: try row.decode(at: 1), attempts: try row.decode(at: 2),
-                lastError: try row.decodeIfPresent(at: 3), deadAt: try row.decode(at: 4), payload: try row.decode(at: 5))
+                deliveryId: try row.decode(at: 0), channel: try row.decode(at: 1), subscriptionId: try row.decodeIfPresent(at: 2),
+                recipient: try row.decodeIfPresent(at: 3), attempts: try row.decode(at: 4), lastError: try row.decodeIfPresent(at: 5),
+                deadAt: try row.decode(at: 6), payload: try row.decode(at: 7))
         }
     }
 
-    /// Puts a dead delivery back in the queue with a fresh set of attempts; false when it is not dead.
-    public func redrive(deliveryId: UUID, on connection: PostgresConnection) throws(PostgresError) -> Bool {
+    /// Puts a dead delivery of the channel back in the queue with a fresh set of attempts; false when it is not dead.
+    public func redrive(deliveryId: UUID, channel: String, on connection: PostgresConnection) throws(PostgresError) -> Bool {
         try connection.query(
             """
             UPDATE outbox o SET dead_at = NULL, attempts = 0, available_at = now(), leased_until = NULL, last_error = NULL
-            FROM webhook_subscriptions w
-            WHERE o.delivery_id = $1 AND o.dead_at IS NOT NULL AND w.subscription_id = o.subscription_id AND w.disabled_at IS NULL
-            """, [deliveryId]
+            WHERE o.delivery_id = $1 AND o.dead_at IS NOT NULL AND o.channel = $2
+              AND (o.subscription_id IS NULL
+                   OR o.subscription_id IN (SELECT subscription_id FROM webhook_subscriptions WHERE disabled_at IS NULL))
+            """, [deliveryId, channel]
         ).affected == 1
     }
 }

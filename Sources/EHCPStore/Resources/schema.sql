@@ -54,6 +54,13 @@ CREATE TABLE users (
     password_hash text,                        -- scrypt (PasswordHash), for the web pages; never readable by the service
     totp_secret text,                          -- two-factor sign-in (RFC 6238), set at enrolment; never readable by the service
     totp_last_step bigint,                     -- the last code's time step used: each signs in once
+    -- Alerts by email (migration 10): set by an administrator with the owner's login, never by the service.
+    email       text CHECK (email IS NULL OR (length(email) <= 254 AND email ~ '^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$')),
+    email_on_breach   boolean NOT NULL DEFAULT true,
+    email_on_reminder boolean NOT NULL DEFAULT false,
+    email_digest      boolean NOT NULL DEFAULT true,
+    email_failed_at   timestamptz,                 -- a permanent failure to deliver, shown until the address changes
+    email_failure     text,
     UNIQUE (council_id, name)
 );
 
@@ -317,24 +324,39 @@ CREATE TABLE webhook_subscriptions (
     disabled_at     timestamptz
 );
 
--- Webhook deliveries waiting or done: one per alert per matching subscription. A dispatcher claims rows
--- with FOR UPDATE SKIP LOCKED and leases them (leased_until) while it posts, so no two send the same row;
--- a crash mid-post lets the lease run out and the row is retried (receivers de-duplicate by delivery_id).
+-- Deliveries waiting or done, on two channels: a webhook per alert per matching subscription, and an
+-- email per alert its recipient chose or a daily digest per person per day. A dispatcher claims rows
+-- with FOR UPDATE SKIP LOCKED and leases them (leased_until) while it sends, so no two send the same
+-- row; a crash mid-send lets the lease run out and the row is retried (receivers de-duplicate by
+-- delivery_id, which is also the email's Message-ID).
 CREATE TABLE outbox (
     delivery_id     uuid PRIMARY KEY,
     council_id      uuid NOT NULL,
-    alert_id        bigint NOT NULL REFERENCES alerts,
-    subscription_id uuid NOT NULL REFERENCES webhook_subscriptions,
-    payload         text NOT NULL,                 -- the exact JSON body that is signed and posted
+    alert_id        bigint REFERENCES alerts,
+    subscription_id uuid REFERENCES webhook_subscriptions,
+    payload         text NOT NULL,                 -- the exact JSON body that is signed and posted, or the email's content
     created_at      timestamptz NOT NULL DEFAULT now(),
     available_at    timestamptz NOT NULL DEFAULT now(),
     leased_until    timestamptz,
     attempts        integer NOT NULL DEFAULT 0,
     delivered_at    timestamptz,
     dead_at         timestamptz,
-    last_error      text
+    last_error      text,
+    channel         text NOT NULL DEFAULT 'webhook' CHECK (channel IN ('webhook', 'email')),
+    recipient       text,                          -- email: the user's name; the address is read when sending
+    digest_day      date,                          -- email: the day a daily digest covers
+    transport       text,                          -- email: 'smtp' or 'notify', as sent
+    provider_id     text,                          -- GOV.UK Notify's notification id
+    delivery_status text,                          -- Notify's status read back: delivered, permanent-failure, …
+    status_checked_at timestamptz,
+    CONSTRAINT outbox_channel_shape CHECK (
+        (channel = 'webhook' AND subscription_id IS NOT NULL AND alert_id IS NOT NULL)
+        OR (channel = 'email' AND subscription_id IS NULL AND recipient IS NOT NULL AND (alert_id IS NULL) <> (digest_day IS NULL)))
 );
-CREATE INDEX outbox_pending ON outbox (available_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
+CREATE INDEX outbox_pending ON outbox (channel, available_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
+CREATE UNIQUE INDEX outbox_email_alert ON outbox (alert_id) WHERE channel = 'email';
+CREATE UNIQUE INDEX outbox_email_digest ON outbox (council_id, recipient, digest_day) WHERE digest_day IS NOT NULL;
+CREATE INDEX outbox_notify_status ON outbox (delivered_at) WHERE provider_id IS NOT NULL AND status_checked_at IS NULL;
 CREATE INDEX outbox_dead ON outbox (council_id, dead_at) WHERE dead_at IS NOT NULL;
 
 -- Every read or change of a child's personal record, by whom and in which request (append-only for the app).
@@ -396,7 +418,10 @@ CREATE POLICY council_webhooks ON webhook_subscriptions USING (council_id = (SEL
 -- What the application role may do. Note: events get SELECT and INSERT only, never UPDATE or DELETE.
 GRANT USAGE ON SCHEMA public TO ehcp_app;
 GRANT SELECT ON councils TO ehcp_app;
-GRANT SELECT (user_id, council_id, name, role, team, created_at, disabled_at) ON users TO ehcp_app;
+GRANT SELECT (user_id, council_id, name, role, team, created_at, disabled_at,
+    email, email_on_breach, email_on_reminder, email_digest, email_failed_at, email_failure) ON users TO ehcp_app;
+-- People choose their own emails; the dispatcher notes an address that bounces. The address itself is the owner's to set.
+GRANT UPDATE (email_on_breach, email_on_reminder, email_digest, email_failed_at, email_failure) ON users TO ehcp_app;
 GRANT EXECUTE ON FUNCTION ehcp_authenticate(text) TO ehcp_app;
 GRANT SELECT, INSERT ON events, idempotency_keys, idempotent_responses, access_log TO ehcp_app;
 GRANT SELECT, INSERT, UPDATE ON case_streams, children TO ehcp_app;

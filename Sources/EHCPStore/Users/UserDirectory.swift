@@ -42,6 +42,7 @@ public struct UserDirectory: Sendable {
         case ambiguousTokenId(String)
         case malformedTokenId(String)
         case disabledUser(String)
+        case notAnAddress(String)
 
         public var description: String {
             switch self {
@@ -54,6 +55,7 @@ public struct UserDirectory: Sendable {
             case .malformedTokenId(let id):
                 "'\(id)' is not a token id: ids are at least \(UserDirectory.tokenIdLength) hex digits, as 'ehcp tokens list' shows them"
             case .disabledUser(let name): "user '\(name)' is disabled; let them back in first with: ehcp users enable \(name)"
+            case .notAnAddress(let text): "email: '\(text)' is not an email address (one mailbox, like name@council.gov.uk, without a display name)"
             }
         }
     }
@@ -215,6 +217,15 @@ public struct UserDirectory: Sendable {
         }
     }
 
+    /// Sets (or, with nil, removes) the address a user's alerts are emailed to, and clears any note that
+    /// the old one bounced. Owner's connection only: the service may not redirect anyone's alerts.
+    public func setEmail(userId: UUID, address: String?, on connection: PostgresConnection) throws {
+        if let address, !EmailChoices.isAddress(address) {
+            throw Failure.notAnAddress(address)
+        }
+        try connection.query("UPDATE users SET email = $2, email_failed_at = NULL, email_failure = NULL WHERE user_id = $1", [userId, address])
+    }
+
     /// Lets a disabled user back in; they need a new token (`createToken`), since disabling revoked the old ones.
     public func enable(userId: UUID, on connection: PostgresConnection) throws {
         try connection.query("UPDATE users SET disabled_at = NULL WHERE user_id = $1", [userId])
@@ -233,6 +244,9 @@ public struct UserDirectory: Sendable {
         /// Whether they have a password for the web pages, and an authenticator app set up.
         public var hasPassword: Bool
         public var hasSecondFactor: Bool
+        /// Where their alerts are emailed, and whether it last bounced.
+        public var email: String?
+        public var emailFailed: Bool
     }
 
     /// A council's users, by name.
@@ -241,7 +255,7 @@ public struct UserDirectory: Sendable {
             """
             SELECT u.name, u.role, u.team, u.disabled_at IS NOT NULL,
                    count(t.token_hash)::int, to_char(max(t.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-                   u.password_hash IS NOT NULL, u.totp_secret IS NOT NULL
+                   u.password_hash IS NOT NULL, u.totp_secret IS NOT NULL, u.email, u.email_failed_at IS NOT NULL
             FROM users u
             LEFT JOIN api_tokens t ON t.user_id = u.user_id AND t.revoked_at IS NULL AND t.expires_at > now()
             WHERE u.council_id = $1
@@ -253,7 +267,7 @@ public struct UserDirectory: Sendable {
             return Listing(
                 name: try row.decode(at: 0), role: known, team: try row.decodeIfPresent(at: 2), disabled: try row.decode(at: 3),
                 liveTokens: try row.decode(at: 4), lastExpiry: try row.decodeIfPresent(at: 5), hasPassword: try row.decode(at: 6),
-                hasSecondFactor: try row.decode(at: 7))
+                hasSecondFactor: try row.decode(at: 7), email: try row.decodeIfPresent(at: 8), emailFailed: try row.decode(at: 9))
         }
     }
 
