@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
@@ -84,11 +85,20 @@ let package = Package(
             resources: [.copy("Resources/templates"), .copy("Resources/assets")],
             swiftSettings: strict
         ),
-        // Deadline sweep (breaches, reminders), alerts and webhook delivery.
+        // A small SMTP client over SwiftNIO (STARTTLS, implicit TLS, AUTH): knows nothing of cases.
+        .target(
+            name: "SMTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        // Deadline sweep (breaches, reminders), alerts, and their delivery by webhook and email.
         .target(
             name: "EHCPScheduler",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "Postgres",
+                "EHCPDomain", "EHCPStore", "Postgres", "SMTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -109,7 +119,7 @@ let package = Package(
         .target(
             name: "EHCPServer",
             dependencies: [
-                "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPWeb", "EHCPScheduler", "EHCPReports", "Postgres",
+                "EHCPDomain", "EHCPStore", "EHCPAPI", "EHCPWeb", "EHCPScheduler", "EHCPReports", "Postgres", "SMTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -171,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "EHCPSchedulerTests",
             dependencies: [
-                "EHCPScheduler", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport",
+                "EHCPScheduler", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport", "SMTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -182,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "EHCPServerTests",
             dependencies: [
-                "EHCPServer", "EHCPAPI", "EHCPWeb", "EHCPScheduler", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport",
+                "EHCPServer", "EHCPAPI", "EHCPWeb", "EHCPScheduler", "EHCPStore", "EHCPDomain", "Postgres", "TestSupport", "SMTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
