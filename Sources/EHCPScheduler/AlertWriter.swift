@@ -4,11 +4,14 @@ import Foundation
 import Postgres
 
 /// Writes the alerts for breaches and reminders: a feed row for the case's caseworker and for each
-/// manager of their team, and a webhook delivery per alert per matching subscription. Collects a batch's
-/// alerts and writes them in two statements (`flush`) inside the transaction that records the events,
-/// so alerts exist exactly when their events do.
+/// manager of their team, a webhook delivery per alert per matching subscription, and an email per alert
+/// whose recipient chose that kind (`EmailChoices`), when email is set up (`emailLinks`). Collects a
+/// batch's alerts and writes them inside the transaction that records the events (`flush`), so alerts
+/// and their deliveries exist exactly when their events do: one breach, one email per recipient.
 struct AlertWriter {
     let council: UUID
+    /// Where emails link to; nil when the service sends no email.
+    let emailLinks: EmailContent.Links?
     private var managersByTeam: [String: [String]] = [:]
     private var pending: [Pending] = []
 
@@ -24,9 +27,13 @@ struct AlertWriter {
         var daysOverdue: Int?
         var recipient: String
         var role: String
+        var team: String?
     }
 
-    init(council: UUID) { self.council = council }
+    init(council: UUID, emailLinks: EmailContent.Links? = nil) {
+        self.council = council
+        self.emailLinks = emailLinks
+    }
 
     /// Queues the alerts for one recorded breach or reminder; returns how many.
     mutating func add(
@@ -52,7 +59,8 @@ struct AlertWriter {
             pending.append(
                 Pending(
                     caseId: caseId, version: version, kind: kind, reference: reference, rule: rule, key: key, dueOn: dueOn, daysBefore: daysBefore,
-                    daysOverdue: kind == "breach" ? dueOn.days(until: today) : nil, recipient: recipient.name, role: recipient.role))
+                    daysOverdue: kind == "breach" ? dueOn.days(until: today) : nil, recipient: recipient.name, role: recipient.role,
+                    team: facts.team))
         }
         return recipients.count
     }
@@ -84,6 +92,7 @@ struct AlertWriter {
             )
         }
         let alertIds = Dictionary(ids.map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
+        try queueEmails(alertIds, on: connection)
         let subscriptions = try connection.query(
             "SELECT subscription_id, array_to_string(kinds, ',') FROM webhook_subscriptions WHERE disabled_at IS NULL"
         ).rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1).split(separator: ",").map(String.init)) }
@@ -110,6 +119,41 @@ struct AlertWriter {
             [
                 council, PostgresArray(deliveries.map(\.0.postgresText)), PostgresArray(deliveries.map(\.1.postgresText)),
                 PostgresArray(deliveries.map { String($0.2) }), PostgresArray(deliveries.map(\.3)),
+            ])
+    }
+}
+
+extension AlertWriter {
+    /// An email for each new alert whose recipient has an address and chose its kind.
+    fileprivate func queueEmails(_ alertIds: [String: Int64], on connection: PostgresConnection) throws {
+        guard let links = emailLinks, !alertIds.isEmpty else { return }
+        let names = Array(Set(pending.map(\.recipient)))
+        let choices = try Dictionary(
+            connection.query(
+                "SELECT name, \(EmailChoices.columns) FROM users WHERE name = ANY($1::text[]) AND email IS NOT NULL AND disabled_at IS NULL",
+                [PostgresArray(names)]
+            ).rows.map { (try $0.decode(String.self, at: 0), try EmailChoices($0, from: 1)) }, uniquingKeysWith: { a, _ in a })
+        var rows: [(UUID, Int64, String, String)] = []
+        for alert in pending {
+            guard let alertId = alertIds["\(alert.caseId)/\(alert.version)/\(alert.recipient)"],
+                choices[alert.recipient]?.emails(kind: alert.kind) == true
+            else { continue }
+            let content = EmailContent.alert(
+                kind: alert.kind, reference: alert.reference, caseId: alert.caseId, rule: alert.rule, key: alert.key, dueOn: alert.dueOn,
+                daysBefore: alert.daysBefore, daysOverdue: alert.daysOverdue, role: alert.role, team: alert.team, links: links)
+            rows.append((UUID(), alertId, alert.recipient, content.json))
+        }
+        guard !rows.isEmpty else { return }
+        try connection.query(
+            """
+            INSERT INTO outbox (delivery_id, council_id, channel, alert_id, recipient, payload)
+            SELECT e.id, $1, 'email', e.alert, e.recipient, e.payload
+            FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::text[]) AS e(id, alert, recipient, payload)
+            ON CONFLICT DO NOTHING
+            """,
+            [
+                council, PostgresArray(rows.map(\.0.postgresText)), PostgresArray(rows.map { String($0.1) }), PostgresArray(rows.map(\.2)),
+                PostgresArray(rows.map(\.3)),
             ])
     }
 }

@@ -20,12 +20,16 @@ public struct DeadlineSweeper: Sendable {
     public var batchSize: Int
     /// Concurrent transactions per council (each takes a disjoint hash partition of the cases).
     public var workers: Int
+    /// Where alert emails link to; nil when the service sends no email (none are queued).
+    public var emailLinks: EmailContent.Links?
     let logger: Logger
 
     public init(
-        pool: PostgresPool, repository: CaseRepository, batchSize: Int = 100, workers: Int = 2, logger: Logger = Logger(label: "ehcp.scheduler")
+        pool: PostgresPool, repository: CaseRepository, batchSize: Int = 100, workers: Int = 2, emailLinks: EmailContent.Links? = nil,
+        logger: Logger = Logger(label: "ehcp.scheduler")
     ) {
         self.pool = pool
+        self.emailLinks = emailLinks
         self.repository = repository
         self.batchSize = batchSize
         self.workers = max(1, workers)
@@ -116,7 +120,7 @@ public struct DeadlineSweeper: Sendable {
             )
             .rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1)) },
             uniquingKeysWith: { a, _ in a })
-        var alerts = AlertWriter(council: council)
+        var alerts = AlertWriter(council: council, emailLinks: emailLinks)
         var report = Report(cases: claimed.count)
         for caseId in claimed {
             var state = CaseState(history: histories[caseId] ?? [])

@@ -7,26 +7,42 @@ import ServiceLifecycle
 import Synchronization
 
 /// The scheduler as a long-running service: a sweep every `interval` and whenever an append NOTIFYs
-/// that something is already due, and webhook delivery every few seconds. Runs inside `ehcp serve`
-/// or alone as `ehcp scheduler`; several may run at once (see `DeadlineSweeper`).
+/// that something is already due, webhook delivery every few seconds, and, when email is set up, email
+/// delivery and the daily digests. Runs inside `ehcp serve` or alone as `ehcp scheduler`; several may
+/// run at once (see `DeadlineSweeper`, `Outbox` and `DigestWriter`).
 ///
-/// Sweeping and delivery are two loops that never wait for each other: a receiver that holds every
-/// POST until its timeout delays only webhooks, never a council's breaches.
+/// Sweeping, webhooks and email are three loops that never wait for each other: a receiver or a relay
+/// that holds every request until its timeout delays only its own channel, never a council's breaches.
 public struct SchedulerService: Service {
     public let sweeper: DeadlineSweeper
     public let dispatcher: AlertDispatcher
+    public let email: Email?
     public let interval: Duration
     public let today: @Sendable () -> CivilDate
     /// Connection string for the LISTEN connection (the pool's connections serve requests).
     let conninfo: String
     let logger: Logger
 
+    /// Email: the dispatcher, the digests, and the day whose digests are due now (nil before the
+    /// council's digest time).
+    public struct Email: Sendable {
+        public var dispatcher: EmailDispatcher
+        public var digests: DigestWriter
+        public var digestDay: @Sendable () -> CivilDate?
+        public init(dispatcher: EmailDispatcher, digests: DigestWriter, digestDay: @escaping @Sendable () -> CivilDate?) {
+            self.dispatcher = dispatcher
+            self.digests = digests
+            self.digestDay = digestDay
+        }
+    }
+
     public init(
-        sweeper: DeadlineSweeper, dispatcher: AlertDispatcher, interval: Duration = .seconds(60), conninfo: String,
+        sweeper: DeadlineSweeper, dispatcher: AlertDispatcher, email: Email? = nil, interval: Duration = .seconds(60), conninfo: String,
         today: @escaping @Sendable () -> CivilDate, logger: Logger = Logger(label: "ehcp.scheduler")
     ) {
         self.sweeper = sweeper
         self.dispatcher = dispatcher
+        self.email = email
         self.interval = interval
         self.conninfo = conninfo
         self.today = today
@@ -44,6 +60,7 @@ public struct SchedulerService: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await sweepLoop(woken: woken) }
                 group.addTask { await deliveryLoop() }
+                if let email { group.addTask { await emailLoop(email) } }
             }
         }
     }
@@ -87,6 +104,40 @@ public struct SchedulerService: Service {
             await runLogged("webhook delivery") { _ = try await dispatcher.dispatchOnce() }
             try? await Task.sleep(for: .seconds(5))
         }
+    }
+
+    /// Sends queued emails, reads Notify's statuses back, and once a day after the digest time queues
+    /// the digests (a restart the same day queues none twice: the outbox's unique index decides).
+    private func emailLoop(_ email: Email) async {
+        var digestsWritten: CivilDate?
+        while !Task.isCancelled {
+            if let day = email.digestDay(), day != digestsWritten {
+                await runLogged("daily digests") {
+                    let queued = try await email.digests.write(day: day)
+                    logger.info("daily digests queued", metadata: ["day": "\(day)", "digests": "\(queued)"])
+                    digestsWritten = day
+                }
+            }
+            await runLogged("email delivery") { _ = try await email.dispatcher.dispatchOnce() }
+            await runLogged("email status") { _ = try await email.dispatcher.readStatuses() }
+            try? await Task.sleep(for: .seconds(5))
+        }
+    }
+
+    /// `ehcp scheduler --once`: a sweep as of `day`, that day's digests, and one round of delivery.
+    public func once(day: CivilDate) async throws -> String {
+        let swept = try await sweeper.sweep(today: day)
+        var lines = ["swept as of \(day): \(swept.cases) cases, \(swept.breaches) breaches, \(swept.reminders) reminders, \(swept.alerts) alerts"]
+        let webhooks = try await dispatcher.dispatchOnce()
+        lines.append("webhooks: \(webhooks.delivered) delivered, \(webhooks.failed) to retry, \(webhooks.dead) dead-lettered")
+        if let email {
+            let digests = try await email.digests.write(day: day)
+            let sent = try await email.dispatcher.dispatchOnce()
+            lines.append(
+                "emails (\(email.dispatcher.settings.transport.name)): \(digests) digests queued; \(sent.delivered) sent, \(sent.failed) to retry, \(sent.dead) dead-lettered"
+            )
+        }
+        return lines.joined(separator: "\n")
     }
 
     private func runLogged(_ what: String, _ body: () async throws -> Void) async {
