@@ -83,8 +83,8 @@ public struct DemoSeeder: Sendable {
         public var token: String
     }
 
-    /// Demo users of the first council, one per role, each with a fresh password (no second factor) and
-    /// a fresh 30-day token.
+    /// Demo users of the first council, one per role, each with a fresh password (no second factor), a
+    /// fresh 30-day token, and an address at example.com (reserved: RFC 2606) for the alert emails.
     public func demoUsers() async throws -> [DemoUser] {
         let pool = try PostgresPool(.init(conninfo: conninfo, size: 1))
         defer { pool.shutdown() }
@@ -100,6 +100,7 @@ public struct DemoSeeder: Sendable {
             ]
             .map { name, role, team in
                 let user = try directory.addUser(name: name, role: role, team: team, council: council, on: connection)
+                try directory.setEmail(userId: user, address: Self.address(name), on: connection)
                 let password = Self.password()
                 try directory.setPassword(userId: user, password: password, on: connection)
                 return DemoUser(
@@ -107,6 +108,12 @@ public struct DemoSeeder: Sendable {
                     token: try directory.createToken(userId: user, label: "demo", validFor: 30, on: connection))
             }
         }
+    }
+
+    /// A demo user's address: their name in lower case, letters and digits only, at example.com.
+    static func address(_ name: String) -> String {
+        let local = name.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? String($0) : "." }.joined()
+        return local.split(separator: ".").joined(separator: ".") + "@example.com"
     }
 
     /// A random demo password, easy to type: three groups of five lower-case letters and digits.

@@ -31,6 +31,8 @@ public struct ServiceConfiguration: Sendable {
     public var cachedCases = 16_384
     /// How the web pages are served (secure cookies behind https).
     public var web = WebSettings()
+    /// The address people reach the web pages at, for links in emails; default the server's own address.
+    public var publicURL: String?
     /// Today in Europe/London; tests fix it.
     public var today: @Sendable () -> CivilDate = { LondonClock.today() }
 
@@ -63,9 +65,18 @@ public final class EHCPService: Sendable {
             var delivery = AlertDispatcher.Settings()
             delivery.addresses = configuration.settings.webhookAddresses
             schedulerPool = pool
+            let metrics = DeliveryMetrics(emailTransport: configuration.settings.email?.transport.name)
+            api.metrics.include(metrics.render)
+            let links = EmailContent.Links(base: configuration.publicURL ?? "http://\(configuration.server.host):\(configuration.server.port)")
+            let email = try configuration.settings.email.map { settings in
+                SchedulerService.Email(
+                    dispatcher: try EmailDispatcher(pool: pool, settings: settings, metrics: metrics, logger: logger),
+                    digests: DigestWriter(pool: pool, links: links, logger: logger),
+                    digestDay: { [today = configuration.today] in LondonClock.minutesPastMidnight() >= settings.digestAt ? today() : nil })
+            }
             scheduler = SchedulerService(
-                sweeper: DeadlineSweeper(pool: pool, repository: repository, logger: logger),
-                dispatcher: AlertDispatcher(pool: pool, settings: delivery, logger: logger),
+                sweeper: DeadlineSweeper(pool: pool, repository: repository, emailLinks: email == nil ? nil : links, logger: logger),
+                dispatcher: AlertDispatcher(pool: pool, settings: delivery, metrics: metrics, logger: logger), email: email,
                 interval: configuration.sweepInterval, conninfo: configuration.conninfo, today: configuration.today, logger: logger)
         } else {
             (schedulerPool, scheduler) = (nil, nil)

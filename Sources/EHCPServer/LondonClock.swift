@@ -10,4 +10,12 @@ public enum LondonClock {
         let parts = calendar.dateComponents([.year, .month, .day], from: now)
         return CivilDate(year: parts.year!, month: parts.month!, day: parts.day!)!
     }
+
+    /// Minutes since midnight in London now (the daily digest's clock).
+    public static func minutesPastMidnight(now: Date = Date()) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
+        let parts = calendar.dateComponents([.hour, .minute], from: now)
+        return parts.hour! * 60 + parts.minute!
+    }
 }

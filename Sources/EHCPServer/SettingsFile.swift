@@ -11,6 +11,8 @@ public struct ServiceSettings: Sendable {
     public var caseReferences = CaseReferencePattern()
     /// Roles that must sign in to the web pages with a second factor (an authenticator app's code).
     public var twoFactorRoles: Set<UserRole> = []
+    /// How alerts are emailed (the `email` section); nil sends no email.
+    public var email: EmailSettings?
     public init() {}
 }
 
@@ -19,10 +21,11 @@ public struct ServiceSettings: Sendable {
 ///     {"draftPlanWeeks": 14, "outcomesMeetingWeeks": 6, "underFiveReviewMonths": 6, "decisionNoticesFrom": "2026-12-01",
 ///      "reminderDays": {"R-FINAL-20W": [28, 7], "R-REVIEW-12M": [56, 14]},
 ///      "webhookAllowedHosts": ["hooks.council.internal"], "caseReferencePattern": "^EHC-[0-9]{4,8}$",
-///      "twoFactorRoles": ["manager", "admin"]}
+///      "twoFactorRoles": ["manager", "admin"], "email": {…}}
 ///
 /// `reminderDays` replaces the offsets of the rules it names and keeps the defaults of the others.
 /// `webhookAllowedHosts` lets webhooks reach those hosts even on private or loopback addresses.
+/// `email` sets up alerts by email (`EmailSection`).
 public enum SettingsFile {
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
@@ -86,13 +89,14 @@ public enum SettingsFile {
                         }
                         return known
                     })
+            case ("email", let section): service.email = try EmailSection.parse(section, source: source)
             case ("draftPlanWeeks", _), ("outcomesMeetingWeeks", _), ("underFiveReviewMonths", _), ("reminderDays", _), ("webhookAllowedHosts", _),
                 ("caseReferencePattern", _), ("twoFactorRoles", _), ("decisionNoticesFrom", _):
                 throw Invalid(description: "\(source): '\(key)' has a value out of range or of the wrong type")
             default:
                 throw Invalid(
                     description:
-                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, decisionNoticesFrom, reminderDays, webhookAllowedHosts, caseReferencePattern, twoFactorRoles"
+                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, decisionNoticesFrom, reminderDays, webhookAllowedHosts, caseReferencePattern, twoFactorRoles, email"
                 )
             }
         }

@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// Several may run beside each other and beside `ehcp serve`: each breach and alert still happens once.
 struct SchedulerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "scheduler", abstract: "Run the deadline scheduler and webhook delivery (no HTTP API).")
+        commandName: "scheduler", abstract: "Run the deadline scheduler, webhook delivery and email (no HTTP API).")
 
     @OptionGroup var database: DatabaseOptions
 
@@ -25,8 +25,13 @@ struct SchedulerCommand: AsyncParsableCommand {
     /// The option, else `$EHCP_SETTINGS`.
     var settings: String? { settingsPath ?? ProcessInfo.processInfo.environment["EHCP_SETTINGS"] }
 
-    @Option(help: "Sweep once as of this date (YYYY-MM-DD), print what was recorded, and exit.")
+    @Option(help: "Sweep once as of this date (YYYY-MM-DD), queue that day's digests, send what is due, print what happened, and exit.")
     var once: String?
+
+    @Option(
+        name: .customLong("public-url"),
+        help: "The address people reach the web pages at, for the links in emails, e.g. https://ehcp.council.gov.uk. Default $EHCP_PUBLIC_URL.")
+    var publicURL: String?
 
     func run() async throws {
         let logger = Logger(label: "ehcp.scheduler")
@@ -38,12 +43,12 @@ struct SchedulerCommand: AsyncParsableCommand {
         try database.rebuildStaleProjections(resolved, engine: try configuration.settings.engine(), logger: logger)
         configuration.sweepInterval = .seconds(max(1, sweepInterval))
         configuration.connections = 1
+        configuration.publicURL = publicURL ?? ProcessInfo.processInfo.environment["EHCP_PUBLIC_URL"]
         let service = try EHCPService(configuration, logger: logger)
         defer { service.shutdown() }
         if let once {
             guard let today = CivilDate(iso: once) else { throw ValidationError("--once must be a date written YYYY-MM-DD, not '\(once)'") }
-            let report = try await service.scheduler!.sweeper.sweep(today: today)
-            print("swept as of \(today): \(report.cases) cases, \(report.breaches) breaches, \(report.reminders) reminders, \(report.alerts) alerts")
+            print(try await service.scheduler!.once(day: today))
             return
         }
         logger.info("scheduler running", metadata: ["sweepInterval": "\(sweepInterval)s"])

@@ -91,7 +91,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.runsScheduler = scheduler
         configuration.sweepInterval = .seconds(max(1, sweepInterval))
         configuration.cachedCases = cachedCases
-        configuration.web = WebSettings(publicURL: publicURLOption ?? ProcessInfo.processInfo.environment["EHCP_PUBLIC_URL"])
+        configuration.publicURL = publicURLOption ?? ProcessInfo.processInfo.environment["EHCP_PUBLIC_URL"]
+        configuration.web = WebSettings(publicURL: configuration.publicURL)
         do { configuration.targets = try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets() } catch {
             FileHandle.standardError.write(Data("ehcp: cannot read the targets file '\(targets ?? "")': \(error)\n".utf8))
             throw ExitCode(1)

@@ -9,7 +9,7 @@ import Postgres
 struct UsersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users", abstract: "Manage users.",
-        subcommands: [Add.self, List.self, Passwd.self, ResetSecondFactor.self, Disable.self, Enable.self])
+        subcommands: [Add.self, List.self, SetEmail.self, Passwd.self, ResetSecondFactor.self, Disable.self, Enable.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user and print a new bearer token for them.")
@@ -20,11 +20,17 @@ struct UsersCommand: ParsableCommand {
         @Option(help: "Council code (optional when there is only one council).") var council: String?
         @Option(help: "Team, for caseworkers and managers.") var team: String?
         @Option(help: "Days until the token expires.") var days = 90
+        @Option(help: "Where their deadline alerts are emailed (work address; they choose which emails in the web pages).") var email: String?
+
+        func validate() throws {
+            if let email, !EmailChoices.isAddress(email) { throw ValidationError(UserDirectory.Failure.notAnAddress(email).description) }
+        }
 
         func run() throws {
             try database.withDirectory { directory, connection in
                 let councilId = try directory.council(code: council, on: connection)
                 let user = try directory.addUser(name: name, role: role, team: team, council: councilId, on: connection)
+                if let email { try directory.setEmail(userId: user, address: email, on: connection) }
                 let token = try directory.createToken(userId: user, label: "created by ehcp users add", validFor: days, on: connection)
                 print("\(name) (\(role.rawValue)) token, valid \(days) days; it is shown only now:\n\(token)")
             }
@@ -39,14 +45,39 @@ struct UsersCommand: ParsableCommand {
 
         func run() throws {
             try database.withDirectory(migrating: false) { directory, connection in
-                print(["name", "role", "team", "status", "live tokens", "last expires", "web sign-in"].joined(separator: "\t"))
+                print(["name", "role", "team", "status", "live tokens", "last expires", "web sign-in", "email"].joined(separator: "\t"))
                 for user in try directory.list(council: try directory.council(code: council, on: connection), on: connection) {
                     let fields = [
                         user.name, user.role.rawValue, user.team ?? "-", user.disabled ? "disabled" : "active", String(user.liveTokens),
                         user.lastExpiry ?? "-", user.hasSecondFactor ? "password + app" : user.hasPassword ? "password" : "-",
+                        (user.email ?? "-") + (user.emailFailed ? " (bounced)" : ""),
                     ]
                     print(fields.joined(separator: "\t"))
                 }
+            }
+        }
+    }
+
+    struct SetEmail: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-email", abstract: "Set the address a user's deadline alerts are emailed to (and clear a note that the old one bounced)."
+        )
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The user's name.") var name: String
+        @Argument(help: "Their work email address.") var address: String?
+        @Flag(help: "Remove the address: no more emails.") var remove = false
+        @Option(help: "Council code (optional when there is only one council).") var council: String?
+
+        func validate() throws {
+            guard (address == nil) == remove else { throw ValidationError("give an address, or --remove, not both") }
+            if let address, !EmailChoices.isAddress(address) { throw ValidationError(UserDirectory.Failure.notAnAddress(address).description) }
+        }
+
+        func run() throws {
+            try database.withDirectory { directory, connection in
+                let userId = try directory.userId(name: name, councilCode: council, on: connection)
+                try directory.setEmail(userId: userId, address: address, on: connection)
+                print(address.map { "\(name)'s alerts will be emailed to \($0)." } ?? "\(name) will get no more emails.")
             }
         }
     }
