@@ -2,7 +2,8 @@ import EHCPStore
 import Foundation
 import Hummingbird
 
-/// Alerts through the API: each user's in-app feed, webhook subscriptions (admins) and the dead letter.
+/// Alerts through the API: each user's in-app feed and email choices, webhook subscriptions (admins),
+/// and each channel's dead letter.
 struct AlertsController: Sendable {
     let deps: APIDependencies
 
@@ -12,8 +13,51 @@ struct AlertsController: Sendable {
         group.get("webhooks", use: subscriptions)
         group.post("webhooks", use: subscribe)
         group.delete("webhooks/:subscriptionId", use: unsubscribe)
-        group.get("webhooks/dead-letter", use: deadLetters)
-        group.post("webhooks/dead-letter/:deliveryId/redrive", use: redrive)
+        group.get("webhooks/dead-letter", use: { try await deadLetters($0, $1, channel: "webhook") })
+        group.post("webhooks/dead-letter/:deliveryId/redrive", use: { try await redrive($0, $1, channel: "webhook") })
+        group.get("email/dead-letter", use: { try await deadLetters($0, $1, channel: "email") })
+        group.post("email/dead-letter/:deliveryId/redrive", use: { try await redrive($0, $1, channel: "email") })
+        group.get("me", use: me)
+        group.put("me/email-choices", use: chooseEmails)
+    }
+
+    /// Who the caller is, where their alerts are emailed and what they chose, and whether the address bounced.
+    @Sendable func me(_ request: Request, context: APIContext) async throws -> Response {
+        guard let user = context.user else { throw Problem.unauthenticated }
+        struct Me: Encodable {
+            var userId: UUID
+            var name: String
+            var role: String
+            var team: String?
+            var councilId: UUID
+            var email: EmailChoices
+        }
+        let choices = try await deps.alerts.emailChoices(of: user.name, council: user.councilId) ?? EmailChoices(address: nil)
+        return JSONOutput.response(
+            Me(userId: user.userId, name: user.name, role: user.role.rawValue, team: user.team, councilId: user.councilId, email: choices))
+    }
+
+    /// `{onBreach, onReminder, dailyDigest}`: the caller's own choices (the address is an administrator's to set).
+    @Sendable func chooseEmails(_ request: Request, context: APIContext) async throws -> Response {
+        // A choice is a write, and auditors write nothing.
+        let user = try context.require(Set(UserRole.allCases).subtracting([.auditor]), to: "choose which emails you get")
+        let body = try await RequestBody.read(request, context: context)
+        try body.allowOnly(["onBreach", "onReminder", "dailyDigest"])
+        var values: [Bool] = []
+        for field in ["onBreach", "onReminder", "dailyDigest"] {
+            guard case .bool(let value)? = body.object[field] else {
+                throw Problem.invalid(field: field, value: body.object[field]?.compactDescription, "'\(field)' must be true or false")
+            }
+            values.append(value)
+        }
+        let kept = try await deps.alerts.chooseEmails(
+            of: user.name, onBreach: values[0], onReminder: values[1], dailyDigest: values[2], council: user.councilId,
+            once: try CaseRequests.idempotency(request, body: body.bytes, user: user)
+        ) { found in
+            guard found else { throw Problem.notFound("user", user.name) }
+            return IdempotentWrite.reply(.noContent)
+        }
+        return IdempotentWrite.response(kept)
     }
 
     @Sendable func feed(_ request: Request, context: APIContext) async throws -> Response {
@@ -95,18 +139,20 @@ struct AlertsController: Sendable {
         return Response(status: .noContent)
     }
 
-    @Sendable func deadLetters(_ request: Request, context: APIContext) async throws -> Response {
+    func deadLetters(_ request: Request, _ context: APIContext, channel: String) async throws -> Response {
         let user = try context.require(Roles.administer.union([.manager, .auditor]), to: "read the dead letter")
         let limit = try QueryValue.int(request.uri.queryParameters["limit"].map(String.init), field: "limit", range: 1...500) ?? 100
-        let dead = try await deps.alerts.deadLetters(limit: limit, council: user.councilId)
+        let dead = try await deps.alerts.deadLetters(channel: channel, limit: limit, council: user.councilId)
         struct List: Encodable { var deliveries: [OutboxQueries.DeadLetter] }
         return JSONOutput.response(List(deliveries: dead))
     }
 
-    @Sendable func redrive(_ request: Request, context: APIContext) async throws -> Response {
-        let user = try context.require(Roles.administer, to: "redrive webhook deliveries")
+    func redrive(_ request: Request, _ context: APIContext, channel: String) async throws -> Response {
+        let user = try context.require(Roles.administer, to: "redrive \(channel) deliveries")
         let id = try CaseRequests.uuid(context, "deliveryId")
-        let kept = try await deps.alerts.redrive(deliveryId: id, council: user.councilId, once: try CaseRequests.idempotency(request, user: user)) {
+        let kept = try await deps.alerts.redrive(
+            deliveryId: id, channel: channel, council: user.councilId, once: try CaseRequests.idempotency(request, user: user)
+        ) {
             guard $0 else { throw Problem.notFound("deliveryId (in the dead letter)", id.lowercased) }
             return IdempotentWrite.reply(.accepted)
         }

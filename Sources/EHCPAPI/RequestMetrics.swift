@@ -20,8 +20,13 @@ public final class RequestMetrics: Sendable {
     /// Histogram bucket bounds in seconds.
     static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
     private let series = Mutex<[Key: Series]>([:])
+    /// Other families scraped beside the requests' (the outbox's deliveries, from the scheduler).
+    private let others = Mutex<[@Sendable () -> String]>([])
 
     public init() {}
+
+    /// Adds a family of metrics, rendered after the requests'.
+    public func include(_ render: @escaping @Sendable () -> String) { others.withLock { $0.append(render) } }
 
     func observe(method: String, route: String, status: Int, seconds: Double) {
         series.withLock { all in
@@ -58,7 +63,7 @@ public final class RequestMetrics: Sendable {
             lines.append("ehcp_http_request_duration_seconds_sum{\(labels(key))} \(entry.sum)")
             lines.append("ehcp_http_request_duration_seconds_count{\(labels(key))} \(entry.count)")
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.joined(separator: "\n") + "\n" + others.withLock { $0 }.map { $0() }.joined()
     }
 
     private func labels(_ key: Key) -> String {

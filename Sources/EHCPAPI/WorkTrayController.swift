@@ -9,7 +9,6 @@ struct WorkTrayController: Sendable {
 
     func register(on group: RouterGroup<APIContext>) {
         group.get("work-tray", use: tray)
-        group.get("me", use: me)
     }
 
     @Sendable func tray(_ request: Request, context: APIContext) async throws -> Response {
@@ -41,17 +40,5 @@ struct WorkTrayController: Sendable {
         return JSONOutput.response(
             Tray(
                 asOf: today, scope: scope, days: days, due: items.filter { $0.status == "open" }, breached: items.filter { $0.status != "open" }))
-    }
-
-    @Sendable func me(_ request: Request, context: APIContext) async throws -> Response {
-        guard let user = context.user else { throw Problem.unauthenticated }
-        struct Me: Encodable {
-            var userId: UUID
-            var name: String
-            var role: String
-            var team: String?
-            var councilId: UUID
-        }
-        return JSONOutput.response(Me(userId: user.userId, name: user.name, role: user.role.rawValue, team: user.team, councilId: user.councilId))
     }
 }

@@ -23,6 +23,7 @@ struct AlertsPage: Sendable {
         var layout: Layout
         var items: [Item]
         var isEmpty: Bool
+        var canSeeUndelivered: Bool
     }
 
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
@@ -37,7 +38,9 @@ struct AlertsPage: Sendable {
                 kind: breach ? "Deadline passed" : "Reminder" + (alert.daysBefore.map { ": \($0) days to go" } ?? ""), read: alert.read,
                 tag: breach ? .overdue : .dueSoon)
         }
-        let view = View(layout: Layout(title: "Alerts", session: context.sessions.session, current: "/alerts"), items: items, isEmpty: items.isEmpty)
+        let view = View(
+            layout: Layout(title: "Alerts", session: context.sessions.session, current: "/alerts"), items: items, isEmpty: items.isEmpty,
+            canSeeUndelivered: Roles.administer.union([.manager, .auditor]).contains(user.role))
         return pages.render("alerts", view)
     }
 

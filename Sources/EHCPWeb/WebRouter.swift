@@ -64,6 +64,12 @@ public enum WebRouter {
         let alerts = AlertsPage(deps: deps, pages: pages)
         web.get("alerts", use: alerts.show)
         web.post("alerts/:alertId/read", use: alerts.markRead)
+        let undelivered = UndeliveredPage(deps: deps, pages: pages)
+        web.get("alerts/undelivered", use: undelivered.show)
+        web.post("alerts/undelivered/:channel/:deliveryId/redrive", use: undelivered.redrive)
+        let account = AccountPage(deps: deps, pages: pages)
+        web.get("account", use: account.show)
+        web.post("account", use: account.save)
     }
 }
 
