@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the browser tests need, beyond scripts/install-deps.sh: Debian's chromium and
-# chromium-driver, and Selenium with axe-core from PyPI. Safe to run repeatedly.
+# Installs what the tests need beyond scripts/install-deps.sh: Debian's chromium and chromium-driver
+# and openssl, Selenium with axe-core for the browser tests, and aiosmtpd (a real SMTP server for the
+# email tests) from PyPI. Safe to run repeatedly.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 dpkg -s fonts-liberation >/dev/null 2>&1 || need+=(fonts-liberation)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "==> Missing packages for the browser tests: ${need[*]}. Run as root, or: sudo apt-get install -y ${need[*]}" >&2
@@ -19,9 +21,9 @@ if [ ${#need[@]} -gt 0 ]; then
 else
   echo "==> Browser present (chromium, chromium-driver)."
 fi
-if ! python3 -c "import selenium, axe_core_python" >/dev/null 2>&1; then
-  echo "==> Installing with pip, for the browser tests: selenium axe-core-python"
-  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore selenium axe-core-python
+if ! python3 -c "import selenium, axe_core_python, aiosmtpd" >/dev/null 2>&1; then
+  echo "==> Installing with pip, for the browser and email tests: selenium axe-core-python aiosmtpd"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore selenium axe-core-python aiosmtpd
 else
-  echo "==> Python packages present (selenium, axe-core-python)."
+  echo "==> Python packages present (selenium, axe-core-python, aiosmtpd)."
 fi

@@ -558,8 +558,44 @@ def run(b, data_dir, case_id, reference, caseworker, tokens):
         manager.follow(manager.find("form button.button"))
         check(manager.h1() == "My work", "and signs them in")
         managers_morning(manager, tokens["mgr-one"], case_id, reference)
+        print("==> The manager reads the emails that were not delivered", flush=True)
+        psql(data_dir, """INSERT INTO outbox (delivery_id, council_id, channel, recipient, digest_day, payload, dead_at, attempts, last_error)
+                          SELECT gen_random_uuid(), council_id, 'email', 'mgr-one', current_date,
+                                 '{"kind": "digest", "subject": "Your EHCP deadlines: a test", "body": "", "personalisation": {}}',
+                                 now(), 8, 'failed: the relay did not answer' FROM councils WHERE code = 'DEMO-1'""")
+        manager.get("/alerts")
+        manager.follow(manager.driver.find_element(By.LINK_TEXT, "Alerts not delivered"))
+        rows = [r.text for r in manager.finds("table tr")]
+        check(any("Your EHCP deadlines: a test" in r and "the relay did not answer" in r for r in rows),
+              "the undelivered page lists a dead email with its reason")
+        check(not manager.finds("form[action*=redrive]"), "only an administrator may send it again")
+        manager.page("alerts-not-delivered")
     finally:
         manager.quit()
+
+    print("==> Chooses which alerts are emailed, and sees when the address bounces", flush=True)
+    ehcp_beside(data_dir, "users", "set-email", caseworker, "caseworker@example.com", "--council", "DEMO-1")
+    b.get("/")
+    b.follow(b.driver.find_element(By.LINK_TEXT, "Your email alerts"))
+    check(b.h1() == "Your email alerts", "the header links to your email alerts")
+    check("caseworker@example.com" in b.find(".summary-list").text, "the page shows the address an administrator set")
+    check(b.find("#onBreach").is_selected() and not b.find("#onReminder").is_selected() and b.find("#dailyDigest").is_selected(),
+          "by default: an email on a breach and a daily summary, none on a reminder")
+    b.page("email-alerts")
+    b.find("#onReminder").click()
+    b.find("#dailyDigest").click()
+    b.follow(b.find("form button.button"))
+    check("Your email choices are saved" in b.find(".notification-banner").text, "saving shows a success banner")
+    me = api(b.base, "/v1/me", tokens[caseworker])
+    check(me["email"] == {"address": "caseworker@example.com", "onBreach": True, "onReminder": True, "dailyDigest": False},
+          "the API reads back the choices the page saved")
+    check(b.find("#onReminder").is_selected() and not b.find("#dailyDigest").is_selected(), "and the page shows them")
+    psql(data_dir, f"UPDATE users SET email_failed_at = now(), email_failure = 'the relay refused the recipient: 550 mailbox unavailable' WHERE name = '{caseworker}'")
+    b.get("/account")
+    warning = b.finds(".warning-text")
+    check(len(warning) == 1 and "not being delivered" in warning[0].text, "a bounced address is shown to its owner as a warning")
+    b.page("email-alerts-bounced")
+    b.snapshot("email-alerts-bounced")
 
     print("==> Another council's caseworker gets page not found", flush=True)
     other = Browser(b.base)

@@ -79,7 +79,7 @@ struct IsolationTests {
         try WebhookTests().subscribe(harness, url: "http://127.0.0.1:\(blackhole.port)/hook")
         var delivery = WebhookTests.loopback()
         delivery.timeout = .seconds(60)
-        delivery.lease = .seconds(120)
+        delivery.retry.lease = .seconds(120)
         let service = SchedulerService(
             sweeper: harness.sweeper(), dispatcher: AlertDispatcher(pool: harness.pool, settings: delivery), interval: .seconds(1),
             conninfo: harness.database.serviceConninfo, today: { day("2025-04-15") })

@@ -24,8 +24,26 @@ struct SchedulerHarness {
         pool = try database.pool(size: 4)
     }
 
-    func sweeper(pool: PostgresPool? = nil, batchSize: Int = 100, workers: Int = 2) -> DeadlineSweeper {
-        DeadlineSweeper(pool: pool ?? self.pool, repository: repository, batchSize: batchSize, workers: workers)
+    /// Links in emails point here; a sweeper given them queues emails.
+    static let links = EmailContent.Links(base: "https://ehcp.council.example")
+
+    func sweeper(pool: PostgresPool? = nil, batchSize: Int = 100, workers: Int = 2, emails: Bool = false) -> DeadlineSweeper {
+        DeadlineSweeper(
+            pool: pool ?? self.pool, repository: repository, batchSize: batchSize, workers: workers, emailLinks: emails ? Self.links : nil)
+    }
+
+    /// Sets a user's address as an administrator would (the owner's login).
+    func setEmail(_ name: String, _ address: String?) throws {
+        let owner = try database.connect()
+        defer { owner.close() }
+        try UserDirectory().setEmail(userId: try UserDirectory().userId(name: name, council: council, on: owner), address: address, on: owner)
+    }
+
+    /// Runs SQL as the owner (a test's way to move time on for a lease, or to change a choice).
+    func asOwner(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws {
+        let owner = try database.connect()
+        defer { owner.close() }
+        try owner.query(sql, parameters)
     }
 
     /// Opens a case requested on `day` (R-DECIDE-6W due six weeks later) assigned to Ann.

@@ -97,7 +97,7 @@ struct WebhookTests {
             _ = try await harness.sweeper().sweep(today: day("2025-04-07"))  // the 7-day reminder, for Ann and Meg
             _ = try await harness.sweeper().sweep(today: day("2025-04-15"))  // the breach, for Ann and Meg
             var settings = Self.loopback()
-            settings.baseDelay = .zero
+            settings.retry.baseDelay = .zero
             let dispatcher = AlertDispatcher(pool: harness.pool, settings: settings)
             var reports: [AlertDispatcher.Report] = []
             for _ in 0..<4 { reports.append(try await dispatcher.dispatchOnce()) }
@@ -127,8 +127,8 @@ struct WebhookTests {
         try await harness.openCase()
         _ = try await harness.sweeper().sweep(today: day("2025-04-15"))
         var settings = Self.loopback()
-        settings.baseDelay = .zero
-        settings.maxAttempts = 3
+        settings.retry.baseDelay = .zero
+        settings.retry.maxAttempts = 3
         settings.timeout = .seconds(1)
         let dispatcher = AlertDispatcher(pool: harness.pool, settings: settings)
         var reports: [AlertDispatcher.Report] = []
@@ -137,11 +137,13 @@ struct WebhookTests {
         #expect(try await harness.count("SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL AND last_error IS NOT NULL") == 2)
         let outbox = OutboxQueries()
         let council = harness.council
-        let dead = try await harness.pool.transaction(council: council) { try outbox.deadLetters(limit: 10, on: $0) }
+        let dead = try await harness.pool.transaction(council: council) { try outbox.deadLetters(channel: "webhook", limit: 10, on: $0) }
         #expect(dead.count == 2 && dead.allSatisfy { $0.attempts == 3 })
         // What an administrator reads says why in a few words, and nothing of the client's own error.
         #expect(dead.allSatisfy { $0.lastError == "failed: could not connect to the receiver or complete the request" })
-        let redriven = try await harness.pool.transaction(council: council) { try outbox.redrive(deliveryId: dead[0].deliveryId, on: $0) }
+        let redriven = try await harness.pool.transaction(council: council) {
+            try outbox.redrive(deliveryId: dead[0].deliveryId, channel: "webhook", on: $0)
+        }
         #expect(redriven)
         #expect(try await dispatcher.dispatchOnce().failed == 1)
     }
@@ -158,7 +160,7 @@ struct WebhookTests {
             let other = try harness.database.pool(size: 2)
             defer { other.shutdown() }
             var settings = Self.loopback()
-            settings.batchSize = 3
+            settings.retry.batchSize = 3
             async let a = AlertDispatcher(pool: harness.pool, settings: settings).dispatchOnce()
             async let b = AlertDispatcher(pool: other, settings: settings).dispatchOnce()
             let (one, two) = try await (a, b)
@@ -212,10 +214,12 @@ struct WebhookForgeryTests {
         try await harness.openCase()
         _ = try await harness.sweeper().sweep(today: day("2025-04-15"))
         var settings = AlertDispatcher.Settings()  // no host allowed
-        settings.maxAttempts = 1
+        settings.retry.maxAttempts = 1
         let report = try await AlertDispatcher(pool: harness.pool, settings: settings).dispatchOnce()
         #expect(report.dead == 6 && report.delivered == 0)  // 3 subscriptions × (Ann + Meg)
-        let dead = try await harness.pool.transaction(council: harness.council) { try OutboxQueries().deadLetters(limit: 10, on: $0) }
+        let dead = try await harness.pool.transaction(council: harness.council) {
+            try OutboxQueries().deadLetters(channel: "webhook", limit: 10, on: $0)
+        }
         #expect(dead.count == 6)
         #expect(dead.allSatisfy { ($0.lastError ?? "").hasPrefix("refused: the host resolves to a ") })
         #expect(dead.contains { $0.lastError!.contains("link-local") } && dead.contains { $0.lastError!.contains("loopback") })
@@ -233,12 +237,14 @@ struct WebhookForgeryTests {
                 try await harness.openCase()
                 _ = try await harness.sweeper().sweep(today: day("2025-04-15"))
                 var settings = WebhookTests.loopback()
-                settings.maxAttempts = 1
+                settings.retry.maxAttempts = 1
                 let report = try await AlertDispatcher(pool: harness.pool, settings: settings).dispatchOnce()
                 #expect(report.dead == 2 && report.delivered == 0)
                 #expect(redirecting.posts.withLock { $0.count } == 2)
                 #expect(target.posts.withLock { $0.isEmpty })
-                let dead = try await harness.pool.transaction(council: harness.council) { try OutboxQueries().deadLetters(limit: 10, on: $0) }
+                let dead = try await harness.pool.transaction(council: harness.council) {
+                    try OutboxQueries().deadLetters(channel: "webhook", limit: 10, on: $0)
+                }
                 #expect(dead.allSatisfy { $0.lastError == "failed: the receiver answered HTTP 302, a redirect, which is not followed" })
             }
         }
@@ -256,12 +262,12 @@ struct WebhookForgeryTests {
             try await harness.openCase()
             _ = try await harness.sweeper().sweep(today: day("2025-04-15"))
             var settings = WebhookTests.loopback()
-            settings.maxAttempts = 1
+            settings.retry.maxAttempts = 1
             let dispatcher = AlertDispatcher(pool: harness.pool, settings: settings)
             // The doomed subscription's deliveries die; the live one's arrive.
             #expect(try await dispatcher.dispatchOnce().dead == 2)
             let council = harness.council
-            let dead = try await harness.pool.transaction(council: council) { try OutboxQueries().deadLetters(limit: 10, on: $0) }
+            let dead = try await harness.pool.transaction(council: council) { try OutboxQueries().deadLetters(channel: "webhook", limit: 10, on: $0) }
             #expect(dead.count == 2 && dead.allSatisfy { $0.subscriptionId == doomed })
             // Another breach is pending for both when the live one is deleted, and the doomed one too.
             try await harness.openCase()
@@ -273,8 +279,12 @@ struct WebhookForgeryTests {
             #expect(try await dispatcher.dispatchOnce().claimed == 0)
             #expect(receiver.posts.withLock { $0.count } == before)
             #expect(
-                try await harness.pool.transaction(council: council) { try OutboxQueries().redrive(deliveryId: dead[0].deliveryId, on: $0) } == false)
-            #expect(try await harness.pool.transaction(council: council) { try OutboxQueries().deadLetters(limit: 10, on: $0) }.isEmpty)
+                try await harness.pool.transaction(council: council) {
+                    try OutboxQueries().redrive(deliveryId: dead[0].deliveryId, channel: "webhook", on: $0)
+                } == false)
+            #expect(
+                try await harness.pool.transaction(council: council) { try OutboxQueries().deadLetters(channel: "webhook", limit: 10, on: $0) }
+                    .isEmpty)
         }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 import Postgres
 import Testing
 
-@Suite("API alerts: the in-app feed, webhook subscriptions, the dead letter")
+@Suite("API alerts: the in-app feed, email choices, webhook subscriptions, the dead letters")
 struct AlertsAPITests {
     @Test("a user sees only their own alerts and can mark them read")
     func feed() async throws {
@@ -105,6 +105,41 @@ struct AlertsAPITests {
             }
             #expect(Set(raced.map(\.status)) == [201] && Set(raced.map(\.text)).count == 1)
             #expect(try await client.send(.get, "/v1/webhooks", as: "Ada").array("subscriptions").count == 3)
+        }
+    }
+
+    @Test("a user reads their own email address and choices, and changes the choices; bad values are refused by field; auditors write nothing")
+    func emailChoices() async throws {
+        let harness = try APIHarness()
+        let owner = try harness.database.connect()
+        defer { owner.close() }
+        try UserDirectory().setEmail(
+            userId: try UserDirectory().userId(name: "Ann", council: harness.councilA, on: owner), address: "ann@council.example", on: owner)
+        try await harness.run { client in
+            let me = try await client.send(.get, "/v1/me", as: "Ann")
+            let email = try #require(me["email"]?.objectValue)
+            #expect(email["address"] == .string("ann@council.example"))
+            #expect(email["onBreach"] == .bool(true) && email["onReminder"] == .bool(false) && email["dailyDigest"] == .bool(true))
+            #expect(try await client.send(.get, "/v1/me", as: "Ben")["email"]?.objectValue?["address"] == nil)
+            let choose = #"{"onBreach": false, "onReminder": true, "dailyDigest": false}"#
+            #expect(try await client.send(.put, "/v1/me/email-choices", as: "Ann", json: choose).status == 204)
+            let after = try #require(try await client.send(.get, "/v1/me", as: "Ann")["email"]?.objectValue)
+            #expect(after["onBreach"] == .bool(false) && after["onReminder"] == .bool(true) && after["dailyDigest"] == .bool(false))
+            // Only their own: Ben's are untouched.
+            #expect(try await client.send(.get, "/v1/me", as: "Ben")["email"]?.objectValue?["onBreach"] == .bool(true))
+            let missing = try await client.send(
+                .put, "/v1/me/email-choices", as: "Ann", json: #"{"onBreach": true, "onReminder": "yes", "dailyDigest": true}"#)
+            #expect(missing.status == 400 && missing.string("field") == "onReminder")
+            let unknown = try await client.send(
+                .put, "/v1/me/email-choices", as: "Ann", json: #"{"onBreach": true, "onReminder": true, "dailyDigest": true, "address": "x@y.z"}"#)
+            #expect(unknown.status == 422 || unknown.status == 400)
+            #expect(try await client.send(.get, "/v1/me", as: "Ann")["email"]?.objectValue?["address"] == .string("ann@council.example"))
+            #expect(try await client.send(.put, "/v1/me/email-choices", as: "Aud", json: choose).status == 403)
+            // The email dead letter: read by managers, administrators and auditors; redriven by administrators.
+            #expect(try await client.send(.get, "/v1/email/dead-letter", as: "Aud").array("deliveries").isEmpty)
+            #expect(try await client.send(.get, "/v1/email/dead-letter", as: "Ann").status == 403)
+            #expect(try await client.send(.post, "/v1/email/dead-letter/\(UUID().uuidString)/redrive", as: "Meg").status == 403)
+            #expect(try await client.send(.post, "/v1/email/dead-letter/\(UUID().uuidString)/redrive", as: "Ada").status == 404)
         }
     }
 }
