@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every test against a throwaway PostgreSQL,
-# then a caseworker's day in a real browser (Chromium, Selenium and axe-core).
+# then a caseworker's day in a real browser (Chromium, Selenium and axe-core), and a scheduler killed mid-email.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -16,3 +16,5 @@ echo "==> Building ehcp for the browser tests"
 swift build --product ehcp
 echo "==> Browser tests (Chromium, headless; screenshots in .build/screenshots)"
 python3 Tests/Browser/caseworker_day.py
+echo "==> Email: a scheduler killed with SIGKILL between claim and send, then restarted (a real SMTP server)"
+python3 Tests/Email/scheduler_crash.py

@@ -4,7 +4,8 @@
 Each accepted message is written to DIR/NNNN.json with its envelope, the raw message, whether TLS
 was in use (and its version), and who authenticated. A recipient whose address contains "bounce"
 is refused with 550 (a bounced address). With --security starttls the server offers STARTTLS and
-refuses mail before it; with tls it speaks TLS from the first byte. The certificate is made for
+refuses mail before it; with tls it speaks TLS from the first byte. With hold it accepts each
+connection and never answers, printing "HELD" (a relay that hangs: a scheduler is then mid-send). The certificate is made for
 "localhost" at start (DIR/cert.pem, which the client trusts as its CA file).
 
 Prints "READY <port>" once listening. Stops on SIGTERM (unblocked here: a test process may have it blocked) or SIGKILL.
@@ -17,14 +18,14 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
-    parser.add_argument("--security", choices=["starttls", "tls", "none"], default="starttls")
+    parser.add_argument("--security", choices=["starttls", "tls", "none", "hold"], default="starttls")
     parser.add_argument("--auth", help="user:password that AUTH must give (AUTH then required)")
     args = parser.parse_args()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     os.makedirs(args.dir, exist_ok=True)
 
     context = None
-    if args.security != "none":
+    if args.security not in ("none", "hold"):
         cert, key = os.path.join(args.dir, "cert.pem"), os.path.join(args.dir, "key.pem")
         subprocess.run(
             ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
@@ -75,11 +76,16 @@ def main():
             parameters.update(authenticator=authenticator, auth_required=True, auth_require_tls=args.security == "starttls")
         return SMTP(Handler(), **parameters)
 
+    class Hold(asyncio.Protocol):
+        def connection_made(self, transport):
+            print("HELD", flush=True)
+
     async def serve():
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(factory, sock=sock, ssl=context if args.security == "tls" else None)
+        server = await loop.create_server(Hold if args.security == "hold" else factory, sock=sock,
+                                          ssl=context if args.security == "tls" else None)
         print("READY %d" % sock.getsockname()[1], flush=True)
         stop = loop.create_future()
         loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
