@@ -139,7 +139,7 @@ extension AlertWriter {
                 choices[alert.recipient]?.emails(kind: alert.kind) == true
             else { continue }
             let content = EmailContent.alert(
-                kind: alert.kind, reference: alert.reference, caseId: alert.caseId, rule: alert.rule, key: alert.key, dueOn: alert.dueOn,
+                kind: alert.kind, reference: alert.reference, caseId: alert.caseId, rule: alert.rule, dueOn: alert.dueOn,
                 daysBefore: alert.daysBefore, daysOverdue: alert.daysOverdue, role: alert.role, team: alert.team, links: links)
             rows.append((UUID(), alertId, alert.recipient, content.json))
         }
@@ -174,9 +174,5 @@ struct WebhookPayload: Encodable {
     var recipientRole: String
     var link: String
 
-    var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
-    }
+    var json: String { Outbox.json(self) }
 }

@@ -64,9 +64,7 @@ struct Outbox: Sendable {
     /// Claims what is due in every council and tries each once with `send`, concurrently within a batch.
     /// A council whose rows fail to claim or settle is logged and skipped; the others go on.
     func drain(_ send: @escaping @Sendable (Item) async -> Result) async throws -> Report {
-        let councils = try await pool.withConnection { connection in
-            try connection.query("SELECT council_id FROM councils").rows.map { try $0.decode(UUID.self, at: 0) }
-        }
+        let councils = try await Self.councils(pool)
         var report = Report()
         for council in councils {
             do {
@@ -87,6 +85,20 @@ struct Outbox: Sendable {
             }
         }
         return report
+    }
+
+    /// Every council's id: each round serves the councils one at a time.
+    static func councils(_ pool: PostgresPool) async throws -> [UUID] {
+        try await pool.withConnection { connection in
+            try connection.query("SELECT council_id FROM councils").rows.map { try $0.decode(UUID.self, at: 0) }
+        }
+    }
+
+    /// The JSON an outbox row keeps: sorted keys, slashes as they are.
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     /// Leases up to `batchSize` due rows in one short transaction. Webhook rows of a stopped subscription
@@ -122,7 +134,9 @@ struct Outbox: Sendable {
     }
 
     /// Records each attempt: sent, retried after backoff, or dead (refused, or the last attempt failed).
-    /// A bounced address is noted against its person, for them and their manager to see.
+    /// A bounced address is noted against its person, for them and their manager to see. Only the
+    /// attempt that holds the row is recorded: a send that outran its lease, while another dispatcher
+    /// claimed the row again, changes nothing (`attempts` has moved on).
     func settle(_ outcomes: [(Item, Result)], council: UUID, into report: inout Report) async throws {
         let policy = policy
         let counted = try await pool.transaction(council: council) { connection in
@@ -133,8 +147,8 @@ struct Outbox: Sendable {
                     try connection.query(
                         """
                         UPDATE outbox SET delivered_at = now(), leased_until = NULL, last_error = NULL, transport = $2, provider_id = $3
-                        WHERE delivery_id = $1
-                        """, [item.id, transport, providerId])
+                        WHERE delivery_id = $1 AND attempts = $4
+                        """, [item.id, transport, providerId, item.attempts])
                     counted.delivered += 1
                 case .failed(let reason), .refused(let reason, _):
                     var dead = item.attempts >= policy.maxAttempts
@@ -147,9 +161,9 @@ struct Outbox: Sendable {
                         """
                         UPDATE outbox SET leased_until = NULL, last_error = $2, dead_at = CASE WHEN $3 THEN now() END,
                             available_at = now() + make_interval(secs => $4)
-                        WHERE delivery_id = $1
+                        WHERE delivery_id = $1 AND attempts = $5
                         """,
-                        [item.id, String(reason.prefix(500)), dead, Self.backoff(attempt: item.attempts, base: policy.baseDelay)])
+                        [item.id, String(reason.prefix(500)), dead, Self.backoff(attempt: item.attempts, base: policy.baseDelay), item.attempts])
                 }
             }
             return counted

@@ -11,8 +11,9 @@ import Synchronization
 /// delivery and the daily digests. Runs inside `ehcp serve` or alone as `ehcp scheduler`; several may
 /// run at once (see `DeadlineSweeper`, `Outbox` and `DigestWriter`).
 ///
-/// Sweeping, webhooks and email are three loops that never wait for each other: a receiver or a relay
-/// that holds every request until its timeout delays only its own channel, never a council's breaches.
+/// Sweeping, webhooks, email and Notify's statuses are loops that never wait for each other: a receiver
+/// or a relay that holds every request until its timeout delays only its own channel, never a council's
+/// breaches.
 public struct SchedulerService: Service {
     public let sweeper: DeadlineSweeper
     public let dispatcher: AlertDispatcher
@@ -60,7 +61,10 @@ public struct SchedulerService: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await sweepLoop(woken: woken) }
                 group.addTask { await deliveryLoop() }
-                if let email { group.addTask { await emailLoop(email) } }
+                if let email {
+                    group.addTask { await emailLoop(email) }
+                    group.addTask { await statusLoop(email) }
+                }
             }
         }
     }
@@ -119,8 +123,15 @@ public struct SchedulerService: Service {
                 }
             }
             await runLogged("email delivery") { _ = try await email.dispatcher.dispatchOnce() }
-            await runLogged("email status") { _ = try await email.dispatcher.readStatuses() }
             try? await Task.sleep(for: .seconds(5))
+        }
+    }
+
+    /// Reads GOV.UK Notify's delivery statuses back, apart from sending, so that a slow answer delays neither.
+    private func statusLoop(_ email: Email) async {
+        while !Task.isCancelled {
+            await runLogged("email status") { _ = try await email.dispatcher.readStatuses() }
+            try? await Task.sleep(for: .seconds(30))
         }
     }
 

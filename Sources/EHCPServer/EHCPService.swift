@@ -47,6 +47,8 @@ public final class EHCPService: Sendable {
     /// The scheduler's own small pool, so that a long sweep never waits behind requests.
     private let schedulerPool: PostgresPool?
     public let scheduler: SchedulerService?
+    /// What the scheduler's outbox sent, failed and dead-lettered (on `/metrics`).
+    public let deliveryMetrics: DeliveryMetrics?
     /// The web pages' templates, read once.
     public let pages: Pages
 
@@ -67,7 +69,12 @@ public final class EHCPService: Sendable {
             schedulerPool = pool
             let metrics = DeliveryMetrics(emailTransport: configuration.settings.email?.transport.name)
             api.metrics.include(metrics.render)
+            deliveryMetrics = metrics
             let links = EmailContent.Links(base: configuration.publicURL ?? "http://\(configuration.server.host):\(configuration.server.port)")
+            if configuration.settings.email != nil && configuration.publicURL == nil {
+                logger.warning(
+                    "emails will link to \(links.base); give the address people use with --public-url or EHCP_PUBLIC_URL")
+            }
             let email = try configuration.settings.email.map { settings in
                 SchedulerService.Email(
                     dispatcher: try EmailDispatcher(pool: pool, settings: settings, metrics: metrics, logger: logger),
@@ -79,7 +86,7 @@ public final class EHCPService: Sendable {
                 dispatcher: AlertDispatcher(pool: pool, settings: delivery, metrics: metrics, logger: logger), email: email,
                 interval: configuration.sweepInterval, conninfo: configuration.conninfo, today: configuration.today, logger: logger)
         } else {
-            (schedulerPool, scheduler) = (nil, nil)
+            (schedulerPool, scheduler, deliveryMetrics) = (nil, nil, nil)
         }
     }
 
@@ -97,9 +104,21 @@ public final class EHCPService: Sendable {
         return web
     }
 
-    /// The scheduler alone (`ehcp scheduler`), stopped by SIGTERM or SIGINT.
-    public func schedulerGroup(logger: Logger) -> ServiceGroup? {
-        scheduler.map { ServiceGroup(services: [$0], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger) }
+    /// The scheduler alone (`ehcp scheduler`), stopped by SIGTERM or SIGINT; with `metricsPort`, its
+    /// delivery counts at `GET /metrics` on that port of the server's host (no API beside them).
+    public func schedulerGroup(logger: Logger, metricsPort: Int? = nil) -> ServiceGroup? {
+        guard let scheduler else { return nil }
+        var services: [any Service] = [scheduler]
+        if let metricsPort, let metrics = deliveryMetrics {
+            let router = Router()
+            router.get("metrics") { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+            }
+            services.append(
+                Application(router: router, configuration: .init(address: .hostname(configuration.server.host, port: metricsPort)), logger: logger))
+        }
+        return ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     }
 
     /// Closes the pools once the work in hand is done.

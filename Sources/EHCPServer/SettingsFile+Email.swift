@@ -1,5 +1,6 @@
 import EHCPDomain
 import EHCPScheduler
+import EHCPStore
 import Foundation
 import SMTP
 
@@ -126,9 +127,9 @@ enum EmailSection {
         }
     }
 
-    /// The From setting's shape: an address, or `Name <address>`, on one line.
+    /// The From setting's shape: an address, or `Name <address>`, on one line, with no other angle brackets.
     static func isMailbox(_ text: String) -> Bool {
-        let address = SMTPMessage.address(in: text)
-        return address.wholeMatch(of: /[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+/) != nil && !text.contains("\n") && !text.contains("\r")
+        EmailChoices.isAddress(SMTPMessage.address(in: text)) && !text.contains("\n") && !text.contains("\r")
+            && text.filter({ $0 == "<" }).count <= 1
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// A small SMTP client (RFC 5321) for handing mail to a council's relay: EHLO, STARTTLS (RFC 3207) or
 /// implicit TLS (RFC 8314), AUTH PLAIN or LOGIN (RFC 4954), one message per connection. It sends no
@@ -92,6 +93,7 @@ public struct SMTPClient: Sendable {
     public func send(_ envelope: Envelope) async throws(Failure) {
         let configuration = configuration
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let received = LineDecoder.Received()
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(10))
@@ -100,7 +102,7 @@ public struct SMTPClient: Sendable {
                         if configuration.security == .implicitTLS, let tls {
                             try channel.pipeline.syncOperations.addHandler(try Self.handler(tls, host: configuration.host))
                         }
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(received: received)))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
@@ -114,7 +116,7 @@ public struct SMTPClient: Sendable {
         defer { timer.cancel() }
         do {
             try await channel.executeThenClose { inbound, outbound in
-                var conversation = Conversation(channel: raw, lines: inbound.makeAsyncIterator(), outbound: outbound)
+                var conversation = Conversation(channel: raw, received: received, lines: inbound.makeAsyncIterator(), outbound: outbound)
                 try await conversation.run(envelope, client: self)
             }
         } catch let failure as Failure {
@@ -134,11 +136,18 @@ public struct SMTPClient: Sendable {
         return try NIOSSLClientHandler(context: context, serverHostname: isAddress ? nil : host)
     }
 
-    /// Starts TLS on an open connection (after the relay's 220 to STARTTLS).
-    func startTLS(on channel: any Channel) async throws {
+    /// Starts TLS on an open connection, after the relay's 220 to STARTTLS. Anything the relay sent
+    /// after that 220 arrived in plain text and could be an attacker's forged replies (RFC 3207 §6), so
+    /// the connection is refused unless every line received has been read (`read`) and nothing waits
+    /// in the decoder. The check and the upgrade run together on the channel's event loop, where reads
+    /// happen, so no byte slips between them.
+    func startTLS(on channel: any Channel, received: LineDecoder.Received, read: Int) async throws {
         guard let tls else { return }
         let host = configuration.host
         try await channel.eventLoop.submit {
+            guard received.state.withLock({ $0.lines == read && $0.pendingBytes == 0 }) else {
+                throw Failure("the relay sent more after agreeing to STARTTLS, which could be tampering; nothing was sent")
+            }
             try channel.pipeline.syncOperations.addHandler(try Self.handler(tls, host: host), position: .first)
         }.get()
     }
@@ -147,6 +156,9 @@ public struct SMTPClient: Sendable {
 /// One SMTP conversation, command by command.
 struct Conversation {
     let channel: any Channel
+    let received: LineDecoder.Received
+    /// Lines taken from the stream so far.
+    var read = 0
     var lines: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
@@ -166,7 +178,7 @@ struct Conversation {
                 throw SMTPClient.Failure("the relay does not offer STARTTLS; set security to \"tls\" or use another relay")
             }
             try expect(try await command("STARTTLS"), 220, "STARTTLS")
-            try await client.startTLS(on: channel)
+            try await client.startTLS(on: channel, received: received, read: read)
             encrypted = true
             capabilities = try await hello(configuration.clientName)
         }
@@ -187,15 +199,24 @@ struct Conversation {
         for recipient in envelope.to {
             let answer = try await command("RCPT TO:<\(recipient)>")
             guard answer.code == 250 || answer.code == 251 else {
+                let bounced = Self.isBadAddress(answer)
                 throw SMTPClient.Failure(
-                    "the relay refused the recipient: \(answer.code) \(answer.text.prefix(200))", permanent: answer.code >= 500,
-                    recipientRefused: answer.code >= 500)
+                    "the relay refused the recipient: \(answer.code) \(answer.text.prefix(200))", permanent: bounced, recipientRefused: bounced)
             }
         }
         try expect(try await command("DATA"), 354, "DATA")
         try await outbound.write(ByteBuffer(string: SMTPMessage.dotStuffed(envelope.message) + ".\r\n"))
         try expect(try await reply(), 250, "the message", refusesMessage: true)
         _ = try? await command("QUIT")
+    }
+
+    /// Whether a refused RCPT says the address itself is bad (RFC 3463: 550, 551 or 553, and no
+    /// enhanced code of class 5.7, security or policy). "Relaying denied" (5.7.1) or "authentication
+    /// required" (530) is the relay's set-up, retried until an administrator fixes it, never a bounce.
+    static func isBadAddress(_ reply: Reply) -> Bool {
+        guard [550, 551, 553].contains(reply.code) else { return false }
+        let enhanced = reply.lines.first?.split(separator: " ").first.map(String.init) ?? ""
+        return !enhanced.hasPrefix("5.7.")
     }
 
     private mutating func hello(_ name: String) async throws -> [String] {
@@ -213,6 +234,7 @@ struct Conversation {
     private mutating func reply() async throws -> Reply {
         var text: [String] = []
         while let buffer = try await lines.next() {
+            read += 1
             let line = String(buffer: buffer)
             guard line.utf8.count >= 3, let code = Int(line.prefix(3)) else {
                 throw SMTPClient.Failure("the relay's reply was not SMTP: \(line.prefix(80))")
@@ -237,15 +259,26 @@ struct Conversation {
 struct LineDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer
 
+    /// How many lines were passed on, and how many bytes of an unfinished one wait: what STARTTLS checks.
+    final class Received: Sendable {
+        let state = Mutex<(lines: Int, pendingBytes: Int)>((0, 0))
+    }
+    let received: Received
+
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
             if buffer.readableBytes > 8_192 { throw SMTPClient.Failure("the relay sent a line longer than SMTP allows") }
+            received.state.withLock { $0.pendingBytes = buffer.readableBytes }
             return .needMoreData
         }
         let length = newline - buffer.readerIndex
         var line = buffer.readSlice(length: length)!
         buffer.moveReaderIndex(forwardBy: 1)
         if line.readableBytesView.last == UInt8(ascii: "\r") { line = line.getSlice(at: line.readerIndex, length: line.readableBytes - 1)! }
+        received.state.withLock {
+            $0.lines += 1
+            $0.pendingBytes = buffer.readableBytes
+        }
         context.fireChannelRead(wrapInboundOut(line))
         return .continue
     }

@@ -40,17 +40,35 @@ public struct SMTPMessage: Sendable {
     public var text: String {
         let ascii = body.unicodeScalars.allSatisfy(\.isASCII)
         var lines = [
-            "Message-ID: \(messageId)", "Date: \(Self.rfc5322(date))", "From: \(Self.header(from))", "To: \(to)",
+            "Message-ID: \(messageId)", "Date: \(Self.rfc5322(date))", "From: \(Self.mailbox(from))", "To: \(Self.mailbox(to))",
             "Subject: \(Self.header(subject))", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
             "Content-Transfer-Encoding: \(ascii ? "7bit" : "base64")",
         ]
         lines += headers.map { "\($0.0): \(Self.header($0.1))" }
-        let normalised = body.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        // Lines end CR LF on the wire; a lone CR (which RFC 5321 forbids) becomes a space.
+        let normalised = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: " ")
+            .split(separator: "\n", omittingEmptySubsequences: false)
         let content: [String] =
             ascii
             ? normalised.map(String.init)
             : Self.wrapped(Data(normalised.joined(separator: "\r\n").utf8).base64EncodedString(), width: 76)
         return (lines + [""] + content).joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// A mailbox header (RFC 5322 §3.4): the address in angle brackets after its display name, the name
+    /// quoted when it holds specials and an RFC 2047 encoded word when it is not ASCII, so the header
+    /// always has exactly one address.
+    static func mailbox(_ text: String) -> String {
+        let bare = address(in: text)
+        guard let open = text.lastIndex(of: "<") else { return bare }
+        let name = text[..<open].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "\r", with: " ")
+            .replacingOccurrences(of: "\n", with: " ")
+        guard !name.isEmpty else { return "<\(bare)>" }
+        if !name.unicodeScalars.allSatisfy(\.isASCII) { return "\(header(name)) <\(bare)>" }
+        let specials = Set("()<>[]:;@\\,.\"")
+        guard name.contains(where: { specials.contains($0) }) else { return "\(name) <\(bare)>" }
+        let quoted = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"\(quoted)\" <\(bare)>"
     }
 
     /// A header value: as it is when ASCII, otherwise an RFC 2047 encoded word.

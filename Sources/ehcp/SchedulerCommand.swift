@@ -33,6 +33,9 @@ struct SchedulerCommand: AsyncParsableCommand {
         help: "The address people reach the web pages at, for the links in emails, e.g. https://ehcp.council.gov.uk. Default $EHCP_PUBLIC_URL.")
     var publicURL: String?
 
+    @Option(help: "Serve the delivery counts (emails and webhooks sent, failed, dead-lettered) at GET /metrics on this port of 127.0.0.1.")
+    var metricsPort: Int?
+
     func run() async throws {
         let logger = Logger(label: "ehcp.scheduler")
         let resolved = try database.openMigratedOrExit(logger: logger)
@@ -52,6 +55,6 @@ struct SchedulerCommand: AsyncParsableCommand {
             return
         }
         logger.info("scheduler running", metadata: ["sweepInterval": "\(sweepInterval)s"])
-        try await service.schedulerGroup(logger: logger)!.run()
+        try await service.schedulerGroup(logger: logger, metricsPort: metricsPort)!.run()
     }
 }

@@ -2,10 +2,10 @@ import EHCPDomain
 import EHCPStore
 import Foundation
 import Postgres
-import SMTP
 import Testing
 
 @testable import EHCPScheduler
+@testable import SMTP
 
 /// Alerts by email through a real SMTP server on loopback: what a message carries, TLS and AUTH, a
 /// bounced address, exactly one email per breach per recipient however many schedulers run or crash,
@@ -231,12 +231,73 @@ struct EmailTests {
         let (dueRef, overdueRef) = (try await reference(harness, due), try await reference(harness, overdue))
         let dueSoon = try #require(body.range(of: "Due in the next 7 days (1)"))
         let overdueHeading = try #require(body.range(of: "Overdue (1)"))
-        #expect(body.range(of: dueRef)!.lowerBound > dueSoon.upperBound && body.range(of: dueRef)!.lowerBound < overdueHeading.lowerBound)
-        #expect(body.range(of: overdueRef)!.lowerBound > overdueHeading.upperBound)
+        let (dueAt, overdueAt) = (try #require(body.range(of: dueRef), "\(body)"), try #require(body.range(of: overdueRef), "\(body)"))
+        #expect(dueAt.lowerBound > dueSoon.upperBound && dueAt.lowerBound < overdueHeading.lowerBound)
+        #expect(overdueAt.lowerBound > overdueHeading.upperBound)
         #expect(body.contains("due 14 April 2025") && body.contains("due 7 April 2025"))
         // Meg opted out: a manager's digest would list the team's; she gets none.
         #expect(try await harness.count("SELECT count(*) FROM outbox WHERE recipient = 'Meg'") == 0)
         // Next day: a new digest (a day is one digest, not one ever).
         #expect(try await writer.write(day: day("2025-04-10")) == 1)
+    }
+
+    @Test("a clock missed after one digest is in the next: moved past on the 20th, listed on the 21st, never twice")
+    func missedInDigest() async throws {
+        let harness = try SchedulerHarness()
+        defer { harness.shutdown() }
+        try harness.setEmail("Ann", "ann@council.example")
+        let caseId = try await harness.openCase(on: "2025-03-03")  // R-DECIDE-6W due 14 April
+        let writer = DigestWriter(pool: harness.pool, links: SchedulerHarness.links)
+        #expect(try await writer.write(day: day("2025-04-20")) == 1)  // overdue
+        _ = try await harness.repository.record(
+            CaseCommand(
+                council: harness.council, caseId: caseId,
+                command: LogEvent(.requestWithdrawn(Reason(reason: "moved away")), on: day("2025-04-20"), by: "Ann", today: day("2025-04-20"))),
+            pool: harness.pool)
+        #expect(try await harness.count("SELECT count(*) FROM deadlines WHERE status = 'missed' AND moved_past_on = '2025-04-20'") == 1)
+        #expect(try await writer.write(day: day("2025-04-21")) == 1)
+        #expect(try await writer.write(day: day("2025-04-22")) == 0)  // nothing due, overdue or newly missed
+        let sink = try SMTPSink(security: .startTLS)
+        defer { sink.stop() }
+        _ = try await dispatcher(harness, sink.configuration()).dispatchOnce()
+        let bodies = try sink.messages().map(\.body)
+        let reference = try await reference(harness, caseId)
+        #expect(bodies.count == 2)
+        #expect(bodies.filter { $0.contains("Missed since your last digest") && $0.contains(reference) }.count == 1)
+        #expect(bodies.filter { $0.contains("Overdue (1)") }.count == 1)
+    }
+
+    @Test("a relay's policy refusal (5.7.1 relaying denied) is retried, not a bounce; a forged reply behind STARTTLS is refused")
+    func relayRefusals() async throws {
+        let harness = try SchedulerHarness()
+        defer { harness.shutdown() }
+        try harness.setEmail("Ann", "relay-denied@council.example")
+        let sink = try SMTPSink(security: .startTLS)
+        defer { sink.stop() }
+        try await harness.openCase()
+        _ = try await harness.sweeper(emails: true).sweep(today: day("2025-04-15"))
+        let denied = try await dispatcher(harness, sink.configuration()).dispatchOnce()
+        #expect(denied.failed == 1 && denied.dead == 0)
+        #expect(try await AlertWork(pool: harness.pool).emailChoices(of: "Ann", council: harness.council)?.failedAt == nil)
+
+        let injecting = try SMTPSink.injecting()
+        defer { injecting.stop() }
+        let client = try SMTPClient(injecting.configuration(trusted: false))
+        let message = SMTPMessage(from: "a@council.example", to: "b@council.example", subject: "s", body: "b", id: "x", date: Date())
+        await #expect { try await client.send(.init(from: "a@council.example", to: ["b@council.example"], message: message.text)) } throws: {
+            "\($0)".contains("tampering")
+        }
+    }
+
+    @Test("headers: a From with a non-ASCII or punctuated name keeps one address; a lone CR in the text never reaches the wire")
+    func headers() {
+        let welsh = SMTPMessage.mailbox("Cyngor Sir Ynys Môn <rhybuddion@ynysmon.example>")
+        #expect(welsh.hasPrefix("=?UTF-8?B?") && welsh.hasSuffix(" <rhybuddion@ynysmon.example>"))
+        #expect(SMTPMessage.mailbox("Smith, Jo <jo@council.example>") == #""Smith, Jo" <jo@council.example>"#)
+        #expect(SMTPMessage.mailbox("EHCP alerts <ehcp@council.example>") == "EHCP alerts <ehcp@council.example>")
+        #expect(SMTPMessage.mailbox("ehcp@council.example") == "ehcp@council.example")
+        let text = SMTPMessage(from: "a@b.example", to: "c@d.example", subject: "s", body: "one\rtwo\n.three", id: "x", date: Date()).text
+        #expect(text.contains("one two\r\n.three\r\n") && !text.replacingOccurrences(of: "\r\n", with: "").contains("\r"))
+        #expect(SMTPMessage.dotStuffed(text).contains("\r\n..three\r\n"))
     }
 }

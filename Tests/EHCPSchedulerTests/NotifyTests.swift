@@ -192,6 +192,24 @@ struct NotifyTests {
             #expect(try await harness.count("SELECT count(*) FROM outbox WHERE delivery_status = 'delivered' AND status_checked_at IS NOT NULL") == 1)
             let failures = try await AlertWork(pool: harness.pool).emailFailures(team: "North", council: harness.council)
             #expect(failures.map(\.name) == ["Ann"])
+            // Not left as sent: Ann's is in the dead letter, to be sent again once her address is right.
+            let dead = try await AlertWork(pool: harness.pool).deadLetters(channel: "email", limit: 10, council: harness.council)
+            #expect(dead.map(\.recipient) == ["Ann"] && (dead.first?.lastError ?? "").contains("permanent-failure"))
+            try harness.setEmail("Ann", "ann.new@council.example")
+            _ = try await AlertWork(pool: harness.pool).redrive(deliveryId: dead[0].deliveryId, channel: "email", council: harness.council, once: nil)
+            {
+                #expect($0)
+                return KeptResponse(status: 202)
+            }
+            #expect(try await dispatcher.dispatchOnce().delivered == 1)
+            #expect(stub.sent.withLock { $0.last?.body["email_address"] } == .string("ann.new@council.example"))
+            // A technical failure at Notify puts the email back in the queue.
+            let again = stub.sent.withLock { $0.last!.id }
+            stub.statuses.withLock { $0[again] = "technical-failure" }
+            try harness.asOwner("UPDATE outbox SET available_at = now() WHERE channel = 'email'")
+            #expect(try await dispatcher.readStatuses() == 1)
+            #expect(try await dispatcher.dispatchOnce().delivered == 1)
+            #expect(stub.sent.withLock { $0.count } == 4)
         }
     }
 

@@ -44,13 +44,17 @@ final class SMTPSink: @unchecked Sendable {
     let security: SMTPClient.Security
     private let process: Process
 
-    init(security: SMTPClient.Security, auth: String? = nil) throws {
+    /// A relay that plays a man in the middle of STARTTLS (`--security inject`).
+    static func injecting() throws -> SMTPSink { try SMTPSink(security: .startTLS, auth: nil, mode: "inject") }
+
+    init(security: SMTPClient.Security, auth: String? = nil, mode: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ehcp-smtp-\(UUID().uuidString)")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Support/smtp_sink.py")
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--dir", directory.path, "--security", security.rawValue] + (auth.map { ["--auth", $0] } ?? [])
+        process.arguments =
+            ["python3", script.path, "--dir", directory.path, "--security", mode ?? security.rawValue] + (auth.map { ["--auth", $0] } ?? [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()

@@ -5,7 +5,9 @@ Each accepted message is written to DIR/NNNN.json with its envelope, the raw mes
 was in use (and its version), and who authenticated. A recipient whose address contains "bounce"
 is refused with 550 (a bounced address). With --security starttls the server offers STARTTLS and
 refuses mail before it; with tls it speaks TLS from the first byte. With hold it accepts each
-connection and never answers, printing "HELD" (a relay that hangs: a scheduler is then mid-send). The certificate is made for
+connection and never answers, printing "HELD" (a relay that hangs: a scheduler is then mid-send).
+With inject it plays a man in the middle of STARTTLS: its 220 comes with a forged "250" behind it,
+in plain text, which a client must refuse rather than read once TLS starts. The certificate is made for
 "localhost" at start (DIR/cert.pem, which the client trusts as its CA file).
 
 Prints "READY <port>" once listening. Stops on SIGTERM (unblocked here: a test process may have it blocked) or SIGKILL.
@@ -18,14 +20,14 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
-    parser.add_argument("--security", choices=["starttls", "tls", "none", "hold"], default="starttls")
+    parser.add_argument("--security", choices=["starttls", "tls", "none", "hold", "inject"], default="starttls")
     parser.add_argument("--auth", help="user:password that AUTH must give (AUTH then required)")
     args = parser.parse_args()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     os.makedirs(args.dir, exist_ok=True)
 
     context = None
-    if args.security not in ("none", "hold"):
+    if args.security not in ("none", "hold", "inject"):
         cert, key = os.path.join(args.dir, "cert.pem"), os.path.join(args.dir, "key.pem")
         subprocess.run(
             ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
@@ -40,6 +42,8 @@ def main():
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
             if "bounce" in address:
                 return "550 5.1.1 <%s>: mailbox unavailable" % address
+            if "relay-denied" in address:
+                return "550 5.7.1 <%s>: Relaying denied" % address
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
@@ -80,11 +84,24 @@ def main():
         def connection_made(self, transport):
             print("HELD", flush=True)
 
+    class Inject(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport = transport
+            transport.write(b"220 localhost ESMTP\r\n")
+
+        def data_received(self, data):
+            for line in data.decode("ascii", "replace").split("\r\n"):
+                if line.upper().startswith("EHLO"):
+                    self.transport.write(b"250-localhost\r\n250 STARTTLS\r\n")
+                elif line.upper() == "STARTTLS":
+                    self.transport.write(b"220 Ready to start TLS\r\n250 forged\r\n")
+
     async def serve():
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(Hold if args.security == "hold" else factory, sock=sock,
+        protocol = {"hold": Hold, "inject": Inject}.get(args.security, factory)
+        server = await loop.create_server(protocol, sock=sock,
                                           ssl=context if args.security == "tls" else None)
         print("READY %d" % sock.getsockname()[1], flush=True)
         stop = loop.create_future()

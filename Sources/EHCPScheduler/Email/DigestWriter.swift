@@ -22,28 +22,35 @@ public struct DigestWriter: Sendable {
     }
 
     /// Queues the digests for `day` not yet queued; returns how many.
+    /// A council whose digests fail (its rows, say) is logged and skipped; the others still get theirs.
     public func write(day: CivilDate) async throws -> Int {
-        let councils = try await pool.withConnection { connection in
-            try connection.query("SELECT council_id FROM councils").rows.map { try $0.decode(UUID.self, at: 0) }
-        }
         var queued = 0
-        for council in councils {
-            let people = try await pool.transaction(council: council) { connection in
-                try connection.query(
-                    """
-                    SELECT u.name, u.role, u.team FROM users u
-                    WHERE u.email IS NOT NULL AND u.email_digest AND u.disabled_at IS NULL AND u.role IN ('caseworker', 'manager')
-                      AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.recipient = u.name AND o.digest_day = $1::date)
-                    ORDER BY u.name
-                    """, [day.description]
-                ).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1), try $0.decodeIfPresent(String.self, at: 2)) }
+        for council in try await Outbox.councils(pool) {
+            do { queued += try await write(day: day, council: council) } catch {
+                logger.error("daily digests failed for one council; the others go on", metadata: ["council": "\(council)", "error": "\(error)"])
             }
-            for (name, role, team) in people {
-                let scope: Scope = role == "manager" ? .team(team ?? "") : .caseworker(name)
-                if role == "manager" && team == nil { continue }
-                queued += try await pool.transaction(council: council) { connection in
-                    try queue(name: name, scope: scope, day: day, council: council, on: connection) ? 1 : 0
-                }
+        }
+        return queued
+    }
+
+    private func write(day: CivilDate, council: UUID) async throws -> Int {
+        var queued = 0
+        let people = try await pool.transaction(council: council) { connection in
+            try connection.query(
+                """
+                SELECT u.name, u.role, u.team FROM users u
+                WHERE u.email IS NOT NULL AND u.email_digest AND u.disabled_at IS NULL AND u.email_failed_at IS NULL
+                  AND u.role IN ('caseworker', 'manager')
+                  AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.recipient = u.name AND o.digest_day = $1::date)
+                ORDER BY u.name
+                """, [day.description]
+            ).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1), try $0.decodeIfPresent(String.self, at: 2)) }
+        }
+        for (name, role, team) in people {
+            let scope: Scope = role == "manager" ? .team(team ?? "") : .caseworker(name)
+            if role == "manager" && team == nil { continue }
+            queued += try await pool.transaction(council: council) { connection in
+                try queue(name: name, scope: scope, day: day, council: council, on: connection) ? 1 : 0
             }
         }
         return queued
@@ -61,37 +68,38 @@ public struct DigestWriter: Sendable {
             case .caseworker(let name): ("caseworker", name)
             case .team(let team): ("team", team)
             }
-        // Missed since the day after the last digest (or since yesterday, for a first one).
+        // Missed on or after the last digest's day (or yesterday, for a first one) and before today: a
+        // clock moved past on a digest's day, after it went, is in the next one; today's, tomorrow.
         let since =
             try connection.query("SELECT max(digest_day)::text FROM outbox WHERE recipient = $1 AND digest_day < $2::date", [name, day.description])
             .first?.decodeIfPresent(String.self, at: 0).flatMap(CivilDate.init(iso:)) ?? day.adding(days: -1)
         func section(_ condition: String, _ parameters: [any PostgresEncodable]) throws -> ([EmailContent.DigestLine], Int) {
             let rows = try connection.query(
                 """
-                SELECT d.case_id, s.reference, d.rule, d.key, d.due_on::text, s.caseworker, count(*) OVER ()
+                SELECT d.case_id, s.reference, d.rule, d.due_on::text, s.caseworker, count(*) OVER ()
                 FROM deadlines d JOIN case_summary s USING (case_id)
                 WHERE d.kind = 'duty' AND d.\(column) = $1 AND \(condition)
                 ORDER BY d.due_on, s.reference, d.rule LIMIT \(shown)
                 """, [value] + parameters
             ).rows
-            let total = try rows.first?.decode(Int.self, at: 6) ?? 0
+            let total = try rows.first?.decode(Int.self, at: 5) ?? 0
             return (
                 try rows.compactMap { row in
                     guard let rule = RuleID(rawValue: try row.decode(String.self, at: 2)),
-                        let due = CivilDate(iso: try row.decode(String.self, at: 4))
+                        let due = CivilDate(iso: try row.decode(String.self, at: 3))
                     else {
                         return nil
                     }
                     return EmailContent.DigestLine(
-                        reference: try row.decode(at: 1), caseId: try row.decode(at: 0), rule: rule, key: try row.decode(at: 3), dueOn: due,
-                        caseworker: try row.decodeIfPresent(at: 5))
+                        reference: try row.decode(at: 1), caseId: try row.decode(at: 0), rule: rule, dueOn: due,
+                        caseworker: try row.decodeIfPresent(at: 4))
                 }, total
             )
         }
         let dueSoon = try section("d.status = 'open' AND d.due_on BETWEEN $2::date AND $2::date + 6", [day.description])
         let overdue = try section("d.status = 'open' AND d.due_on < $2::date AND NOT d.excepted", [day.description])
         let missed = try section(
-            "d.status = 'missed' AND d.moved_past_on > $2::date AND d.moved_past_on <= $3::date", [since.description, day.description])
+            "d.status = 'missed' AND d.moved_past_on >= $2::date AND d.moved_past_on < $3::date", [since.description, day.description])
         guard dueSoon.1 + overdue.1 + missed.1 > 0 else { return false }
         let team: String? =
             switch scope {

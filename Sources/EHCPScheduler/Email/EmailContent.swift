@@ -3,7 +3,8 @@ import Foundation
 
 /// What one email says, written when it is queued and kept in the outbox as JSON, so that every attempt
 /// sends the same words. It names a case by its reference only: never a child's name, date of birth or
-/// anything else about them (docs/operations.md, "What an email may say").
+/// anything else about them (docs/operations.md, "What an email may say"). A deadline's key (an advice
+/// or review id) is left out: it is chosen by whoever recorded the event and could hold a name.
 public struct EmailContent: Codable, Sendable, Hashable {
     /// 'breach', 'reminder' or 'digest': which Notify template it uses.
     public var kind: String
@@ -24,11 +25,11 @@ public struct EmailContent: Codable, Sendable, Hashable {
 
     /// An immediate email about one breach or reminder.
     static func alert(
-        kind: String, reference: String, caseId: UUID, rule: RuleID, key: String?, dueOn: CivilDate, daysBefore: Int?, daysOverdue: Int?,
+        kind: String, reference: String, caseId: UUID, rule: RuleID, dueOn: CivilDate, daysBefore: Int?, daysOverdue: Int?,
         role: String, team: String?, links: Links
     ) -> EmailContent {
         let breach = kind == "breach"
-        let deadline = rule.title + (key.map { " (\($0))" } ?? "")
+        let deadline = rule.title
         let subject: String
         var lines: [String]
         if breach {
@@ -61,7 +62,6 @@ public struct EmailContent: Codable, Sendable, Hashable {
         var reference: String
         var caseId: UUID
         var rule: RuleID
-        var key: String
         var dueOn: CivilDate
         var caseworker: String?
     }
@@ -81,8 +81,7 @@ public struct EmailContent: Codable, Sendable, Hashable {
             lines.append("\(title) (\(total))")
             for item in items {
                 let who = team != nil ? " – \(item.caseworker ?? "no caseworker")" : ""
-                let deadline = item.rule.title + (item.key.isEmpty ? "" : " (\(item.key))")
-                lines.append("- \(item.reference): \(deadline), due \(item.dueOn.long)\(who)")
+                lines.append("- \(item.reference): \(item.rule.title), due \(item.dueOn.long)\(who)")
                 lines.append("  \(links.case(item.caseId))")
             }
             if total > items.count { lines.append("- and \(total - items.count) more: see \(links.work)") }
@@ -102,9 +101,5 @@ public struct EmailContent: Codable, Sendable, Hashable {
             ])
     }
 
-    var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
-    }
+    var json: String { Outbox.json(self) }
 }

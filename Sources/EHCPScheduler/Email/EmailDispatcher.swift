@@ -79,49 +79,80 @@ public struct EmailDispatcher: Sendable {
         }
     }
 
-    /// Reads GOV.UK Notify's delivery status back for emails it accepted, at most once a minute each,
-    /// until it is final. A permanent failure (a bounce) is noted against its person. Returns how many
-    /// reached a final status.
+    /// Reads GOV.UK Notify's delivery status back for emails it accepted in the last 7 days (Notify
+    /// keeps them that long), at most once a minute each, until it is final, and stores it. Notify's
+    /// own failures after accepting an email are not left as sent:
+    /// - `permanent-failure` (the address does not exist) and `temporary-failure` (an inbox full after
+    ///   Notify's own retries) go to the dead letter, to be sent again by hand once the address is right,
+    ///   and a permanent failure marks the address as bouncing;
+    /// - `technical-failure` (Notify never sent it) goes back in the queue, as any failed attempt does.
+    /// Returns how many reached a final status.
     public func readStatuses() async throws -> Int {
         guard case .notify(let client, _, _) = sender else { return 0 }
-        let councils = try await pool.withConnection { connection in
-            try connection.query("SELECT council_id FROM councils").rows.map { try $0.decode(UUID.self, at: 0) }
-        }
         var settled = 0
-        for council in councils {
+        for council in try await Outbox.councils(pool) {
             let pending = try await pool.transaction(council: council) { connection in
                 try connection.query(
                     """
                     UPDATE outbox SET available_at = now() + interval '1 minute'
                     WHERE delivery_id IN (
                         SELECT delivery_id FROM outbox
-                        WHERE provider_id IS NOT NULL AND status_checked_at IS NULL AND delivered_at IS NOT NULL AND available_at <= now()
+                        WHERE provider_id IS NOT NULL AND status_checked_at IS NULL AND delivered_at > now() - interval '7 days'
+                          AND available_at <= now()
                         ORDER BY delivered_at LIMIT 100 FOR UPDATE SKIP LOCKED)
-                    RETURNING delivery_id, provider_id, recipient
+                    RETURNING delivery_id, provider_id, recipient, attempts
                     """
-                ).rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1), try $0.decodeIfPresent(String.self, at: 2)) }
+                ).rows.map {
+                    (
+                        try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1), try $0.decodeIfPresent(String.self, at: 2),
+                        try $0.decode(Int.self, at: 3)
+                    )
+                }
             }
-            var statuses: [(UUID, String, String?)] = []
-            for (delivery, notification, recipient) in pending {
-                if let status = await client.status(of: notification) { statuses.append((delivery, status, recipient)) }
+            var statuses: [(UUID, String, String?, Int)] = []
+            for (delivery, notification, recipient, attempts) in pending {
+                if let status = await client.status(of: notification) { statuses.append((delivery, status, recipient, attempts)) }
             }
             let read = statuses
-            settled += try await pool.transaction(council: council) { connection in
-                var final = 0
-                for (delivery, status, recipient) in read {
-                    let isFinal = ["delivered", "permanent-failure", "temporary-failure", "technical-failure"].contains(status)
-                    if isFinal { final += 1 }
-                    try connection.query(
-                        "UPDATE outbox SET delivery_status = $2, status_checked_at = CASE WHEN $3 THEN now() END WHERE delivery_id = $1",
-                        [delivery, status, isFinal])
-                    if status == "permanent-failure", let recipient {
-                        try EmailChoices.recordFailure(
-                            recipient, reason: "GOV.UK Notify could not deliver to the address: the provider refused it (permanent failure)",
-                            on: connection)
+            let policy = settings.retry
+            let counted = try await pool.transaction(council: council) { connection in
+                var (final, dead) = (0, 0)
+                for (delivery, status, recipient, attempts) in read {
+                    switch status {
+                    case "delivered":
+                        final += 1
+                        try connection.query(
+                            "UPDATE outbox SET delivery_status = $2, status_checked_at = now() WHERE delivery_id = $1", [delivery, status])
+                    case "permanent-failure", "temporary-failure":
+                        (final, dead) = (final + 1, dead + 1)
+                        try connection.query(
+                            """
+                            UPDATE outbox SET delivery_status = $2, status_checked_at = now(), delivered_at = NULL, dead_at = now(), last_error = $3
+                            WHERE delivery_id = $1
+                            """, [delivery, status, "GOV.UK Notify could not deliver it (\(status))"])
+                        if status == "permanent-failure", let recipient {
+                            try EmailChoices.recordFailure(
+                                recipient, reason: "GOV.UK Notify could not deliver to the address (permanent-failure)", on: connection)
+                        }
+                    case "technical-failure":
+                        final += 1
+                        let exhausted = attempts >= policy.maxAttempts
+                        if exhausted { dead += 1 }
+                        try connection.query(
+                            """
+                            UPDATE outbox SET delivery_status = $2, delivered_at = NULL, provider_id = NULL, transport = NULL,
+                                last_error = 'GOV.UK Notify had a technical failure and did not send it', available_at = now(),
+                                dead_at = CASE WHEN $3 THEN now() END
+                            WHERE delivery_id = $1
+                            """, [delivery, status, exhausted])
+                    default:
+                        try connection.query("UPDATE outbox SET delivery_status = $2 WHERE delivery_id = $1", [delivery, status])
                     }
                 }
-                return final
+                return (final, dead)
             }
+            settled += counted.0
+            metrics?.count(channel: "email", transport: "notify", DeliveryReport(dead: counted.1))
         }
         return settled
     }

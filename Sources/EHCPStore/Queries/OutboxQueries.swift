@@ -79,7 +79,8 @@ public struct OutboxQueries: Sendable {
     public func redrive(deliveryId: UUID, channel: String, on connection: PostgresConnection) throws(PostgresError) -> Bool {
         try connection.query(
             """
-            UPDATE outbox o SET dead_at = NULL, attempts = 0, available_at = now(), leased_until = NULL, last_error = NULL
+            UPDATE outbox o SET dead_at = NULL, attempts = 0, available_at = now(), leased_until = NULL, last_error = NULL,
+                delivered_at = NULL, transport = NULL, provider_id = NULL, delivery_status = NULL, status_checked_at = NULL
             WHERE o.delivery_id = $1 AND o.dead_at IS NOT NULL AND o.channel = $2
               AND (o.subscription_id IS NULL
                    OR o.subscription_id IN (SELECT subscription_id FROM webhook_subscriptions WHERE disabled_at IS NULL))

@@ -26,8 +26,9 @@ public struct EmailChoices: Sendable, Hashable, Encodable {
         self.failure = failure
     }
 
-    /// Whether an alert of this kind ('breach' or 'reminder') is emailed.
-    public func emails(kind: String) -> Bool { address != nil && (kind == "breach" ? onBreach : onReminder) }
+    /// Whether an alert of this kind ('breach' or 'reminder') is emailed: not to an address that
+    /// bounced, until an administrator sets it again (the alert is still on their Alerts page).
+    public func emails(kind: String) -> Bool { address != nil && failedAt == nil && (kind == "breach" ? onBreach : onReminder) }
 
     /// The shape an address must have: one mailbox, no display name or list (RFC 5321's limit of 254).
     public static func isAddress(_ text: String) -> Bool {
