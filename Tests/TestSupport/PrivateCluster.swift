@@ -21,9 +21,13 @@ public final class PrivateCluster: @unchecked Sendable {
         public var description: String
     }
 
-    private let embedded: EmbeddedDatabase
     private let directory: URL
     private let postgres: URL
+    /// The cluster's files, its socket's directory, where its log goes, and its port.
+    public let dataDirectory: URL
+    public let socketDirectory: URL
+    private let baseDirectory: URL
+    public let port: Int
     private var server: Process?
 
     /// Creates the cluster in a temporary directory and starts it.
@@ -33,23 +37,62 @@ public final class PrivateCluster: @unchecked Sendable {
         }
         postgres = URL(fileURLWithPath: bin).appendingPathComponent("postgres")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ehcp-private-\(UUID().uuidString.prefix(8))")
-        embedded = try EmbeddedDatabase(directory: directory, logger: Logger(label: "test"))
+        let embedded = try EmbeddedDatabase(directory: directory, logger: Logger(label: "test"))
         _ = try embedded.start()  // initdb and the `ehcp` database, as `ehcp serve` would
         embedded.stop()
+        (dataDirectory, socketDirectory, baseDirectory, port) = (embedded.dataDirectory, embedded.socketDirectory, embedded.baseDirectory, 5432)
         try start()
+    }
+
+    private init(standbyIn directory: URL, postgres: URL, port: Int) {
+        self.directory = directory
+        self.postgres = postgres
+        (dataDirectory, socketDirectory, baseDirectory, self.port) =
+            (directory.appendingPathComponent("data"), directory.appendingPathComponent("run"), directory, port)
+    }
+
+    /// A hot standby of this cluster on port 5433, streaming from it: `pg_basebackup -R`, then started.
+    /// Made by PostgreSQL's own tools, as a council's DBA would make one.
+    public func standby() throws -> PrivateCluster {
+        let standby = PrivateCluster(
+            standbyIn: FileManager.default.temporaryDirectory.appendingPathComponent("ehcp-standby-\(UUID().uuidString.prefix(8))"),
+            postgres: postgres,
+            port: 5433)
+        try FileManager.default.createDirectory(at: standby.socketDirectory, withIntermediateDirectories: true)
+        if geteuid() == 0, let owner = getpwnam("postgres") {
+            for path in [standby.directory.path, standby.socketDirectory.path] { chown(path, owner.pointee.pw_uid, owner.pointee.pw_gid) }
+        }
+        let backup = Process()
+        let arguments = [
+            postgres.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("pg_basebackup").path, "-h", socketDirectory.path,
+            "-p", String(port),
+            "-U", EmbeddedDatabase.superuser, "-D", standby.dataDirectory.path, "-R", "-X", "stream", "--checkpoint=fast",
+        ]
+        if geteuid() == 0 {
+            backup.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            backup.arguments = ["-u", "postgres", "--"] + arguments
+        } else {
+            backup.executableURL = URL(fileURLWithPath: arguments[0])
+            backup.arguments = Array(arguments.dropFirst())
+        }
+        try backup.run()
+        backup.waitUntilExit()
+        guard backup.terminationStatus == 0 else { throw Failure(description: "pg_basebackup failed with status \(backup.terminationStatus)") }
+        try standby.start()
+        return standby
     }
 
     /// Owner conninfo for the cluster's `postgres` database (what `TestDatabase.make(cluster:)` takes).
     public var conninfo: String {
-        "host=\(embedded.socketDirectory.path) port=5432 user=\(EmbeddedDatabase.superuser) dbname=postgres"
+        "host=\(socketDirectory.path) port=\(port) user=\(EmbeddedDatabase.superuser) dbname=postgres"
     }
 
     /// Starts the server (recovering from a crash if there was one) and returns once it accepts connections.
     public func start() throws {
         let process = Process()
         let arguments = [
-            postgres.path, "-D", embedded.dataDirectory.path, "-p", "5432", "-c", "listen_addresses=",
-            "-c", "unix_socket_directories=\(embedded.socketDirectory.path)",
+            postgres.path, "-D", dataDirectory.path, "-p", String(port), "-c", "listen_addresses=",
+            "-c", "unix_socket_directories=\(socketDirectory.path)",
         ]
         if geteuid() == 0 {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
@@ -58,7 +101,7 @@ public final class PrivateCluster: @unchecked Sendable {
             process.executableURL = postgres
             process.arguments = Array(arguments.dropFirst())
         }
-        let log = embedded.baseDirectory.appendingPathComponent("crash-server.log")
+        let log = baseDirectory.appendingPathComponent("crash-server.log")
         if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
         let output = try FileHandle(forWritingTo: log)
         output.seekToEndOfFile()
@@ -84,7 +127,7 @@ public final class PrivateCluster: @unchecked Sendable {
     /// anything not already written. Returns once the server process has ended.
     public func killNine() throws {
         guard let server else { throw Failure(description: "the server is not running") }
-        let pidFile = embedded.dataDirectory.appendingPathComponent("postmaster.pid")
+        let pidFile = dataDirectory.appendingPathComponent("postmaster.pid")
         guard let line = try String(contentsOf: pidFile, encoding: .utf8).split(separator: "\n").first, let postmaster = pid_t(line) else {
             throw Failure(description: "no PID in \(pidFile.path)")
         }
@@ -96,7 +139,7 @@ public final class PrivateCluster: @unchecked Sendable {
     /// Stops the server (fast shutdown) and deletes the cluster.
     public func remove() {
         if let server, server.isRunning {
-            if let line = try? String(contentsOf: embedded.dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8)
+            if let line = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8)
                 .split(separator: "\n").first, let postmaster = pid_t(line)
             {
                 kill(postmaster, SIGINT)
@@ -104,7 +147,7 @@ public final class PrivateCluster: @unchecked Sendable {
             server.waitUntilExit()
         }
         server = nil
-        try? FileManager.default.removeItem(at: embedded.baseDirectory)
+        try? FileManager.default.removeItem(at: baseDirectory)
         try? FileManager.default.removeItem(at: directory)
     }
 
