@@ -26,14 +26,15 @@ public struct APIDependencies: Sendable {
 
     public init(
         pool: PostgresPool, repository: CaseRepository, today: @escaping @Sendable () -> CivilDate, metrics: RequestMetrics = RequestMetrics(),
-        targets: Targets = Targets(), caseReferences: CaseReferencePattern = CaseReferencePattern(), writer: CaseBatchWriter? = nil
+        targets: Targets = Targets(), caseReferences: CaseReferencePattern = CaseReferencePattern(), writer: CaseBatchWriter? = nil,
+        replica: ReplicaReads? = nil
     ) {
         self.pool = pool
         self.repository = repository
         self.cases = CaseWork(pool: pool, repository: repository, writer: writer ?? CaseBatchWriter(repository: repository, pool: pool))
         self.alerts = AlertWork(pool: pool)
         self.children = ChildWork(pool: pool)
-        self.reports = ReportWork(pool: pool, targets: targets)
+        self.reports = ReportWork(pool: pool, targets: targets, replica: replica)
         self.today = today
         self.metrics = metrics
         self.caseReferences = caseReferences

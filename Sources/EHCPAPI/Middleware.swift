@@ -6,7 +6,8 @@ import Postgres
 import Synchronization
 
 /// Logs every request with its id, actor, route, status and duration; counts it for `/metrics`; turns
-/// every error into a problem response (so nothing escapes as an unexplained 500).
+/// every error into a problem response (so nothing escapes as an unexplained 500); and says, in
+/// `X-Data-As-Of`, how current the data was when a report read it from a standby (`ReplicaReads`).
 struct RequestLog: RouterMiddleware {
     typealias Context = APIContext
     let metrics: RequestMetrics
@@ -18,12 +19,13 @@ struct RequestLog: RouterMiddleware {
             context.clientRequestId = given
         }
         var response: Response
+        let freshness = DataAsOf()
         do {
             // A NUL can reach no column: refuse it in the path or query before any handler sees it.
             if request.uri.description.utf8.containsNUL {
                 throw Problem.invalid(field: "uri", value: nil, "the URL contains a NUL character (%00)")
             }
-            response = try await next(request, context)
+            response = try await DataAsOf.$current.withValue(freshness) { [context] in try await next(request, context) }
         } catch let error as HTTPError where error.status == .notFound && context.matchedNoRoute {
             // The router matched no route: 405 with `Allow` when the path exists under other methods.
             response = try RouteTable.documented.unmatched(method: request.method.rawValue, path: request.uri.path)
@@ -37,6 +39,7 @@ struct RequestLog: RouterMiddleware {
             response = try problem.response(from: request, context: context)
         }
         response.headers[.init("X-Request-Id")!] = context.requestId
+        if let asOf = freshness.value { response.headers[.init("X-Data-As-Of")!] = asOf.formatted(.iso8601) }
         let elapsed = ContinuousClock.now - started
         let route = context.matchedNoRoute ? "unmatched" : context.endpointPath ?? "unmatched"
         metrics.observe(method: request.method.rawValue, route: route, status: Int(response.status.code), seconds: elapsed.seconds)

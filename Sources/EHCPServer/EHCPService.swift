@@ -33,6 +33,8 @@ public struct ServiceConfiguration: Sendable {
     public var web = WebSettings()
     /// The address people reach the web pages at, for links in emails; default the server's own address.
     public var publicURL: String?
+    /// A hot standby the reports read from (`ehcp serve --replica-url`); nil reads everything from the primary.
+    public var replicaConninfo: String?
     /// Today in Europe/London; tests fix it.
     public var today: @Sendable () -> CivilDate = { LondonClock.today() }
 
@@ -46,6 +48,8 @@ public final class EHCPService: Sendable {
     public let api: APIDependencies
     /// The scheduler's own small pool, so that a long sweep never waits behind requests.
     private let schedulerPool: PostgresPool?
+    /// The standby's pool, when reports read from one.
+    private let replicaPool: PostgresPool?
     public let scheduler: SchedulerService?
     /// What the scheduler's outbox sent, failed and dead-lettered (on `/metrics`).
     public let deliveryMetrics: DeliveryMetrics?
@@ -58,10 +62,16 @@ public final class EHCPService: Sendable {
         let engine = try configuration.settings.engine()
         let repository = CaseRepository(decider: CaseDecider(engine: engine))
         let pool = try PostgresPool(.init(conninfo: configuration.conninfo, size: configuration.connections, onConnect: ApplicationRole.assume))
+        let replica = try configuration.replicaConninfo.map { conninfo in
+            ReplicaReads(
+                replica: try PostgresPool(.init(conninfo: conninfo, size: 4, acquireTimeout: .seconds(2), onConnect: ApplicationRole.assume)),
+                maxLag: configuration.settings.replicaMaxLag)
+        }
+        replicaPool = replica?.replica
         api = APIDependencies(
             pool: pool, repository: repository, today: configuration.today, targets: configuration.targets,
             caseReferences: configuration.settings.caseReferences,
-            writer: CaseBatchWriter(repository: repository, pool: pool, cachedCases: configuration.cachedCases))
+            writer: CaseBatchWriter(repository: repository, pool: pool, cachedCases: configuration.cachedCases), replica: replica)
         if configuration.runsScheduler {
             let pool = try PostgresPool(.init(conninfo: configuration.conninfo, size: 3, onConnect: ApplicationRole.assume))
             var delivery = AlertDispatcher.Settings()
@@ -125,6 +135,7 @@ public final class EHCPService: Sendable {
     public func shutdown() {
         api.pool.shutdown()
         schedulerPool?.shutdown()
+        replicaPool?.shutdown()
     }
 }
 

@@ -13,6 +13,8 @@ public struct ServiceSettings: Sendable {
     public var twoFactorRoles: Set<UserRole> = []
     /// How alerts are emailed (the `email` section); nil sends no email.
     public var email: EmailSettings?
+    /// How far behind a reporting standby may be before reports read the primary (`replicaMaxLagSeconds`).
+    public var replicaMaxLag: Duration = .seconds(30)
     public init() {}
 }
 
@@ -25,7 +27,8 @@ public struct ServiceSettings: Sendable {
 ///
 /// `reminderDays` replaces the offsets of the rules it names and keeps the defaults of the others.
 /// `webhookAllowedHosts` lets webhooks reach those hosts even on private or loopback addresses.
-/// `email` sets up alerts by email (`EmailSection`).
+/// `email` sets up alerts by email (`EmailSection`). `replicaMaxLagSeconds` (default 30) is how far behind
+/// a reporting standby (`ehcp serve --replica-url`) may be before reports read the primary instead.
 public enum SettingsFile {
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
@@ -90,13 +93,14 @@ public enum SettingsFile {
                         return known
                     })
             case ("email", let section): service.email = try EmailSection.parse(section, source: source)
+            case ("replicaMaxLagSeconds", .number(let n)) where n >= 0 && n <= 86_400: service.replicaMaxLag = .milliseconds(Int(n * 1000))
             case ("draftPlanWeeks", _), ("outcomesMeetingWeeks", _), ("underFiveReviewMonths", _), ("reminderDays", _), ("webhookAllowedHosts", _),
-                ("caseReferencePattern", _), ("twoFactorRoles", _), ("decisionNoticesFrom", _):
+                ("caseReferencePattern", _), ("twoFactorRoles", _), ("decisionNoticesFrom", _), ("replicaMaxLagSeconds", _):
                 throw Invalid(description: "\(source): '\(key)' has a value out of range or of the wrong type")
             default:
                 throw Invalid(
                     description:
-                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, decisionNoticesFrom, reminderDays, webhookAllowedHosts, caseReferencePattern, twoFactorRoles, email"
+                        "\(source): unknown setting '\(key)'; known: draftPlanWeeks, outcomesMeetingWeeks, underFiveReviewMonths, decisionNoticesFrom, reminderDays, webhookAllowedHosts, caseReferencePattern, twoFactorRoles, email, replicaMaxLagSeconds"
                 )
             }
         }

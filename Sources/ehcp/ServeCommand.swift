@@ -56,6 +56,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "The address people use to reach the service, e.g. https://ehcp.council.gov.uk; https makes cookies Secure. Default $EHCP_PUBLIC_URL.")
     var publicURLOption: String?
 
+    @Option(
+        name: .customLong("replica-url"),
+        help: "A hot standby (streaming replication) for the reports and the managers' pages to read from; default $EHCP_REPLICA_URL.")
+    var replicaURL: String?
+
     @ArgumentParser.Flag(help: "On an empty database, first load a demo caseload of 2,000 cases (see docs/demo.md).")
     var demo = false
 
@@ -93,6 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.cachedCases = cachedCases
         configuration.publicURL = publicURLOption ?? ProcessInfo.processInfo.environment["EHCP_PUBLIC_URL"]
         configuration.web = WebSettings(publicURL: configuration.publicURL)
+        configuration.replicaConninfo = replicaURL ?? ProcessInfo.processInfo.environment["EHCP_REPLICA_URL"]
         do { configuration.targets = try targets.map { try Targets(json: Data(contentsOf: URL(fileURLWithPath: $0))) } ?? Targets() } catch {
             FileHandle.standardError.write(Data("ehcp: cannot read the targets file '\(targets ?? "")': \(error)\n".utf8))
             throw ExitCode(1)

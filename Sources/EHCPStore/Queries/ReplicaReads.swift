@@ -1,0 +1,61 @@
+import Foundation
+import Postgres
+import Synchronization
+
+/// Reads that may come from a hot standby (PostgreSQL streaming replication) instead of the primary:
+/// the reports, the dashboard and the managers' pages, which read much and need not see the last second.
+///
+/// Each read asks the standby, in the read's own transaction, how current its snapshot is: "now" when it
+/// has replayed everything it has received, otherwise the commit time of the last transaction it
+/// replayed. A standby further behind than `maxLag`, or one that cannot be reached, is passed over and
+/// the primary answers. The time read is noted in `DataAsOf`, which the response carries.
+public struct ReplicaReads: Sendable {
+    public let replica: PostgresPool
+    /// How far behind the standby may be before reads go back to the primary.
+    public let maxLag: Duration
+
+    public init(replica: PostgresPool, maxLag: Duration) {
+        self.replica = replica
+        self.maxLag = maxLag
+    }
+
+    /// `body` in a transaction for `council` on the standby when it is current enough, else on `primary`.
+    public func read<T: Sendable>(
+        council: UUID, primary: PostgresPool, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        let limit = Double(maxLag.components.seconds) + Double(maxLag.components.attoseconds) / 1e18
+        do {
+            let answer: (T, Date)? = try await replica.transaction(council: council) { connection in
+                let asOf: Date = try connection.query(
+                    """
+                    SELECT CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN now()
+                                ELSE coalesce(pg_last_xact_replay_timestamp(), 'epoch') END
+                    """
+                ).first!.decode(at: 0)
+                guard Date().timeIntervalSince(asOf) <= limit else { return nil }
+                return (try body(connection), asOf)
+            }
+            if let (result, asOf) = answer {
+                DataAsOf.current?.note(asOf)
+                return result
+            }
+        } catch let error as PostgresError where error.kind == .connection || error.kind == .poolTimeout {
+            // The standby is down or saturated: the primary answers.
+        }
+        return try await primary.transaction(council: council, body)
+    }
+}
+
+/// How current the data a response was read from is, when it came from a standby: set by
+/// `ReplicaReads`, read by the response (`X-Data-As-Of`) and by the web pages' layout.
+public final class DataAsOf: Sendable {
+    @TaskLocal public static var current: DataAsOf?
+    private let moment = Mutex<Date?>(nil)
+
+    public init() {}
+
+    /// The oldest data any read of this request saw.
+    public var value: Date? { moment.withLock { $0 } }
+
+    func note(_ asOf: Date) { moment.withLock { $0 = min($0 ?? asOf, asOf) } }
+}

@@ -1,0 +1,82 @@
+import EHCPDomain
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// Reports read from a hot standby (`ehcp serve --replica-url`), so that managers' reading never slows
+/// caseworkers' writing; each response says how current its data was, and a standby too far behind, or
+/// gone, is passed over for the primary.
+@Suite("Reports from a standby")
+struct ReplicaReadTests {
+    @Test("reports read from the standby say how current they are; further behind than allowed, or gone, and the primary answers")
+    func replicaReads() async throws {
+        let primary = try PrivateCluster()
+        defer { primary.remove() }
+        let database = try TestDatabase.make(cluster: primary.conninfo)
+        let standby = try primary.standby()
+        defer { standby.remove() }
+        let single = "host=\(primary.socketDirectory.path) port=\(primary.port)"
+        let onStandby = database.serviceConninfo.replacingOccurrences(
+            of: single, with: "host=\(standby.socketDirectory.path) port=\(standby.port)")
+        let harness = try APIHarness(database: database) {
+            $0.replicaConninfo = onStandby
+            $0.settings.replicaMaxLag = .seconds(3)
+        }
+        let (primaryAdmin, standbyAdmin) = (try PostgresConnection(primary.conninfo), try PostgresConnection(standby.conninfo))
+        defer { primaryAdmin.close() }
+        /// Polls, as `pg_ctl -w` does, until the standby has replayed all the primary has written.
+        @Sendable func caughtUp() throws {
+            let target = try primaryAdmin.query("SELECT pg_current_wal_lsn()::text").first!.decode(String.self, at: 0)
+            for _ in 0..<400 {
+                if try standbyAdmin.query("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", [target]).first!.decode(Bool.self, at: 0) { return }
+                usleep(25_000)
+            }
+            Issue.record("the standby did not catch up")
+        }
+        let header = "X-Data-As-Of"
+        try await harness.run { client in
+            _ = try await client.openCase(forename: "One")
+            try caughtUp()
+            let current = try await client.send(.get, "/v1/reports/caseload", as: "Meg")
+            #expect(current.status == 200 && current["requestsReceived"] == .number(1))
+            let asOf = try Date(try #require(current.headers[.init(header)!]), strategy: .iso8601)
+            #expect(abs(asOf.timeIntervalSinceNow) < 5)
+            // Cases are the primary's: a case page carries no freshness line.
+            #expect(try await client.send(.get, "/v1/work-tray", as: "Ann").headers[.init(header)!] == nil)
+
+            // The standby stops replaying. A case opened now is not in what it reads while it is within
+            // the 3 seconds allowed, and the response says how old its data is.
+            _ = try standbyAdmin.query("SELECT pg_wal_replay_pause()")
+            _ = try await client.openCase(forename: "Two")
+            let behind = try await client.send(.get, "/v1/reports/caseload", as: "Meg")
+            #expect(behind["requestsReceived"] == .number(1))
+            let behindAsOf = try Date(try #require(behind.headers[.init(header)!]), strategy: .iso8601)
+            #expect(behindAsOf <= Date())
+
+            // Once it is more than 3 seconds behind, the primary answers (polling the standby's own lag).
+            for _ in 0..<400 {
+                if try standbyAdmin.query("SELECT now() - pg_last_xact_replay_timestamp() > interval '3.2 seconds'").first!.decode(Bool.self, at: 0) {
+                    break
+                }
+                usleep(25_000)
+            }
+            let fromPrimary = try await client.send(.get, "/v1/reports/caseload", as: "Meg")
+            #expect(fromPrimary["requestsReceived"] == .number(2))
+            #expect(fromPrimary.headers[.init(header)!] == nil)
+
+            // Replaying again, it serves the reports again, with both cases.
+            _ = try standbyAdmin.query("SELECT pg_wal_replay_resume()")
+            try caughtUp()
+            let again = try await client.send(.get, "/v1/reports/caseload", as: "Meg")
+            #expect(again["requestsReceived"] == .number(2) && again.headers[.init(header)!] != nil)
+
+            // The standby dies: reports come from the primary, without an error.
+            standbyAdmin.close()
+            try standby.killNine()
+            let withoutStandby = try await client.send(.get, "/v1/reports/caseload", as: "Meg")
+            #expect(withoutStandby.status == 200 && withoutStandby["requestsReceived"] == .number(2))
+            #expect(withoutStandby.headers[.init(header)!] == nil)
+        }
+    }
+}
