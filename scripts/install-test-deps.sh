@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond scripts/install-deps.sh: Debian's chromium and chromium-driver
-# and openssl, Selenium with axe-core for the browser tests, and aiosmtpd (a real SMTP server for the
-# email tests) from PyPI. Safe to run repeatedly.
+# and openssl, nginx (deploy/nginx/ehcp.conf's test), Selenium with axe-core for the browser tests, and
+# aiosmtpd (a real SMTP server for the email tests) from PyPI. Safe to run repeatedly.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
@@ -9,6 +9,7 @@ command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 dpkg -s fonts-liberation >/dev/null 2>&1 || need+=(fonts-liberation)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "==> Missing packages for the browser tests: ${need[*]}. Run as root, or: sudo apt-get install -y ${need[*]}" >&2

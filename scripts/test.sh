@@ -18,3 +18,5 @@ echo "==> Browser tests (Chromium, headless; screenshots in .build/screenshots)"
 python3 Tests/Browser/caseworker_day.py
 echo "==> Email: a scheduler killed with SIGKILL between claim and send, then restarted (a real SMTP server)"
 python3 Tests/Email/scheduler_crash.py
+echo "==> deploy/nginx/ehcp.conf: TLS, limits and a health check in front of two instances (Debian's nginx)"
+python3 Tests/Deploy/nginx_site.py
