@@ -40,12 +40,12 @@ struct AccountPage: Sendable {
         let bounces =
             user.role == .manager
             ? try await deps.alerts.emailFailures(team: user.team ?? "", council: user.councilId).map {
-                Bounce(name: $0.name, since: Self.day($0.failedAt), failure: $0.failure)
+                Bounce(name: $0.name, since: London.date(of: $0.failedAt).long, failure: $0.failure)
             } : []
         let view = View(
             layout: Layout(title: "Your email alerts", session: context.sessions.session, current: "/account"),
             saved: request.uri.queryParameters["saved"] != nil, address: choices.address, failure: choices.failure,
-            failedOn: choices.failedAt.map(Self.day), canChoose: user.role != .auditor,
+            failedOn: choices.failedAt.map { London.date(of: $0).long }, canChoose: user.role != .auditor,
             choices: [
                 Choice(
                     name: "onBreach", label: "When a deadline passes", hint: "An email the day after one of your deadlines passes without being met.",
@@ -73,13 +73,5 @@ struct AccountPage: Sendable {
             return KeptResponse(status: 204)
         }
         return Pages.redirect("/account?saved=1")
-    }
-
-    /// The London day of a moment, as GOV.UK writes dates.
-    static func day(_ moment: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
-        let parts = calendar.dateComponents([.year, .month, .day], from: moment)
-        return CivilDate(year: parts.year!, month: parts.month!, day: parts.day!)?.long ?? ""
     }
 }

@@ -243,7 +243,7 @@ final class DashboardFigures: Sendable {
         let key = "\(council) \(to)"
         let now = ContinuousClock.now
         if let found = held.withLock({ $0[key] }), found.until > now {
-            return (found.figures.results, found.figures.caseload, Self.time(found.computedAt))
+            return (found.figures.results, found.figures.caseload, London.clock(found.computedAt))
         }
         let figures = try await compute()
         let computedAt = Date()
@@ -252,14 +252,7 @@ final class DashboardFigures: Sendable {
             if held.count >= Self.capacity { held.removeAll() }
             held[key] = (figures, computedAt, ContinuousClock.now + Self.lifetime)
         }
-        return (figures.results, figures.caseload, Self.time(computedAt))
+        return (figures.results, figures.caseload, London.clock(computedAt))
     }
 
-    /// "14:05", in London.
-    static func time(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
-        let parts = calendar.dateComponents([.hour, .minute], from: date)
-        return String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
-    }
 }

@@ -54,15 +54,6 @@ public struct Pages: Sendable {
 /// What every page's layout shows: the title, who is signed in, the navigation and the form token.
 /// Only stored properties reach a template (Mustache reads values by reflection).
 struct Layout {
-    /// "17:42:05" in London.
-    static func londonTime(_ moment: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/London") ?? .gmt
-        let parts = calendar.dateComponents([.hour, .minute, .second], from: moment)
-        func two(_ n: Int?) -> String { (n ?? 0) < 10 ? "0\(n ?? 0)" : "\(n ?? 0)" }
-        return "\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second))"
-    }
-
     struct Link {
         var href: String
         var text: String
@@ -90,7 +81,9 @@ struct Layout {
         self.backLink = backLink
         self.errors = errors
         hasErrors = !errors.isEmpty
-        dataAsOf = DataAsOf.current?.value.map { "These figures come from the reporting copy of the database, as it was at \(Self.londonTime($0))." }
+        dataAsOf = DataAsOf.current?.value.map {
+            "These figures come from the reporting copy of the database, as it was at \(London.clock($0, seconds: true))."
+        }
         if let session {
             navigation = [
                 Link(href: "/", text: "My work", current: current == "/"), Link(href: "/cases", text: "Cases", current: current == "/cases"),

@@ -38,7 +38,7 @@ struct UndeliveredPage: Sendable {
         for (channel, title) in [("email", "Emails"), ("webhook", "Webhook deliveries")] {
             let rows = try await deps.alerts.deadLetters(channel: channel, limit: 100, council: user.councilId).map { dead in
                 Row(
-                    id: dead.deliveryId.uuidString.lowercased(), channel: channel, when: AccountPage.day(dead.deadAt),
+                    id: dead.deliveryId.uuidString.lowercased(), channel: channel, when: London.date(of: dead.deadAt).long,
                     to: dead.recipient ?? "Subscription \(dead.subscriptionId.map { String($0.uuidString.lowercased().prefix(8)) } ?? "")",
                     what: Self.what(dead.payload), attempts: dead.attempts, reason: dead.lastError ?? "not recorded")
             }

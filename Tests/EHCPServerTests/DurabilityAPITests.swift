@@ -15,6 +15,11 @@ struct DurabilityAPITests {
         var key: String
         var version: Int?
         var body: String { #"{"caseworker":"\#(caseworker)","team":"North"}"# }
+
+        /// Sends the reassignment as a manager, with its key: first time or retried, the same request.
+        func send(_ client: Client) async throws -> Client.Reply {
+            try await client.log(caseId, "CaseworkerAssigned", on: "2025-03-04", data: body, as: "Meg", headers: ["Idempotency-Key": key])
+        }
     }
 
     final class Acknowledged: Sendable {
@@ -43,9 +48,7 @@ struct DurabilityAPITests {
                         for n in 0..<10_000 {
                             var attempt = Attempt(
                                 caseId: caseIds[(writer * 5 + n) % caseIds.count], caseworker: "cw-\(writer)-\(n)", key: "crash-\(writer)-\(n)")
-                            let reply = try await client.log(
-                                attempt.caseId, "CaseworkerAssigned", on: "2025-03-04", data: attempt.body, as: "Meg",
-                                headers: ["Idempotency-Key": attempt.key])
+                            let reply = try await attempt.send(client)
                             if reply.status == 201 {
                                 attempt.version = Int(reply.headers[.eTag]?.filter(\.isNumber) ?? "")
                                 mine.append(attempt)
@@ -86,8 +89,7 @@ struct DurabilityAPITests {
 
             // A client that got no answer retries with the same key: replayed if it had committed, recorded now if not.
             for attempt in cutOff {
-                let retry = try await client.log(
-                    attempt.caseId, "CaseworkerAssigned", on: "2025-03-04", data: attempt.body, as: "Meg", headers: ["Idempotency-Key": attempt.key])
+                let retry = try await attempt.send(client)
                 #expect(retry.status == 201, "\(retry.text)")
             }
             let final = try recorded()

@@ -70,9 +70,7 @@ struct FailoverTests {
                                 // A request sent after the kill that succeeds is the service writing again; one
                                 // sent before may have committed on the old primary and only answered later.
                                 sentAfterKill = progress.killedAt.withLock { $0 } != nil
-                                let reply = try await client.log(
-                                    attempt.caseId, "CaseworkerAssigned", on: "2025-03-04", data: attempt.body, as: "Meg",
-                                    headers: ["Idempotency-Key": attempt.key])
+                                let reply = try await attempt.send(client)
                                 if reply.status == 201 {
                                     attempt.version = Int(reply.headers[.eTag]?.filter(\.isNumber) ?? "")
                                 } else {
