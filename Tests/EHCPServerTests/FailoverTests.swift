@@ -35,7 +35,7 @@ struct FailoverTests {
         _ = try admin.query("SELECT pg_reload_conf()")
         for _ in 0..<200 {  // polling for the standby to report itself synchronous, as pg_ctl -w polls
             if try admin.query("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'").first!.decode(Int.self, at: 0) == 1 { break }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))  // polling, without holding one of the two cooperative threads
         }
         #expect(try admin.query("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'").first!.decode(Int.self, at: 0) == 1)
         admin.close()

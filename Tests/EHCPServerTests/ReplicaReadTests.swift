@@ -27,18 +27,18 @@ struct ReplicaReadTests {
         let (primaryAdmin, standbyAdmin) = (try PostgresConnection(primary.conninfo), try PostgresConnection(standby.conninfo))
         defer { primaryAdmin.close() }
         /// Polls, as `pg_ctl -w` does, until the standby has replayed all the primary has written.
-        @Sendable func caughtUp() throws {
+        @Sendable func caughtUp() async throws {
             let target = try primaryAdmin.query("SELECT pg_current_wal_lsn()::text").first!.decode(String.self, at: 0)
             for _ in 0..<400 {
                 if try standbyAdmin.query("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", [target]).first!.decode(Bool.self, at: 0) { return }
-                usleep(25_000)
+                try await Task.sleep(for: .milliseconds(25))  // polling, without holding a cooperative thread
             }
             Issue.record("the standby did not catch up")
         }
         let header = "X-Data-As-Of"
         try await harness.run { client in
             _ = try await client.openCase(forename: "One")
-            try caughtUp()
+            try await caughtUp()
             let current = try await client.send(.get, "/v1/reports/caseload", as: "Meg")
             #expect(current.status == 200 && current["requestsReceived"] == .number(1))
             let asOf = try Date(try #require(current.headers[.init(header)!]), strategy: .iso8601)
@@ -69,7 +69,7 @@ struct ReplicaReadTests {
 
             // Replaying again, it serves the reports again, with both cases.
             _ = try standbyAdmin.query("SELECT pg_wal_replay_resume()")
-            try caughtUp()
+            try await caughtUp()
             let again = try await client.send(.get, "/v1/reports/caseload", as: "Meg")
             #expect(again["requestsReceived"] == .number(2) && again.headers[.init(header)!] != nil)
 
