@@ -31,9 +31,10 @@ public struct APIDependencies: Sendable {
     ) {
         self.pool = pool
         self.repository = repository
-        self.cases = CaseWork(pool: pool, repository: repository, writer: writer ?? CaseBatchWriter(repository: repository, pool: pool))
+        self.cases = CaseWork(
+            pool: pool, repository: repository, writer: writer ?? CaseBatchWriter(repository: repository, pool: pool), replica: replica)
         self.alerts = AlertWork(pool: pool)
-        self.children = ChildWork(pool: pool)
+        self.children = ChildWork(pool: pool, replica: replica)
         self.reports = ReportWork(pool: pool, targets: targets, replica: replica)
         self.today = today
         self.metrics = metrics

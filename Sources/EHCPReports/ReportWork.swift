@@ -20,8 +20,7 @@ public struct ReportWork: Sendable {
 
     /// A report's transaction: on the standby when there is one and it is current enough, else the primary.
     private func read<T: Sendable>(council: UUID, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        guard let replica else { return try await pool.transaction(council: council, body) }
-        return try await replica.read(council: council, primary: pool, body)
+        try await ReplicaReads.read(replica, council: council, primary: pool, body)
     }
 
     /// A timeliness measure for a period, grouped (statutory-timescales.md §5).
@@ -52,14 +51,15 @@ public struct ReportWork: Sendable {
         try await read(council: council) { try TribunalOrdersReport().run(from: from, to: to, asOf: asOf, on: $0) }
     }
 
-    /// The SEN2 return for a calendar year. It reads every child's name, birth date, postcode and UPN, so
-    /// each child is an entry in the access log, written in the same transaction: on the primary, always.
+    /// The SEN2 return for a calendar year, read from the standby when there is one. It reads every
+    /// child's name, birth date, postcode and UPN, so each child is an entry in the access log, committed
+    /// on the primary before the return is handed over.
     public func sen2(year: Int, for caller: CaseWork.Caller) async throws -> SEN2Export.Result {
-        try await pool.transaction(council: caller.council) { connection in
-            let result = try SEN2Export().run(year: year, on: connection)
-            try AccessLog().record(
-                .exportSEN2, user: caller.userId, actor: caller.name, children: result.children, request: caller.request, on: connection)
-            return result
-        }
+        try await ReplicaReads.logged(
+            replica, council: caller.council, primary: pool, read: { try SEN2Export().run(year: year, on: $0) },
+            log: { result, connection in
+                try AccessLog().record(
+                    .exportSEN2, user: caller.userId, actor: caller.name, children: result.children, request: caller.request, on: connection)
+            })
     }
 }

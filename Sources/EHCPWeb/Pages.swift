@@ -82,7 +82,7 @@ struct Layout {
         self.errors = errors
         hasErrors = !errors.isEmpty
         dataAsOf = DataAsOf.current?.value.map {
-            "These figures come from the reporting copy of the database, as it was at \(London.clock($0, seconds: true))."
+            "This page comes from the reporting copy of the database, as it was at \(London.clock($0, seconds: true))."
         }
         if let session {
             navigation = [

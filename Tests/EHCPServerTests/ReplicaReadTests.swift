@@ -58,6 +58,23 @@ struct ReplicaReadTests {
             let behindAsOf = try Date(try #require(behind.headers[.init(header)!]), strategy: .iso8601)
             #expect(behindAsOf <= Date())
 
+            // Search and the access log read the standby too. A search is a read of children's names,
+            // so its access-log entry is written on the primary before the page is returned.
+            let owner = try PostgresConnection(database.conninfo)
+            defer { owner.close() }
+            let logged = { @Sendable in
+                try owner.query("SELECT count(*) FROM access_log WHERE action = 'listCases'").first!.decode(Int.self, at: 0)
+            }
+            let loggedBefore = try logged()
+            // Both children are Lovelaces; the standby knows only the first.
+            let search = try await client.send(.get, "/v1/cases?q=Lovelace", as: "Ann")
+            #expect(search.status == 200 && search.array("cases").count == 1 && search.headers[.init(header)!] != nil)
+            #expect(try logged() == loggedBefore + 1)
+            let accessLog = try await client.send(.get, "/v1/access-log?limit=1000", as: "Aud")
+            #expect(accessLog.status == 200 && accessLog.headers[.init(header)!] != nil)
+            let onPrimary = try owner.query("SELECT count(*) FROM access_log").first!.decode(Int.self, at: 0)
+            #expect(accessLog.array("entries").count < onPrimary, "the standby's log lacks what the primary wrote since the pause")
+
             // Further behind than allowed (here 1 ms, where the service allows 60 s), the primary answers.
             let replicaPool = try PostgresPool(.init(conninfo: onStandby, size: 1, onConnect: ApplicationRole.assume))
             let primaryPool = try database.pool(size: 1)

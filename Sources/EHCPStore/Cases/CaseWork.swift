@@ -11,11 +11,14 @@ public struct CaseWork: Sendable {
     public let repository: CaseRepository
     /// Records events on existing cases in batches (group commit).
     public let writer: CaseBatchWriter
+    /// A hot standby that search reads from when it is current enough; nil reads the primary.
+    let replica: ReplicaReads?
 
-    public init(pool: PostgresPool, repository: CaseRepository, writer: CaseBatchWriter) {
+    public init(pool: PostgresPool, repository: CaseRepository, writer: CaseBatchWriter, replica: ReplicaReads? = nil) {
         self.pool = pool
         self.repository = repository
         self.writer = writer
+        self.replica = replica
     }
 
     /// Who is asking: the council they act for, and who the access log names.
@@ -126,14 +129,16 @@ public struct CaseWork: Sendable {
         }
     }
 
-    /// A page of cases; a page of names is a read of each child's details (UK GDPR art. 30), so each is logged.
+    /// A page of cases, read from the standby when there is one; a page of names is a read of each
+    /// child's details (UK GDPR art. 30), so each is logged, on the primary, before the page is returned.
     public func list(_ filter: CaseQueries.Filter, today: CivilDate, for caller: Caller) async throws -> [CaseQueries.ListItem] {
-        try await pool.transaction(council: caller.council) { connection in
-            let items = try CaseQueries().list(filter, today: today, on: connection)
-            try AccessLog().record(
-                .listCases, user: caller.userId, actor: caller.name, casesOf: items.map(\.caseId), request: caller.request, on: connection)
-            return items
-        }
+        try await ReplicaReads.logged(
+            replica, council: caller.council, primary: pool,
+            read: { try CaseQueries().list(filter, today: today, on: $0) },
+            log: { items, connection in
+                try AccessLog().record(
+                    .listCases, user: caller.userId, actor: caller.name, casesOf: items.map(\.caseId), request: caller.request, on: connection)
+            })
     }
 
     /// What is due within `days`, and what is overdue, for a caseworker or a team.

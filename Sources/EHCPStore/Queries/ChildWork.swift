@@ -6,7 +6,13 @@ import Postgres
 /// in it; callers never hold a connection.
 public struct ChildWork: Sendable {
     let pool: PostgresPool
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A hot standby the access log is read from when it is current enough; nil reads the primary.
+    let replica: ReplicaReads?
+
+    public init(pool: PostgresPool, replica: ReplicaReads? = nil) {
+        self.pool = pool
+        self.replica = replica
+    }
 
     /// Everything held about one child: their details and the stored events of each of their cases.
     public struct Record: Sendable {
@@ -45,8 +51,8 @@ public struct ChildWork: Sendable {
         }
     }
 
-    /// Who read which child's record, newest first.
+    /// Who read which child's record, newest first; from the standby when there is one current enough.
     public func accessLog(childId: UUID?, limit: Int, council: UUID) async throws -> [AccessLog.Entry] {
-        try await pool.transaction(council: council) { try AccessLog().entries(childId: childId, limit: limit, on: $0) }
+        try await ReplicaReads.read(replica, council: council, primary: pool) { try AccessLog().entries(childId: childId, limit: limit, on: $0) }
     }
 }

@@ -44,6 +44,34 @@ public struct ReplicaReads: Sendable {
         }
         return try await primary.transaction(council: council, body)
     }
+
+    /// `body` on `replica` when there is one and it is current enough, else in a transaction on `primary`.
+    public static func read<T: Sendable>(
+        _ replica: ReplicaReads?, council: UUID, primary: PostgresPool, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        guard let replica else { return try await primary.transaction(council: council, body) }
+        return try await replica.read(council: council, primary: primary, body)
+    }
+
+    /// `read` on the standby when there is one current enough, then `log` on the primary in its own
+    /// transaction, before the result is returned: a read of children's details reaches the caller only
+    /// once its access-log entry is committed (UK GDPR art. 30), and the standby cannot write it. Without
+    /// a standby both run in one transaction on the primary.
+    public static func logged<T: Sendable>(
+        _ replica: ReplicaReads?, council: UUID, primary: PostgresPool, read: @escaping @Sendable (PostgresConnection) throws -> T,
+        log: @escaping @Sendable (T, PostgresConnection) throws -> Void
+    ) async throws -> T {
+        guard let replica else {
+            return try await primary.transaction(council: council) { connection in
+                let result = try read(connection)
+                try log(result, connection)
+                return result
+            }
+        }
+        let result = try await replica.read(council: council, primary: primary, read)
+        try await primary.transaction(council: council) { try log(result, $0) }
+        return result
+    }
 }
 
 /// How current the data a response was read from is, when it came from a standby: set by
