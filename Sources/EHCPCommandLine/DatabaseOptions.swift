@@ -7,7 +7,9 @@ import Logging
 import Postgres
 
 /// Where the database is: `DATABASE_URL` (with `DATABASE_OWNER_URL` for the schema's owner), or the
-/// embedded cluster under `./.ehcp/`.
+/// embedded cluster under `./.ehcp/`. `DATABASE_POOL_MODE=transaction` says that `DATABASE_URL` goes
+/// through a transaction pooler (PgBouncer), and `DATABASE_LISTEN_URL` gives the scheduler a direct
+/// connection for LISTEN (docs/operations.md, "Through PgBouncer").
 public struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Folder for the embedded database when DATABASE_URL is unset.")
     var dataDirectory = ".ehcp"
@@ -22,7 +24,24 @@ public struct DatabaseOptions: ParsableArguments {
         /// The service's login: every pool that serves requests, sweeps or reports.
         public var service: String
         public var embedded: EmbeddedDatabase?
+        /// `service` goes through a transaction pooler (`DATABASE_POOL_MODE=transaction`).
+        public var transactionPooled = false
+        /// A direct connection for the scheduler's LISTEN (`DATABASE_LISTEN_URL`); nil listens on `service`.
+        public var listen: String?
         public func close() { embedded?.stop() }
+
+        /// The service's configuration with this database's connections.
+        public func serviceConfiguration() -> ServiceConfiguration {
+            var configuration = ServiceConfiguration(conninfo: service)
+            configuration.transactionPooled = transactionPooled
+            configuration.listenConninfo = listen
+            return configuration
+        }
+
+        /// A pool of the service's login, for a command that reads as the service does.
+        public func servicePool(size: Int) throws -> PostgresPool {
+            try PostgresPool(.init(conninfo: service, size: size, transactionPooled: transactionPooled, onConnect: ApplicationRole.assume))
+        }
     }
 
     /// Resolves the database. Every failure is one clear line naming the problem and what to do.
@@ -42,8 +61,20 @@ public struct DatabaseOptions: ParsableArguments {
             }
             return value
         }
-        let (service, owner) = (try url("DATABASE_URL"), try url("DATABASE_OWNER_URL"))
-        if let external = service ?? owner { return Connection(owner: owner ?? external, service: service ?? external, embedded: nil) }
+        let (service, owner, listen) = (try url("DATABASE_URL"), try url("DATABASE_OWNER_URL"), try url("DATABASE_LISTEN_URL"))
+        let pooled: Bool
+        switch environment["DATABASE_POOL_MODE"] ?? "" {
+        case "", "session": pooled = false
+        case "transaction": pooled = true
+        case let other:
+            throw ExitMessage.message(
+                "DATABASE_POOL_MODE is '\(other)'; it must be 'session' (the default: DATABASE_URL reaches PostgreSQL or a session pooler) "
+                    + "or 'transaction' (DATABASE_URL goes through PgBouncer with pool_mode = transaction)")
+        }
+        if let external = service ?? owner {
+            return Connection(
+                owner: owner ?? external, service: service ?? external, embedded: nil, transactionPooled: pooled, listen: listen)
+        }
         do {
             let embedded = try EmbeddedDatabase(directory: URL(fileURLWithPath: dataDirectory, isDirectory: true), logger: logger)
             let owner = try embedded.start()
@@ -80,7 +111,7 @@ public struct DatabaseOptions: ParsableArguments {
             }
             if resolved.embedded != nil { try ApplicationRole.provisionLogin(on: owner) }
             if serving {
-                let service = try connect(resolved.service)
+                let service = try connect(resolved.service, transactionPooled: resolved.transactionPooled)
                 defer { service.close() }
                 try ApplicationRole.assume(service)
             }
@@ -95,9 +126,9 @@ public struct DatabaseOptions: ParsableArguments {
     }
 
     /// Connects once, with a clear message when the server cannot be reached.
-    public func connect(_ conninfo: String) throws -> PostgresConnection {
+    public func connect(_ conninfo: String, transactionPooled: Bool = false) throws -> PostgresConnection {
         do {
-            return try PostgresConnection(conninfo)
+            return try PostgresConnection(conninfo, transactionPooled: transactionPooled)
         } catch {
             throw ExitMessage.message("\(error.message); check that the server is running and DATABASE_URL is right")
         }

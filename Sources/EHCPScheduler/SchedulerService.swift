@@ -20,8 +20,8 @@ public struct SchedulerService: Service {
     public let email: Email?
     public let interval: Duration
     public let today: @Sendable () -> CivilDate
-    /// Connection string for the LISTEN connection (the pool's connections serve requests).
-    let conninfo: String
+    /// Where the LISTEN connection goes (the pool's connections serve requests).
+    let listening: NotificationListener.Target
     let logger: Logger
 
     /// Email: the dispatcher, the digests, and the day whose digests are due now (nil before the
@@ -38,21 +38,22 @@ public struct SchedulerService: Service {
     }
 
     public init(
-        sweeper: DeadlineSweeper, dispatcher: AlertDispatcher, email: Email? = nil, interval: Duration = .seconds(60), conninfo: String,
+        sweeper: DeadlineSweeper, dispatcher: AlertDispatcher, email: Email? = nil, interval: Duration = .seconds(60),
+        listening: NotificationListener.Target,
         today: @escaping @Sendable () -> CivilDate, logger: Logger = Logger(label: "ehcp.scheduler")
     ) {
         self.sweeper = sweeper
         self.dispatcher = dispatcher
         self.email = email
         self.interval = interval
-        self.conninfo = conninfo
+        self.listening = listening
         self.today = today
         self.logger = logger
     }
 
     public func run() async throws {
         let woken = WakeUp()
-        let listener = NotificationListener(conninfo: conninfo, channel: CaseRepository.schedulerChannel, logger: logger) {
+        let listener = NotificationListener(listening, channel: CaseRepository.schedulerChannel, logger: logger) {
             woken.flag.withLock { $0 = true }
         }
         listener.start()
@@ -160,16 +161,36 @@ public struct SchedulerService: Service {
 
 /// LISTENs on its own connection and thread (libpq blocks), calling `onNotify` for each notification.
 /// Reconnects after a lost connection; a missed wake-up only delays work to the next timer sweep.
-final class NotificationListener: @unchecked Sendable {
-    private let conninfo: String
+///
+/// A LISTEN through a transaction pooler (PgBouncer's `pool_mode = transaction`) is accepted but hears
+/// nothing: the server session that ran it serves other clients' transactions next. So each new
+/// connection first checks that it hears a NOTIFY sent from another connection. One that does not falls
+/// back to calling `onNotify` every `pollEvery` (a sweep with nothing due costs about a millisecond), says
+/// so in the log, and tries listening again after `retryListeningAfter`.
+public final class NotificationListener: @unchecked Sendable {
+    /// A connection string, and whether it goes through a transaction pooler.
+    public struct Target: Sendable {
+        public var conninfo: String
+        public var transactionPooled: Bool
+        public init(conninfo: String, transactionPooled: Bool = false) {
+            self.conninfo = conninfo
+            self.transactionPooled = transactionPooled
+        }
+    }
+
+    private let target: Target
     private let channel: String
     private let logger: Logger
     private let onNotify: @Sendable () -> Void
     private let stopped = NSLock()
     private var isStopped = false
+    static let pollEvery = 5.0
+    static let retryListeningAfter = 600.0
+    /// How long the self-test waits for its own NOTIFY; a direct connection hears it in milliseconds.
+    static let selfTestWait = Duration.seconds(5)
 
-    init(conninfo: String, channel: String, logger: Logger, onNotify: @escaping @Sendable () -> Void) {
-        self.conninfo = conninfo
+    init(_ target: Target, channel: String, logger: Logger, onNotify: @escaping @Sendable () -> Void) {
+        self.target = target
         self.channel = channel
         self.logger = logger
         self.onNotify = onNotify
@@ -188,17 +209,63 @@ final class NotificationListener: @unchecked Sendable {
     private func loop() {
         while !shouldStop {
             do {
-                let connection = try PostgresConnection(conninfo)
-                try ApplicationRole.assume(connection)  // the same login checks as every other connection of the service
+                let connection = try connect()
+                defer { connection.close() }
                 try connection.listen(channel)
-                while !shouldStop {
-                    if !(try connection.waitForNotifications(timeout: .seconds(1))).isEmpty { onNotify() }
+                guard try hearsItself(connection) else {
+                    logger.warning(
+                        """
+                        scheduler LISTEN hears nothing through this connection (a transaction pooler such as PgBouncer?); \
+                        sweeping every \(Int(Self.pollEvery)) s instead. Set DATABASE_LISTEN_URL to a direct connection to be woken at once
+                        """)
+                    connection.close()
+                    poll(for: Self.retryListeningAfter)
+                    continue
                 }
-                connection.close()
+                logger.info("scheduler LISTEN ready: an event recorded late wakes the sweep at once")
+                while !shouldStop {
+                    let heard = try connection.waitForNotifications(timeout: .seconds(1))
+                    if heard.contains(where: { !$0.payload.hasPrefix(Self.selfTestPrefix) }) { onNotify() }
+                }
             } catch {
                 logger.warning("scheduler LISTEN connection lost; reconnecting", metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: 2)
             }
+        }
+    }
+
+    private func connect() throws -> PostgresConnection {
+        let connection = try PostgresConnection(target.conninfo, transactionPooled: target.transactionPooled)
+        do {
+            try ApplicationRole.assume(connection)  // the same login checks as every other connection of the service
+        } catch {
+            connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    static let selfTestPrefix = "self-test "
+
+    /// Sends a NOTIFY from a second connection and waits for `connection` to hear it.
+    private func hearsItself(_ connection: PostgresConnection) throws -> Bool {
+        let token = Self.selfTestPrefix + UUID().uuidString
+        let sender = try connect()
+        defer { sender.close() }
+        try sender.query("SELECT pg_notify($1, $2)", [channel, token])
+        let deadline = ContinuousClock.now + Self.selfTestWait
+        while ContinuousClock.now < deadline && !shouldStop {
+            if try connection.waitForNotifications(timeout: .milliseconds(200)).contains(where: { $0.payload == token }) { return true }
+        }
+        return false
+    }
+
+    /// Wakes the sweep every `pollEvery` seconds for `seconds`, or until stopped.
+    private func poll(for seconds: Double) {
+        let until = Date().addingTimeInterval(seconds)
+        while !shouldStop && Date() < until {
+            Thread.sleep(forTimeInterval: Self.pollEvery)
+            if !shouldStop { onNotify() }
         }
     }
 }

@@ -15,6 +15,11 @@ import ServiceLifecycle
 public struct ServiceConfiguration: Sendable {
     /// The service's login (`ApplicationRole`); never the owner's.
     public var conninfo: String
+    /// `conninfo` goes through a transaction pooler such as PgBouncer (`PostgresConnection.transactionPooled`).
+    public var transactionPooled = false
+    /// A direct connection for the scheduler's LISTEN; nil listens on `conninfo` (and, through a
+    /// transaction pooler, falls back to polling).
+    public var listenConninfo: String?
     /// Where the HTTP server listens.
     public var server = ServerConfiguration()
     /// Connections in the API's pool.
@@ -61,10 +66,13 @@ public final class EHCPService: Sendable {
         pages = try Pages()
         let engine = try configuration.settings.engine()
         let repository = CaseRepository(decider: CaseDecider(engine: engine))
-        let pool = try PostgresPool(.init(conninfo: configuration.conninfo, size: configuration.connections, onConnect: ApplicationRole.assume))
+        let pooled = configuration.transactionPooled
+        let pool = try PostgresPool(
+            .init(conninfo: configuration.conninfo, size: configuration.connections, transactionPooled: pooled, onConnect: ApplicationRole.assume))
         let replica = try configuration.replicaConninfo.map { conninfo in
             ReplicaReads(
-                replica: try PostgresPool(.init(conninfo: conninfo, size: 4, acquireTimeout: .seconds(2), onConnect: ApplicationRole.assume)),
+                replica: try PostgresPool(
+                    .init(conninfo: conninfo, size: 4, acquireTimeout: .seconds(2), transactionPooled: pooled, onConnect: ApplicationRole.assume)),
                 maxLag: configuration.settings.replicaMaxLag)
         }
         replicaPool = replica?.replica
@@ -73,7 +81,8 @@ public final class EHCPService: Sendable {
             caseReferences: configuration.settings.caseReferences,
             writer: CaseBatchWriter(repository: repository, pool: pool, cachedCases: configuration.cachedCases), replica: replica)
         if configuration.runsScheduler {
-            let pool = try PostgresPool(.init(conninfo: configuration.conninfo, size: 3, onConnect: ApplicationRole.assume))
+            let pool = try PostgresPool(
+                .init(conninfo: configuration.conninfo, size: 3, transactionPooled: pooled, onConnect: ApplicationRole.assume))
             var delivery = AlertDispatcher.Settings()
             delivery.addresses = configuration.settings.webhookAddresses
             schedulerPool = pool
@@ -94,7 +103,10 @@ public final class EHCPService: Sendable {
             scheduler = SchedulerService(
                 sweeper: DeadlineSweeper(pool: pool, repository: repository, emailLinks: email == nil ? nil : links, logger: logger),
                 dispatcher: AlertDispatcher(pool: pool, settings: delivery, metrics: metrics, logger: logger), email: email,
-                interval: configuration.sweepInterval, conninfo: configuration.conninfo, today: configuration.today, logger: logger)
+                interval: configuration.sweepInterval,
+                listening: configuration.listenConninfo.map { .init(conninfo: $0) }
+                    ?? .init(conninfo: configuration.conninfo, transactionPooled: pooled), today: configuration.today,
+                logger: logger)
         } else {
             (schedulerPool, scheduler, deliveryMetrics) = (nil, nil, nil)
         }

@@ -16,9 +16,19 @@ public final class PostgresConnection: @unchecked Sendable {
     /// How many distinct statements a connection prepares; later ones run unprepared.
     static let preparedLimit = 200
 
+    /// Whether this connection reaches PostgreSQL through a transaction pooler (PgBouncer's
+    /// `pool_mode = transaction`), where consecutive transactions may run on different server sessions:
+    /// it then prepares no named statements and sets nothing a pooler would not carry between sessions.
+    public let transactionPooled: Bool
+
     /// Connects with a `postgresql://` URL or a `key=value` conninfo string; sessions use UTC and ISO dates.
-    public init(_ conninfo: String) throws(PostgresError) {
+    ///
+    /// Through a transaction pooler only `TimeZone` and `DateStyle` are set: PgBouncer tracks both and
+    /// sets them on whichever server session runs the next transaction. Nothing here reads intervals, so
+    /// `IntervalStyle` (which PgBouncer does not carry) is set only on a direct connection.
+    public init(_ conninfo: String, transactionPooled: Bool = false) throws(PostgresError) {
         try PostgresConnection.validate(conninfo: conninfo)
+        self.transactionPooled = transactionPooled
         let handle = PQconnectdb(conninfo)
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
@@ -29,7 +39,7 @@ public final class PostgresConnection: @unchecked Sendable {
         self.handle = handle
         // Server NOTICEs ("relation already exists, skipping") are not errors: keep them off stderr.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
-        try execute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'")
+        try execute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'" + (transactionPooled ? "" : "; SET IntervalStyle TO 'iso_8601'"))
     }
 
     deinit { PQfinish(handle) }
@@ -154,11 +164,12 @@ public final class PostgresConnection: @unchecked Sendable {
         return results
     }
 
-    /// The name of `sql` prepared on this connection, preparing it the first time (nil past the limit).
-    /// A statement that fails to prepare throws the server's error, as running it would have.
+    /// The name of `sql` prepared on this connection, preparing it the first time (nil past the limit,
+    /// and always through a transaction pooler, whose next transaction may be on a session that never
+    /// saw it). A statement that fails to prepare throws the server's error, as running it would have.
     private func preparedName(for sql: String, parameterCount: Int) throws(PostgresError) -> String? {
         if let name = prepared[sql] { return name }
-        guard prepared.count < Self.preparedLimit else { return nil }
+        guard !transactionPooled, prepared.count < Self.preparedLimit else { return nil }
         let name = "ehcp_\(prepared.count)"
         try consume(PQprepare(handle, name, sql, Int32(parameterCount), nil))
         prepared[sql] = name

@@ -15,14 +15,17 @@ public final class PostgresPool: @unchecked Sendable {
         public var acquireTimeout: Duration
         /// Run on each new connection (e.g. `SET ROLE ehcp_app`).
         public var onConnect: @Sendable (PostgresConnection) throws -> Void
+        /// The connections go through a transaction pooler (`PostgresConnection.transactionPooled`).
+        public var transactionPooled: Bool
 
         public init(
-            conninfo: String, size: Int = 8, acquireTimeout: Duration = .seconds(10),
+            conninfo: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), transactionPooled: Bool = false,
             onConnect: @escaping @Sendable (PostgresConnection) throws -> Void = { _ in }
         ) {
             self.conninfo = conninfo
             self.size = size
             self.acquireTimeout = acquireTimeout
+            self.transactionPooled = transactionPooled
             self.onConnect = onConnect
         }
     }
@@ -140,7 +143,7 @@ public final class PostgresPool: @unchecked Sendable {
             }
             if connection == nil {
                 do {
-                    let fresh = try PostgresConnection(configuration.conninfo)
+                    let fresh = try PostgresConnection(configuration.conninfo, transactionPooled: configuration.transactionPooled)
                     try configuration.onConnect(fresh)
                     connection = fresh
                 } catch let error as PostgresError {

@@ -36,7 +36,7 @@ struct ReportCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             owner.close()
-            let pool = try PostgresPool(.init(conninfo: resolved.service, size: 1, onConnect: ApplicationRole.assume))
+            let pool = try resolved.servicePool(size: 1)
             defer { pool.shutdown() }
             return try await pool.transaction(council: councilId, body)
         }

@@ -40,7 +40,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         let logger = Logger(label: "ehcp.scheduler")
         let resolved = try database.openMigratedOrExit(logger: logger)
         defer { resolved.close() }
-        var configuration = ServiceConfiguration(conninfo: resolved.service)
+        var configuration = resolved.serviceConfiguration()
         configuration.settings = try ServiceSettings.from(settings)
         configuration.settings.local = try database.withStoredDefaults(configuration.settings.local, resolved, logger: logger)
         try database.rebuildStaleProjections(resolved, engine: try configuration.settings.engine(), logger: logger)

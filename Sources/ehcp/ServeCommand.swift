@@ -89,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         defer { resolved.close() }
-        var configuration = ServiceConfiguration(conninfo: resolved.service)
+        var configuration = resolved.serviceConfiguration()
         configuration.server = ServerConfiguration(host: host, port: port)
         configuration.connections = connections
         configuration.settings = service

@@ -82,7 +82,7 @@ struct IsolationTests {
         delivery.retry.lease = .seconds(120)
         let service = SchedulerService(
             sweeper: harness.sweeper(), dispatcher: AlertDispatcher(pool: harness.pool, settings: delivery), interval: .seconds(1),
-            conninfo: harness.database.serviceConninfo, today: { day("2025-04-15") })
+            listening: .init(conninfo: harness.database.serviceConninfo), today: { day("2025-04-15") })
         try await harness.openCase()
         let running = Task { try await service.run() }
         defer { running.cancel() }

@@ -22,7 +22,8 @@ struct APIHarness: Sendable {
     static let today = CivilDate(iso: "2025-05-01")!
 
     init(
-        today: CivilDate = APIHarness.today, database: TestDatabase? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in }
+        today: CivilDate = APIHarness.today, database: TestDatabase? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in },
+        logger: () -> Logger = { Logger(label: "ehcp") }
     ) throws {
         self.database = try database ?? TestDatabase.make()
         councilA = try self.database.addCouncil(code: "A")
@@ -45,7 +46,7 @@ struct APIHarness: Sendable {
         configuration.runsScheduler = false
         configuration.today = { today }
         configure(&configuration)
-        service = try EHCPService(configuration)
+        service = try EHCPService(configuration, logger: logger())
         deps = service.api
         pool = deps.pool
     }

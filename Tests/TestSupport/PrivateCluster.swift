@@ -152,7 +152,7 @@ public final class PrivateCluster: @unchecked Sendable {
     }
 
     /// The processes whose parent is `parent` (from /proc: the field after the command's closing parenthesis).
-    private static func children(of parent: pid_t) -> [pid_t] {
+    static func children(of parent: pid_t) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry -> pid_t? in
             guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),

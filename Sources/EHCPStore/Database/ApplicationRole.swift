@@ -47,6 +47,18 @@ public enum ApplicationRole {
         }
     }
 
+    /// Through a transaction pooler the service sets nothing per session, so the login's own settings
+    /// must already be what the service needs.
+    public struct PooledSessionRefused: DatabaseRefusal {
+        public var login: String
+        public var setting: String
+        public var fix: String
+        public var description: String {
+            "the service logs in as '\(login)' with \(setting), and through a transaction pooler (DATABASE_POOL_MODE=transaction) it "
+                + "cannot change that for each session; ask a PostgreSQL superuser to run once: \(fix)"
+        }
+    }
+
     static func currentUser(_ connection: PostgresConnection) throws -> String {
         try connection.query("SELECT current_user::text").first!.decode(String.self, at: 0)
     }
@@ -90,6 +102,11 @@ public enum ApplicationRole {
     /// A 201 means the change is durable, so the session never runs with `synchronous_commit = off`, even
     /// where the server, database or role sets it (an acknowledged commit could then vanish in a crash).
     /// Stronger settings a DBA chose (`remote_write`, `remote_apply` for a standby) are kept.
+    ///
+    /// Through a transaction pooler (PgBouncer), a session setting would stay on whichever server session
+    /// ran it, so nothing is set: the login acts with `ehcp_app`'s privileges by inheriting them (a
+    /// `NOINHERIT` login is refused), and a server, database or role that turns `synchronous_commit` off
+    /// is refused rather than overridden.
     public static func assume(_ connection: PostgresConnection) throws {
         let login = try connection.query(
             """
@@ -107,6 +124,20 @@ public enum ApplicationRole {
         var reason = try reasons.first(where: { try login.decode(Bool.self, at: $0.0) })?.1
         if reason == nil, let others: String = try login.decodeIfPresent(at: 6) { reason = "is a member of roles besides \(name) (\(others))" }
         if let reason { throw LoginTooStrong(login: try login.decode(String.self, at: 0), reason: reason) }
+        if connection.transactionPooled {
+            let session = try connection.query(
+                "SELECT session_user::text, rolinherit, current_setting('synchronous_commit') FROM pg_roles WHERE rolname = session_user"
+            ).first!
+            let user = try session.decode(String.self, at: 0)
+            if !(try session.decode(Bool.self, at: 1)) {
+                throw PooledSessionRefused(login: user, setting: "NOINHERIT", fix: "ALTER ROLE \"\(user)\" INHERIT;")
+            }
+            if try session.decode(String.self, at: 2) == "off" {
+                throw PooledSessionRefused(
+                    login: user, setting: "synchronous_commit = off", fix: "ALTER ROLE \"\(user)\" SET synchronous_commit = on;")
+            }
+            return
+        }
         try connection.execute(
             "SET ROLE \(name); SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'")
     }
