@@ -5,9 +5,14 @@ Checks each rule of the site as it is shipped (only the server name, the certifi
 upstream addresses are replaced): TLS termination, plain http redirected, a body over 1 MiB refused by
 nginx, a burst from one client limited with 429, the health check exempt from the limit, requests
 shared between the two instances, and the site still answering after one instance is killed with SIGKILL.
-Starts and stops everything it uses.
+
+Then several instances as a council would run them: a write through one instance is seen by the other's
+next decision on that case; a scripted caseworker load through nginx (opening late cases, logging events,
+reading and searching, each write with an Idempotency-Key and retried on a 502 as a client should) while
+one instance is killed with SIGKILL; afterwards every acknowledged write is stored exactly once, and each
+breach that both instances' schedulers raced to record is recorded once. Starts and stops everything it uses.
 """
-import http.client, os, re, shutil, signal, socket, ssl, subprocess, sys, tempfile, time, urllib.request
+import datetime, http.client, json, os, re, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time, urllib.request, uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EHCP = os.environ.get("EHCP_BIN", os.path.join(ROOT, ".build/debug/ehcp"))
@@ -37,8 +42,152 @@ def wait_for(url, process, log):
             time.sleep(0.2)  # polling for the port to open, not waiting for an outcome
 
 
+def psql(data_dir, sql):
+    command = ["psql", "-h", os.path.join(data_dir, "run"), "-p", "5432", "-U", "ehcp", "-d", "ehcp", "-qtAX", "-c", sql]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"psql failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def call(connection_factory, method, path, token, body=None, key=None):
+    """One request; (status, parsed JSON or None). Connection failures are status 0."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    if key:
+        headers["Idempotency-Key"] = key
+    try:
+        connection = connection_factory()
+        connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = connection.getresponse()
+        text = response.read()
+        connection.close()
+        try:
+            return response.status, json.loads(text) if text else None
+        except ValueError:
+            return response.status, None
+    except (OSError, http.client.HTTPException):
+        return 0, None
+
+
+def opening(day, forename):
+    return {"event": {"type": "RequestReceived", "occurredOn": day, "data": {"requestSource": "parent"}},
+            "child": {"forename": forename, "surname": "Loadtest", "bornOn": "2016-02-01"}}
+
+
+def several_instances(data_dir, ports, https, kill_first):
+    """A write through one instance seen by the other's next decision; a caseworker load through nginx
+    with a kill -9 of one instance; every acknowledged write once; each breach once."""
+    team = psql(data_dir, "SELECT team FROM case_summary WHERE team IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    added = subprocess.run([EHCP, "users", "add", "load-manager", "--role", "manager", "--team", team, "--data-dir", data_dir],
+                           capture_output=True, text=True, timeout=120)
+    if added.returncode != 0:
+        raise SystemExit("ehcp users add failed: " + added.stderr)
+    token = added.stdout.strip().splitlines()[-1]
+    direct = [lambda port=port: http.client.HTTPConnection("127.0.0.1", port, timeout=30) for port in ports]
+    today = datetime.date.today()
+
+    # The second instance holds the case's state after writing to it; the first then decides to assess;
+    # the second's next decision on the case must see that.
+    status, opened = call(direct[0], "POST", "/v1/cases", token, opening((today - datetime.timedelta(days=7)).isoformat(), "Cross"))
+    case = opened["caseId"]
+    day = today.isoformat()
+    assign = {"type": "CaseworkerAssigned", "occurredOn": day, "data": {"caseworker": "load-manager", "team": team}}
+    second_status, second = call(direct[1], "POST", f"/v1/cases/{case}/events", token, assign)
+    decided_status, _ = call(direct[0], "POST", f"/v1/cases/{case}/events", token, {"type": "DecidedToAssess", "occurredOn": day, "data": {}})
+    refused_status, refused = call(direct[1], "POST", f"/v1/cases/{case}/events", token, {"type": "DecidedNotToAssess", "occurredOn": day, "data": {}})
+    check(status == 201 and second_status == 201 and decided_status == 201 and refused_status == 409
+          and "already recorded" in (refused or {}).get("detail", ""),
+          f"a decision to assess through one instance is seen by the other's next decision: deciding not to assess is refused "
+          f"({refused_status}: {(refused or {}).get('detail', '')[:120]})")
+    again_status, again = call(direct[1], "POST", f"/v1/cases/{case}/events", token, assign)
+    check(again_status == 201 and again.get("version") == 4, f"and its next write follows the other's (version {again and again.get('version')})")
+
+    # A caseworker load through nginx: 4 people, each opening 8 cases whose decision to assess fell due
+    # weeks ago (so both schedulers race to record each breach), assigning them three times, and reading
+    # and searching. Instance 0 is killed with SIGKILL half-way.
+    context = ssl.create_default_context(cafile=https[1])
+    through_nginx = lambda: http.client.HTTPSConnection("localhost", https[0], context=context, timeout=30)
+    acknowledged, lock, killed, failures_seen = [], threading.Lock(), threading.Event(), {"retried": 0, "gave_up": 0}
+    planned = 4 * 8 * 4
+
+    def send(method, path, body=None, key=None):
+        for attempt in range(60):
+            status, reply = call(through_nginx, method, path, token, body, key)
+            if status in (0, 429, 502, 503, 504):
+                with lock:
+                    failures_seen["retried"] += status != 429
+                time.sleep(0.05 * min(attempt + 1, 10))  # a client's backoff before retrying, not synchronisation
+                continue
+            return status, reply
+        with lock:
+            failures_seen["gave_up"] += 1
+        return status, reply
+
+    def acknowledge(kind, status, reply):
+        if status == 201 and reply:
+            with lock:
+                acknowledged.append((kind, reply["caseId"], reply["version"]))
+                if len(acknowledged) >= planned // 2 and not killed.is_set():
+                    killed.set()
+                    kill_first()
+
+    def caseworker(n):
+        late = (today - datetime.timedelta(days=70)).isoformat()
+        for c in range(8):
+            status, reply = send("POST", "/v1/cases", opening(late, f"Load{n}x{c}"), key=str(uuid.uuid4()))
+            acknowledge("RequestReceived", status, reply)
+            if status != 201:
+                continue
+            case_id = reply["caseId"]
+            for who in ["load-caseworker-a", "load-caseworker-b", "load-caseworker-a"]:
+                event = {"type": "CaseworkerAssigned", "occurredOn": day, "data": {"caseworker": who, "team": team}}
+                status, reply = send("POST", f"/v1/cases/{case_id}/events", event, key=str(uuid.uuid4()))
+                acknowledge(event["type"], status, reply)
+            send("GET", f"/v1/cases/{case_id}")
+            send("GET", "/v1/cases?q=Loadtest&limit=5")
+
+    workers = [threading.Thread(target=caseworker, args=(n,)) for n in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    check(killed.is_set(), "instance 0 was killed with SIGKILL half-way through the load")
+    check(len(acknowledged) == planned and failures_seen["gave_up"] == 0,
+          f"every write of the load was acknowledged ({len(acknowledged)} of {planned}; {failures_seen['retried']} cut off and retried with their keys)")
+    stored = {}
+    for line in psql(data_dir, """SELECT e.case_id, e.version, e.type FROM events e JOIN case_summary s USING (case_id) JOIN children c USING (child_id)
+                                  WHERE c.surname = 'Loadtest' AND e.actor <> 'system'""").splitlines():
+        case_id, version, kind = line.split("|")
+        stored[(case_id, int(version))] = kind
+    missing = [a for a in acknowledged if stored.get((a[1], a[2])) != a[0]]
+    check(not missing and len(stored) == len(acknowledged) + 4,
+          f"every acknowledged write is stored, once ({len(stored) - 4} people's events stored beside the cross-instance case's 4; {len(missing)} missing)")
+    # The killed instance's scheduler is gone; the other's records the rest (woken by each late case's NOTIFY).
+    late = """FROM events e JOIN case_summary s USING (case_id) JOIN children c USING (child_id)
+              WHERE c.surname = 'Loadtest' AND e.type = 'DeadlineBreached' AND e.data->>'rule' = 'R-DECIDE-6W'"""
+    deadline = time.monotonic() + 90
+    while int(psql(data_dir, "SELECT count(*) " + late)) < 32 and time.monotonic() < deadline:
+        time.sleep(0.5)  # polling for the surviving scheduler's sweep, with a deadline
+    breaches = int(psql(data_dir, "SELECT count(*) " + late))
+    duplicates = int(psql(data_dir, """SELECT count(*) FROM (SELECT 1 FROM events WHERE type = 'DeadlineBreached'
+                                       GROUP BY case_id, data->>'rule', data->>'dueOn', coalesce(data->>'key', '') HAVING count(*) > 1) d"""))
+    check(breaches == 32 and duplicates == 0,
+          f"each late case's missed decision is recorded once, though both instances' schedulers raced ({breaches} of 32; {duplicates} duplicated anywhere)")
+    # Alerts go to the caseworker the case had when the breach was recorded and to each manager of the team.
+    managers = int(psql(data_dir, f"SELECT count(*) FROM users WHERE role = 'manager' AND team = '{team}' AND disabled_at IS NULL"))
+    assigned = int(psql(data_dir, "SELECT count(*) " + late + """ AND EXISTS (SELECT 1 FROM events a WHERE a.case_id = e.case_id
+                                                                     AND a.type = 'CaseworkerAssigned' AND a.version < e.version)"""))
+    alerts = int(psql(data_dir, """SELECT count(*) FROM alerts a JOIN case_summary s USING (case_id) JOIN children c USING (child_id)
+                                   WHERE c.surname = 'Loadtest' AND a.kind = 'breach'"""))
+    check(alerts == assigned * (1 + managers),
+          f"and each has its alerts once: {alerts} = {assigned} breaches on assigned cases x (caseworker + {managers} managers)")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="ehcp-nginx-")
+    os.chmod(work, 0o755)  # so that the postgres OS user keeps the embedded database here, where psql finds it
     processes = []
     try:
         print("==> deploy/nginx/ehcp.conf in front of two instances of ehcp serve", flush=True)
@@ -46,6 +195,9 @@ def main():
                         "-addext", "subjectAltName=DNS:localhost", "-keyout", f"{work}/key.pem", "-out", f"{work}/cert.pem"],
                        check=True, capture_output=True)
         data_dir = os.path.join(work, "data")
+        demo = subprocess.run([EHCP, "demo", "--cases", "300", "--data-dir", data_dir], capture_output=True, text=True, timeout=600)
+        if demo.returncode != 0:
+            raise SystemExit("ehcp demo failed: " + demo.stderr[-2000:])
         ports = [free_port(), free_port()]
         for index, port in enumerate(ports):
             log = os.path.join(work, f"serve-{index}.log")
@@ -111,8 +263,10 @@ http {{ access_log off; client_body_temp_path {work}/temp/body; proxy_temp_path 
         counts = [served(port) for port in ports]
         check(all(count > 0 for count in counts), f"requests are shared between the two instances ({counts[0]} and {counts[1]} health checks)")
 
-        processes[0].send_signal(signal.SIGKILL)
-        processes[0].wait()
+        def kill_first():
+            processes[0].send_signal(signal.SIGKILL)
+            processes[0].wait()
+        several_instances(data_dir, ports, (https_port, f"{work}/cert.pem"), kill_first)
         after = [get("/healthz").status for _ in range(20)]
         check(after.count(200) == 20, f"with one instance killed, the site still answers every request ({after.count(200)} of 20)")
     finally:
