@@ -18,5 +18,7 @@ echo "==> Browser tests (Chromium, headless; screenshots in .build/screenshots)"
 python3 Tests/Browser/caseworker_day.py
 echo "==> Email: a scheduler killed with SIGKILL between claim and send, then restarted (a real SMTP server)"
 python3 Tests/Email/scheduler_crash.py
-echo "==> deploy/nginx/ehcp.conf: TLS, limits and a health check in front of two instances (Debian's nginx)"
+echo "==> deploy/nginx/ehcp.conf: TLS, limits and a health check in front of two instances (Debian's nginx), with a kill -9 under load"
 python3 Tests/Deploy/nginx_site.py
+echo "==> The backup runbook: WAL archiving, a base backup and a point-in-time restore, run as written"
+python3 Tests/Deploy/point_in_time_restore.py
