@@ -22,3 +22,6 @@ echo "==> deploy/nginx/ehcp.conf: TLS, limits and a health check in front of two
 python3 Tests/Deploy/nginx_site.py
 echo "==> The backup runbook: WAL archiving, a base backup and a point-in-time restore, run as written"
 python3 Tests/Deploy/point_in_time_restore.py
+echo "==> deploy/prometheus: the alert rules checked and unit-tested with promtool"
+promtool check rules deploy/prometheus/ehcp-alerts.yml
+promtool test rules deploy/prometheus/ehcp-alerts.test.yml

@@ -18,14 +18,15 @@ public struct APIDependencies: Sendable {
     public var reports: ReportWork
     /// Today in Europe/London. Injected so that tests can fix the date.
     public var today: @Sendable () -> CivilDate
-    public var metrics: RequestMetrics
+    /// What `/metrics` shows; the other parts of the service record through its `factory`.
+    public var metrics: ServiceMetrics
     /// Monthly targets shown beside the timeliness figures.
     public var targets: Targets { reports.targets }
     /// The shape case references must have (the settings file's `caseReferencePattern`).
     public var caseReferences: CaseReferencePattern
 
     public init(
-        pool: PostgresPool, repository: CaseRepository, today: @escaping @Sendable () -> CivilDate, metrics: RequestMetrics = RequestMetrics(),
+        pool: PostgresPool, repository: CaseRepository, today: @escaping @Sendable () -> CivilDate, metrics: ServiceMetrics = ServiceMetrics(),
         targets: Targets = Targets(), caseReferences: CaseReferencePattern = CaseReferencePattern(), writer: CaseBatchWriter? = nil,
         replica: ReplicaReads? = nil
     ) {

@@ -25,7 +25,8 @@ public enum APIRouter {
         }
         router.get("v1/openapi.json") { _, _ in OpenAPIDocument.response() }
         router.get("openapi.json") { _, _ in OpenAPIDocument.response() }
-        let v1 = router.group("v1").add(middleware: Authentication(pool: deps.pool, cache: TokenCache(), failures: FailedSignIns()))
+        let v1 = router.group("v1").add(
+            middleware: Authentication(pool: deps.pool, cache: TokenCache(), failures: FailedSignIns(), metrics: deps.metrics))
         CasesController(deps: deps).register(on: v1)
         TimelineController(deps: deps).register(on: v1)
         TribunalEvidenceController(deps: deps).register(on: v1)

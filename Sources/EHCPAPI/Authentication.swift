@@ -23,6 +23,7 @@ struct Authentication: RouterMiddleware {
     let pool: PostgresPool
     let cache: TokenCache
     let failures: FailedSignIns
+    let metrics: ServiceMetrics
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.utf8.count > 7, header.prefix(7).lowercased() == "bearer " else {
@@ -35,10 +36,13 @@ struct Authentication: RouterMiddleware {
         case .live(let known):
             user = known
         case .unknown:
-            try refuse(address)
+            try refuse(address)  // counted for the address's limit and on /metrics
         case nil:
             // Tokens are "ehcp_" and 64 hex digits: anything else is refused without a database round trip.
-            guard token.utf8.count == 69, token.hasPrefix("ehcp_") else { throw Problem.unauthenticated }
+            guard token.utf8.count == 69, token.hasPrefix("ehcp_") else {
+                metrics.signInRefused(channel: "api")
+                throw Problem.unauthenticated
+            }
             if let wait = failures.retryAfter(address) { throw Problem.tooManyFailedSignIns(retryAfter: wait) }
             let found: AuthenticatedUser?
             do {
@@ -61,6 +65,7 @@ struct Authentication: RouterMiddleware {
 
     private func refuse(_ address: String) throws -> Never {
         failures.count(address)
+        metrics.signInRefused(channel: "api")
         throw Problem.unauthenticated
     }
 }

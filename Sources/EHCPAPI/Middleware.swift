@@ -10,7 +10,7 @@ import Synchronization
 /// `X-Data-As-Of`, how current the data was when a report read it from a standby (`ReplicaReads`).
 struct RequestLog: RouterMiddleware {
     typealias Context = APIContext
-    let metrics: RequestMetrics
+    let metrics: ServiceMetrics
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -42,7 +42,7 @@ struct RequestLog: RouterMiddleware {
         if let asOf = freshness.value { response.headers[.init("X-Data-As-Of")!] = asOf.formatted(.iso8601) }
         let elapsed = ContinuousClock.now - started
         let route = context.matchedNoRoute ? "unmatched" : context.endpointPath ?? "unmatched"
-        metrics.observe(method: request.method.rawValue, route: route, status: Int(response.status.code), seconds: elapsed.seconds)
+        metrics.observe(method: request.method.rawValue, route: route, status: Int(response.status.code), duration: elapsed)
         context.logger.info(
             "\(request.method) \(request.uri.path) \(response.status.code)",
             metadata: Self.metadata(context).merging(["route": "\(route)", "ms": "\(Int(elapsed.seconds * 1000))"]) { $1 })

@@ -24,7 +24,15 @@ public struct DeliveryReport: Sendable, Hashable {
     public var dead = 0
     /// Councils whose round failed as a whole (logged; the others were still served).
     public var councilsFailed = 0
+    /// What still waited after the round, in every council it served.
+    public var backlog: Backlog?
     public var claimed: Int { delivered + failed + dead }
+
+    /// How many deliveries wait, and how long the oldest has waited.
+    public struct Backlog: Sendable, Hashable {
+        public var count = 0
+        public var oldestSeconds = 0.0
+    }
 }
 
 /// One channel of the outbox ('webhook' or 'email'): what every dispatcher shares. Rows are claimed with
@@ -78,6 +86,9 @@ struct Outbox: Sendable {
                     try await settle(outcomes, council: council, into: &report)
                     if claimed.count < policy.batchSize { break }
                 }
+                let waiting = try await backlog(council: council)
+                let total = report.backlog ?? DeliveryReport.Backlog()
+                report.backlog = .init(count: total.count + waiting.count, oldestSeconds: max(total.oldestSeconds, waiting.oldestSeconds))
             } catch {
                 report.councilsFailed += 1
                 logger.error(
@@ -85,6 +96,20 @@ struct Outbox: Sendable {
             }
         }
         return report
+    }
+
+    /// What waits in one council's part of this channel, and how long the oldest has waited (the
+    /// partial index `outbox_pending` holds exactly these rows).
+    func backlog(council: UUID) async throws -> DeliveryReport.Backlog {
+        try await pool.transaction(council: council) { [channel] connection in
+            let row = try connection.query(
+                """
+                SELECT count(*)::int, coalesce(extract(epoch FROM now() - min(created_at))::float8, 0) FROM outbox
+                WHERE channel = $1 AND delivered_at IS NULL AND dead_at IS NULL
+                """, [channel]
+            ).first!
+            return DeliveryReport.Backlog(count: try row.decode(Int.self, at: 0), oldestSeconds: try row.decode(Double.self, at: 1))
+        }
     }
 
     /// Every council's id: each round serves the councils one at a time.

@@ -87,7 +87,9 @@ public struct SchedulerService: Service {
             }
             if ContinuousClock.now >= nextSweep {
                 await runLogged("sweep") {
+                    let began = ContinuousClock.now
                     let report = try await sweeper.sweep(today: today())
+                    dispatcher.metrics?.swept(report, in: ContinuousClock.now - began, at: Date().timeIntervalSince1970)
                     if report.cases > 0 || report.councilsFailed > 0 {
                         logger.info(
                             "swept",

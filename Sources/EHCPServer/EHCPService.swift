@@ -1,3 +1,4 @@
+import CoreMetrics
 import EHCPAPI
 import EHCPDomain
 import EHCPReports
@@ -56,8 +57,6 @@ public final class EHCPService: Sendable {
     /// The standby's pool, when reports read from one.
     private let replicaPool: PostgresPool?
     public let scheduler: SchedulerService?
-    /// What the scheduler's outbox sent, failed and dead-lettered (on `/metrics`).
-    public let deliveryMetrics: DeliveryMetrics?
     /// The web pages' templates, read once.
     public let pages: Pages
 
@@ -66,29 +65,36 @@ public final class EHCPService: Sendable {
         pages = try Pages()
         let engine = try configuration.settings.engine()
         let repository = CaseRepository(decider: CaseDecider(engine: engine))
+        let metrics = ServiceMetrics()
         let pooled = configuration.transactionPooled
-        let pool = try PostgresPool(
-            .init(conninfo: configuration.conninfo, size: configuration.connections, transactionPooled: pooled, onConnect: ApplicationRole.assume))
+        /// A pool of the service's login, its waits for a connection counted as `name` on `/metrics`.
+        func servicePool(_ conninfo: String, size: Int, acquireTimeout: Duration = .seconds(10), name: String) throws -> PostgresPool {
+            var pool = PostgresPool.Configuration(
+                conninfo: conninfo, size: size, acquireTimeout: acquireTimeout, transactionPooled: pooled, onConnect: ApplicationRole.assume)
+            let waits = CoreMetrics.Timer(label: "ehcp_db_pool_wait_seconds", dimensions: [("pool", name)], factory: metrics.factory)
+            let timeouts = Counter(label: "ehcp_db_pool_timeouts_total", dimensions: [("pool", name)], factory: metrics.factory)
+            pool.onWait = { waits.recordNanoseconds($0.components.seconds * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
+            pool.onTimeout = { timeouts.increment() }
+            return try PostgresPool(pool)
+        }
+        let pool = try servicePool(configuration.conninfo, size: configuration.connections, name: "api")
         let replica = try configuration.replicaConninfo.map { conninfo in
             ReplicaReads(
-                replica: try PostgresPool(
-                    .init(conninfo: conninfo, size: 4, acquireTimeout: .seconds(2), transactionPooled: pooled, onConnect: ApplicationRole.assume)),
-                maxLag: configuration.settings.replicaMaxLag)
+                replica: try servicePool(conninfo, size: 4, acquireTimeout: .seconds(2), name: "replica"),
+                maxLag: configuration.settings.replicaMaxLag, metrics: metrics.factory)
         }
         replicaPool = replica?.replica
         api = APIDependencies(
-            pool: pool, repository: repository, today: configuration.today, targets: configuration.targets,
+            pool: pool, repository: repository, today: configuration.today, metrics: metrics, targets: configuration.targets,
             caseReferences: configuration.settings.caseReferences,
-            writer: CaseBatchWriter(repository: repository, pool: pool, cachedCases: configuration.cachedCases), replica: replica)
+            writer: CaseBatchWriter(repository: repository, pool: pool, cachedCases: configuration.cachedCases, metrics: metrics.factory),
+            replica: replica)
         if configuration.runsScheduler {
-            let pool = try PostgresPool(
-                .init(conninfo: configuration.conninfo, size: 3, transactionPooled: pooled, onConnect: ApplicationRole.assume))
+            let pool = try servicePool(configuration.conninfo, size: 3, name: "scheduler")
             var delivery = AlertDispatcher.Settings()
             delivery.addresses = configuration.settings.webhookAddresses
             schedulerPool = pool
-            let metrics = DeliveryMetrics(emailTransport: configuration.settings.email?.transport.name)
-            api.metrics.include(metrics.render)
-            deliveryMetrics = metrics
+            let metrics = DeliveryMetrics(emailTransport: configuration.settings.email?.transport.name, factory: metrics.factory)
             let links = EmailContent.Links(base: configuration.publicURL ?? "http://\(configuration.server.host):\(configuration.server.port)")
             if configuration.settings.email != nil && configuration.publicURL == nil {
                 logger.warning(
@@ -108,7 +114,7 @@ public final class EHCPService: Sendable {
                     ?? .init(conninfo: configuration.conninfo, transactionPooled: pooled), today: configuration.today,
                 logger: logger)
         } else {
-            (schedulerPool, scheduler, deliveryMetrics) = (nil, nil, nil)
+            (schedulerPool, scheduler) = (nil, nil)
         }
     }
 
@@ -127,11 +133,13 @@ public final class EHCPService: Sendable {
     }
 
     /// The scheduler alone (`ehcp scheduler`), stopped by SIGTERM or SIGINT; with `metricsPort`, its
-    /// delivery counts at `GET /metrics` on that port of the server's host (no API beside them).
+    /// metrics (sweeps, deliveries, the outbox, its pools) at `GET /metrics` on that port of the server's
+    /// host (no API beside them).
     public func schedulerGroup(logger: Logger, metricsPort: Int? = nil) -> ServiceGroup? {
         guard let scheduler else { return nil }
         var services: [any Service] = [scheduler]
-        if let metricsPort, let metrics = deliveryMetrics {
+        if let metricsPort {
+            let metrics = api.metrics
             let router = Router()
             router.get("metrics") { _, _ in
                 Response(

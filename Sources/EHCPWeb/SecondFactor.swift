@@ -95,6 +95,7 @@ struct SecondFactor: Sendable {
             spent = false
         }
         guard spent else {
+            deps.metrics.signInRefused(channel: "web")
             return page(
                 session, next: next, errors: [FieldError(field: "code", message: "The code is not right. Enter the newest code from your app")],
                 status: .unprocessableContent)

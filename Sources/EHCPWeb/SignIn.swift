@@ -65,6 +65,7 @@ struct SignIn: Sendable {
         let candidates = try await deps.pool.withConnection { try WebSessions().candidates(name: username, on: $0) }
         let found = try await PasswordHash.offPool { WebSessions.match(password, among: candidates) }
         guard let found else {
+            deps.metrics.signInRefused(channel: "web")
             return page(username: username, next: next, errors: [FieldError(field: "username", message: "Enter a correct username and password")])
         }
         perAccount.succeeded([account])

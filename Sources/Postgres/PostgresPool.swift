@@ -17,6 +17,10 @@ public final class PostgresPool: @unchecked Sendable {
         public var onConnect: @Sendable (PostgresConnection) throws -> Void
         /// The connections go through a transaction pooler (`PostgresConnection.transactionPooled`).
         public var transactionPooled: Bool
+        /// Told how long each piece of work waited for a free connection, and of each that gave up
+        /// (`.poolTimeout`): for the service's metrics, which this module knows nothing of.
+        public var onWait: @Sendable (Duration) -> Void = { _ in }
+        public var onTimeout: @Sendable () -> Void = {}
 
         public init(
             conninfo: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), transactionPooled: Bool = false,
@@ -33,6 +37,7 @@ public final class PostgresPool: @unchecked Sendable {
     private final class Job: @unchecked Sendable {
         let run: (PostgresConnection) -> Void
         let fail: (PostgresError) -> Void
+        let queued = ContinuousClock.now
         init(run: @escaping (PostgresConnection) -> Void, fail: @escaping (PostgresError) -> Void) {
             self.run = run
             self.fail = fail
@@ -114,6 +119,7 @@ public final class PostgresPool: @unchecked Sendable {
         }
         queue.remove(at: index)
         condition.unlock()
+        configuration.onTimeout()
         job.fail(
             PostgresError(
                 .poolTimeout,
@@ -136,6 +142,7 @@ public final class PostgresPool: @unchecked Sendable {
             }
             let job = queue.removeFirst()
             condition.unlock()
+            configuration.onWait(ContinuousClock.now - job.queued)
             if let current = connection, !current.isHealthy {
                 logger.warning("replacing a broken database connection")
                 current.close()

@@ -185,6 +185,17 @@ def several_instances(data_dir, ports, https, kill_first):
           f"and each has its alerts once: {alerts} = {assigned} breaches on assigned cases x (caseworker + {managers} managers)")
 
 
+def alert_rules_match(port):
+    """Every metric deploy/prometheus/ehcp-alerts.yml alerts on is one a running instance exports (the
+    replica's lag only where a standby is configured: ReplicaReadTests checks that one)."""
+    import yaml
+    rules = yaml.safe_load(open(os.path.join(ROOT, "deploy/prometheus/ehcp-alerts.yml")))
+    names = {name for group in rules["groups"] for rule in group["rules"] for name in re.findall(r"\behcp_[a-z_]+", rule["expr"])}
+    exported = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    missing = sorted(name for name in names - {"ehcp_replica_lag_seconds"} if not re.search(rf"^{name}[{{ ]", exported, re.M))
+    check(len(names) >= 6 and not missing, f"the alert rules' {len(names)} metrics are exported by a running instance (missing: {missing or 'none'})")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="ehcp-nginx-")
     os.chmod(work, 0o755)  # so that the postgres OS user keeps the embedded database here, where psql finds it
@@ -267,6 +278,7 @@ http {{ access_log off; client_body_temp_path {work}/temp/body; proxy_temp_path 
             processes[0].send_signal(signal.SIGKILL)
             processes[0].wait()
         several_instances(data_dir, ports, (https_port, f"{work}/cert.pem"), kill_first)
+        alert_rules_match(ports[1])
         after = [get("/healthz").status for _ in range(20)]
         check(after.count(200) == 20, f"with one instance killed, the site still answers every request ({after.count(200)} of 20)")
     finally:

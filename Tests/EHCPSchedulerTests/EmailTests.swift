@@ -2,6 +2,7 @@ import EHCPDomain
 import EHCPStore
 import Foundation
 import Postgres
+import Prometheus
 import Testing
 
 @testable import EHCPScheduler
@@ -40,7 +41,8 @@ struct EmailTests {
         let reference = try await reference(harness, caseId)
         _ = try await harness.sweeper(emails: true).sweep(today: day("2025-04-07"))  // a reminder: not chosen by default
         _ = try await harness.sweeper(emails: true).sweep(today: day("2025-04-15"))  // the breach of R-DECIDE-6W
-        let metrics = DeliveryMetrics(emailTransport: "smtp")
+        let registry = PrometheusCollectorRegistry()
+        let metrics = DeliveryMetrics(emailTransport: "smtp", factory: PrometheusMetricsFactory(registry: registry))
         let report = try await dispatcher(harness, sink.configuration(username: "ehcp", password: "relay-secret"), metrics: metrics).dispatchOnce()
         #expect(report.delivered == 2 && report.failed == 0 && report.dead == 0)
 
@@ -73,7 +75,9 @@ struct EmailTests {
             #expect(body.contains("https://ehcp.council.example/account"))
         }
         #expect(messages.contains { $0.body.contains("you are the caseworker") } && messages.contains { $0.body.contains("you manage team North") })
-        #expect(metrics.render().contains(#"ehcp_emails_total{transport="smtp",outcome="sent"} 2"#))
+        let exposition = registry.emitToString()
+        #expect(exposition.contains(#"ehcp_emails_total{transport="smtp",outcome="sent"} 2"#))
+        #expect(exposition.contains(#"ehcp_outbox_pending{channel="email"} 0"#), "\(exposition)")
         // Nothing is left to send.
         #expect(try await dispatcher(harness, sink.configuration(username: "ehcp", password: "relay-secret")).dispatchOnce().claimed == 0)
     }

@@ -87,15 +87,26 @@ struct ReadAPITests {
         }
     }
 
-    @Test("/metrics counts requests by route and status")
+    @Test("/metrics counts requests by route and status, refused sign-ins, held case states and waits for a connection")
     func metrics() async throws {
         try await APIHarness().run { client in
             _ = try await client.send(.get, "/v1/cases", as: "Ann")
             _ = try await client.send(.get, "/v1/cases", as: "nobody")
+            let caseId = try await client.openCase()
+            for day in ["2025-03-04", "2025-03-05"] {
+                _ = try await client.log(caseId, "CaseworkerAssigned", on: day, data: #"{"caseworker":"Ann","team":"North"}"#, as: "Meg")
+            }
             let text = try await client.send(.get, "/metrics", as: nil).text
-            #expect(text.contains(#"ehcp_http_requests_total{method="GET",route="/v1/cases",status="200"} 1"#))
+            #expect(text.contains(#"ehcp_http_requests_total{method="GET",route="/v1/cases",status="200"} 1"#), "\(text)")
             #expect(text.contains(#"ehcp_http_requests_total{method="GET",route="/v1/cases",status="401"} 1"#))
             #expect(text.contains(#"ehcp_http_request_duration_seconds_bucket{method="GET",route="/v1/cases",status="200",le="+Inf"} 1"#))
+            #expect(text.contains(#"ehcp_sign_in_failures_total{channel="api"} 1"#))
+            #expect(text.contains(#"ehcp_sign_in_failures_total{channel="web"} 0"#))
+            // The first assignment found no state held (the case was opened on another path); the second found it.
+            #expect(text.contains(#"ehcp_case_states_held_total{outcome="miss"} 1"#))
+            #expect(text.contains(#"ehcp_case_states_held_total{outcome="hit"} 1"#))
+            #expect(text.contains(#"ehcp_db_pool_wait_seconds_count{pool="api"}"#))
+            #expect(text.contains(#"ehcp_db_pool_timeouts_total{pool="api"} 0"#))
         }
     }
 }

@@ -92,6 +92,10 @@ struct ReplicaReadTests {
             try await caughtUp()
             let again = try await client.send(.get, "/v1/reports/caseload", as: "Meg")
             #expect(again["requestsReceived"] == .number(2) && again.headers[.init(header)!] != nil)
+            // What an operator's alert watches: the lag as the last read found it, and who served reads.
+            let metrics = try await client.send(.get, "/metrics", as: nil).text
+            #expect(metrics.contains("ehcp_replica_lag_seconds "), "\(metrics)")
+            #expect(metrics.contains(#"ehcp_replica_reads_total{served_by="standby"}"#))
 
             // The standby dies: reports come from the primary, without an error.
             standbyAdmin.close()

@@ -1,3 +1,4 @@
+import CoreMetrics
 import EHCPDomain
 import Foundation
 import Postgres
@@ -65,9 +66,12 @@ public final class CaseBatchWriter: Sendable {
     /// Commands queued and not yet in a batch.
     public var waiting: Int { queue.withLock { $0.pending.count } }
 
-    /// - Parameter cachedCases: how many cases' folded states to hold, per generation (`CaseStateCache`).
+    /// - Parameters:
+    ///   - cachedCases: how many cases' folded states to hold, per generation (`CaseStateCache`).
+    ///   - metrics: where held states' hits and misses are counted (`ehcp_case_states_held_total`).
     public init(
-        repository: CaseRepository, pool: PostgresPool, lanes: Int = 2, batchSize: Int = 64, laneThreshold: Int = 6, cachedCases: Int = 16_384
+        repository: CaseRepository, pool: PostgresPool, lanes: Int = 2, batchSize: Int = 64, laneThreshold: Int = 6, cachedCases: Int = 16_384,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         precondition(lanes > 0 && batchSize > 0 && laneThreshold > 0)
         self.repository = repository
@@ -75,7 +79,7 @@ public final class CaseBatchWriter: Sendable {
         self.lanes = lanes
         self.batchSize = batchSize
         self.laneThreshold = laneThreshold
-        self.states = CaseStateCache(generationSize: cachedCases)
+        self.states = CaseStateCache(generationSize: cachedCases, metrics: metrics)
     }
 
     /// Records `command` with the next batch; returns when that batch has committed.
@@ -196,6 +200,9 @@ public final class CaseBatchWriter: Sendable {
         let council = commands[0].council
         let keys = commands.compactMap(\.idempotency?.key)
         let held = states.held(commands.map(\.caseId), council: council)
+        let hits = held.count(where: { $0 != nil })
+        states.found.hit.increment(by: hits)
+        states.found.miss.increment(by: held.count - hits)
         let after = zip(commands, held).map { ($0.caseId, $1?.state.version ?? 0) }
         var reads: [PostgresConnection.Statement] = [
             .init("BEGIN"),
@@ -251,6 +258,7 @@ public final class CaseBatchWriter: Sendable {
                 // other events at the same versions since): forget it, and let the repository decide on
                 // the stored stream alone.
                 states.forget([command.caseId])
+                if held[index] != nil { states.found.stale.increment() }
                 continue
             }
             do {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import EHCPDomain
 import Foundation
 
@@ -33,8 +34,14 @@ final class CaseStateCache: Sendable {
     /// Cases per generation: at most twice as many are held.
     var generationSize: Int { cache.generationSize }
 
-    init(generationSize: Int) {
+    /// What the writer found for its commands' cases (`ehcp_case_states_held_total`): a state held, none
+    /// held, or one held that the database no longer matches (forgotten; the stored stream decides).
+    let found: (hit: Counter, miss: Counter, stale: Counter)
+
+    init(generationSize: Int, metrics: any MetricsFactory = NOOPMetricsHandler.instance) {
         cache = GenerationalCache(generationSize: generationSize)
+        let counter = { (outcome: String) in Counter(label: "ehcp_case_states_held_total", dimensions: [("outcome", outcome)], factory: metrics) }
+        found = (counter("hit"), counter("miss"), counter("stale"))
     }
 
     /// The states held for `caseIds` as `council` (nil where none is, or where it was read for another council).

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Postgres
 import Synchronization
@@ -9,14 +10,22 @@ import Synchronization
 /// has replayed everything it has received, otherwise the commit time of the last transaction it
 /// replayed. A standby further behind than `maxLag`, or one that cannot be reached, is passed over and
 /// the primary answers. The time read is noted in `DataAsOf`, which the response carries.
+///
+/// Metrics: `ehcp_replica_lag_seconds`, as the last read found it, and `ehcp_replica_reads_total` by
+/// `served_by` (`standby`, or `primary` when the standby was too far behind or unreachable).
 public struct ReplicaReads: Sendable {
     public let replica: PostgresPool
     /// How far behind the standby may be before reads go back to the primary.
     public let maxLag: Duration
+    private let lag: Gauge
+    private let served: (standby: Counter, primary: Counter)
 
-    public init(replica: PostgresPool, maxLag: Duration) {
+    public init(replica: PostgresPool, maxLag: Duration, metrics: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.replica = replica
         self.maxLag = maxLag
+        lag = Gauge(label: "ehcp_replica_lag_seconds", factory: metrics)
+        let counter = { (by: String) in Counter(label: "ehcp_replica_reads_total", dimensions: [("served_by", by)], factory: metrics) }
+        served = (counter("standby"), counter("primary"))
     }
 
     /// `body` in a transaction for `council` on the standby when it is current enough, else on `primary`.
@@ -32,16 +41,20 @@ public struct ReplicaReads: Sendable {
                                 ELSE coalesce(pg_last_xact_replay_timestamp(), 'epoch') END
                     """
                 ).first!.decode(at: 0)
-                guard Date().timeIntervalSince(asOf) <= limit else { return nil }
+                let behind = max(0, Date().timeIntervalSince(asOf))
+                lag.record(behind)
+                guard behind <= limit else { return nil }
                 return (try body(connection), asOf)
             }
             if let (result, asOf) = answer {
                 DataAsOf.current?.note(asOf)
+                served.standby.increment()
                 return result
             }
         } catch let error as PostgresError where error.kind == .connection || error.kind == .poolTimeout {
             // The standby is down or saturated: the primary answers.
         }
+        served.primary.increment()
         return try await primary.transaction(council: council, body)
     }
 
