@@ -12,42 +12,14 @@ reading and searching, each write with an Idempotency-Key and retried on a 502 a
 one instance is killed with SIGKILL; afterwards every acknowledged write is stored exactly once, and each
 breach that both instances' schedulers raced to record is recorded once. Starts and stops everything it uses.
 """
-import datetime, http.client, json, os, re, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time, urllib.request, uuid
+import datetime, http.client, json, os, re, shutil, signal, ssl, subprocess, sys, tempfile, threading, time, urllib.request, uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EHCP = os.environ.get("EHCP_BIN", os.path.join(ROOT, ".build/debug/ehcp"))
-failures = []
-
-
-def check(condition, message):
-    print(("  ok   " if condition else "  FAIL ") + message, flush=True)
-    if not condition:
-        failures.append(message)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url, process, log):
-    for _ in range(600):
-        try:
-            if urllib.request.urlopen(url, timeout=2).status == 200:
-                return
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit(f"{url} never answered: " + open(log).read()[-2000:])
-            time.sleep(0.2)  # polling for the port to open, not waiting for an outcome
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Support"))
+from checks import EHCP, ROOT, check, finish, free_port, psql as psql_at, stop_embedded, wait_for  # noqa: E402
 
 
 def psql(data_dir, sql):
-    command = ["psql", "-h", os.path.join(data_dir, "run"), "-p", "5432", "-U", "ehcp", "-d", "ehcp", "-qtAX", "-c", sql]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"psql failed: {result.stderr.strip()}")
-    return result.stdout.strip()
+    return psql_at(os.path.join(data_dir, "run"), sql)
 
 
 def call(connection_factory, method, path, token, body=None, key=None):
@@ -289,15 +261,9 @@ http {{ access_log off; client_body_temp_path {work}/temp/body; proxy_temp_path 
                     process.wait(timeout=60)
                 except subprocess.TimeoutExpired:
                     process.kill()
-        pgdata = os.path.join(work, "data", "pgdata")
-        if os.path.isfile(os.path.join(pgdata, "postmaster.pid")):
-            command = ["/usr/lib/postgresql/15/bin/pg_ctl", "stop", "-m", "fast", "-D", pgdata]
-            subprocess.run(["runuser", "-u", "postgres", "--"] + command if os.geteuid() == 0 else command, capture_output=True)
+        stop_embedded(os.path.join(work, "data"))
         shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print(f"nginx site test: {len(failures)} failed", flush=True)
-        sys.exit(1)
-    print("nginx site test: all passed", flush=True)
+    finish("nginx site test")
 
 
 if __name__ == "__main__":

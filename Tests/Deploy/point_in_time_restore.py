@@ -9,22 +9,10 @@ moment, and promoted. Checks that everything committed up to the moment is there
 that `ehcp serve` on the restored database answers the case pages with the same tokens. Prints the
 figures (backup size and time, WAL segments archived, restore time). Starts and stops everything it uses.
 """
-import glob, http.client, json, os, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
+import http.client, json, os, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EHCP = os.environ.get("EHCP_BIN", os.path.join(ROOT, ".build/debug/ehcp"))
-BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))[-1]
-failures = []
-
-
-def check(condition, message):
-    print(("  ok   " if condition else "  FAIL ") + message, flush=True)
-    if not condition:
-        failures.append(message)
-
-
-def as_postgres(command):
-    return ["runuser", "-u", "postgres", "--"] + command if os.geteuid() == 0 else command
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Support"))
+from checks import EHCP, PG_BIN, as_postgres, check, finish, free_port, psql  # noqa: E402
 
 
 def run(command, **kwargs):
@@ -34,18 +22,8 @@ def run(command, **kwargs):
     return result.stdout.strip()
 
 
-def psql(socket_dir, sql, database="ehcp"):
-    return run(["psql", "-h", socket_dir, "-p", "5432", "-U", "ehcp", "-d", database, "-qtAX", "-c", sql])
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(data, socket_dir, log, extra=()):
-    command = [f"{BIN}/pg_ctl", "start", "-D", data, "-w", "-t", "120", "-l", log,
+    command = [f"{PG_BIN}/pg_ctl", "start", "-D", data, "-w", "-t", "120", "-l", log,
                "-o", f"-c listen_addresses='' -c unix_socket_directories='{socket_dir}' " + " ".join(extra)]
     result = subprocess.run(as_postgres(command), capture_output=True, text=True)
     if result.returncode != 0:
@@ -54,7 +32,7 @@ def start_server(data, socket_dir, log, extra=()):
 
 def stop_server(data):
     if os.path.isfile(os.path.join(data, "postmaster.pid")):
-        subprocess.run(as_postgres([f"{BIN}/pg_ctl", "stop", "-D", data, "-m", "fast", "-w"]), capture_output=True)
+        subprocess.run(as_postgres([f"{PG_BIN}/pg_ctl", "stop", "-D", data, "-m", "fast", "-w"]), capture_output=True)
 
 
 def serve(socket_dir, log):
@@ -107,7 +85,7 @@ def main():
     servers, processes = [], []
     try:
         print("==> WAL archiving, a base backup and a point-in-time restore, as docs/operations.md gives them", flush=True)
-        run(as_postgres([f"{BIN}/initdb", "-D", primary, "-U", "ehcp", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"]))
+        run(as_postgres([f"{PG_BIN}/initdb", "-D", primary, "-U", "ehcp", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"]))
         # The runbook's settings: archive each WAL segment once it is complete, never overwriting one.
         with open(os.path.join(primary, "postgresql.auto.conf"), "a") as conf:
             conf.write(f"wal_level = replica\narchive_mode = on\narchive_command = 'test ! -f {archive}/%f && cp %p {archive}/%f'\n")
@@ -122,7 +100,7 @@ def main():
         token = run([EHCP, "users", "add", "pitr-manager", "--role", "manager", "--team", "North"], env=owner_env).splitlines()[-1]
 
         started = time.monotonic()
-        run(as_postgres([f"{BIN}/pg_basebackup", "-h", sockets["primary"], "-p", "5432", "-U", "ehcp", "-D", base,
+        run(as_postgres([f"{PG_BIN}/pg_basebackup", "-h", sockets["primary"], "-p", "5432", "-U", "ehcp", "-D", base,
                          "--checkpoint=fast", "-X", "stream"]))
         backup_seconds = time.monotonic() - started
         backup_mb = int(run(["du", "-sm", base]).split()[0])
@@ -187,10 +165,7 @@ def main():
         for data in servers:
             stop_server(data)
         shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print(f"point-in-time restore test: {len(failures)} failed", flush=True)
-        sys.exit(1)
-    print("point-in-time restore test: all passed", flush=True)
+    finish("point-in-time restore test")
 
 
 if __name__ == "__main__":

@@ -9,25 +9,14 @@ the past by SQL (as 60 seconds passing would), rather than waited for.
 """
 import json, os, shutil, signal, subprocess, sys, tempfile, datetime
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EHCP = os.environ.get("EHCP_BIN", os.path.join(ROOT, ".build/debug/ehcp"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Support"))
+from checks import EHCP, PG_BIN, ROOT, as_postgres, check, finish, psql as psql_at, stop_embedded  # noqa: E402
+
 SINK = os.path.join(ROOT, "Tests/Support/smtp_sink.py")
-failures = []
-
-
-def check(condition, message):
-    print(("  ok   " if condition else "  FAIL ") + message, flush=True)
-    if not condition:
-        failures.append(message)
-
-
-def as_postgres(command):
-    return ["runuser", "-u", "postgres", "--"] + command if os.geteuid() == 0 else command
 
 
 def psql(data_dir, sql):
-    command = ["psql", "-h", os.path.join(data_dir, "run"), "-p", "5432", "-U", "ehcp", "-d", "ehcp", "-qtAX", "-c", sql]
-    return subprocess.run(as_postgres(command), capture_output=True, text=True, check=True).stdout.strip()
+    return psql_at(os.path.join(data_dir, "run"), sql)
 
 
 def ehcp(data_dir, *args):
@@ -60,7 +49,7 @@ def main():
         print("==> Email: a scheduler killed between claim and send, then restarted", flush=True)
         ehcp(data_dir, "demo", "--cases", "300")
         # Kept running between the programs (each reuses it), so that SQL can look in while they come and go.
-        subprocess.run(as_postgres(["/usr/lib/postgresql/15/bin/pg_ctl", "start", "-w", "-l", os.path.join(data_dir, "postgres.log"),
+        subprocess.run(as_postgres([f"{PG_BIN}/pg_ctl", "start", "-w", "-l", os.path.join(data_dir, "postgres.log"),
                                     "-D", os.path.join(data_dir, "pgdata"),
                                     "-o", f"-c listen_addresses='' -c unix_socket_directories='{os.path.join(data_dir, 'run')}' -p 5432"]),
                        check=True, capture_output=True)
@@ -115,14 +104,9 @@ def main():
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        if os.path.isdir(os.path.join(data_dir, "pgdata")):
-            subprocess.run(as_postgres(["/usr/lib/postgresql/15/bin/pg_ctl", "stop", "-m", "fast", "-D", os.path.join(data_dir, "pgdata")]),
-                           capture_output=True)
+        stop_embedded(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
-    if failures:
-        print(f"Email crash test: {len(failures)} failed", flush=True)
-        sys.exit(1)
-    print("Email crash test: all passed", flush=True)
+    finish("Email crash test")
 
 
 if __name__ == "__main__":
