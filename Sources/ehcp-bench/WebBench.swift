@@ -29,6 +29,9 @@ struct WebBench: AsyncParsableCommand {
     @Option(help: "Loopback port for the server.")
     var port = 18_081
 
+    @Option(help: "Measure only the lines whose name contains this text (e.g. 'search').")
+    var only: String?
+
     func run() async throws {
         let logger = Logger(label: "ehcp.bench")
         let resolved = try database.openMigrated(logger: logger)
@@ -77,6 +80,7 @@ struct WebBench: AsyncParsableCommand {
         func measure(_ name: String, _ method: String, _ path: (Int) -> String, _ headers: [String: String], body: String = "", count: Int? = nil)
             throws
         {
+            if let only, !name.contains(only) { return }
             var samples = Samples()
             var bytes = 0
             for n in 0..<((count ?? requests) + 20) {
