@@ -209,23 +209,21 @@ struct EventStoreTests {
         let reader = try database.connect()
         var cursor = GlobalCursor.start
         var seen: [Int64] = []
-        let deadline = ContinuousClock.now + .seconds(60)
-        while seen.count < 600 && ContinuousClock.now < deadline {
-            let page = try store.readGlobal(after: cursor, limit: 50, on: reader)
-            seen += page.events.map(\.globalPosition)
-            cursor = page.cursor
-            if page.events.isEmpty { await Task.yield() }
+        /// Reads pages of `limit` until all 600 are seen or `seconds` pass.
+        func readOn(for seconds: Int, limit: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while seen.count < 600 && ContinuousClock.now < deadline {
+                let page = try store.readGlobal(after: cursor, limit: limit, on: reader)
+                seen += page.events.map(\.globalPosition)
+                cursor = page.cursor
+                if page.events.isEmpty { await Task.yield() }
+            }
         }
+        try await readOn(for: 60, limit: 50)
         try await writers.value
         // The reader is held back while any older transaction on the cluster is open (another test's, here),
         // never past it: read on until the rest has come, or the deadline passes.
-        let rest = ContinuousClock.now + .seconds(30)
-        while seen.count < 600 && ContinuousClock.now < rest {
-            let page = try store.readGlobal(after: cursor, limit: 1000, on: reader)
-            seen += page.events.map(\.globalPosition)
-            cursor = page.cursor
-            if page.events.isEmpty { await Task.yield() }
-        }
+        try await readOn(for: 30, limit: 1000)
         #expect(seen.count == 600)
         #expect(Set(seen).count == 600)
     }
