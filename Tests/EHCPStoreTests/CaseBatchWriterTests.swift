@@ -82,10 +82,11 @@ struct CaseBatchWriterTests: CaseSuite {
                     try connection.query(
                         """
                         SELECT case_id::text, council_id::text, rule, kind, key, start_version::text, started_on::text, due_on::text, status,
-                               met_on::text, moved_past_on::text, excepted::text, next_alert_on::text, advice_type, provider, review_outcome, caseworker, team
+                               met_on::text, moved_past_on::text, excepted::text, next_alert_on::text, advice_type, provider, review_outcome, caseworker, team,
+                               k20w
                         FROM deadlines WHERE case_id = $1
                         """, [caseId]
-                    ).rows.map { row in try (0..<18).map { try row.decodeIfPresent(String.self, at: $0) } },
+                    ).rows.map { row in try (0..<19).map { try row.decodeIfPresent(String.self, at: $0) } },
                     try connection.query("SELECT version FROM case_summary WHERE case_id = $1", [caseId]).first!.decode(Int.self, at: 0)
                 )
             }

@@ -48,7 +48,7 @@ struct CaseRepositoryTests: CaseSuite {
         #expect(deadlines.contains(["R-FINAL-20W", "2025-07-21", "open", "Ann", "open"]))
     }
 
-    @Test("a reassignment rewrites the caseworker on the open duties only; met rows carry none")
+    @Test("a reassignment rewrites the caseworker on the open duties only, and the team on every row")
     func reassignment() async throws {
         let pool = try database.pool()
         defer { pool.shutdown() }
@@ -66,10 +66,11 @@ struct CaseRepositoryTests: CaseSuite {
                 try (0..<5).map { try row.decodeIfPresent(String.self, at: $0) ?? "-" }
             }
         }
-        #expect(rows.contains(["R-DECIDE-6W", "met", "duty", "-", "-"]))
+        #expect(rows.contains(["R-DECIDE-6W", "met", "duty", "-", "South"]))
         #expect(rows.contains(["R-FINAL-20W", "open", "duty", "Ben", "South"]))
         for row in rows {
             #expect((row[3] == "Ben") == (row[1] == "open" && row[2] == "duty"), "\(row)")
+            #expect(row[4] == "South", "\(row)")
         }
     }
 
@@ -153,10 +154,10 @@ struct CaseRepositoryTests: CaseSuite {
             try connection.query(
                 """
                 SELECT case_id::text, council_id::text, rule, kind, key, start_version::text, started_on::text, due_on::text, status,
-                       met_on::text, moved_past_on::text, excepted::text, next_alert_on::text, advice_type, provider, review_outcome, caseworker, team
+                       met_on::text, moved_past_on::text, excepted::text, next_alert_on::text, advice_type, provider, review_outcome, caseworker, team, k20w
                 FROM deadlines WHERE case_id = $1
                 """, [caseId]
-            ).rows.map { row in try (0..<18).map { try row.decodeIfPresent(String.self, at: $0) } }
+            ).rows.map { row in try (0..<19).map { try row.decodeIfPresent(String.self, at: $0) } }
         }
         let normalise = { (rows: [[String?]]) in rows.map { $0.map { $0 == "t" ? "true" : $0 == "f" ? "false" : $0 } }.sorted { "\($0)" < "\($1)" } }
         #expect(demo.history.count > 20)

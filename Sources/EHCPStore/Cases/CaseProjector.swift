@@ -100,6 +100,7 @@ public struct CaseProjector: Sendable {
         .init("review_outcome", "text") { $0.row.reviewOutcome },
         .init("caseworker", "text") { $0.row.caseworker },
         .init("team", "text") { $0.row.team },
+        .init("k20w", "text") { $0.row.k20w },
     ]
 
     /// A deadline row's columns as text, in `deadlineColumns` order.

@@ -25,11 +25,16 @@ struct DeadlineRow: Equatable {
     /// Kept only on open and missed duties (schema.sql: the breach report and work tray read them from their
     /// covering indexes), so a caseworker's reassignment changes only those rows.
     var caseworker: String?
+    /// The case's team, on every row: the clock counts are kept per team (schema.sql, `clock_counts`).
     var team: String?
+    /// On R-FINAL-20W: `dfe` or `all` when the clock is in K-20W (`k20w(of:_:)`), nil otherwise.
+    var k20w: String?
 
     /// The rows of a case's deadlines.
     static func rows(state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [DeadlineRow] {
-        report.deadlines.map { deadline in
+        // Read from the history only for a case whose 20-week clock was met.
+        let reporting = report.deadlines.contains { $0.rule == .final20W && $0.metOn != nil } ? ReportingFacts(state) : nil
+        return report.deadlines.map { deadline in
             let duty = deadline.rule.kind == .duty
             // The breach report filters and counts open and missed duties by caseworker and team from its indexes.
             let openDuty = duty && (deadline.status == .open || deadline.status == .missed)
@@ -40,8 +45,21 @@ struct DeadlineRow: Equatable {
                 movedPastOn: duty ? deadline.movedPastOn : nil, excepted: !deadline.exceptionIds.isEmpty,
                 nextAlertOn: state.nextAlertDay(for: deadline, reminderDays: reminderDays[deadline.rule] ?? []),
                 adviceType: advice?.type.rawValue, provider: advice?.provider, reviewOutcome: Self.reviewOutcome(of: deadline, state.facts),
-                caseworker: openDuty ? state.facts.caseworker : nil, team: openDuty ? state.facts.team : nil)
+                caseworker: openDuty ? state.facts.caseworker : nil, team: state.facts.team,
+                k20w: reporting.flatMap { k20w(of: deadline, state.facts, $0) })
         }
+    }
+
+    /// Whether a 20-week clock is in K-20W (statutory-timescales.md §5, reg 13(2)): the first final plan
+    /// for a new request, not a council becoming responsible or a reassessment. `dfe` when it is also in
+    /// the DfE's scope, which leaves out plans with mediation or an appeal about the refusal to assess or
+    /// during the assessment; `all` when only that wider population keeps it.
+    static func k20w(of deadline: Deadline, _ facts: CaseFacts, _ reporting: ReportingFacts) -> String? {
+        guard deadline.rule == .final20W, facts.openedBy == .requestReceived, let metOn = deadline.metOn, metOn == reporting.firstPlanOn else {
+            return nil
+        }
+        let disputed = reporting.requestMediation || reporting.requestTribunal || reporting.assessmentMediation || reporting.assessmentTribunal
+        return disputed ? "all" : "dfe"
     }
 
     /// The decision that met a review clock: the one for its review (R-REVIEW-DECIDE-4W), or the one made on

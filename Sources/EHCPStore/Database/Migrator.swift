@@ -55,6 +55,9 @@ public struct Migrator: Sendable {
             Migration(
                 version: 10, description: "deadline alerts by email: addresses and choices, emails and digests in the outbox",
                 sql: try resource("0010", in: "migrations")),
+            Migration(
+                version: 11, description: "clock counts: the timeliness measures' figures kept beside the deadline rows",
+                sql: try resource("0011", in: "migrations")),
         ]
     }
 

@@ -1,0 +1,139 @@
+import EHCPDemo
+import EHCPDomain
+import EHCPStore
+import Foundation
+import Postgres
+import Testing
+
+@testable import EHCPReports
+
+/// The clock counts (schema.sql, `clock_counts`) give the same figures as reading every clock, for every
+/// measure, grouping they serve and policy, however the deadline rows were written: a bulk load, events
+/// recorded one by one, a reassignment to another team, a fold, a rebuild.
+@Suite("Clock counts equal the clocks they count")
+struct ClockCountTests {
+    let from = date("2024-12-01")
+    let to = date("2026-06-30")
+
+    /// Each figure from the counts beside the same figure read from the clocks.
+    func mismatches(_ harness: ReportsHarness) async throws -> [String] {
+        var queries: [TimelinessReport.Query] = []
+        for measure in Measure.allCases {
+            for grouping in [Grouping.none, .month, .team] {
+                for exceptions in ExceptionsPolicy.allCases {
+                    for scope in measure == .final20W ? Scope.allCases : [.dfe] {
+                        queries.append(.init(measure: measure, from: from, to: to, grouping: grouping, exceptions: exceptions, scope: scope))
+                    }
+                }
+            }
+        }
+        let all = queries
+        return try await harness.read { connection in
+            var differ: [String] = []
+            for query in all {
+                let (counted, direct) = (try TimelinessReport().counted(query, on: connection), try TimelinessReport().direct(query, on: connection))
+                if counted != direct {
+                    differ.append(
+                        "\(query.measure) \(query.grouping) \(query.exceptions) \(query.scope): \(counted.rows) \(counted.total) ≠ \(direct.rows) \(direct.total)"
+                    )
+                }
+            }
+            return differ
+        }
+    }
+
+    func count(_ sql: String, _ harness: ReportsHarness) async throws -> Int {
+        try await harness.read { try $0.query(sql).first!.decode(Int.self, at: 0) }
+    }
+
+    @Test("after a bulk load, live writes, reassignments, a fold and a rebuild")
+    func countsEqualClocks() async throws {
+        let harness = try ReportsHarness()
+        defer { harness.shutdown() }
+        let asOf = date("2026-06-30")
+        let engine = harness.repository.decider.engine
+        let caseload = DemoCaseload(seed: 3, asOf: asOf, councils: 1, decider: harness.repository.decider)
+        let council = harness.council
+        let owner = try harness.database.pool(size: 1, asApplication: false)
+        defer { owner.shutdown() }
+
+        // A bulk load (the owner's COPY, which counts the clocks itself when the triggers are off).
+        let loaded = (0..<300).map(caseload.generate)
+        _ = try await owner.transaction(council: council) { connection in
+            try BulkLoader(engine: engine).load(
+                loaded.map { BulkCase(caseId: $0.caseId, council: council, reference: $0.reference, child: $0.child, history: $0.history) },
+                on: connection)
+        }
+        #expect(try await mismatches(harness) == [])
+        // Every measure has clocks in the period, so each of the trigger's rules is exercised.
+        for measure in Measure.allCases {
+            let total = try await harness.read { try TimelinessReport().direct(.init(measure: measure, from: self.from, to: self.to), on: $0).total }
+            #expect(total.denominator > 0, "\(measure) has clocks to count")
+        }
+
+        // Events recorded one at a time through the repository: the trigger counts each change.
+        for live in (300..<340).map(caseload.generate) {
+            for recorded in live.history {
+                _ = try await harness.repository.record(
+                    CaseCommand(
+                        council: council, caseId: live.caseId,
+                        command: LogEvent(recorded.event, on: recorded.occurredOn, by: "test", today: recorded.occurredOn),
+                        opening: .init(reference: live.reference, childId: nil)), pool: harness.pool)
+            }
+        }
+        #expect(try await count("SELECT count(*) FROM clock_count_changes", harness) > 0)
+        #expect(try await mismatches(harness) == [])
+
+        // A reassignment to another team moves the case's counted clocks to that team.
+        for moved in loaded.prefix(40) {
+            _ = try await harness.repository.record(
+                CaseCommand(
+                    council: council, caseId: moved.caseId,
+                    command: LogEvent(.caseworkerAssigned(CaseworkerAssigned(caseworker: "Kim", team: "Moved")), on: asOf, by: "test", today: asOf)),
+                pool: harness.pool)
+        }
+        let movedTeam = try await harness.read { connection in
+            try TimelinessReport().run(.init(measure: .decide6W, from: self.from, to: self.to, grouping: .team), on: connection).rows
+        }
+        #expect(movedTeam.contains { $0.group == "Moved" && $0.denominator > 0 })
+        #expect(try await mismatches(harness) == [])
+
+        // A fold empties the changes and changes no figure.
+        let folded = try await harness.read { try ClockCounts().fold(on: $0) }
+        #expect(folded > 0)
+        #expect(try await count("SELECT count(*) FROM clock_count_changes", harness) == 0)
+        #expect(try await mismatches(harness) == [])
+
+        // A rebuild takes every clock away and adds it back.
+        let before = try await count("SELECT sum(clocks)::int FROM clock_counts", harness)
+        _ = try await owner.withConnection { try ProjectionRebuilder(engine: engine).rebuild(council: council, on: $0) }
+        #expect(try await count("SELECT sum(clocks)::int FROM clock_counts", harness) == before)
+        #expect(try await mismatches(harness) == [])
+    }
+
+    @Test("two writers counting the same day and team never wait for each other, and both are counted")
+    func writersDoNotWait() async throws {
+        let harness = try ReportsHarness()
+        defer { harness.shutdown() }
+        for reference in ["EHC-1", "EHC-2"] { try await harness.record(reference, [(request, "2025-03-03")]) }
+        let (first, second) = (try harness.database.connect(), try harness.database.connect())
+        defer {
+            first.close()
+            second.close()
+        }
+        // Both decisions fall on the same day in the same team: the same count.
+        let decide =
+            "UPDATE deadlines d SET met_on = '2025-03-20' FROM case_summary s WHERE s.case_id = d.case_id AND s.reference = $1 AND d.rule = 'R-DECIDE-6W'"
+        try first.execute("BEGIN")
+        try first.query(decide, ["EHC-1"])
+        // The first has not committed. The second would fail after a second if it had to wait for it.
+        try second.execute("SET lock_timeout = '1s'")
+        try second.query(decide, ["EHC-2"])
+        try first.execute("COMMIT")
+        let counted = try await harness.read { connection in
+            try TimelinessReport().run(.init(measure: .decide6W, from: self.from, to: self.to), on: connection).total
+        }
+        #expect(counted.numerator == 2 && counted.denominator == 2)
+        #expect(try await mismatches(harness) == [])
+    }
+}
