@@ -58,6 +58,9 @@ public struct Migrator: Sendable {
             Migration(
                 version: 11, description: "clock counts: the timeliness measures' figures kept beside the deadline rows",
                 sql: try resource("0011", in: "migrations")),
+            Migration(
+                version: 12, description: "search through a trigram index on names and an index on references",
+                sql: try resource("0012", in: "migrations")),
         ]
     }
 

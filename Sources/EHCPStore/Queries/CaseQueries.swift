@@ -5,7 +5,14 @@ import Postgres
 /// Read-side queries over the case projections, for lists, searches and work trays. They run inside a
 /// council transaction (row-level security scopes every row) and never replay events.
 public struct CaseQueries: Sendable {
-    public init() {}
+    /// A search first walks this many cases in reference order: a common name fills a page within them.
+    let walked: Int
+    /// Past this many cases named by a search, the list walks every case in reference order instead.
+    let fewMatches: Int
+
+    public init() { self.init(walked: 2_000, fewMatches: 5_000) }
+
+    init(walked: Int, fewMatches: Int) { (self.walked, self.fewMatches) = (walked, fewMatches) }
 
     /// What a case list may be narrowed by. All filters combine with AND.
     public struct Filter: Sendable, Hashable {
@@ -37,29 +44,62 @@ public struct CaseQueries: Sendable {
         public var version: Int
     }
 
+    /// Cases in reference order, narrowed by `filter`. A search never reads every case of the council:
+    /// it walks the first `walked` cases in reference order, which fills a page for a common name or
+    /// "EHC-2025"; when that does not, it asks the name and reference indexes for the cases the text
+    /// names (`ehcp_search_cases`, migration 12), which are then few: a child's name, a name nobody has.
     public func list(_ filter: Filter, today: CivilDate, on connection: PostgresConnection) throws(PostgresError) -> [ListItem] {
-        let pattern = filter.text.map { text in
-            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        guard let text = filter.text else { return try page(filter, today: today, on: connection) }
+        let pattern = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        let first = try page(filter, pattern: pattern, walking: walked, today: today, on: connection)
+        if first.count == filter.limit { return first }
+        // The trigram index reads three letters at a time: a shorter text cannot narrow it.
+        guard text.count >= 3,
+            let row = try connection.query(
+                "SELECT named, referenced, array_to_string(case_ids, ',') FROM ehcp_search_cases($1, $2)", [pattern, fewMatches + 1]
+            ).first,
+            try row.decode(Int.self, at: 0) <= fewMatches, try row.decode(Int.self, at: 1) <= fewMatches
+        else { return try page(filter, pattern: pattern, today: today, on: connection) }
+        let named = try row.decode(String.self, at: 2).split(separator: ",").map(String.init)
+        return try page(filter, pattern: pattern, only: named, today: today, on: connection)
+    }
+
+    /// One page of the list: every case, the first `walking` cases in reference order, or the cases `only`
+    /// names, each narrowed by the filter and the text.
+    private func page(
+        _ filter: Filter, pattern: String? = nil, walking: Int? = nil, only: [String]? = nil, today: CivilDate, on connection: PostgresConnection
+    ) throws(PostgresError) -> [ListItem] {
+        let conditions = """
+            ($1::text IS NULL OR s.caseworker = $1)
+              AND ($2::text IS NULL OR s.team = $2)
+              AND ($3::text IS NULL OR s.stage = $3)
+              AND (NOT $5 OR s.next_due_on < $6::date)
+              AND ($7::int IS NULL OR s.next_due_on <= $6::date + $7::int)
+              AND ($8::text IS NULL OR s.reference > $8)
+            """
+        var parameters: [any PostgresEncodable] = [
+            filter.caseworker, filter.team, filter.stage, pattern, filter.overdue, today.description, filter.dueWithinDays, filter.after, filter.limit,
+        ]
+        let source: String
+        if let walking {
+            source = "(SELECT * FROM case_summary s WHERE \(conditions) ORDER BY s.reference LIMIT $10) s"
+            parameters.append(walking)
+        } else if let only {
+            source = "(SELECT * FROM case_summary s WHERE s.case_id = ANY($10::uuid[]) AND \(conditions)) s"
+            parameters.append(PostgresArray(only))
+        } else {
+            source = "(SELECT * FROM case_summary s WHERE \(conditions)) s"
         }
         let rows = try connection.query(
             """
             SELECT s.case_id, s.reference, s.stage, s.caseworker, s.team, s.opened_on::text, s.next_due_on::text,
-                   nullif(concat_ws(' ', c.forename, c.surname), ''), s.version
-            FROM case_summary s LEFT JOIN children c ON c.child_id = s.child_id
-            WHERE ($1::text IS NULL OR s.caseworker = $1)
-              AND ($2::text IS NULL OR s.team = $2)
-              AND ($3::text IS NULL OR s.stage = $3)
-              AND ($4::text IS NULL OR s.reference ILIKE $4 || '%' OR concat_ws(' ', c.forename, c.surname) ILIKE '%' || $4 || '%')
-              AND (NOT $5 OR s.next_due_on < $6::date)
-              AND ($7::int IS NULL OR s.next_due_on <= $6::date + $7::int)
-              AND ($8::text IS NULL OR s.reference > $8)
+                   nullif(ehcp_child_name(c.forename, c.surname), ''), s.version
+            FROM \(source) LEFT JOIN children c ON c.child_id = s.child_id
+            WHERE $4::text IS NULL OR upper(s.reference) LIKE upper($4) || '%' OR ehcp_child_name(c.forename, c.surname) ILIKE '%' || $4 || '%'
             ORDER BY s.reference
             LIMIT $9
-            """,
-            [
-                filter.caseworker, filter.team, filter.stage, pattern, filter.overdue, today.description, filter.dueWithinDays, filter.after,
-                filter.limit,
-            ])
+            """, parameters)
         return try rows.rows.map { row throws(PostgresError) in
             ListItem(
                 caseId: try row.decode(at: 0), reference: try row.decode(at: 1), stage: try row.decode(at: 2),

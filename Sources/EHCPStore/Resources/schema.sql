@@ -1,4 +1,4 @@
--- EHCP case-workflow service: the database schema, current as of migration 11.
+-- EHCP case-workflow service: the database schema, current as of migration 12.
 --
 -- Applied by `ehcp migrate` (idempotent; it records each applied version in schema_migrations). A new
 -- database gets this file whole; a database made by an earlier release gets the numbered migrations
@@ -101,6 +101,15 @@ CREATE TABLE children (
     erased_at   timestamptz                    -- set when personal details were erased at end of retention
 );
 
+-- Search (migration 12): names that contain the text, through a trigram index (pg_trgm ships with
+-- PostgreSQL and is trusted, so the database's owner may create it). concat_ws itself is only STABLE,
+-- so the index and the queries name the child through this function.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE FUNCTION ehcp_child_name(p_forename text, p_surname text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT concat_ws(' ', p_forename, p_surname) $$;
+CREATE INDEX children_name_search ON children USING gin (ehcp_child_name(forename, surname) gin_trgm_ops);
+
 -- The head of each case's stream: its council and current version (the optimistic-concurrency check).
 CREATE TABLE case_streams (
     case_id     uuid PRIMARY KEY,
@@ -200,6 +209,40 @@ CREATE TABLE case_summary (
 CREATE INDEX case_summary_caseworker ON case_summary (council_id, caseworker);
 CREATE INDEX case_summary_team ON case_summary (council_id, team);
 CREATE INDEX case_summary_first_plan ON case_summary (council_id, first_plan_on);
+-- Search by reference prefix, and a child's cases (migration 12).
+CREATE INDEX case_summary_reference_search ON case_summary (upper(reference) text_pattern_ops);
+CREATE INDEX case_summary_child ON case_summary (child_id);
+
+-- The cases of the council set for the transaction whose child's name contains the pattern, and those
+-- whose reference starts with it (LIKE escapes as the caller wrote them), at most p_limit of each, with
+-- how many of each were found. As the owner, because row-level security keeps the trigram and pattern
+-- indexes from being used (their operators are not leakproof, so PostgreSQL will not test them before
+-- the council's policy); the council is therefore tested here. Planned for the pattern each time
+-- (EXECUTE): the best plan for a name nobody has is not the best for a common one.
+CREATE FUNCTION ehcp_search_cases(p_pattern text, p_limit integer)
+    RETURNS TABLE (named integer, referenced integer, case_ids uuid[])
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+    AS $$
+    BEGIN
+        RETURN QUERY EXECUTE $q$
+            WITH named AS MATERIALIZED (
+                SELECT s.case_id FROM children c JOIN case_summary s ON s.child_id = c.child_id
+                WHERE c.council_id = ehcp_council() AND s.council_id = ehcp_council()
+                  AND ehcp_child_name(c.forename, c.surname) ILIKE '%' || $1 || '%'
+                LIMIT $2
+            ), referenced AS MATERIALIZED (
+                SELECT s.case_id FROM case_summary s
+                WHERE s.council_id = ehcp_council() AND upper(s.reference) LIKE upper($1) || '%'
+                LIMIT $2
+            )
+            SELECT (SELECT count(*) FROM named)::int, (SELECT count(*) FROM referenced)::int,
+                   ARRAY(SELECT case_id FROM named UNION SELECT case_id FROM referenced)
+        $q$ USING p_pattern, p_limit;
+    END
+    $$;
+REVOKE ALL ON FUNCTION ehcp_search_cases(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ehcp_search_cases(text, integer) TO ehcp_app;
+
 
 -- Projection: every deadline of every case, as computed when the case last changed.
 -- `status` is timeless: an unmet duty stays 'open' after its date, because a stored row cannot age.
