@@ -123,23 +123,23 @@ public struct DeadlineSweeper: Sendable {
             )
             .rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1)) },
             uniquingKeysWith: { a, _ in a })
+        // Every claimed case's breaches and reminders, recorded together in one round trip.
+        let work = claimed.map { caseId in
+            let state = CaseState(history: histories[caseId] ?? [])
+            let due = Self.due(state, engine: repository.decider.engine, today: today)
+            return (caseId: caseId, state: state, commands: due.map { LogEvent($0.0, on: $0.1, by: "system", today: today) })
+        }
         var alerts = AlertWriter(council: council, emailLinks: emailLinks)
         var report = Report(cases: claimed.count)
-        for caseId in claimed {
-            var state = CaseState(history: histories[caseId] ?? [])
-            for (event, day) in Self.due(state, engine: repository.decider.engine, today: today) {
-                do {
-                    let outcome = try repository.record(
-                        CaseCommand(council: council, caseId: caseId, command: LogEvent(event, on: day, by: "system", today: today)), state: state,
-                        on: connection)
-                    state = outcome.state
-                    if case .deadlineBreached = event { report.breaches += 1 } else { report.reminders += 1 }
-                    report.alerts += try alerts.add(
-                        event, version: outcome.append.lastVersion, caseId: caseId, reference: references[caseId] ?? caseId.uuidString.lowercased(),
-                        facts: state.facts, today: today, on: connection)
-                } catch CaseCommandError.rejected(let error) {
-                    logger.warning("scheduler could not record \(event.typeName)", metadata: ["case": "\(caseId)", "error": "\(error)"])
-                }
+        for outcome in try repository.record(locked: work, council: council, on: connection) {
+            for (event, error) in outcome.refused {
+                logger.warning("scheduler could not record \(event.typeName)", metadata: ["case": "\(outcome.caseId)", "error": "\(error)"])
+            }
+            for (event, version) in outcome.recorded {
+                if case .deadlineBreached = event { report.breaches += 1 } else { report.reminders += 1 }
+                report.alerts += try alerts.add(
+                    event, version: version, caseId: outcome.caseId, reference: references[outcome.caseId] ?? outcome.caseId.uuidString.lowercased(),
+                    facts: outcome.state.facts, today: today, on: connection)
             }
         }
         try alerts.flush(on: connection)

@@ -52,10 +52,10 @@ public struct CaseRepository: Sendable {
         return try record(command, state: state, beforeAppend: beforeAppend, on: connection)
     }
 
-    /// Records one command on a case whose state the caller has just loaded in this transaction (the
-    /// scheduler loads many at once): decides, runs `beforeAppend`, and sends the append (with the key,
-    /// if any) and the projections in one round trip. The append's head check guards against a stale state.
-    public func record(
+    /// Records one command on a case whose state was just loaded in this transaction: decides, runs
+    /// `beforeAppend`, and sends the append (with the key, if any) and the projections in one round trip.
+    /// The append's head check guards against a stale state.
+    func record(
         _ command: CaseCommand, state: CaseState, beforeAppend: ((PostgresConnection) throws -> Void)? = nil, on connection: PostgresConnection
     ) throws -> Outcome {
         let (newEvents, next) = try decide(state: state, command: command.command, expectedVersion: command.expectedVersion)
