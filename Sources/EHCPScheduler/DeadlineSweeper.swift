@@ -90,7 +90,7 @@ public struct DeadlineSweeper: Sendable {
             return try await group.reduce(Report()) { $0 + $1 }
         }
         // The clock counts' changes since the last sweep, folded so that reports sum few of them.
-        _ = try await pool.transaction(council: council) { connection in try ClockCounts().fold(on: connection) }
+        _ = try await pool.transaction(council: council) { connection in try ReportCounts().fold(on: connection) }
         return report
     }
 

@@ -1,10 +1,11 @@
 import EHCPDemo
 import EHCPDomain
-@testable import EHCPStore
 import Foundation
 import Postgres
 import TestSupport
 import Testing
+
+@testable import EHCPStore
 
 /// A search's three ways to a page (the first cases in reference order; the cases the name and
 /// reference indexes name; every case in order) give the page reading every case would give.
@@ -33,7 +34,8 @@ struct CaseSearchTests {
             var child = demo.child
             (child.forename, child.surname) = ("Kid", surname(index))
             if index < 240 { names[demo.reference] = "Kid \(child.surname)" }
-            return BulkCase(caseId: demo.caseId, council: index < 240 ? council : other, reference: demo.reference, child: child, history: demo.history)
+            return BulkCase(
+                caseId: demo.caseId, council: index < 240 ? council : other, reference: demo.reference, child: child, history: demo.history)
         }
         let owner = try database.pool(asApplication: false)
         defer { owner.shutdown() }

@@ -77,7 +77,7 @@ public struct BulkLoader: Sendable {
         try connection.copyIn("COPY case_summary (\(CaseProjector.summaryColumns.joined(separator: ", "))) FROM STDIN", lines: summaries)
         try connection.copyIn("COPY deadlines (\(CaseProjector.deadlineColumns.joined(separator: ", "))) FROM STDIN", lines: deadlines)
         // With the triggers off, the clock counts are added here, as the trigger on `deadlines` would.
-        if triggersOff { try ClockCounts().count(caseIds: cases.map(\.caseId), on: connection) }
+        if triggersOff { try ReportCounts().count(caseIds: cases.map(\.caseId), on: connection) }
         return events.count
     }
 

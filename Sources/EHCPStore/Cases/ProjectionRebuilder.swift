@@ -67,7 +67,7 @@ public struct ProjectionRebuilder: Sendable {
                 }
                 try projector.write(changes, on: connection)
                 // The batch took away and added back every clock it counts: folded now, the changes stay few.
-                try ClockCounts().fold(on: connection)
+                try ReportCounts().fold(on: connection)
                 return (heads.count, events)
             }
             done.cases += cases

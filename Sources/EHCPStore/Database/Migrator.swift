@@ -61,6 +61,9 @@ public struct Migrator: Sendable {
             Migration(
                 version: 12, description: "search through a trigram index on names and an index on references",
                 sql: try resource("0012", in: "migrations")),
+            Migration(
+                version: 13, description: "caseload counts: the caseload report's figures kept beside the case summaries",
+                sql: try resource("0013", in: "migrations")),
         ]
     }
 

@@ -79,7 +79,8 @@ public struct CaseQueries: Sendable {
               AND ($8::text IS NULL OR s.reference > $8)
             """
         var parameters: [any PostgresEncodable] = [
-            filter.caseworker, filter.team, filter.stage, pattern, filter.overdue, today.description, filter.dueWithinDays, filter.after, filter.limit,
+            filter.caseworker, filter.team, filter.stage, pattern, filter.overdue, today.description, filter.dueWithinDays, filter.after,
+            filter.limit,
         ]
         let source: String
         if let walking {

@@ -7,7 +7,7 @@ ALTER TABLE deadlines ADD COLUMN k20w text CHECK (k20w IN ('dfe', 'all'));
 -- thousand counts instead of reading every clock of the year (issue 24: K-20W for a year at 1,000,000
 -- cases read 150,000 clocks in 945 ms). A statement trigger on `deadlines` appends each statement's
 -- net change to `clock_count_changes`, which no two writers ever update in common, so writers never wait
--- for each other here; the scheduler's sweep folds the changes into `clock_counts` (ClockCounts.fold).
+-- for each other here; the scheduler's sweep folds the changes into `clock_counts` (ReportCounts.fold).
 -- Reports sum both. `TimelinessReport` reads them for a measure by month, by team or in total, and
 -- still reads the clocks themselves for the other groupings and for the cases behind a figure.
 --

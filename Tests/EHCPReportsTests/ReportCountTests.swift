@@ -7,11 +7,12 @@ import Testing
 
 @testable import EHCPReports
 
-/// The clock counts (schema.sql, `clock_counts`) give the same figures as reading every clock, for every
-/// measure, grouping they serve and policy, however the deadline rows were written: a bulk load, events
+/// The counts (schema.sql, `clock_counts` and `case_counts`) give the same figures as reading every clock
+/// and every case: for every timeliness measure, grouping they serve and policy, and for the caseload
+/// report over several periods and census days, however the rows were written: a bulk load, events
 /// recorded one by one, a reassignment to another team, a fold, a rebuild.
-@Suite("Clock counts equal the clocks they count")
-struct ClockCountTests {
+@Suite("Report counts equal the clocks and cases they count")
+struct ReportCountTests {
     let from = date("2024-12-01")
     let to = date("2026-06-30")
 
@@ -28,8 +29,14 @@ struct ClockCountTests {
             }
         }
         let all = queries
+        let periods = [(from, to, to), (date("2025-04-01"), date("2026-03-31"), date("2026-01-15")), (date("2020-01-01"), to, date("2023-06-30"))]
         return try await harness.read { connection in
             var differ: [String] = []
+            for (from, to, census) in periods {
+                let counted = try CaseloadReport().run(from: from, to: to, census: census, on: connection)
+                let direct = try CaseloadReport().direct(from: from, to: to, census: census, on: connection)
+                if counted != direct { differ.append("caseload \(from)–\(to) census \(census): \(counted) ≠ \(direct)") }
+            }
             for query in all {
                 let (counted, direct) = (try TimelinessReport().counted(query, on: connection), try TimelinessReport().direct(query, on: connection))
                 if counted != direct {
@@ -99,7 +106,7 @@ struct ClockCountTests {
         #expect(try await mismatches(harness) == [])
 
         // A fold empties the changes and changes no figure.
-        let folded = try await harness.read { try ClockCounts().fold(on: $0) }
+        let folded = try await harness.read { try ReportCounts().fold(on: $0) }
         #expect(folded > 0)
         #expect(try await count("SELECT count(*) FROM clock_count_changes", harness) == 0)
         #expect(try await mismatches(harness) == [])
