@@ -82,22 +82,23 @@ public struct CaseQueries: Sendable {
             filter.caseworker, filter.team, filter.stage, pattern, filter.overdue, today.description, filter.dueWithinDays, filter.after,
             filter.limit,
         ]
-        let source: String
+        var source = "(SELECT * FROM case_summary s WHERE \(conditions)) s"
+        var matching = "$4::text IS NULL OR upper(s.reference) LIKE upper($4) || '%' OR ehcp_child_name(c.forename, c.surname) ILIKE '%' || $4 || '%'"
         if let walking {
             source = "(SELECT * FROM case_summary s WHERE \(conditions) ORDER BY s.reference LIMIT $10) s"
             parameters.append(walking)
         } else if let only {
-            source = "(SELECT * FROM case_summary s WHERE s.case_id = ANY($10::uuid[]) AND \(conditions)) s"
+            // The cases named are the matches: the page is cut before the children are read.
+            source = "(SELECT * FROM case_summary s WHERE s.case_id = ANY($10::uuid[]) AND \(conditions) ORDER BY s.reference LIMIT $9) s"
+            matching = "$4::text IS NOT NULL"
             parameters.append(PostgresArray(only))
-        } else {
-            source = "(SELECT * FROM case_summary s WHERE \(conditions)) s"
         }
         let rows = try connection.query(
             """
             SELECT s.case_id, s.reference, s.stage, s.caseworker, s.team, s.opened_on::text, s.next_due_on::text,
                    nullif(ehcp_child_name(c.forename, c.surname), ''), s.version
             FROM \(source) LEFT JOIN children c ON c.child_id = s.child_id
-            WHERE $4::text IS NULL OR upper(s.reference) LIKE upper($4) || '%' OR ehcp_child_name(c.forename, c.surname) ILIKE '%' || $4 || '%'
+            WHERE \(matching)
             ORDER BY s.reference
             LIMIT $9
             """, parameters)
