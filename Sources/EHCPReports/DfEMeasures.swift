@@ -124,6 +124,9 @@ public struct DfEMeasures: Sendable {
         // came within 4 weeks of its meeting, and the meetings held in the year. Set-based over the
         // covering indexes of rule and due date, and rule and date met, so its cost follows the year's
         // reviews, not a lookup per plan.
+        // Every plan at the census with its year's review, decision and meetings: hundreds of thousands of
+        // rows at national scale, sorted and hashed in memory rather than on disk (4 MB by default).
+        try connection.execute("SET LOCAL work_mem = '64MB'")
         let rows = try connection.query(
             """
             WITH plans AS (
