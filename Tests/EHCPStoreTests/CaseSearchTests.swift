@@ -22,11 +22,13 @@ struct CaseSearchTests {
         let asOf = CivilDate(iso: "2026-06-01")!
         let caseload = DemoCaseload(seed: 4, asOf: asOf, decider: CaseDecider(engine: engine))
         let demo = (0..<260).map(caseload.generate).sorted { $0.reference < $1.reference }
-        // In reference order: "Common" on every third case; "Sparse" on 50 cases, all past the first 40;
-        // "Rarename" on the last two; the other council has a "Rarename" too.
+        // In reference order: "Common" on every third case; "Middling" on every tenth (4 of the first 40, not
+        // a page of 10, but enough to walk on); "Sparse" on 50 cases, all past the first 40; "Rarename" on
+        // the last two; the other council has a "Rarename" too.
         func surname(_ index: Int) -> String {
             if index >= 238 { return "Rarename" }
             if index >= 60 && index < 160 && index % 2 == 0 { return "Sparse" }
+            if index % 10 == 5 { return "Middling" }
             return index % 3 == 0 ? "Common" : "Other\(index)"
         }
         var names: [String: String] = [:]
@@ -50,7 +52,7 @@ struct CaseSearchTests {
             }.keys.sorted().prefix(limit).map { $0 }
         }
         let queries = queries
-        for (text, limit) in [("Common", 10), ("Rarename", 10), ("Sparse", 10), ("sparse", 60), ("Ra", 5), (demo[200].reference, 5), ("Nobody", 5)] {
+        for (text, limit) in [("Common", 10), ("Middling", 10), ("Rarename", 10), ("Sparse", 10), ("sparse", 60), ("Ra", 5), (demo[200].reference, 5), ("Nobody", 5)] {
             var filter = CaseQueries.Filter()
             filter.text = text
             filter.limit = limit

@@ -46,7 +46,8 @@ public struct CaseQueries: Sendable {
 
     /// Cases in reference order, narrowed by `filter`. A search never reads every case of the council:
     /// it walks the first `walked` cases in reference order, which fills a page for a common name or
-    /// "EHC-2025"; when that does not, it asks the name and reference indexes for the cases the text
+    /// "EHC-2025". When a quarter of a page or more matched there, walking on fills the page within a
+    /// few times as many cases. Otherwise it asks the name and reference indexes for the cases the text
     /// names (`ehcp_search_cases`, migration 12), which are then few: a child's name, a name nobody has.
     public func list(_ filter: Filter, today: CivilDate, on connection: PostgresConnection) throws(PostgresError) -> [ListItem] {
         guard let text = filter.text else { return try page(filter, today: today, on: connection) }
@@ -55,7 +56,7 @@ public struct CaseQueries: Sendable {
         let first = try page(filter, pattern: pattern, walking: walked, today: today, on: connection)
         if first.count == filter.limit { return first }
         // The trigram index reads three letters at a time: a shorter text cannot narrow it.
-        guard text.count >= 3,
+        guard text.count >= 3, first.count * 4 < filter.limit,
             let row = try connection.query(
                 "SELECT named, referenced, array_to_string(case_ids, ',') FROM ehcp_search_cases($1, $2)", [pattern, fewMatches + 1]
             ).first,
