@@ -56,14 +56,26 @@ public struct CaseQueries: Sendable {
         let first = try page(filter, pattern: pattern, walking: walked, today: today, on: connection)
         if first.count == filter.limit { return first }
         // The trigram index reads three letters at a time: a shorter text cannot narrow it.
-        guard text.count >= 3, first.count * 4 < filter.limit,
+        if text.count >= 3, first.count * 4 < filter.limit, let named = try named(pattern, on: connection) {
+            return try page(filter, pattern: pattern, only: named, today: today, on: connection)
+        }
+        // Walk on after the last match among the first cases: they hold every match up to it.
+        var rest = filter
+        rest.after = first.last?.reference ?? filter.after
+        rest.limit = filter.limit - first.count
+        return first + (try page(rest, pattern: pattern, today: today, on: connection))
+    }
+
+    /// The cases `ehcp_search_cases` names for `pattern`, or nil when either index names more than
+    /// `fewMatches` (a walk is then cheaper).
+    private func named(_ pattern: String, on connection: PostgresConnection) throws(PostgresError) -> [String]? {
+        guard
             let row = try connection.query(
                 "SELECT named, referenced, array_to_string(case_ids, ',') FROM ehcp_search_cases($1, $2)", [pattern, fewMatches + 1]
             ).first,
             try row.decode(Int.self, at: 0) <= fewMatches, try row.decode(Int.self, at: 1) <= fewMatches
-        else { return try page(filter, pattern: pattern, today: today, on: connection) }
-        let named = try row.decode(String.self, at: 2).split(separator: ",").map(String.init)
-        return try page(filter, pattern: pattern, only: named, today: today, on: connection)
+        else { return nil }
+        return try row.decode(String.self, at: 2).split(separator: ",").map(String.init)
     }
 
     /// One page of the list: every case, the first `walking` cases in reference order, or the cases `only`
