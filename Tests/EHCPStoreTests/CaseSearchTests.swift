@@ -52,7 +52,9 @@ struct CaseSearchTests {
             }.keys.sorted().prefix(limit).map { $0 }
         }
         let queries = queries
-        for (text, limit) in [("Common", 10), ("Middling", 10), ("Rarename", 10), ("Sparse", 10), ("sparse", 60), ("Ra", 5), (demo[200].reference, 5), ("Nobody", 5)] {
+        for (text, limit) in [
+            ("Common", 10), ("Middling", 10), ("Rarename", 10), ("Sparse", 10), ("sparse", 60), ("Ra", 5), (demo[200].reference, 5), ("Nobody", 5),
+        ] {
             var filter = CaseQueries.Filter()
             filter.text = text
             filter.limit = limit
