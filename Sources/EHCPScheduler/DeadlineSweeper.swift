@@ -89,8 +89,13 @@ public struct DeadlineSweeper: Sendable {
             }
             return try await group.reduce(Report()) { $0 + $1 }
         }
-        // The clock counts' changes since the last sweep, folded so that reports sum few of them.
-        _ = try await pool.transaction(council: council) { connection in try ReportCounts().fold(on: connection) }
+        // The report counts' changes since the last sweep, folded so that reports sum few of them. The
+        // sweep's work is committed by now: a failed fold is logged, and the next sweep folds them.
+        do {
+            _ = try await pool.transaction(council: council) { connection in try ReportCounts().fold(on: connection) }
+        } catch {
+            logger.warning("the report counts were not folded; the next sweep will", metadata: ["council": "\(council)", "error": "\(error)"])
+        }
         return report
     }
 

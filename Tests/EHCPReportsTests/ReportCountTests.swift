@@ -116,6 +116,13 @@ struct ReportCountTests {
         _ = try await owner.withConnection { try ProjectionRebuilder(engine: engine).rebuild(council: council, on: $0) }
         #expect(try await count("SELECT sum(clocks)::int FROM clock_counts", harness) == before)
         #expect(try await mismatches(harness) == [])
+
+        // A TRUNCATE by hand takes the counts with the rows.
+        let truncating = try harness.database.connect()
+        defer { truncating.close() }
+        try truncating.execute("TRUNCATE deadlines")
+        #expect(try await count("SELECT count(*)::int FROM clock_counts", harness) == 0)
+        #expect(try await mismatches(harness) == [])
     }
 
     @Test("two writers counting the same day and team never wait for each other, and both are counted")

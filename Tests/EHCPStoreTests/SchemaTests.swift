@@ -98,12 +98,14 @@ struct SchemaTests {
             ALTER TABLE deadlines ADD CONSTRAINT deadlines_status_check CHECK (status IN ('open', 'met', 'metLate', 'breached', 'excepted', 'cancelled'));
             DROP TRIGGER deadlines_counted_insert ON deadlines; DROP TRIGGER deadlines_counted_update ON deadlines;
             DROP TRIGGER deadlines_counted_delete ON deadlines; DROP FUNCTION ehcp_count_clock_changes();
+            DROP TRIGGER deadlines_counted_truncate ON deadlines; DROP FUNCTION ehcp_clock_counts_truncated();
             DROP FUNCTION ehcp_clock_changes(deadlines[], integer); DROP TABLE clock_count_changes; DROP TABLE clock_counts;
             ALTER TABLE deadlines DROP COLUMN k20w;
             DROP INDEX children_name_search; DROP INDEX case_summary_reference_search; DROP INDEX case_summary_child;
             DROP FUNCTION ehcp_search_cases(text, integer); DROP FUNCTION ehcp_child_name(text, text); DROP EXTENSION pg_trgm;
             DROP TRIGGER case_summary_counted_insert ON case_summary; DROP TRIGGER case_summary_counted_update ON case_summary;
             DROP TRIGGER case_summary_counted_delete ON case_summary; DROP FUNCTION ehcp_count_case_changes();
+            DROP TRIGGER case_summary_counted_truncate ON case_summary; DROP FUNCTION ehcp_case_counts_truncated();
             DROP FUNCTION ehcp_case_changes(case_summary[], integer); DROP TABLE case_count_changes; DROP TABLE case_counts
             """)
         try connection.execute("DELETE FROM schema_migrations WHERE version > 1")

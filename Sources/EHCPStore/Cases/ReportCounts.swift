@@ -29,8 +29,9 @@ public struct ReportCounts: Sendable {
         function: "ehcp_case_changes", source: "case_summary")
 
     /// Folds the changes this connection sees (its council's under row-level security; every council's
-    /// as the owner) into the counts, one statement per table. One fold runs at a time: a second, in another
-    /// instance's scheduler, finds the lock taken and folds nothing. A change still being written is not
+    /// as the owner) into the counts, one statement per table. One fold a council runs at a time, and
+    /// none beside the owner's fold of every council: a fold that finds its lock taken (another instance's
+    /// scheduler, a rebuild) folds nothing, and the next one does. A change still being written is not
     /// seen and waits for the next fold; nothing is counted twice, because a change is deleted in the
     /// statement that adds it to the counts.
     /// - Returns: the change rows folded.
@@ -43,7 +44,7 @@ public struct ReportCounts: Sendable {
             folded +=
                 try connection.query(
                     """
-                    WITH turn AS (SELECT pg_try_advisory_xact_lock(\(Self.foldLock)) AS ours),
+                    WITH turn AS (SELECT \(Self.turn) AS ours),
                     moved AS (DELETE FROM \(counts.changes) WHERE (SELECT ours FROM turn) RETURNING *),
                     added AS (
                         INSERT INTO \(counts.table) AS c (\(key), \(counters))
@@ -57,8 +58,15 @@ public struct ReportCounts: Sendable {
         return folded
     }
 
-    /// The advisory lock a fold holds for its transaction ("clockcnt" in ASCII).
-    static let foldLock: Int64 = 0x636C_6F63_6B63_6E74
+    /// The advisory locks a fold holds for its transaction: the owner's fold of every council takes
+    /// "count" alone; a council's fold shares it and takes "count" with its council. Counts of two
+    /// councils never share a row, so their folds may run together.
+    static let turn = """
+        CASE WHEN ehcp_council() IS NULL THEN pg_try_advisory_xact_lock(\(foldLock))
+             ELSE pg_try_advisory_xact_lock_shared(\(foldLock)) AND pg_try_advisory_xact_lock(\(foldLock), hashtext(ehcp_council()::text)) END
+        """
+    /// "count" in ASCII.
+    static let foldLock: Int32 = 0x636F_756E
 
     /// Counts the rows of cases written with the triggers off (a bulk load as a superuser,
     /// `session_replication_role = replica`), as the triggers would have.

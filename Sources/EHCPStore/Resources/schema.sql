@@ -389,6 +389,12 @@ CREATE TRIGGER deadlines_counted_update AFTER UPDATE ON deadlines
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_clock_changes();
 CREATE TRIGGER deadlines_counted_delete AFTER DELETE ON deadlines
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_clock_changes();
+-- A TRUNCATE (the owner's, by hand) removes rows without the row changes the triggers count: the
+-- counts go with them.
+CREATE FUNCTION ehcp_clock_counts_truncated() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN DELETE FROM clock_counts; DELETE FROM clock_count_changes; RETURN NULL; END $$;
+CREATE TRIGGER deadlines_counted_truncate AFTER TRUNCATE ON deadlines FOR EACH STATEMENT EXECUTE FUNCTION ehcp_clock_counts_truncated();
 
 ALTER TABLE clock_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE clock_counts FORCE ROW LEVEL SECURITY;
@@ -465,6 +471,11 @@ CREATE TRIGGER case_summary_counted_update AFTER UPDATE ON case_summary
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_case_changes();
 CREATE TRIGGER case_summary_counted_delete AFTER DELETE ON case_summary
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_case_changes();
+-- A TRUNCATE takes the counts with it, as for the clock counts.
+CREATE FUNCTION ehcp_case_counts_truncated() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN DELETE FROM case_counts; DELETE FROM case_count_changes; RETURN NULL; END $$;
+CREATE TRIGGER case_summary_counted_truncate AFTER TRUNCATE ON case_summary FOR EACH STATEMENT EXECUTE FUNCTION ehcp_case_counts_truncated();
 
 ALTER TABLE case_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE case_counts FORCE ROW LEVEL SECURITY;

@@ -77,6 +77,12 @@ CREATE TRIGGER deadlines_counted_update AFTER UPDATE ON deadlines
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_clock_changes();
 CREATE TRIGGER deadlines_counted_delete AFTER DELETE ON deadlines
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_clock_changes();
+-- A TRUNCATE (the owner's, by hand) removes rows without the row changes the triggers count: the
+-- counts go with them.
+CREATE FUNCTION ehcp_clock_counts_truncated() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN DELETE FROM clock_counts; DELETE FROM clock_count_changes; RETURN NULL; END $$;
+CREATE TRIGGER deadlines_counted_truncate AFTER TRUNCATE ON deadlines FOR EACH STATEMENT EXECUTE FUNCTION ehcp_clock_counts_truncated();
 
 ALTER TABLE clock_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE clock_counts FORCE ROW LEVEL SECURITY;

@@ -62,6 +62,11 @@ CREATE TRIGGER case_summary_counted_update AFTER UPDATE ON case_summary
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_case_changes();
 CREATE TRIGGER case_summary_counted_delete AFTER DELETE ON case_summary
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_case_changes();
+-- A TRUNCATE takes the counts with it, as for the clock counts.
+CREATE FUNCTION ehcp_case_counts_truncated() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN DELETE FROM case_counts; DELETE FROM case_count_changes; RETURN NULL; END $$;
+CREATE TRIGGER case_summary_counted_truncate AFTER TRUNCATE ON case_summary FOR EACH STATEMENT EXECUTE FUNCTION ehcp_case_counts_truncated();
 
 ALTER TABLE case_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE case_counts FORCE ROW LEVEL SECURITY;
