@@ -76,7 +76,7 @@ public struct BulkLoader: Sendable {
             lines: events)
         try connection.copyIn("COPY case_summary (\(CaseProjector.summaryColumns.joined(separator: ", "))) FROM STDIN", lines: summaries)
         try connection.copyIn("COPY deadlines (\(CaseProjector.deadlineColumns.joined(separator: ", "))) FROM STDIN", lines: deadlines)
-        // With the triggers off, the clock counts are added here, as the trigger on `deadlines` would.
+        // With the triggers off, the report counts are added here, as the triggers on `deadlines` and `case_summary` would.
         if triggersOff { try ReportCounts().count(caseIds: cases.map(\.caseId), on: connection) }
         return events.count
     }
