@@ -151,17 +151,47 @@ public struct BreachReport: Sendable {
                 dueOn: try row.decode(at: 4), daysOverdue: overdue, state: overdue > 0 ? "breached" : "atRisk", stage: try row.decode(at: 6),
                 caseworker: try row.decodeIfPresent(at: 7), team: try row.decodeIfPresent(at: 8))
         }
+        return Result(
+            asOf: query.asOf, atRiskDays: query.atRiskDays, rows: rows, totals: try totals(query, from: .counts, on: connection),
+            missed: try missed(query, from: .counts, on: connection))
+    }
+
+    /// Where the totals come from: the duty counts (schema.sql, `duty_counts`), or every duty itself,
+    /// which a test holds them equal to (ReportCountTests).
+    enum Source { case counts, duties }
+
+    /// The open duties the counts hold as of $1 (unmet duties started by then), with the report's filters.
+    static func counted(_ table: String) -> String {
+        """
+        SELECT k.rule, k.due_on, k.team, k.caseworker, k.duties FROM \(table) k
+        WHERE k.status = 'open' AND (NOT k.excepted OR k.due_on >= $1::date) AND k.started_on <= $1::date AND k.due_on <= $1::date + $2::int
+          AND ($3::text IS NULL OR k.rule = $3) AND ($4::text IS NULL OR k.team = $4) AND ($5::text IS NULL OR k.caseworker = $5)
+        """
+    }
+
+    /// Breaches and deadlines at risk, in total and by rule, team, caseworker and weeks overdue.
+    func totals(_ query: Query, from source: Source, on connection: PostgresConnection) throws(PostgresError) -> Totals {
+        let parameters: [any PostgresEncodable] = [query.asOf.description, query.atRiskDays, query.rule, query.team, query.caseworker]
+        // Duties met or moved past after the as-of day are not in the counts, and are read from the rows.
+        let later = ["met", "movedPast"].map { "(SELECT rule, due_on, team, caseworker, 1 FROM (\(Self.population($0))) l)" }
+        let population =
+            switch source {
+            case .counts: ["(\(Self.counted("duty_counts")))", "(\(Self.counted("duty_count_changes")))"] + later
+            case .duties: ["(SELECT rule, due_on, team, caseworker, 1 FROM (\(Self.population("open"))) o)"] + later
+            }
         var totals = Totals()
         let grouped = try connection.query(
             """
-            SELECT GROUPING(p.rule), GROUPING(p.team), GROUPING(p.caseworker), GROUPING(bucket), p.rule, p.team, p.caseworker, bucket, breached, count(*)
-            FROM ((\(Self.population("open"))) UNION ALL (\(Self.population("met"))) UNION ALL (\(Self.population("movedPast")))) p
+            SELECT GROUPING(p.rule), GROUPING(p.team), GROUPING(p.caseworker), GROUPING(bucket), p.rule, p.team, p.caseworker, bucket, breached,
+                   sum(p.duties)::int
+            FROM (\(population.joined(separator: " UNION ALL "))) p(rule, due_on, team, caseworker, duties)
             CROSS JOIN LATERAL (SELECT $1::date - p.due_on AS overdue) o
             CROSS JOIN LATERAL (
                 SELECT o.overdue > 0 AS breached,
                        CASE WHEN o.overdue <= 0 THEN NULL WHEN o.overdue <= 14 THEN '0-2' WHEN o.overdue <= 28 THEN '2-4' WHEN o.overdue <= 56 THEN '4-8' ELSE '8+' END AS bucket
             ) b
             GROUP BY GROUPING SETS ((breached), (breached, p.rule), (breached, p.team), (breached, p.caseworker), (breached, bucket))
+            HAVING sum(p.duties) <> 0
             """, parameters)
         for row in grouped.rows {
             let (byRule, byTeam, byWorker, byBucket) = (
@@ -181,14 +211,13 @@ public struct BreachReport: Sendable {
                 totals.ageing[bucket] = count
             }
         }
-        return Result(
-            asOf: query.asOf, atRiskDays: query.atRiskDays, rows: rows, totals: totals, missed: try missed(query, on: connection))
+        return totals
     }
 
     /// Clocks missed between `missedFrom` and the as-of day, with the same rule, team and caseworker filters.
-    func missed(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Missed {
+    func missed(_ query: Query, from source: Source, on connection: PostgresConnection) throws(PostgresError) -> Missed {
         var missed = Missed(from: query.missedFrom, to: query.asOf)
-        // Missed duties carry their caseworker and team (as open ones do), so the totals read only the index.
+        // Missed duties carry their caseworker and team (as open ones do), so the list reads only the index.
         let population = """
             SELECT d.case_id, d.rule, d.key, d.due_on, d.moved_past_on, d.team, d.caseworker
             FROM deadlines d
@@ -211,10 +240,23 @@ public struct BreachReport: Sendable {
                 dueOn: try row.decode(at: 4), missedOn: try row.decode(at: 5), daysOverdue: try row.decode(at: 6), stage: try row.decode(at: 7),
                 caseworker: try row.decodeIfPresent(at: 8), team: try row.decodeIfPresent(at: 9))
         }
+        let counted = ["duty_counts", "duty_count_changes"].map { table in
+            """
+            (SELECT k.rule, k.team, k.caseworker, k.duties FROM \(table) k
+             WHERE k.status = 'missed' AND k.moved_past_on BETWEEN $1::date AND $2::date
+               AND ($3::text IS NULL OR k.rule = $3) AND ($4::text IS NULL OR k.team = $4) AND ($5::text IS NULL OR k.caseworker = $5))
+            """
+        }
+        let counts =
+            switch source {
+            case .counts: counted.joined(separator: " UNION ALL ")
+            case .duties: "SELECT rule, team, caseworker, 1 FROM (\(population)) d"
+            }
         let grouped = try connection.query(
             """
-            SELECT GROUPING(rule), GROUPING(team), GROUPING(caseworker), rule, team, caseworker, count(*)
-            FROM (\(population)) p GROUP BY GROUPING SETS ((), (rule), (team), (caseworker))
+            SELECT GROUPING(rule), GROUPING(team), GROUPING(caseworker), rule, team, caseworker, sum(duties)::int
+            FROM (\(counts)) p(rule, team, caseworker, duties) GROUP BY GROUPING SETS ((), (rule), (team), (caseworker))
+            HAVING sum(duties) <> 0
             """, parameters)
         for row in grouped.rows {
             let (byRule, byTeam, byWorker) = (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2))

@@ -7,8 +7,9 @@ import Testing
 
 @testable import EHCPReports
 
-/// The counts (schema.sql, `clock_counts` and `case_counts`) give the same figures as reading every clock
-/// and every case: for every timeliness measure, grouping they serve and policy, and for the caseload
+/// The counts (schema.sql, `clock_counts`, `duty_counts` and `case_counts`) give the same figures as
+/// reading every clock and every case: for every timeliness measure, grouping they serve and policy, for
+/// the breach report's totals as of days past and to come, with each filter, and for the caseload
 /// report over several periods and census days, however the rows were written: a bulk load, events
 /// recorded one by one, a reassignment to another team, a fold, a rebuild.
 @Suite("Report counts equal the clocks and cases they count")
@@ -45,6 +46,23 @@ struct ReportCountTests {
                     )
                 }
             }
+            for asOf in [date("2025-06-30"), date("2026-03-02"), date("2026-06-30"), date("2026-09-01")] {
+                for (rule, team, caseworker) in [(nil, nil, nil), ("R-REVIEW-12M", nil, nil), (nil, "Moved", nil), (nil, nil, "Kim")]
+                    as [(String?, String?, String?)]
+                {
+                    var query = BreachReport.Query(asOf: asOf)
+                    (query.rule, query.team, query.caseworker) = (rule, team, caseworker)
+                    let report = BreachReport()
+                    let (counted, direct) = (
+                        try report.totals(query, from: .counts, on: connection), try report.totals(query, from: .duties, on: connection)
+                    )
+                    if counted != direct { differ.append("breaches as of \(asOf) \([rule, team, caseworker]): \(counted) ≠ \(direct)") }
+                    let (missed, missedDirect) = (
+                        try report.missed(query, from: .counts, on: connection), try report.missed(query, from: .duties, on: connection)
+                    )
+                    if missed != missedDirect { differ.append("missed as of \(asOf) \([rule, team, caseworker]): \(missed) ≠ \(missedDirect)") }
+                }
+            }
             return differ
         }
     }
@@ -77,6 +95,9 @@ struct ReportCountTests {
             let total = try await harness.read { try TimelinessReport().direct(.init(measure: measure, from: self.from, to: self.to), on: $0).total }
             #expect(total.denominator > 0, "\(measure) has clocks to count")
         }
+        // … and so does the breach report.
+        let breaches = try await harness.read { try BreachReport().run(.init(asOf: asOf), on: $0) }
+        #expect(breaches.totals.breached > 0 && breaches.totals.atRisk > 0 && breaches.missed.total > 0)
 
         // Events recorded one at a time through the repository: the trigger counts each change.
         for live in (300..<340).map(caseload.generate) {
@@ -109,6 +130,8 @@ struct ReportCountTests {
         let folded = try await harness.read { try ReportCounts().fold(on: $0) }
         #expect(folded > 0)
         #expect(try await count("SELECT count(*) FROM clock_count_changes", harness) == 0)
+        // Counts that fell to zero (duties all met since) go with it.
+        #expect(try await count("SELECT count(*)::int FROM duty_counts WHERE duties = 0", harness) == 0)
         #expect(try await mismatches(harness) == [])
 
         // A rebuild takes every clock away and adds it back.

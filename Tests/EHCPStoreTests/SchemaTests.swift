@@ -20,16 +20,16 @@ struct SchemaTests {
         let database = try TestDatabase.make(migrate: false)
         let connection = try database.connect()
         let migrator = try Migrator()
-        #expect(try migrator.migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+        #expect(try migrator.migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
         #expect(try migrator.migrate(on: connection) == [])
-        #expect(try migrator.currentVersion(on: connection) == 13)
-        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 13)
+        #expect(try migrator.currentVersion(on: connection) == 14)
+        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 14)
         // A new database has nothing computed by an older engine.
         #expect(try connection.query("SELECT count(*) FROM projections_stale").first?.decode(Int.self, at: 0) == 0)
         #expect(try connection.query("SELECT count(*) FROM local_setting_defaults").first?.decode(Int.self, at: 0) == 0)
     }
 
-    @Test("a release-1 database is upgraded by migrations 2 to 13 to exactly the shape of schema.sql")
+    @Test("a release-1 database is upgraded by migrations 2 to 14 to exactly the shape of schema.sql")
     func upgradeFromRelease1() async throws {
         let current = try TestDatabase.make()
         let upgraded = try TestDatabase.make()
@@ -100,6 +100,7 @@ struct SchemaTests {
             DROP TRIGGER deadlines_counted_delete ON deadlines; DROP FUNCTION ehcp_count_clock_changes();
             DROP TRIGGER deadlines_counted_truncate ON deadlines; DROP FUNCTION ehcp_clock_counts_truncated();
             DROP FUNCTION ehcp_clock_changes(deadlines[], integer); DROP TABLE clock_count_changes; DROP TABLE clock_counts;
+            DROP FUNCTION ehcp_duty_changes(deadlines[], integer); DROP TABLE duty_count_changes; DROP TABLE duty_counts;
             ALTER TABLE deadlines DROP COLUMN k20w;
             DROP INDEX children_name_search; DROP INDEX case_summary_reference_search; DROP INDEX case_summary_child;
             DROP FUNCTION ehcp_search_cases(text, integer); DROP FUNCTION ehcp_child_name(text, text); DROP EXTENSION pg_trgm;
@@ -110,7 +111,7 @@ struct SchemaTests {
             """)
         try connection.execute("DELETE FROM schema_migrations WHERE version > 1")
 
-        #expect(try Migrator().migrate(on: connection) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+        #expect(try Migrator().migrate(on: connection) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
         // Migrations 9 and 11 leave notes that the projections need rebuilding; the rebuild clears them.
         #expect(try connection.query("SELECT count(*) FROM projections_stale").first!.decode(Int.self, at: 0) == 2)
         // … and that decision notices are checked from the upgrade on: earlier decisions have none recorded.

@@ -2,8 +2,9 @@ import Foundation
 import Postgres
 
 /// The counts the reports sum instead of reading every case (schema.sql): `clock_counts`, the timeliness
-/// measures' clocks per council, rule, day, team and exception, kept from `deadlines`; and `case_counts`,
-/// the caseload report's cases per council, kind and day, kept from `case_summary`. A statement trigger
+/// measures' clocks per council, rule, day, team and exception, and `duty_counts`, the breach report's
+/// unmet and missed duties, both kept from `deadlines`; and `case_counts`, the caseload report's cases
+/// per council, kind and day, kept from `case_summary`. A statement trigger
 /// on each source table appends every write's net change to the counts' changes table in the writer's
 /// transaction; `fold` moves the changes into the counts, so the changes stay few. Readers sum both
 /// tables, so a figure is right whether or not a fold has run.
@@ -19,14 +20,22 @@ public struct ReportCounts: Sendable {
         /// The function that turns source rows into changes, and the source table.
         var function: String
         var source: String
+        /// Counts that most keys reach in time (every duty of a day met), which a fold deletes.
+        var empty: String? = nil
     }
 
     static let clocks = Counts(
         table: "clock_counts", changes: "clock_count_changes", key: ["council_id", "rule", "counted_on", "team", "excepted", "k20w"],
         counters: ["clocks", "within", "request_days", "over_52"], function: "ehcp_clock_changes", source: "deadlines")
+    static let duties = Counts(
+        table: "duty_counts", changes: "duty_count_changes",
+        key: ["council_id", "status", "due_on", "moved_past_on", "rule", "started_on", "team", "caseworker", "excepted"], counters: ["duties"],
+        function: "ehcp_duty_changes", source: "deadlines", empty: "duties = 0")
     static let cases = Counts(
         table: "case_counts", changes: "case_count_changes", key: ["council_id", "kind", "counted_on"], counters: ["cases"],
         function: "ehcp_case_changes", source: "case_summary")
+
+    static let all = [clocks, duties, cases]
 
     /// Folds the changes this connection sees (its council's under row-level security; every council's
     /// as the owner) into the counts, one statement per table. One fold a council runs at a time, and
@@ -38,7 +47,7 @@ public struct ReportCounts: Sendable {
     @discardableResult
     public func fold(on connection: PostgresConnection) throws(PostgresError) -> Int {
         var folded = 0
-        for counts in [Self.clocks, Self.cases] {
+        for counts in Self.all {
             let key = counts.key.joined(separator: ", ")
             let counters = counts.counters.joined(separator: ", ")
             folded +=
@@ -54,6 +63,10 @@ public struct ReportCounts: Sendable {
                     SELECT count(*)::int FROM moved
                     """
                 ).first?.decode(Int.self, at: 0) ?? 0
+            if let empty = counts.empty {
+                // After the statement above, so that it sees the counts it brought to zero.
+                try connection.query("DELETE FROM \(counts.table) WHERE \(empty) AND (SELECT \(Self.turn))")
+            }
         }
         return folded
     }
@@ -71,7 +84,7 @@ public struct ReportCounts: Sendable {
     /// Counts the rows of cases written with the triggers off (a bulk load as a superuser,
     /// `session_replication_role = replica`), as the triggers would have.
     public func count(caseIds: [UUID], on connection: PostgresConnection) throws(PostgresError) {
-        for counts in [Self.clocks, Self.cases] {
+        for counts in Self.all {
             let key = counts.key.map { "c.\($0)" }.joined(separator: ", ")
             try connection.query(
                 """

@@ -64,6 +64,9 @@ public struct Migrator: Sendable {
             Migration(
                 version: 13, description: "caseload counts: the caseload report's figures kept beside the case summaries",
                 sql: try resource("0013", in: "migrations")),
+            Migration(
+                version: 14, description: "duty counts: the breach report's totals kept beside the deadline rows",
+                sql: try resource("0014", in: "migrations")),
         ]
     }
 
