@@ -99,7 +99,7 @@ public struct TimelinessReport: Sendable {
     }
 
     /// Sums the clock counts, folded and not yet folded: a few thousand rows for a year however many cases
-    /// the council holds. Equal to `direct` for every measure, grouping and policy (ClockCountTests).
+    /// the council holds. Equal to `direct` for every measure, grouping and policy (ReportCountTests).
     func counted(_ query: Query, on connection: PostgresConnection) throws(PostgresError) -> Result {
         var conditions = ["k.rule = ANY($3::text[])", "k.counted_on BETWEEN $1::date AND $2::date"]
         if query.exceptions == .excluded { conditions.append("NOT k.excepted") }
