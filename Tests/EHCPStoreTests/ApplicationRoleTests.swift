@@ -73,7 +73,8 @@ struct ApplicationRoleTests {
         let admin = try PostgresConnection(conninfo.replacingOccurrences(of: "user=\(owner) ", with: "user=ehcp "))
         defer { admin.close() }
         try admin.execute("ALTER ROLE \(owner) BYPASSRLS")
-        #expect(try Migrator().migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])  // nothing was applied before the attribute
+        // Nothing was applied before the attribute.
+        #expect(try Migrator().migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
     }
 
     @Test("a database behind this build, reached only by the service's login, is refused with the variable to set")
