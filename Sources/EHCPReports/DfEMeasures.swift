@@ -115,10 +115,72 @@ public struct DfEMeasures: Sendable {
         }
     }
 
+    /// The figures the tables are made of: per age on 31 August (nil: unknown), the plans in place at the
+    /// census and their reviews; the phase transfers by rule; and the decisions whether to assess.
+    struct Figures {
+        struct Age {
+            var age: Int?
+            var expected = 0
+            var notExpected = 0
+            var completed = 0
+            var meetings = 0
+            var amended = 0
+            var maintained = 0
+            var ceased = 0
+            var within = 0
+        }
+        var ages: [Age] = []
+        /// Due and finalised by the statutory date, by rule.
+        var transfers: [String: (due: Int, final: Int)] = [:]
+        var decidedWithin = 0
+        var decidedLater = 0
+    }
+
     public func run(year: Int, on connection: PostgresConnection) throws(PostgresError) -> Result {
+        result(year: year, try counted(year: year, on: connection))
+    }
+
+    /// The figures from the DfE counts (schema.sql, `dfe_counts`): a few rows per birth cohort and year,
+    /// however many plans the council holds. Equal to `direct` (ReportCountTests).
+    func counted(year: Int, on connection: PostgresConnection) throws(PostgresError) -> Figures {
+        let inYear = [
+            "expected", "completed", "meetings", "amended", "maintained", "ceased", "within_4w", "decided_within", "decided_later", "school_due",
+            "school_final", "post16_due", "post16_final",
+        ].map { "coalesce(sum(k.\($0)) FILTER (WHERE k.year = $1), 0)::int" }
+        var figures = Figures()
+        var transfers = [0, 0, 0, 0]
+        // Plans in place at the census: made by then (counted by the year of the first census on or after
+        // the day) less those ended by then.
+        for row in try connection.query(
+            """
+            SELECT $1::int - k.cohort, sum(k.placed - k.unplaced)::int, \(inYear.joined(separator: ", "))
+            FROM (SELECT * FROM dfe_counts UNION ALL SELECT * FROM dfe_count_changes) k
+            WHERE k.year <= $1
+            GROUP BY k.cohort
+            """, [year]
+        ).rows {
+            let values = try (1...14).map { index throws(PostgresError) in try row.decode(Int.self, at: index) }
+            if values[0] != 0 {
+                figures.ages.append(
+                    .init(
+                        age: try row.decodeIfPresent(Int.self, at: 0), expected: values[1], notExpected: values[0] - values[1], completed: values[2],
+                        meetings: values[3], amended: values[4], maintained: values[5], ceased: values[6], within: values[7]))
+            }
+            figures.decidedWithin += values[8]
+            figures.decidedLater += values[9]
+            for index in 0..<4 { transfers[index] += values[10 + index] }
+        }
+        figures.transfers = ["R-PHASE-15FEB": (transfers[0], transfers[1]), "R-PHASE-31MAR": (transfers[2], transfers[3])]
+        return figures
+    }
+
+    /// The figures from the plans and clocks themselves: every plan in place at the census with its
+    /// child's age and its year's reviews, decisions and meetings.
+    func direct(year: Int, on connection: PostgresConnection) throws(PostgresError) -> Figures {
         let (start, end) = (CivilDate(year: year, month: 1, day: 1)!, CivilDate(year: year, month: 12, day: 31)!)
         let census = SEN2Export.censusDate(after: year)
         let august = CivilDate(year: year, month: 8, day: 31)!
+        var figures = Figures()
         // Per age on 31 August, over the plans in place at the census: the review that fell due in the year
         // (the latest, when two did), whether and how it was completed by 31 December, whether its decision
         // came within 4 weeks of its meeting, and the meetings held in the year. Set-based over the
@@ -137,7 +199,7 @@ public struct DfEMeasures: Sendable {
             ), due AS (
                 SELECT DISTINCT ON (d.case_id) d.case_id, d.met_on, d.review_outcome FROM deadlines d
                 WHERE d.rule IN ('R-REVIEW-12M', 'R-TRANSFER-REVIEW') AND d.status <> 'cancelled' AND d.due_on BETWEEN $1::date AND $2::date
-                ORDER BY d.case_id, d.due_on DESC
+                ORDER BY d.case_id, d.due_on DESC, d.rule COLLATE "C", d.key COLLATE "C", d.start_version
             ), decided AS (
                 SELECT d.case_id, d.met_on, bool_or(d.met_on <= d.due_on) AS within FROM deadlines d
                 WHERE d.rule = 'R-REVIEW-DECIDE-4W' AND d.met_on BETWEEN $1::date AND $2::date
@@ -161,40 +223,15 @@ public struct DfEMeasures: Sendable {
                    count(*) FILTER (WHERE completed AND outcome = 'cease')::int, count(*) FILTER (WHERE completed AND within)::int
             FROM counted GROUP BY age
             """, [start.description, end.description, census.description, august.description])
-        var total = AnnualReviews(breakdown: "Total")
-        var byAge: [Int?: AnnualReviews] = [:]
         for row in rows.rows {
-            let group = Self.ageGroup(try row.decodeIfPresent(Int.self, at: 0))
-            let (expected, notExpected, completed, meetings) = (
-                try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2), try row.decode(Int.self, at: 3), try row.decode(Int.self, at: 4)
-            )
-            let (amend, maintain, cease, within) = (
-                try row.decode(Int.self, at: 5), try row.decode(Int.self, at: 6), try row.decode(Int.self, at: 7), try row.decode(Int.self, at: 8)
-            )
-            for index in 0..<2 {
-                var counts = index == 0 ? total : byAge[group] ?? AnnualReviews(breakdown: Self.ageLabel(group))
-                counts.reviewExpected += expected
-                counts.reviewNotExpected += notExpected
-                counts.reviewCompleted += completed
-                counts.reviewNotCompleted += expected - completed
-                counts.meetingsHeld += meetings
-                counts.outcomeAmended += amend
-                counts.outcomeMaintained += maintain
-                counts.outcomeCeased += cease
-                counts.noOutcomeRecorded += completed - amend - maintain - cease
-                // A decision with no meeting recorded cannot show it came within 4 weeks of one.
-                counts.decision4Weeks += within
-                counts.decisionOver4Weeks += completed - within
-                if index == 0 { total = counts } else { byAge[group] = counts }
-            }
+            figures.ages.append(
+                .init(
+                    age: try row.decodeIfPresent(Int.self, at: 0), expected: try row.decode(at: 1), notExpected: try row.decode(at: 2),
+                    completed: try row.decode(at: 3), meetings: try row.decode(at: 4), amended: try row.decode(at: 5),
+                    maintained: try row.decode(at: 6), ceased: try row.decode(at: 7), within: try row.decode(at: 8)))
         }
-        let ages = byAge.sorted { ($0.key ?? 99) < ($1.key ?? 99) }.map(\.value)
-
         // Reg 18: transfers due in the year (school by 15 February, post-16 by 31 March), finalised by then.
-        var transfers = [
-            "R-PHASE-15FEB": PhaseTransfers(breakdown: "school transfer (15 February)"),
-            "R-PHASE-31MAR": PhaseTransfers(breakdown: "post-16 transfer (31 March)"),
-        ]
+        figures.transfers = ["R-PHASE-15FEB": (0, 0), "R-PHASE-31MAR": (0, 0)]
         for row in try connection.query(
             """
             SELECT rule, count(*)::int, count(*) FILTER (WHERE met_on IS NOT NULL AND met_on <= due_on)::int FROM deadlines
@@ -202,20 +239,10 @@ public struct DfEMeasures: Sendable {
             GROUP BY rule
             """, [start.description, end.description]
         ).rows {
-            let rule: String = try row.decode(at: 0)
-            transfers[rule]?.due = try row.decode(at: 1)
-            transfers[rule]?.finalByDeadline = try row.decode(at: 2)
+            figures.transfers[try row.decode(String.self, at: 0)] = (try row.decode(at: 1), try row.decode(at: 2))
         }
-        let phases = ["R-PHASE-15FEB", "R-PHASE-31MAR"].compactMap { transfers[$0] }
-        var phaseTotal = PhaseTransfers(breakdown: "Total")
-        for phase in phases {
-            phaseTotal.due += phase.due
-            phaseTotal.finalByDeadline += phase.finalByDeadline
-        }
-
         // Reg 5(1): requests (not councils becoming responsible) whose decision whether to assess was made
         // in the year, within 6 weeks of the request or later.
-        var requests = Requests()
         if let row = try connection.query(
             """
             SELECT count(*) FILTER (WHERE d.met_on <= d.due_on)::int, count(*) FILTER (WHERE d.met_on > d.due_on)::int
@@ -223,17 +250,62 @@ public struct DfEMeasures: Sendable {
             WHERE d.rule = 'R-DECIDE-6W' AND d.met_on BETWEEN $1::date AND $2::date AND s.opened_by = 'RequestReceived'
             """, [start.description, end.description]
         ).first {
-            requests.requestOutcomeSixWeeks = try row.decode(at: 0)
-            requests.requestOutcomeOver6Weeks = try row.decode(at: 1)
-            let all = requests.requestOutcomeSixWeeks + requests.requestOutcomeOver6Weeks
-            if all > 0 { requests.requestOutcomeSixWeeksPc = (1000 * Double(requests.requestOutcomeSixWeeks) / Double(all)).rounded() / 10 }
+            (figures.decidedWithin, figures.decidedLater) = (try row.decode(at: 0), try row.decode(at: 1))
         }
+        return figures
+    }
+
+    /// The tables from the figures, with England's beside them.
+    func result(year: Int, _ figures: Figures) -> Result {
+        var total = AnnualReviews(breakdown: "Total")
+        var byAge: [Int?: AnnualReviews] = [:]
+        for figure in figures.ages {
+            let group = Self.ageGroup(figure.age)
+            for index in 0..<2 {
+                var counts = index == 0 ? total : byAge[group] ?? AnnualReviews(breakdown: Self.ageLabel(group))
+                counts.reviewExpected += figure.expected
+                counts.reviewNotExpected += figure.notExpected
+                counts.reviewCompleted += figure.completed
+                counts.reviewNotCompleted += figure.expected - figure.completed
+                counts.meetingsHeld += figure.meetings
+                counts.outcomeAmended += figure.amended
+                counts.outcomeMaintained += figure.maintained
+                counts.outcomeCeased += figure.ceased
+                counts.noOutcomeRecorded += figure.completed - figure.amended - figure.maintained - figure.ceased
+                // A decision with no meeting recorded cannot show it came within 4 weeks of one.
+                counts.decision4Weeks += figure.within
+                counts.decisionOver4Weeks += figure.completed - figure.within
+                if index == 0 { total = counts } else { byAge[group] = counts }
+            }
+        }
+        let ages = byAge.sorted { ($0.key ?? 99) < ($1.key ?? 99) }.map(\.value)
+
+        let phases = [
+            PhaseTransfers(
+                breakdown: "school transfer (15 February)", due: figures.transfers["R-PHASE-15FEB"]?.due ?? 0,
+                finalByDeadline: figures.transfers["R-PHASE-15FEB"]?.final ?? 0),
+            PhaseTransfers(
+                breakdown: "post-16 transfer (31 March)", due: figures.transfers["R-PHASE-31MAR"]?.due ?? 0,
+                finalByDeadline: figures.transfers["R-PHASE-31MAR"]?.final ?? 0),
+        ]
+        var phaseTotal = PhaseTransfers(breakdown: "Total")
+        for phase in phases {
+            phaseTotal.due += phase.due
+            phaseTotal.finalByDeadline += phase.finalByDeadline
+        }
+
+        var requests = Requests()
+        requests.requestOutcomeSixWeeks = figures.decidedWithin
+        requests.requestOutcomeOver6Weeks = figures.decidedLater
+        let all = figures.decidedWithin + figures.decidedLater
+        if all > 0 { requests.requestOutcomeSixWeeksPc = (1000 * Double(figures.decidedWithin) / Double(all)).rounded() / 10 }
 
         let englandReviews = englandFigures.annualReviews.first { $0.year == year }
         let englandRequests = englandFigures.figure(.decide6W, exceptions: .excluded, year: year)
         let sources = [englandReviews?.source, englandRequests?.source].compactMap { $0 }.map { englandFigures.sources[$0] ?? $0 }
         return Result(
-            year: year, census: census, annualReviews: [total] + ages, phaseTransfers: phases + [phaseTotal], requests: requests,
+            year: year, census: SEN2Export.censusDate(after: year), annualReviews: [total] + ages, phaseTransfers: phases + [phaseTotal],
+            requests: requests,
             england: England(annualReviews: englandReviews, requestOutcomeSixWeeksPercent: englandRequests?.percent, sources: sources))
     }
 }

@@ -7,18 +7,21 @@ import Testing
 
 @testable import EHCPReports
 
-/// The counts (schema.sql, `clock_counts`, `duty_counts` and `case_counts`) give the same figures as
-/// reading every clock and every case: for every timeliness measure, grouping they serve and policy, for
-/// the breach report's totals as of days past and to come, with each filter, and for the caseload
-/// report over several periods and census days, however the rows were written: a bulk load, events
-/// recorded one by one, a reassignment to another team, a fold, a rebuild.
+/// The counts (schema.sql, `clock_counts`, `duty_counts`, `case_counts` and `dfe_counts`) give the same
+/// figures as reading every clock and every case: for every timeliness measure, grouping they serve and
+/// policy, for the breach report's totals as of days past and to come, with each filter, for the
+/// caseload report over several periods and census days, and for the DfE's measures of three years;
+/// however the rows were written: a bulk load, events recorded one by one, a reassignment to another
+/// team, children's dates of birth changed, a fold, a rebuild.
 @Suite("Report counts equal the clocks and cases they count")
 struct ReportCountTests {
     let from = date("2024-12-01")
     let to = date("2026-06-30")
 
-    /// Each figure from the counts beside the same figure read from the clocks.
-    func mismatches(_ harness: ReportsHarness) async throws -> [String] {
+    /// Each figure from the counts beside the same figure read from the clocks. The DfE's measures are
+    /// counted from each case's years on its summary, which the projector writes with its clocks: `dfe`
+    /// false leaves them out when a test writes clocks by hand.
+    func mismatches(_ harness: ReportsHarness, dfe: Bool = true) async throws -> [String] {
         var queries: [TimelinessReport.Query] = []
         for measure in Measure.allCases {
             for grouping in [Grouping.none, .month, .team] {
@@ -63,6 +66,12 @@ struct ReportCountTests {
                     if missed != missedDirect { differ.append("missed as of \(asOf) \([rule, team, caseworker]): \(missed) ≠ \(missedDirect)") }
                 }
             }
+            for year in dfe ? [2024, 2025, 2026] : [] {
+                let measures = DfEMeasures()
+                let counted = measures.result(year: year, try measures.counted(year: year, on: connection))
+                let direct = measures.result(year: year, try measures.direct(year: year, on: connection))
+                if counted != direct { differ.append("DfE measures \(year): \(counted) ≠ \(direct)") }
+            }
             return differ
         }
     }
@@ -98,6 +107,12 @@ struct ReportCountTests {
         // … and so does the breach report.
         let breaches = try await harness.read { try BreachReport().run(.init(asOf: asOf), on: $0) }
         #expect(breaches.totals.breached > 0 && breaches.totals.atRisk > 0 && breaches.missed.total > 0)
+        // … and the DfE's measures, in more than one age.
+        let dfe = try await harness.read { try DfEMeasures().run(year: 2025, on: $0) }
+        let reviews = dfe.annualReviews[0]
+        #expect(dfe.annualReviews.count > 2 && reviews.reviewExpected > 0 && reviews.reviewNotExpected > 0 && reviews.reviewCompleted > 0)
+        #expect(reviews.meetingsHeld > 0 && reviews.decision4Weeks > 0 && reviews.outcomeMaintained + reviews.outcomeAmended > 0)
+        #expect(dfe.phaseTransfers.last!.due > 0 && dfe.requests.requestOutcomeSixWeeks > 0)
 
         // Events recorded one at a time through the repository: the trigger counts each change.
         for live in (300..<340).map(caseload.generate) {
@@ -126,6 +141,16 @@ struct ReportCountTests {
         #expect(movedTeam.contains { $0.group == "Moved" && $0.denominator > 0 })
         #expect(try await mismatches(harness) == [])
 
+        // A child's date of birth corrected by more than a year, and another child's erased, move their
+        // cases to another age.
+        try await harness.read { connection in
+            try connection.execute(
+                "UPDATE children SET born_on = born_on - 400 WHERE child_id IN (SELECT child_id FROM children ORDER BY child_id LIMIT 30)")
+            try connection.execute(
+                "UPDATE children SET born_on = NULL WHERE child_id IN (SELECT child_id FROM children ORDER BY child_id DESC LIMIT 10)")
+        }
+        #expect(try await mismatches(harness) == [])
+
         // A fold empties the changes and changes no figure.
         let folded = try await harness.read { try ReportCounts().fold(on: $0) }
         #expect(folded > 0)
@@ -140,11 +165,12 @@ struct ReportCountTests {
         #expect(try await count("SELECT sum(clocks)::int FROM clock_counts", harness) == before)
         #expect(try await mismatches(harness) == [])
 
-        // A TRUNCATE by hand takes the counts with the rows.
+        // A TRUNCATE by hand takes the counts with the rows (the DfE's with the summaries).
         let truncating = try harness.database.connect()
         defer { truncating.close() }
-        try truncating.execute("TRUNCATE deadlines")
+        try truncating.execute("TRUNCATE deadlines, case_summary")
         #expect(try await count("SELECT count(*)::int FROM clock_counts", harness) == 0)
+        #expect(try await count("SELECT count(*)::int FROM dfe_counts", harness) == 0)
         #expect(try await mismatches(harness) == [])
     }
 
@@ -171,6 +197,6 @@ struct ReportCountTests {
             try TimelinessReport().run(.init(measure: .decide6W, from: self.from, to: self.to), on: connection).total
         }
         #expect(counted.numerator == 2 && counted.denominator == 2)
-        #expect(try await mismatches(harness) == [])
+        #expect(try await mismatches(harness, dfe: false) == [])
     }
 }

@@ -29,7 +29,7 @@ struct ApplicationRoleTests {
         let (owner, conninfo) = try Self.ownedDatabase("CREATEROLE BYPASSRLS")
         let connection = try PostgresConnection(conninfo)
         defer { connection.close() }
-        #expect(try Migrator().migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
+        #expect(try Migrator().migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
         let error = try #require(throws: ApplicationRole.LoginTooStrong.self) { try ApplicationRole.assume(connection) }
         #expect(error.description.contains("'\(owner)', which owns the tables"))
 
@@ -74,7 +74,7 @@ struct ApplicationRoleTests {
         defer { admin.close() }
         try admin.execute("ALTER ROLE \(owner) BYPASSRLS")
         // Nothing was applied before the attribute.
-        #expect(try Migrator().migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
+        #expect(try Migrator().migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
     }
 
     @Test("a database behind this build, reached only by the service's login, is refused with the variable to set")
@@ -82,14 +82,14 @@ struct ApplicationRoleTests {
         let database = try TestDatabase.make()
         let owner = try database.connect()
         defer { owner.close() }
-        try owner.execute("DELETE FROM schema_migrations WHERE version = 14")
+        try owner.execute("DELETE FROM schema_migrations WHERE version = 15")
         let service = try PostgresConnection(database.serviceConninfo)
         defer { service.close() }
         let error = try #require(throws: Migrator.NotOwner.self) { try Migrator().migrate(on: service) }
-        #expect(error.description.contains("at version 13 and this build needs version 14"))
+        #expect(error.description.contains("at version 14 and this build needs version 15"))
         #expect(error.description.contains("DATABASE_OWNER_URL"))
         // A schema a newer build has taken further is used as it is (schemas only grow).
-        try owner.execute("INSERT INTO schema_migrations (version, description) VALUES (14, 'fourteen'), (15, 'a later build')")
+        try owner.execute("INSERT INTO schema_migrations (version, description) VALUES (15, 'fifteen'), (16, 'a later build')")
         #expect(try Migrator().migrate(on: service) == [])
     }
 
@@ -108,7 +108,7 @@ struct ApplicationRoleTests {
         let admin = try PostgresConnection(conninfo.replacingOccurrences(of: "user=\(owner) ", with: "user=ehcp "))
         defer { admin.close() }
         try admin.execute("CREATE ROLE ehcp_app NOLOGIN")
-        #expect(try Migrator().migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
+        #expect(try Migrator().migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
     }
 
     @Test("as the service's login, RESET ROLE gains nothing: events stay unchangeable and other councils unreadable")

@@ -94,8 +94,9 @@ struct CaseBatchWriterTests: CaseSuite {
             #expect(stored.map(\.type) == demo.history.map(\.event.typeName))
             #expect(version == demo.history.count)
             let state = CaseState(history: demo.history)
-            let expected = CaseProjector.deadlineRows(
-                council: council, caseId: caseId, state: state, report: state.timelessDeadlines(engine), reminderDays: engine.settings.reminderDays)
+            let expected = CaseProjector.deadlineText(
+                DeadlineRow.rows(state: state, report: state.timelessDeadlines(engine), reminderDays: engine.settings.reminderDays),
+                council: council, caseId: caseId)
             let normalise = { (rows: [[String?]]) in
                 rows.map { $0.map { $0 == "t" ? "true" : $0 == "f" ? "false" : $0 } }.sorted { "\($0)" < "\($1)" }
             }

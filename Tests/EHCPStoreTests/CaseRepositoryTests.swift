@@ -147,8 +147,9 @@ struct CaseRepositoryTests: CaseSuite {
                     command: LogEvent(recorded.event, on: recorded.occurredOn, by: recorded.actor, today: recorded.occurredOn)), pool: pool)
         }
         let state = CaseState(history: demo.history)
-        let expected = CaseProjector.deadlineRows(
-            council: council, caseId: caseId, state: state, report: state.timelessDeadlines(engine), reminderDays: engine.settings.reminderDays)
+        let expected = CaseProjector.deadlineText(
+            DeadlineRow.rows(state: state, report: state.timelessDeadlines(engine), reminderDays: engine.settings.reminderDays),
+            council: council, caseId: caseId)
         let council = council
         let stored = try await pool.transaction(council: council) { connection in
             try connection.query(

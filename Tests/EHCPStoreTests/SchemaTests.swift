@@ -20,16 +20,16 @@ struct SchemaTests {
         let database = try TestDatabase.make(migrate: false)
         let connection = try database.connect()
         let migrator = try Migrator()
-        #expect(try migrator.migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
+        #expect(try migrator.migrate(on: connection) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
         #expect(try migrator.migrate(on: connection) == [])
-        #expect(try migrator.currentVersion(on: connection) == 14)
-        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 14)
+        #expect(try migrator.currentVersion(on: connection) == 15)
+        #expect(try connection.query("SELECT count(*) FROM schema_migrations").first?.decode(Int.self, at: 0) == 15)
         // A new database has nothing computed by an older engine.
         #expect(try connection.query("SELECT count(*) FROM projections_stale").first?.decode(Int.self, at: 0) == 0)
         #expect(try connection.query("SELECT count(*) FROM local_setting_defaults").first?.decode(Int.self, at: 0) == 0)
     }
 
-    @Test("a release-1 database is upgraded by migrations 2 to 14 to exactly the shape of schema.sql")
+    @Test("a release-1 database is upgraded by migrations 2 to 15 to exactly the shape of schema.sql")
     func upgradeFromRelease1() async throws {
         let current = try TestDatabase.make()
         let upgraded = try TestDatabase.make()
@@ -107,13 +107,18 @@ struct SchemaTests {
             DROP TRIGGER case_summary_counted_insert ON case_summary; DROP TRIGGER case_summary_counted_update ON case_summary;
             DROP TRIGGER case_summary_counted_delete ON case_summary; DROP FUNCTION ehcp_count_case_changes();
             DROP TRIGGER case_summary_counted_truncate ON case_summary; DROP FUNCTION ehcp_case_counts_truncated();
-            DROP FUNCTION ehcp_case_changes(case_summary[], integer); DROP TABLE case_count_changes; DROP TABLE case_counts
+            DROP FUNCTION ehcp_case_changes(case_summary[], integer); DROP TABLE case_count_changes; DROP TABLE case_counts;
+            DROP TRIGGER children_counted_insert ON children; DROP TRIGGER children_counted_update ON children;
+            DROP TRIGGER children_counted_delete ON children; DROP FUNCTION ehcp_count_child_changes();
+            DROP FUNCTION ehcp_dfe_changes(case_summary[], integer); DROP FUNCTION ehcp_dfe_changes_in(case_summary[], integer[], integer);
+            DROP FUNCTION ehcp_cohort(date); DROP FUNCTION ehcp_census_year(date); DROP FUNCTION ehcp_census(integer);
+            DROP TABLE dfe_count_changes; DROP TABLE dfe_counts; ALTER TABLE case_summary DROP COLUMN dfe_years
             """)
         try connection.execute("DELETE FROM schema_migrations WHERE version > 1")
 
-        #expect(try Migrator().migrate(on: connection) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
-        // Migrations 9 and 11 leave notes that the projections need rebuilding; the rebuild clears them.
-        #expect(try connection.query("SELECT count(*) FROM projections_stale").first!.decode(Int.self, at: 0) == 2)
+        #expect(try Migrator().migrate(on: connection) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
+        // Migrations 9, 11 and 15 leave notes that the projections need rebuilding; the rebuild clears them.
+        #expect(try connection.query("SELECT count(*) FROM projections_stale").first!.decode(Int.self, at: 0) == 3)
         // … and that decision notices are checked from the upgrade on: earlier decisions have none recorded.
         #expect(
             try connection.query("SELECT value = current_date::text FROM local_setting_defaults WHERE name = 'decisionNoticesFrom'").first?.decode(

@@ -54,14 +54,13 @@ public struct BulkLoader: Sendable {
                         String(stored.schemaVersion), stored.data, stored.occurredOn, stored.occurredOn + " 10:00:00+00", stored.actor,
                     ]))
             }
+            let rows = DeadlineRow.rows(state: state, report: report, reminderDays: engine.settings.reminderDays)
             summaries.append(
                 Self.line(
                     CaseProjector.summaryRow(
-                        council: bulk.council, caseId: bulk.caseId, reference: bulk.reference, childId: bulk.child?.id, state: state, report: report))
-            )
-            deadlines += CaseProjector.deadlineRows(
-                council: bulk.council, caseId: bulk.caseId, state: state, report: report, reminderDays: engine.settings.reminderDays
-            ).map(Self.line)
+                        council: bulk.council, caseId: bulk.caseId, reference: bulk.reference, childId: bulk.child?.id, state: state, report: report,
+                        rows: rows)))
+            deadlines += CaseProjector.deadlineText(rows, council: bulk.council, caseId: bulk.caseId).map(Self.line)
         }
         // Every case arrives whole (stream head, events, projections together), so the per-row foreign-key
         // triggers only re-check what this function just wrote. A superuser may skip them for the rest of

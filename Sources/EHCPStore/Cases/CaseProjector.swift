@@ -18,6 +18,8 @@ public struct CaseProjector: Sendable {
         var reporting: ReportingFacts
         var report: DeadlineReport
         var ceasedReason: Int?
+        /// The case's deadline rows, as stored.
+        var rows: [DeadlineRow]
     }
 
     /// A projection column: its name, its SQL type (for the `unnest` of one array per column) and how its
@@ -71,6 +73,7 @@ public struct CaseProjector: Sendable {
         .init("last_review_on", "date") { $0.reporting.lastReviewOn?.description },
         .init("first_mediation_on", "date") { $0.reporting.firstMediationOn?.description },
         .init("first_appeal_on", "date") { $0.reporting.firstAppealOn?.description },
+        .init("dfe_years", "jsonb") { DfEYear.json(DfEYear.years(of: $0.rows)) },
     ]
 
     /// What a deadline row's text is computed from.
@@ -118,7 +121,9 @@ public struct CaseProjector: Sendable {
         return "EHC-" + hex.prefix(8) + hex.dropFirst(9).prefix(2)
     }
 
-    static func summaryRow(council: UUID, caseId: UUID, reference: String?, childId: UUID?, state: CaseState, report: DeadlineReport) -> [String?] {
+    static func summaryRow(
+        council: UUID, caseId: UUID, reference: String?, childId: UUID?, state: CaseState, report: DeadlineReport, rows: [DeadlineRow]
+    ) -> [String?] {
         var ceasedReason: Int?
         for recorded in state.effective.reversed() {
             if case .planCeased(let ceased) = recorded.event {
@@ -128,16 +133,14 @@ public struct CaseProjector: Sendable {
         }
         let source = SummarySource(
             caseId: caseId, council: council, reference: reference, childId: childId, state: state, facts: state.facts,
-            reporting: ReportingFacts(state), report: report, ceasedReason: ceasedReason)
+            reporting: ReportingFacts(state), report: report, ceasedReason: ceasedReason, rows: rows)
         return summary.map { $0.value(source) }
     }
 
-    /// A case's deadline rows as column text, with their timeless status.
-    static func deadlineRows(council: UUID, caseId: UUID, state: CaseState, report: DeadlineReport, reminderDays: [RuleID: [Int]]) -> [[String?]] {
+    /// A case's deadline rows as column text.
+    static func deadlineText(_ rows: [DeadlineRow], council: UUID, caseId: UUID) -> [[String?]] {
         let (caseText, councilText) = (caseId.postgresText, council.postgresText)
-        return DeadlineRow.rows(state: state, report: report, reminderDays: reminderDays).map {
-            deadlineText($0, caseText: caseText, councilText: councilText)
-        }
+        return rows.map { deadlineText($0, caseText: caseText, councilText: councilText) }
     }
 
     /// Stops deadline rows of `caseIds` still due by `day` from being claimed again: the scheduler has done
@@ -248,10 +251,11 @@ public struct ProjectionChanges: Sendable {
         council: UUID, caseId: UUID, reference: String?, childId: UUID?, previous: CaseState, state: CaseState, engine: DeadlineEngine
     ) -> CivilDate? {
         let report = state.timelessDeadlines(engine)
-        let summary = CaseProjector.summaryRow(council: council, caseId: caseId, reference: reference, childId: childId, state: state, report: report)
-        summaries.append(summary)
         let reminders = engine.settings.reminderDays
         let rows = DeadlineRow.rows(state: state, report: report, reminderDays: reminders)
+        summaries.append(
+            CaseProjector.summaryRow(
+                council: council, caseId: caseId, reference: reference, childId: childId, state: state, report: report, rows: rows))
         let before =
             previous.version == 0 ? [] : DeadlineRow.rows(state: previous, report: previous.timelessDeadlines(engine), reminderDays: reminders)
         var old: [DeadlineRow.Identity: DeadlineRow] = [:]

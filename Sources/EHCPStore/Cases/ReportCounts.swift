@@ -4,7 +4,8 @@ import Postgres
 /// The counts the reports sum instead of reading every case (schema.sql): `clock_counts`, the timeliness
 /// measures' clocks per council, rule, day, team and exception, and `duty_counts`, the breach report's
 /// unmet and missed duties, both kept from `deadlines`; and `case_counts`, the caseload report's cases
-/// per council, kind and day, kept from `case_summary`. A statement trigger
+/// per council, kind and day, and `dfe_counts`, the DfE's measures per council, year and birth cohort,
+/// both kept from `case_summary` (and the latter from `children` too). A statement trigger
 /// on each source table appends every write's net change to the counts' changes table in the writer's
 /// transaction; `fold` moves the changes into the counts, so the changes stay few. Readers sum both
 /// tables, so a figure is right whether or not a fold has run.
@@ -35,7 +36,13 @@ public struct ReportCounts: Sendable {
         table: "case_counts", changes: "case_count_changes", key: ["council_id", "kind", "counted_on"], counters: ["cases"],
         function: "ehcp_case_changes", source: "case_summary")
 
-    static let all = [clocks, duties, cases]
+    static let dfe = Counts(
+        table: "dfe_counts", changes: "dfe_count_changes", key: ["council_id", "year", "cohort"],
+        counters: [
+            "placed", "unplaced", "expected", "completed", "amended", "maintained", "ceased", "within_4w", "meetings", "decided_within",
+            "decided_later", "school_due", "school_final", "post16_due", "post16_final",
+        ], function: "ehcp_dfe_changes", source: "case_summary")
+    static let all = [clocks, duties, cases, dfe]
 
     /// Folds the changes this connection sees (its council's under row-level security; every council's
     /// as the owner) into the counts, one statement per table. One fold a council runs at a time, and

@@ -67,6 +67,9 @@ public struct Migrator: Sendable {
             Migration(
                 version: 14, description: "duty counts: the breach report's totals kept beside the deadline rows",
                 sql: try resource("0014", in: "migrations")),
+            Migration(
+                version: 15, description: "DfE counts: the DfE's measures kept beside the case summaries, by year and birth cohort",
+                sql: try resource("0015", in: "migrations")),
         ]
     }
 
