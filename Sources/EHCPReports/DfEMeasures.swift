@@ -11,6 +11,7 @@ import Postgres
 /// - phase transfers due in the year and finalised by the statutory date (reg 18);
 /// - requests whose outcome was decided within 6 weeks (reg 5(1)).
 /// England's published figures for the same year sit beside them when the DfE has published them.
+/// The figures are sums of the DfE counts (`counted`); `direct` reads the same from every plan and clock.
 public struct DfEMeasures: Sendable {
     public enum Table: String, Sendable, CaseIterable, Codable {
         case annualReviews = "annual_reviews"

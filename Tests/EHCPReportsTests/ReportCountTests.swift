@@ -199,4 +199,37 @@ struct ReportCountTests {
         #expect(counted.numerator == 2 && counted.denominator == 2)
         #expect(try await mismatches(harness, dfe: false) == [])
     }
+
+    @Test("the DfE counts' census day is SEN2's, and a cohort gives the age on 31 August that the direct query computes")
+    func censusAndCohort() async throws {
+        let harness = try ReportsHarness()
+        defer { harness.shutdown() }
+        let censuses = try await harness.read { connection in
+            try connection.query(
+                "SELECT y, ehcp_census(y)::text, ehcp_census_year(ehcp_census(y)), ehcp_census_year(ehcp_census(y) + 1) FROM generate_series(2000, 2040) y"
+            )
+            .rows.map {
+                [try $0.decode(Int.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int.self, at: 2), try $0.decode(Int.self, at: 3)]
+                    as [any Sendable]
+            }
+        }
+        for census in censuses {
+            let year = census[0] as! Int
+            #expect(census[1] as! String == SEN2Export.censusDate(after: year).description)
+            // A census day counts towards its own year, and the day after it towards the next.
+            #expect(census[2] as! Int == year && census[3] as! Int == year + 1)
+        }
+        // Every birthday over four years (31 August, 29 February) against PostgreSQL's age(), in the DfE's
+        // age groups (DfEMeasures.ageGroup: 2 and under, each year to 19, 20 and over).
+        let differ = try await harness.read { connection in
+            try connection.query(
+                """
+                SELECT count(*)::int FROM generate_series('2008-01-01'::date, '2011-12-31'::date, '1 day') b, generate_series(2008, 2032) y
+                WHERE least(greatest(date_part('year', age(make_date(y, 8, 31), b::date))::int, 2), 20)
+                   <> least(greatest(y - ehcp_cohort(b::date), 2), 20)
+                """
+            ).first!.decode(Int.self, at: 0)
+        }
+        #expect(differ == 0)
+    }
 }

@@ -573,9 +573,10 @@ CREATE FUNCTION ehcp_dfe_changes(p_rows case_summary[], p_sign integer)
                    post16_due integer, post16_final integer)
     LANGUAGE sql STABLE
     AS $$
+        -- One lookup by key per summary: a join could read every child.
         SELECT * FROM ehcp_dfe_changes_in(p_rows, ARRAY(
-            SELECT ehcp_cohort(c.born_on) FROM unnest(p_rows) WITH ORDINALITY AS s LEFT JOIN children c ON c.child_id = s.child_id
-            ORDER BY s.ordinality), p_sign)
+            SELECT (SELECT ehcp_cohort(c.born_on) FROM children c WHERE c.child_id = s.child_id)
+            FROM unnest(p_rows) WITH ORDINALITY AS s ORDER BY s.ordinality), p_sign)
     $$;
 
 CREATE TABLE dfe_counts (
@@ -609,19 +610,42 @@ CREATE FUNCTION ehcp_count_case_changes() RETURNS trigger
     DECLARE
         removed case_summary[] := '{}';
         added case_summary[] := '{}';
+        dfe_removed case_summary[];
+        dfe_added case_summary[];
     BEGIN
         IF TG_OP <> 'INSERT' THEN removed := ARRAY(SELECT o FROM old_rows o); END IF;
         IF TG_OP <> 'DELETE' THEN added := ARRAY(SELECT n FROM new_rows n); END IF;
+        dfe_removed := removed;
+        dfe_added := added;
+        IF TG_OP = 'UPDATE' THEN
+            -- Most events change none of what the DfE counts read: only the summaries that do are counted again.
+            dfe_removed := ARRAY(
+                SELECT o FROM old_rows o JOIN new_rows n ON n.case_id = o.case_id
+                WHERE (o.plan_made_on, o.ceased_on, o.transferred_out_on, o.child_id, o.opened_by, o.dfe_years)
+                      IS DISTINCT FROM (n.plan_made_on, n.ceased_on, n.transferred_out_on, n.child_id, n.opened_by, n.dfe_years));
+            dfe_added := ARRAY(
+                SELECT n FROM old_rows o JOIN new_rows n ON n.case_id = o.case_id
+                WHERE (o.plan_made_on, o.ceased_on, o.transferred_out_on, o.child_id, o.opened_by, o.dfe_years)
+                      IS DISTINCT FROM (n.plan_made_on, n.ceased_on, n.transferred_out_on, n.child_id, n.opened_by, n.dfe_years));
+        END IF;
         INSERT INTO case_count_changes (council_id, kind, counted_on, cases)
         SELECT c.council_id, c.kind, c.counted_on, sum(c.cases)
         FROM (SELECT * FROM ehcp_case_changes(removed, -1) UNION ALL SELECT * FROM ehcp_case_changes(added, 1)) c
         GROUP BY c.council_id, c.kind, c.counted_on
         HAVING sum(c.cases) <> 0;
-        INSERT INTO dfe_count_changes (council_id, year, cohort, placed, unplaced, expected, completed, amended, maintained, ceased, within_4w, meetings, decided_within, decided_later, school_due, school_final, post16_due, post16_final)
-        SELECT c.council_id, c.year, c.cohort, sum(c.placed), sum(c.unplaced), sum(c.expected), sum(c.completed), sum(c.amended), sum(c.maintained), sum(c.ceased), sum(c.within_4w), sum(c.meetings), sum(c.decided_within), sum(c.decided_later), sum(c.school_due), sum(c.school_final), sum(c.post16_due), sum(c.post16_final)
-        FROM (SELECT * FROM ehcp_dfe_changes(removed, -1) UNION ALL SELECT * FROM ehcp_dfe_changes(added, 1)) c
-        GROUP BY c.council_id, c.year, c.cohort
-        HAVING sum(c.placed) <> 0 OR sum(c.unplaced) <> 0 OR sum(c.expected) <> 0 OR sum(c.completed) <> 0 OR sum(c.amended) <> 0 OR sum(c.maintained) <> 0 OR sum(c.ceased) <> 0 OR sum(c.within_4w) <> 0 OR sum(c.meetings) <> 0 OR sum(c.decided_within) <> 0 OR sum(c.decided_later) <> 0 OR sum(c.school_due) <> 0 OR sum(c.school_final) <> 0 OR sum(c.post16_due) <> 0 OR sum(c.post16_final) <> 0;
+        IF cardinality(dfe_removed) + cardinality(dfe_added) > 0 THEN
+            INSERT INTO dfe_count_changes (council_id, year, cohort, placed, unplaced, expected, completed, amended, maintained,
+                ceased, within_4w, meetings, decided_within, decided_later, school_due, school_final, post16_due, post16_final)
+            SELECT c.council_id, c.year, c.cohort, sum(c.placed), sum(c.unplaced), sum(c.expected), sum(c.completed),
+                sum(c.amended), sum(c.maintained), sum(c.ceased), sum(c.within_4w), sum(c.meetings), sum(c.decided_within),
+                sum(c.decided_later), sum(c.school_due), sum(c.school_final), sum(c.post16_due), sum(c.post16_final)
+            FROM (SELECT * FROM ehcp_dfe_changes(dfe_removed, -1) UNION ALL SELECT * FROM ehcp_dfe_changes(dfe_added, 1)) c
+            GROUP BY c.council_id, c.year, c.cohort
+            HAVING sum(c.placed) <> 0 OR sum(c.unplaced) <> 0 OR sum(c.expected) <> 0 OR sum(c.completed) <> 0 OR sum(c.amended)
+                <> 0 OR sum(c.maintained) <> 0 OR sum(c.ceased) <> 0 OR sum(c.within_4w) <> 0 OR sum(c.meetings) <> 0 OR
+                sum(c.decided_within) <> 0 OR sum(c.decided_later) <> 0
+                OR sum(c.school_due) <> 0 OR sum(c.school_final) <> 0 OR sum(c.post16_due) <> 0 OR sum(c.post16_final) <> 0;
+        END IF;
         RETURN NULL;
     END
     $$;
@@ -634,7 +658,8 @@ CREATE TRIGGER case_summary_counted_delete AFTER DELETE ON case_summary
 -- A TRUNCATE takes the counts with it, as for the clock counts.
 CREATE FUNCTION ehcp_case_counts_truncated() RETURNS trigger
     LANGUAGE plpgsql
-    AS $$ BEGIN DELETE FROM case_counts; DELETE FROM case_count_changes; DELETE FROM dfe_counts; DELETE FROM dfe_count_changes; RETURN NULL; END $$;
+    AS $$ BEGIN DELETE FROM case_counts; DELETE FROM case_count_changes; DELETE FROM dfe_counts; DELETE FROM dfe_count_changes;
+        RETURN NULL; END $$;
 CREATE TRIGGER case_summary_counted_truncate AFTER TRUNCATE ON case_summary FOR EACH STATEMENT EXECUTE FUNCTION ehcp_case_counts_truncated();
 
 ALTER TABLE case_counts ENABLE ROW LEVEL SECURITY;
@@ -673,11 +698,17 @@ CREATE FUNCTION ehcp_count_child_changes() RETURNS trigger
             WHERE ehcp_cohort(o.born_on) IS DISTINCT FROM ehcp_cohort(n.born_on);
         END IF;
         IF cases IS NULL THEN RETURN NULL; END IF;
-        INSERT INTO dfe_count_changes (council_id, year, cohort, placed, unplaced, expected, completed, amended, maintained, ceased, within_4w, meetings, decided_within, decided_later, school_due, school_final, post16_due, post16_final)
-        SELECT c.council_id, c.year, c.cohort, sum(c.placed), sum(c.unplaced), sum(c.expected), sum(c.completed), sum(c.amended), sum(c.maintained), sum(c.ceased), sum(c.within_4w), sum(c.meetings), sum(c.decided_within), sum(c.decided_later), sum(c.school_due), sum(c.school_final), sum(c.post16_due), sum(c.post16_final)
+        INSERT INTO dfe_count_changes (council_id, year, cohort, placed, unplaced, expected, completed, amended, maintained,
+            ceased, within_4w, meetings, decided_within, decided_later, school_due, school_final, post16_due, post16_final)
+        SELECT c.council_id, c.year, c.cohort, sum(c.placed), sum(c.unplaced), sum(c.expected), sum(c.completed), sum(c.amended),
+            sum(c.maintained), sum(c.ceased), sum(c.within_4w), sum(c.meetings), sum(c.decided_within), sum(c.decided_later),
+            sum(c.school_due), sum(c.school_final), sum(c.post16_due), sum(c.post16_final)
         FROM (SELECT * FROM ehcp_dfe_changes_in(cases, old_cohorts, -1) UNION ALL SELECT * FROM ehcp_dfe_changes_in(cases, new_cohorts, 1)) c
         GROUP BY c.council_id, c.year, c.cohort
-        HAVING sum(c.placed) <> 0 OR sum(c.unplaced) <> 0 OR sum(c.expected) <> 0 OR sum(c.completed) <> 0 OR sum(c.amended) <> 0 OR sum(c.maintained) <> 0 OR sum(c.ceased) <> 0 OR sum(c.within_4w) <> 0 OR sum(c.meetings) <> 0 OR sum(c.decided_within) <> 0 OR sum(c.decided_later) <> 0 OR sum(c.school_due) <> 0 OR sum(c.school_final) <> 0 OR sum(c.post16_due) <> 0 OR sum(c.post16_final) <> 0;
+        HAVING sum(c.placed) <> 0 OR sum(c.unplaced) <> 0 OR sum(c.expected) <> 0 OR sum(c.completed) <> 0 OR sum(c.amended) <> 0
+            OR sum(c.maintained) <> 0 OR sum(c.ceased) <> 0 OR sum(c.within_4w) <> 0 OR sum(c.meetings) <> 0 OR sum(c.decided_within)
+            <> 0 OR sum(c.decided_later) <> 0 OR sum(c.school_due) <> 0 OR sum(c.school_final) <> 0 OR sum(c.post16_due) <> 0 OR
+            sum(c.post16_final) <> 0;
         RETURN NULL;
     END
     $$;
