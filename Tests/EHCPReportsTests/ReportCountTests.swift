@@ -3,6 +3,7 @@ import EHCPDomain
 import EHCPStore
 import Foundation
 import Postgres
+import Synchronization
 import Testing
 
 @testable import EHCPReports
@@ -231,5 +232,55 @@ struct ReportCountTests {
             ).first!.decode(Int.self, at: 0)
         }
         #expect(differ == 0)
+    }
+
+    @Test("a child's date of birth corrected while one of their cases is being written moves the summary the writer counted")
+    func childCorrectedDuringWrite() async throws {
+        let harness = try ReportsHarness()
+        defer { harness.shutdown() }
+        let caseload = DemoCaseload(seed: 5, asOf: date("2026-06-30"), councils: 1, decider: harness.repository.decider)
+        let council = harness.council
+        let owner = try harness.database.pool(size: 1, asApplication: false)
+        defer { owner.shutdown() }
+        let loaded = (0..<60).map(caseload.generate)
+        _ = try await owner.transaction(council: council) { connection in
+            try BulkLoader(engine: harness.repository.decider.engine).load(
+                loaded.map { BulkCase(caseId: $0.caseId, council: council, reference: $0.reference, child: $0.child, history: $0.history) },
+                on: connection)
+        }
+        let (writer, corrector, watcher) = (try harness.database.connect(), try harness.database.connect(), try harness.database.connect())
+        defer {
+            writer.close()
+            corrector.close()
+            watcher.close()
+        }
+        let planned = try #require(
+            try writer.query(
+                """
+                SELECT case_id::text, child_id::text FROM case_summary
+                WHERE plan_made_on <= '2024-06-01' AND ceased_on IS NULL AND transferred_out_on IS NULL AND child_id IS NOT NULL LIMIT 1
+                """
+            ).first)
+        let (caseId, childId) = (try planned.decode(String.self, at: 0), try planned.decode(String.self, at: 1))
+        // A writer ends the plan (and counts the case in the child's cohort as it stands) and has not committed.
+        try writer.execute("BEGIN")
+        try writer.query("UPDATE case_summary SET ceased_on = '2025-03-03' WHERE case_id = $1::uuid", [caseId])
+        // Meanwhile the child's date of birth is corrected by more than a year.
+        let corrected = Mutex(false)
+        let correcting = Task.detached {
+            try corrector.query("UPDATE children SET born_on = born_on - 400 WHERE child_id = $1::uuid", [childId])
+            corrected.withLock { $0 = true }
+        }
+        // The correction waits for the writer (or, wrongly, does not).
+        while !corrected.withLock({ $0 }) {
+            let waiting = try watcher.query(
+                "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE children%'"
+            ).first!.decode(Int.self, at: 0)
+            if waiting > 0 { break }
+            await Task.yield()
+        }
+        try writer.execute("COMMIT")
+        try await correcting.value
+        #expect(try await mismatches(harness) == [])
     }
 }

@@ -108,8 +108,7 @@ struct SchemaTests {
             DROP TRIGGER case_summary_counted_delete ON case_summary; DROP FUNCTION ehcp_count_case_changes();
             DROP TRIGGER case_summary_counted_truncate ON case_summary; DROP FUNCTION ehcp_case_counts_truncated();
             DROP FUNCTION ehcp_case_changes(case_summary[], integer); DROP TABLE case_count_changes; DROP TABLE case_counts;
-            DROP TRIGGER children_counted_insert ON children; DROP TRIGGER children_counted_update ON children;
-            DROP TRIGGER children_counted_delete ON children; DROP FUNCTION ehcp_count_child_changes();
+            DROP TRIGGER children_counted_update ON children; DROP FUNCTION ehcp_count_child_changes();
             DROP FUNCTION ehcp_dfe_changes(case_summary[], integer); DROP FUNCTION ehcp_dfe_changes_in(case_summary[], integer[], integer);
             DROP FUNCTION ehcp_cohort(date); DROP FUNCTION ehcp_census_year(date); DROP FUNCTION ehcp_census(integer);
             DROP TABLE dfe_count_changes; DROP TABLE dfe_counts; ALTER TABLE case_summary DROP COLUMN dfe_years

@@ -507,7 +507,7 @@ CREATE INDEX case_count_changes_period ON case_count_changes (council_id, kind, 
 
 -- The DfE counts (migration 15): the DfE's measures for a year (docs/reports.md, "The DfE's measures")
 -- per council, year and birth cohort, kept by the same trigger as the caseload counts, and by one on
--- `children` for a date of birth given, changed or erased. Each summary carries its case's part in
+-- `children` for a date of birth corrected or erased. Each summary carries its case's part in
 -- each year's measures (`dfe_years`, computed with the case's clocks by `DfEYears` in EHCPStore), so
 -- that the counts follow from the summary and the child's date of birth alone. Plans in place at a
 -- census are plans made by then less plans ended by then, by the year of the first census on or after
@@ -672,7 +672,9 @@ CREATE POLICY council_case_count_changes ON case_count_changes
     USING (council_id = (SELECT ehcp_council())) WITH CHECK (council_id = (SELECT ehcp_council()));
 GRANT SELECT, INSERT, UPDATE ON case_counts TO ehcp_app;
 GRANT SELECT, INSERT, DELETE ON case_count_changes TO ehcp_app;
--- A child's date of birth given, changed or erased moves their cases' counts to the new cohort.
+-- A child's date of birth corrected or erased moves their cases' counts to the new cohort. (A case's
+-- child is recorded before the case names it, and cannot be deleted while named, so only an update
+-- moves counts.)
 CREATE FUNCTION ehcp_count_child_changes() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -681,22 +683,17 @@ CREATE FUNCTION ehcp_count_child_changes() RETURNS trigger
         old_cohorts integer[];
         new_cohorts integer[];
     BEGIN
-        IF TG_OP = 'INSERT' THEN
-            SELECT array_agg(s ORDER BY s.case_id), array_agg(NULL::integer ORDER BY s.case_id), array_agg(ehcp_cohort(n.born_on) ORDER BY s.case_id)
-            INTO cases, old_cohorts, new_cohorts
-            FROM new_rows n JOIN case_summary s ON s.child_id = n.child_id
-            WHERE n.born_on IS NOT NULL;
-        ELSIF TG_OP = 'DELETE' THEN
-            SELECT array_agg(s ORDER BY s.case_id), array_agg(ehcp_cohort(o.born_on) ORDER BY s.case_id), array_agg(NULL::integer ORDER BY s.case_id)
-            INTO cases, old_cohorts, new_cohorts
-            FROM old_rows o JOIN case_summary s ON s.child_id = o.child_id
-            WHERE o.born_on IS NOT NULL;
-        ELSE
-            SELECT array_agg(s ORDER BY s.case_id), array_agg(ehcp_cohort(o.born_on) ORDER BY s.case_id), array_agg(ehcp_cohort(n.born_on) ORDER BY s.case_id)
-            INTO cases, old_cohorts, new_cohorts
-            FROM old_rows o JOIN new_rows n ON n.child_id = o.child_id JOIN case_summary s ON s.child_id = n.child_id
-            WHERE ehcp_cohort(o.born_on) IS DISTINCT FROM ehcp_cohort(n.born_on);
-        END IF;
+        -- Wait for any writer of these cases, whose trigger counted them in the cohort it saw, so that the
+        -- summaries moved below are the ones counted; a writer that comes later waits for this one, and
+        -- counts in the new cohort.
+        PERFORM 1 FROM old_rows o JOIN new_rows n ON n.child_id = o.child_id JOIN case_summary s ON s.child_id = n.child_id
+        WHERE ehcp_cohort(o.born_on) IS DISTINCT FROM ehcp_cohort(n.born_on)
+        FOR UPDATE OF s;
+        SELECT array_agg(s ORDER BY s.case_id), array_agg(ehcp_cohort(o.born_on) ORDER BY s.case_id),
+               array_agg(ehcp_cohort(n.born_on) ORDER BY s.case_id)
+        INTO cases, old_cohorts, new_cohorts
+        FROM old_rows o JOIN new_rows n ON n.child_id = o.child_id JOIN case_summary s ON s.child_id = n.child_id
+        WHERE ehcp_cohort(o.born_on) IS DISTINCT FROM ehcp_cohort(n.born_on);
         IF cases IS NULL THEN RETURN NULL; END IF;
         INSERT INTO dfe_count_changes (council_id, year, cohort, placed, unplaced, expected, completed, amended, maintained,
             ceased, within_4w, meetings, decided_within, decided_later, school_due, school_final, post16_due, post16_final)
@@ -712,12 +709,8 @@ CREATE FUNCTION ehcp_count_child_changes() RETURNS trigger
         RETURN NULL;
     END
     $$;
-CREATE TRIGGER children_counted_insert AFTER INSERT ON children
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_child_changes();
 CREATE TRIGGER children_counted_update AFTER UPDATE ON children
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_child_changes();
-CREATE TRIGGER children_counted_delete AFTER DELETE ON children
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ehcp_count_child_changes();
 
 ALTER TABLE dfe_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE dfe_counts FORCE ROW LEVEL SECURITY;
