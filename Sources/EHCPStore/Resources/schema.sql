@@ -619,14 +619,10 @@ CREATE FUNCTION ehcp_count_case_changes() RETURNS trigger
         dfe_added := added;
         IF TG_OP = 'UPDATE' THEN
             -- Most events change none of what the DfE counts read: only the summaries that do are counted again.
-            dfe_removed := ARRAY(
-                SELECT o FROM old_rows o JOIN new_rows n ON n.case_id = o.case_id
-                WHERE (o.plan_made_on, o.ceased_on, o.transferred_out_on, o.child_id, o.opened_by, o.dfe_years)
-                      IS DISTINCT FROM (n.plan_made_on, n.ceased_on, n.transferred_out_on, n.child_id, n.opened_by, n.dfe_years));
-            dfe_added := ARRAY(
-                SELECT n FROM old_rows o JOIN new_rows n ON n.case_id = o.case_id
-                WHERE (o.plan_made_on, o.ceased_on, o.transferred_out_on, o.child_id, o.opened_by, o.dfe_years)
-                      IS DISTINCT FROM (n.plan_made_on, n.ceased_on, n.transferred_out_on, n.child_id, n.opened_by, n.dfe_years));
+            SELECT coalesce(array_agg(o), '{}'), coalesce(array_agg(n), '{}') INTO dfe_removed, dfe_added
+            FROM old_rows o JOIN new_rows n ON n.case_id = o.case_id
+            WHERE (o.plan_made_on, o.ceased_on, o.transferred_out_on, o.child_id, o.opened_by, o.dfe_years)
+                  IS DISTINCT FROM (n.plan_made_on, n.ceased_on, n.transferred_out_on, n.child_id, n.opened_by, n.dfe_years);
         END IF;
         INSERT INTO case_count_changes (council_id, kind, counted_on, cases)
         SELECT c.council_id, c.kind, c.counted_on, sum(c.cases)
